@@ -1,0 +1,42 @@
+// What the configuration file (conf/xmppd.yml) holds: only what is needed before the
+// database opens. Everything else is a system property (properties/).
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type DatabaseConfig =
+  | { type: 'sqlite'; path: string }
+  | { type: 'mysql'; url: string };
+
+export interface ListenerConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+}
+
+export interface ServerConfig {
+  /** Absolute path of the file the configuration came from, or null for built-in defaults. */
+  file: string | null;
+  /** The XMPP domain served, already prepared (lower case). */
+  domain: string;
+  /** Stable identity of this node in a cluster; defaults to a name derived from host and port. */
+  nodeId: string;
+  /** Where the SQLite database, generated certificates and plugin work folders live. */
+  dataDir: string;
+  logLevel: LogLevel;
+  /** Client-to-server TCP, STARTTLS offered (default 5222). */
+  c2s: ListenerConfig & {
+    /** Refuse SASL until the stream is encrypted (default true). */
+    requireTls: boolean;
+  };
+  /** Client-to-server direct TLS (default 5223). */
+  c2sTls: ListenerConfig;
+  /** Client HTTP: BOSH, WebSocket, /status, /metrics (default 7070). */
+  http: ListenerConfig;
+  /** Allow SASL PLAIN on an unencrypted stream (default false; load tools need it). */
+  allowPlaintextAuth: boolean;
+  /** PEM files; when both are null a self-signed pair is generated under dataDir. */
+  tls: { cert: string | null; key: string | null };
+  database: DatabaseConfig;
+  /** Directory watched for drop-in plugins. */
+  pluginsDir: string;
+}

@@ -1,0 +1,39 @@
+// Features and identities announced in service discovery (XEP-0030). The kernel keeps the
+// list because every module registers into it; the disco module only answers queries.
+import type { DiscoIdentity } from './module-context.ts';
+
+export class DiscoRegistry {
+  private readonly hostFeatures = new Map<string, number>();
+  private readonly accountFeatures = new Map<string, number>();
+  private readonly identities: DiscoIdentity[] = [{ category: 'server', type: 'im', name: 'xmppd' }];
+
+  /** Returns the function that removes it again. Reference-counted: two modules may share a feature. */
+  addFeature(xmlns: string, where: { host?: boolean; account?: boolean }): () => void {
+    const maps = [where.host !== false ? this.hostFeatures : null, where.account ? this.accountFeatures : null]
+      .filter((m): m is Map<string, number> => m !== null);
+    for (const m of maps) m.set(xmlns, (m.get(xmlns) ?? 0) + 1);
+    return () => {
+      for (const m of maps) {
+        const n = (m.get(xmlns) ?? 1) - 1;
+        if (n > 0) m.set(xmlns, n);
+        else m.delete(xmlns);
+      }
+    };
+  }
+
+  addIdentity(identity: DiscoIdentity): () => void {
+    this.identities.push(identity);
+    return () => {
+      const i = this.identities.indexOf(identity);
+      if (i !== -1) this.identities.splice(i, 1);
+    };
+  }
+
+  features(of: 'host' | 'account'): string[] {
+    return [...(of === 'host' ? this.hostFeatures : this.accountFeatures).keys()].sort();
+  }
+
+  hostIdentities(): readonly DiscoIdentity[] {
+    return this.identities;
+  }
+}

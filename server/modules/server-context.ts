@@ -1,0 +1,33 @@
+// Everything a module may use, handed to it through its ModuleContext. This is the surface
+// plugins see too (re-exported by server/api.ts), so it changes with care.
+import type { ClusterManager } from '../cluster/cluster-manager.ts';
+import type { ServerConfig } from '../config/types.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import type { Logger } from '../log.ts';
+import type { CoreProperties } from '../properties/core-properties.ts';
+import type { PropertyRegistry } from '../properties/property-registry.ts';
+import type { Router } from '../routing/router.ts';
+import type { SessionManager } from '../session/session-manager.ts';
+import type { Storage } from '../storage/types.ts';
+import type { DiscoRegistry } from './disco-registry.ts';
+import type { StreamFeatureProvider } from './module-context.ts';
+import type { ServerStats } from '../stats.ts';
+
+export interface ServerContext {
+  readonly domain: string;
+  readonly version: string;
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly events: EventBus;
+  readonly router: Router;
+  readonly sessions: SessionManager;
+  readonly storage: Storage;
+  readonly properties: PropertyRegistry;
+  /** Handles of the kernel's own properties (limits, registration, ...). */
+  readonly core: CoreProperties;
+  readonly disco: DiscoRegistry;
+  readonly streamFeatures: Set<StreamFeatureProvider>;
+  readonly stats: ServerStats;
+  /** The current cluster manager (standalone unless the clustering plugin is active). */
+  cluster(): ClusterManager;
+}

@@ -1,0 +1,117 @@
+// The delivery rules of RFC 6121 section 8.5, registered at DEFAULT_PRIORITY so that
+// modules (presence, offline, blocking ...) can act before them.
+import type { EventBus } from '../events/event-bus.ts';
+import type { RouteEntry } from './routing-table.ts';
+import type { Router } from './router.ts';
+import type { SessionManager } from '../session/session-manager.ts';
+import { StanzaError } from '../xml/errors.ts';
+import { DEFAULT_PRIORITY, type StanzaEvent } from './stanza-event.ts';
+
+export interface DeliveryDeps {
+  events: EventBus;
+  router: Router;
+  sessions: SessionManager;
+  /** Whether the account exists (a storage lookup; only asked when no session is online). */
+  userExists(username: string): Promise<boolean>;
+}
+
+/** Resources that may receive a message to the bare JID: available, non-negative priority. */
+function deliverable(routes: readonly RouteEntry[]): RouteEntry[] {
+  return routes.filter((r) => r.available && r.priority >= 0);
+}
+
+export function registerDefaultDelivery(deps: DeliveryDeps): void {
+  const { events, router, sessions } = deps;
+
+  const existsThen = (ev: StanzaEvent, onMissing: () => void, onExists: () => void): void => {
+    if (sessions.routingTable.getRoutes(ev.to.bareString()).length) {
+      onExists();
+      return;
+    }
+    deps.userExists(ev.to.local).then((exists) => (exists ? onExists() : onMissing()),
+      (err) => {
+        router.reportError('user lookup failed', err);
+        router.bounce(ev.stanza, new StanzaError('internal-server-error'));
+      });
+  };
+
+  /** RFC 6121 8.5.2: a message to a bare JID. */
+  const messageToBare = (ev: StanzaEvent): boolean => {
+    const type = ev.stanza.attrs.type ?? 'normal';
+    if (type === 'error') return true; // never answer an error with an error
+    const targets = deliverable(sessions.routingTable.getRoutes(ev.to.bareString()));
+    if (targets.length) {
+      if (type === 'groupchat') {
+        router.bounce(ev.stanza, new StanzaError('service-unavailable'));
+        return true;
+      }
+      // chat/normal go to the highest-priority resources, headline to all (8.5.2.1.1).
+      const chosen = type === 'headline' ? targets : highest(targets);
+      for (const r of chosen) void router.deliverToFull(r.jid, ev.stanza);
+      return true;
+    }
+    existsThen(ev, () => {
+      if (type !== 'headline') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
+    }, () => {
+      if (type === 'groupchat') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
+      else if (type !== 'headline' && !events.fire('message/offline', ev)) {
+        router.bounce(ev.stanza, new StanzaError('service-unavailable'));
+      }
+    });
+    return true;
+  };
+  events.on('message/bare', messageToBare, DEFAULT_PRIORITY);
+
+  /** RFC 6121 8.5.3: a message to a full JID; falls back to bare for chat/normal. */
+  events.on<StanzaEvent>('message/full', (ev) => {
+    const type = ev.stanza.attrs.type ?? 'normal';
+    const fallback = (): void => {
+      if (type === 'error' || type === 'headline') return;
+      if (type === 'groupchat') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
+      else messageToBare({ ...ev, to: ev.to.bare() });
+    };
+    settle(router.deliverToFull(ev.to.toString(), ev.stanza), fallback, router);
+    return true;
+  }, DEFAULT_PRIORITY);
+
+  /** RFC 6121 8.5.3.2.3: an IQ to a full JID with no session gets service-unavailable. */
+  events.on<StanzaEvent>('iq/full', (ev) => {
+    const type = ev.stanza.attrs.type;
+    settle(router.deliverToFull(ev.to.toString(), ev.stanza), () => {
+      if (type === 'get' || type === 'set') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
+    }, router);
+    return true;
+  }, DEFAULT_PRIORITY);
+
+  /** Presence to a full JID with no session is dropped (8.5.3.2.2). */
+  events.on<StanzaEvent>('presence/full', (ev) => {
+    void router.deliverToFull(ev.to.toString(), ev.stanza);
+    return true;
+  }, DEFAULT_PRIORITY);
+
+  // A message to the server itself that no module wants is answered per 8.5.1 only for
+  // types that expect an answer; IQ results to accounts are delivered nowhere.
+  events.on<StanzaEvent>('message/host', (ev) => {
+    const type = ev.stanza.attrs.type ?? 'normal';
+    if (type === 'chat' || type === 'normal') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
+    return true;
+  }, DEFAULT_PRIORITY);
+}
+
+function highest(routes: RouteEntry[]): RouteEntry[] {
+  let max = -Infinity;
+  for (const r of routes) if (r.priority > max) max = r.priority;
+  return routes.filter((r) => r.priority === max);
+}
+
+function settle(result: boolean | Promise<boolean>, onMissing: () => void, router: Router): void {
+  if (result === true) return;
+  if (result === false) {
+    onMissing();
+    return;
+  }
+  result.then((ok) => { if (!ok) onMissing(); }, (err) => {
+    router.reportError('remote delivery failed', err);
+    onMissing();
+  });
+}

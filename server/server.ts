@@ -1,0 +1,132 @@
+// Wiring of one node: storage, properties, routing, modules and listeners, in that order
+// (each needs the ones before it). Nothing here knows a feature by name: features are in
+// modules/ and plugins.
+import type net from 'node:net';
+import tls from 'node:tls';
+import { StandaloneClusterManager, type ClusterManager } from './cluster/cluster-manager.ts';
+import type { ServerConfig } from './config/types.ts';
+import { EventBus } from './events/event-bus.ts';
+import { rootLogger, setLogLevel } from './log.ts';
+import { BUILTIN_MODULES } from './modules/builtin.ts';
+import { DiscoRegistry } from './modules/disco-registry.ts';
+import { ModuleContext, type StreamFeatureProvider } from './modules/module-context.ts';
+import type { ServerContext } from './modules/server-context.ts';
+import { defineCoreProperties } from './properties/core-properties.ts';
+import { PropertyRegistry } from './properties/property-registry.ts';
+import { registerDefaultDelivery } from './routing/default-delivery.ts';
+import { Router } from './routing/router.ts';
+import { LocalRoutingTable } from './routing/routing-table.ts';
+import { SessionManager } from './session/session-manager.ts';
+import { ServerStats } from './stats.ts';
+import { openStorage } from './storage/database.ts';
+import { ClientStream } from './stream/client-stream.ts';
+import { loadOrCreateCertificate } from './tls/certificates.ts';
+import { listenTcp } from './transport/tcp.ts';
+import type { Transport } from './transport/transport.ts';
+import { StreamError } from './xml/errors.ts';
+import { SERVER_VERSION } from './version.ts';
+
+/** How often each node looks for property changes made by other nodes. */
+const PROPERTY_POLL_MS = 2_000;
+
+export interface RunningServer {
+  readonly context: ServerContext;
+  /** Addresses actually bound (ports resolved when 0 was configured). */
+  readonly addresses: { c2s?: net.AddressInfo; c2sTls?: net.AddressInfo };
+  /** Runs a stream over any transport (BOSH and WebSocket use this). */
+  accept(transport: Transport): void;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  setLogLevel(config.logLevel);
+  const log = rootLogger;
+  log.info('starting', { version: SERVER_VERSION, domain: config.domain, node: config.nodeId, config: config.file ?? '(defaults)' });
+
+  const storage = await openStorage(config.database, log.child('storage'), { migrate: true });
+  const properties = new PropertyRegistry(storage.properties, log.child('properties'));
+  const core = defineCoreProperties(properties);
+  await properties.load();
+  properties.startPolling(PROPERTY_POLL_MS);
+
+  const certificate = await loadOrCreateCertificate(config, log.child('tls'));
+  const secureContext = tls.createSecureContext({ cert: certificate.cert, key: certificate.key });
+
+  const events = new EventBus();
+  // Standalone until the clustering plugin installs its own (see cluster/cluster-manager.ts).
+  const cluster: ClusterManager = new StandaloneClusterManager(config.nodeId);
+  const sessions = new SessionManager(config.nodeId, new LocalRoutingTable(), events, log.child('sessions'));
+  const router = new Router(config.domain, events, sessions, cluster, log.child('router'));
+  registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
+
+  const context: ServerContext = {
+    domain: config.domain,
+    version: SERVER_VERSION,
+    config,
+    log,
+    events,
+    router,
+    sessions,
+    storage,
+    properties,
+    core,
+    disco: new DiscoRegistry(),
+    streamFeatures: new Set<StreamFeatureProvider>(),
+    stats: new ServerStats(),
+    cluster: () => cluster,
+  };
+
+  const modules: ModuleContext[] = [];
+  for (const mod of BUILTIN_MODULES) {
+    const ctx = new ModuleContext(mod.name, context);
+    await mod.load(ctx);
+    modules.push(ctx);
+  }
+
+  const accept = (transport: Transport): void => {
+    new ClientStream(transport, context);
+  };
+  const servers: net.Server[] = [];
+  const addresses: RunningServer['addresses'] = {};
+  const tcpLog = log.child('c2s');
+  if (config.c2s.enabled) {
+    const s = await listenTcp({ ...config.c2s, secureContext, directTls: false, log: tcpLog, onConnection: accept });
+    servers.push(s);
+    addresses.c2s = s.address() as net.AddressInfo;
+  }
+  if (config.c2sTls.enabled) {
+    const s = await listenTcp({ ...config.c2sTls, secureContext, directTls: true, log: tcpLog, onConnection: accept });
+    servers.push(s);
+    addresses.c2sTls = s.address() as net.AddressInfo;
+  }
+  announce(config, addresses, certificate.generated);
+
+  let stopping: Promise<void> | null = null;
+  return {
+    context,
+    addresses,
+    accept,
+    stop() {
+      stopping ??= (async () => {
+        log.info('stopping');
+        for (const s of servers) s.close();
+        for (const session of [...sessions.all()]) session.close(new StreamError('system-shutdown'));
+        for (const ctx of modules.reverse()) ctx.unload();
+        properties.stopPolling();
+        await storage.close();
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+function announce(config: ServerConfig, addresses: RunningServer['addresses'], generatedCert: boolean): void {
+  const lines = [`xmppd ${SERVER_VERSION} serving ${config.domain}`];
+  if (addresses.c2s) lines.push(`  clients (STARTTLS): ${addresses.c2s.address}:${addresses.c2s.port}`);
+  if (addresses.c2sTls) lines.push(`  clients (direct TLS): ${addresses.c2sTls.address}:${addresses.c2sTls.port}`);
+  lines.push(`  database: ${config.database.type === 'sqlite' ? config.database.path : 'mysql'}`);
+  if (generatedCert) lines.push(`  TLS: generated a self-signed certificate for ${config.domain} under ${config.dataDir}/tls`);
+  lines.push(`  add a user: npx xmppd user add alice@${config.domain} <password>`);
+  process.stdout.write(lines.join('\n') + '\n');
+}

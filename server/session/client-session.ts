@@ -1,0 +1,53 @@
+// An authenticated, bound client: what the router and the modules know of a connection.
+// The stream (stream/client-stream.ts) creates it at resource binding; the transport
+// underneath may be TCP, BOSH or WebSocket, which nothing here needs to know.
+import type { JID } from '../jid/jid.ts';
+import type { Transport } from '../transport/transport.ts';
+import type { Element } from '../xml/element.ts';
+import type { StreamError } from '../xml/errors.ts';
+
+export class ClientSession {
+  /** Available presence last broadcast by the client, null while unavailable. */
+  presence: Element | null = null;
+  priority = 0;
+  /** Has sent initial presence and not yet unavailable (RFC 6121 4.2). */
+  get available(): boolean {
+    return this.presence !== null;
+  }
+  /** Requested the roster: receives roster pushes (RFC 6121 2.1.6). */
+  interested = false;
+  /** Full or bare JIDs this session sent directed presence to (RFC 6121 4.6). */
+  readonly directedPresence = new Set<string>();
+  /** Per-module state, keyed by module name, so modules need not subclass sessions. */
+  readonly data = new Map<string, unknown>();
+  readonly startedAt = new Date();
+  closed = false;
+
+  constructor(
+    readonly streamId: string,
+    readonly jid: JID,
+    private readonly transport: Transport,
+  ) {}
+
+  get kind(): Transport['kind'] {
+    return this.transport.kind;
+  }
+
+  get secure(): boolean {
+    return this.transport.secure;
+  }
+
+  get remoteAddress(): string {
+    return this.transport.remoteAddress;
+  }
+
+  /** Writes a stanza to the client. */
+  send(el: Element): void {
+    if (!this.closed) this.transport.send(el);
+  }
+
+  /** Ends the stream, optionally with a stream error; the stream reports the close. */
+  close(error?: StreamError): void {
+    this.transport.close(error);
+  }
+}

@@ -1,0 +1,103 @@
+// Local sessions of this node, by full and bare JID, and their routes in the RoutingTable.
+import type { EventBus } from '../events/event-bus.ts';
+import type { Logger } from '../log.ts';
+import type { RoutingTable } from '../routing/routing-table.ts';
+import { StreamError } from '../xml/errors.ts';
+import type { ClientSession } from './client-session.ts';
+
+export interface SessionEvent {
+  session: ClientSession;
+}
+
+export interface SessionClosedEvent extends SessionEvent {
+  /** Why the session ended, for logs: 'closed by client', 'conflict', a stream error ... */
+  reason: string;
+}
+
+export class SessionManager {
+  private readonly byFull = new Map<string, ClientSession>();
+  private readonly byBare = new Map<string, Set<ClientSession>>();
+
+  constructor(
+    private readonly nodeId: string,
+    private routes: RoutingTable,
+    private readonly events: EventBus,
+    private readonly log: Logger,
+  ) {}
+
+  /** The clustering plugin swaps the table; every local session is re-announced in it. */
+  async setRoutingTable(table: RoutingTable): Promise<void> {
+    this.routes = table;
+    for (const s of this.byFull.values()) await table.addRoute(this.routeOf(s));
+  }
+
+  get routingTable(): RoutingTable {
+    return this.routes;
+  }
+
+  /**
+   * Binds a new session. Conflict policy (RFC 6120 7.7.2.2): the new session wins and the
+   * old one is closed with a <conflict/> stream error.
+   */
+  bind(session: ClientSession): void {
+    const full = session.jid.toString();
+    const old = this.byFull.get(full);
+    if (old) {
+      this.unbind(old, 'replaced by a new session (conflict)');
+      old.close(new StreamError('conflict', 'Replaced by new connection'));
+    }
+    this.byFull.set(full, session);
+    const bare = session.jid.bareString();
+    let set = this.byBare.get(bare);
+    if (!set) this.byBare.set(bare, (set = new Set()));
+    set.add(session);
+    void this.routes.addRoute(this.routeOf(session));
+    this.log.debug('session bound', { jid: full, transport: session.kind });
+    this.events.fire<SessionEvent>('session/bound', { session });
+  }
+
+  /** Removes a session; idempotent. Fires session/closed so modules can clean up. */
+  unbind(session: ClientSession, reason: string): void {
+    if (session.closed) return;
+    session.closed = true;
+    const full = session.jid.toString();
+    if (this.byFull.get(full) === session) {
+      this.byFull.delete(full);
+      void this.routes.removeRoute(full);
+    }
+    const bare = session.jid.bareString();
+    const set = this.byBare.get(bare);
+    if (set) {
+      set.delete(session);
+      if (!set.size) this.byBare.delete(bare);
+    }
+    this.log.debug('session closed', { jid: full, reason });
+    this.events.fire<SessionClosedEvent>('session/closed', { session, reason });
+  }
+
+  /** Call after a session's availability or priority changed. */
+  presenceChanged(session: ClientSession): void {
+    if (this.byFull.get(session.jid.toString()) === session) void this.routes.updateRoute(this.routeOf(session));
+  }
+
+  get(fullJid: string): ClientSession | undefined {
+    return this.byFull.get(fullJid);
+  }
+
+  /** Local sessions of one account. */
+  ofUser(bareJid: string): Iterable<ClientSession> {
+    return this.byBare.get(bareJid) ?? [];
+  }
+
+  all(): IterableIterator<ClientSession> {
+    return this.byFull.values();
+  }
+
+  get size(): number {
+    return this.byFull.size;
+  }
+
+  private routeOf(s: ClientSession) {
+    return { jid: s.jid.toString(), nodeId: this.nodeId, available: s.available, priority: s.priority };
+  }
+}

@@ -1,0 +1,148 @@
+// The repositories the kernel and its modules use. Each aggregate has one owner table set
+// (see migrations/) and one repository; nothing outside storage/ writes SQL.
+import type { Knex } from 'knex';
+
+/** Salted SCRAM keys for one hash (RFC 5802); the password itself is never stored. */
+export interface ScramKeys {
+  salt: string; // base64
+  iterations: number;
+  storedKey: string; // base64
+  serverKey: string; // base64
+}
+
+export interface UserRecord {
+  username: string; // prepared localpart
+  scramSha1: ScramKeys;
+  scramSha256: ScramKeys;
+  createdAt: Date;
+}
+
+export interface UserRepository {
+  get(username: string): Promise<UserRecord | null>;
+  exists(username: string): Promise<boolean>;
+  /** Throws UserExistsError if taken. */
+  create(username: string, keys: { scramSha1: ScramKeys; scramSha256: ScramKeys }): Promise<void>;
+  /** Returns false if the user does not exist. */
+  setKeys(username: string, keys: { scramSha1: ScramKeys; scramSha256: ScramKeys }): Promise<boolean>;
+  /** Removes the user and everything the user owns (roster, offline, vcard, ...). Returns false if absent. */
+  delete(username: string): Promise<boolean>;
+  list(): Promise<string[]>;
+  count(): Promise<number>;
+}
+
+export class UserExistsError extends Error {
+  constructor(readonly username: string) {
+    super(`user '${username}' already exists`);
+    this.name = 'UserExistsError';
+  }
+}
+
+export type Subscription = 'none' | 'to' | 'from' | 'both';
+
+/** One roster entry as RFC 6121 models it, plus the server-side subscription state. */
+export interface RosterItem {
+  jid: string; // bare JID of the contact
+  name: string | null;
+  subscription: Subscription;
+  /** We asked the contact for a subscription and wait for the answer (ask='subscribe'). */
+  askOut: boolean;
+  /** The contact asked us; the request is kept until the user answers (RFC 6121 3.1.3). */
+  askIn: boolean;
+  /** The stanza of the pending inbound request, to redeliver it at next login. */
+  askInStanza: string | null;
+  /** Pre-approved inbound subscription (RFC 6121 3.4). */
+  approved: boolean;
+  groups: string[];
+}
+
+export interface RosterRepository {
+  /** All items of a user, including "none" items that only hold a pending request. */
+  list(username: string): Promise<RosterItem[]>;
+  get(username: string, jid: string): Promise<RosterItem | null>;
+  /** Inserts or replaces the item and bumps the roster version; returns the new version. */
+  put(username: string, item: RosterItem): Promise<string>;
+  /** Deletes the item and bumps the roster version; returns the new version. */
+  remove(username: string, jid: string): Promise<string>;
+  /** Current roster version string (XEP-0237 style opaque string; "0" for an empty history). */
+  version(username: string): Promise<string>;
+}
+
+export interface OfflineMessage {
+  id: number;
+  stanza: string; // serialized XML, with its delay stamp already added
+  createdAt: Date;
+}
+
+export interface OfflineRepository {
+  /** Stores the message unless the user already has `limit` or more; returns whether stored. */
+  store(username: string, stanza: string, limit: number): Promise<boolean>;
+  count(username: string): Promise<number>;
+  /** Returns the messages oldest first; they stay stored until deleted. */
+  list(username: string): Promise<OfflineMessage[]>;
+  delete(username: string, ids: number[]): Promise<void>;
+  /** Total across all users (metrics). */
+  total(): Promise<number>;
+}
+
+export interface PrivateRepository {
+  /** Serialized element stored for (user, namespace key), or null. */
+  get(username: string, key: string): Promise<string | null>;
+  set(username: string, key: string, xml: string): Promise<void>;
+}
+
+export interface VcardRepository {
+  get(username: string): Promise<string | null>;
+  set(username: string, xml: string): Promise<void>;
+}
+
+export interface BlocklistRepository {
+  list(username: string): Promise<string[]>;
+  add(username: string, jids: string[]): Promise<void>;
+  /** Removes the given JIDs, or all when `jids` is empty. */
+  remove(username: string, jids: string[]): Promise<void>;
+}
+
+export interface LastActivityRecord {
+  at: Date; // when the user logged out
+  status: string;
+}
+
+export interface LastActivityRepository {
+  get(username: string): Promise<LastActivityRecord | null>;
+  set(username: string, record: LastActivityRecord): Promise<void>;
+}
+
+export interface PropertyRow {
+  name: string;
+  value: string;
+  updatedAt: Date;
+}
+
+export interface PropertyRepository {
+  all(): Promise<PropertyRow[]>;
+  get(name: string): Promise<PropertyRow | null>;
+  set(name: string, value: string): Promise<void>;
+  /** Returns false if it was not set. */
+  unset(name: string): Promise<boolean>;
+  /**
+   * A cheap fingerprint of the whole table (count, newest update and a removal counter) so
+   * nodes can poll for changes made by other nodes without reading every row.
+   */
+  fingerprint(): Promise<string>;
+}
+
+export interface Storage {
+  readonly knex: Knex;
+  readonly dialect: 'sqlite' | 'mysql';
+  readonly users: UserRepository;
+  readonly roster: RosterRepository;
+  readonly offline: OfflineRepository;
+  readonly privateXml: PrivateRepository;
+  readonly vcards: VcardRepository;
+  readonly blocklist: BlocklistRepository;
+  readonly lastActivity: LastActivityRepository;
+  readonly properties: PropertyRepository;
+  /** True if a trivial query answers (used by /status and the pause logic). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

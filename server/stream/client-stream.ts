@@ -1,0 +1,326 @@
+// One client stream's life (RFC 6120): header checks, STARTTLS, SASL, resource binding,
+// then stanzas handed to the router. Transport-agnostic: TCP, BOSH and WebSocket all drive
+// it through the Transport interface.
+import { randomBytes } from 'node:crypto';
+import { JID } from '../jid/jid.ts';
+import { prepareResource } from '../jid/prep.ts';
+import type { Logger } from '../log.ts';
+import type { ServerContext } from '../modules/server-context.ts';
+import { ClientSession } from '../session/client-session.ts';
+import type { Transport, TransportEvents } from '../transport/transport.ts';
+import { Element, xml, type Attrs } from '../xml/element.ts';
+import { StanzaError, StreamError, errorReply } from '../xml/errors.ts';
+import { SaslNegotiation } from './sasl-negotiation.ts';
+
+export const NS_CLIENT = 'jabber:client';
+const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
+const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
+const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
+const NS_SESSION = 'urn:ietf:params:xml:ns:xmpp-session';
+
+type State = 'opening' | 'negotiating' | 'authenticated' | 'bound' | 'closed';
+
+/** Payload of the `stream/preauth-iq` event (in-band registration before login). */
+export interface PreauthIqEvent {
+  stanza: Element;
+  secure: boolean;
+  reply(el: Element): void;
+}
+
+export class ClientStream implements TransportEvents {
+  private state: State = 'opening';
+  private readonly id = randomBytes(8).toString('hex');
+  private username: string | null = null;
+  private session: ClientSession | null = null;
+  private sasl: SaslNegotiation | null = null;
+  private negotiationTimer: NodeJS.Timeout | null;
+  /** Input that arrived while an async step (SASL) was running; replayed in order. */
+  private readonly backlog: (() => void)[] = [];
+  private busy = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly server: ServerContext,
+  ) {
+    this.log = server.log.child('c2s');
+    const core = server.core;
+    transport.setMaxStanzaSize(core.stanzaMaxBytesPreauth.value);
+    transport.setHandler(this);
+    const opened = server.stats.opened(transport.kind, transport.remoteAddress);
+    this.negotiationTimer = setTimeout(() => {
+      this.fail(new StreamError('connection-timeout', 'Negotiation took too long'));
+    }, core.c2sNegotiationTimeout.value * 1000);
+    const limit = core.c2sMaxConnectionsPerIp.value;
+    if (limit > 0 && opened > limit) {
+      this.state = 'negotiating';
+      queueMicrotask(() => this.fail(new StreamError('policy-violation', 'Too many connections from your address')));
+    }
+  }
+
+  // ---- transport events -------------------------------------------------------------
+
+  streamStart(attrs: Attrs): void {
+    this.serially(() => this.onStreamStart(attrs));
+  }
+
+  stanza(el: Element): void {
+    this.serially(() => this.onElement(el));
+  }
+
+  streamEnd(): void {
+    this.serially(() => {
+      this.state = 'closed';
+      this.transport.close();
+    });
+  }
+
+  error(err: StreamError): void {
+    this.fail(err);
+  }
+
+  /** Called exactly once by the transport when the connection is gone. */
+  closed(): void {
+    if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
+    this.negotiationTimer = null;
+    this.state = 'closed';
+    this.backlog.length = 0;
+    this.server.stats.closed(this.transport.kind, this.transport.remoteAddress);
+    if (this.session) this.server.sessions.unbind(this.session, 'connection closed');
+  }
+
+  // ---- serialization of input ---------------------------------------------------------
+
+  private serially(step: () => void | Promise<void>): void {
+    if (this.busy) {
+      this.backlog.push(step);
+      return;
+    }
+    const out = step();
+    if (out instanceof Promise) {
+      this.busy = true;
+      out.catch((err) => {
+        this.log.error('stream step failed', { error: err instanceof Error ? err.stack : String(err) });
+        this.fail(new StreamError('internal-server-error'));
+      }).finally(() => {
+        this.busy = false;
+        const next = this.backlog.shift();
+        if (next) this.serially(next);
+        // Drain the rest in order; a step that goes async again re-queues them.
+        while (!this.busy && this.backlog.length) this.serially(this.backlog.shift()!);
+      });
+    }
+  }
+
+  // ---- stream header -----------------------------------------------------------------
+
+  private headerSent = false;
+
+  private onStreamStart(attrs: Attrs): void {
+    if (this.state === 'closed') return;
+    const domain = this.server.domain;
+    this.sendHeader();
+    if (attrs.xmlns !== NS_CLIENT) {
+      return this.fail(new StreamError('invalid-namespace', `Default namespace must be ${NS_CLIENT}`));
+    }
+    if (attrs.to !== undefined && JID.tryParse(attrs.to)?.toString() !== domain) {
+      return this.fail(new StreamError('host-unknown', `This server serves ${domain}`));
+    }
+    const version = attrs.version ?? '';
+    if (!/^1\.\d+$/.test(version)) {
+      return this.fail(new StreamError('unsupported-version', 'Only version 1.0 streams are supported'));
+    }
+    if (this.state === 'opening') this.state = 'negotiating';
+    this.transport.send(this.features());
+  }
+
+  private sendHeader(): void {
+    if (this.headerSent) return;
+    this.headerSent = true;
+    this.transport.openStream({ from: this.server.domain, id: this.id, version: '1.0', 'xml:lang': 'en' });
+  }
+
+  private features(): Element {
+    const features = xml('stream:features');
+    const secure = this.transport.secure;
+    const authenticated = this.state === 'authenticated';
+    if (!authenticated) {
+      const tlsRequired = this.tlsRequired();
+      if (!secure && this.transport.canStartTls) {
+        features.append(xml('starttls', { xmlns: NS_TLS }, tlsRequired ? xml('required') : undefined));
+      }
+      if (!tlsRequired) {
+        const mechs = features.c('mechanisms', { xmlns: NS_SASL });
+        for (const name of SaslNegotiation.offered(secure || this.server.config.allowPlaintextAuth)) {
+          mechs.c('mechanism').t(name);
+        }
+      }
+    } else {
+      features.append(xml('bind', { xmlns: NS_BIND }), xml('session', { xmlns: NS_SESSION }, xml('optional')));
+    }
+    for (const provider of this.server.streamFeatures) provider(features, { secure, authenticated });
+    return features;
+  }
+
+  /** STARTTLS is required before SASL where it can be offered and configuration says so. */
+  private tlsRequired(): boolean {
+    return this.server.config.c2s.requireTls && !this.transport.secure && this.transport.canStartTls;
+  }
+
+  // ---- elements ----------------------------------------------------------------------
+
+  private onElement(el: Element): void | Promise<void> {
+    switch (this.state) {
+      case 'negotiating': return this.onNegotiationElement(el);
+      case 'authenticated': return this.onBindElement(el);
+      case 'bound': return this.onStanza(el);
+      case 'opening':
+        return this.fail(new StreamError('not-well-formed', 'Expected a stream header'));
+      case 'closed': return;
+    }
+  }
+
+  private onNegotiationElement(el: Element): void | Promise<void> {
+    const ns = el.getNS();
+    if (ns === NS_TLS && el.name === 'starttls') return this.startTls();
+    if (ns === NS_SASL) {
+      if (this.tlsRequired()) {
+        this.transport.send(xml('failure', { xmlns: NS_SASL }, xml('encryption-required')));
+        return this.fail(new StreamError('policy-violation', 'Use STARTTLS before authenticating'));
+      }
+      this.sasl ??= new SaslNegotiation(this.server, this.transport, this.log);
+      return this.sasl.handle(el).then((result) => {
+        if (result.kind === 'success') return this.authenticated(result.username);
+        if (result.kind === 'too-many-failures') {
+          this.fail(new StreamError('policy-violation', 'Too many failed authentication attempts'));
+        }
+      });
+    }
+    if (el.name === 'iq' && ns === NS_CLIENT) return this.preauthIq(el);
+    if (ns === NS_CLIENT && (el.name === 'message' || el.name === 'presence')) {
+      return this.fail(new StreamError('not-authorized', 'Authenticate first'));
+    }
+    return this.fail(new StreamError('unsupported-stanza-type', `Unexpected <${el.name}/> before authentication`));
+  }
+
+  private startTls(): Promise<void> | void {
+    if (this.transport.secure || !this.transport.canStartTls) {
+      this.transport.send(xml('failure', { xmlns: NS_TLS }));
+      return this.fail(new StreamError('undefined-condition', 'TLS is not available on this stream'));
+    }
+    this.transport.send(xml('proceed', { xmlns: NS_TLS }));
+    // The peer restarts the stream over TLS: a new header and features follow.
+    this.headerSent = false;
+    this.state = 'opening';
+    return this.transport.startTls().catch((err) => {
+      this.log.info('TLS handshake failed', { address: this.transport.remoteAddress, error: err });
+      this.state = 'closed';
+      this.transport.close();
+    });
+  }
+
+  /** In-band registration (XEP-0077) is the only IQ allowed before authentication. */
+  private preauthIq(el: Element): void {
+    const event: PreauthIqEvent = { stanza: el, secure: this.transport.secure, reply: (r) => this.transport.send(r) };
+    if (!this.server.events.fire('stream/preauth-iq', event)) {
+      this.fail(new StreamError('not-authorized', 'Authenticate first'));
+    }
+  }
+
+  private authenticated(username: string): void {
+    this.username = username;
+    this.state = 'authenticated';
+    this.headerSent = false;
+    this.sasl = null;
+    this.transport.setMaxStanzaSize(this.server.core.stanzaMaxBytes.value);
+    this.transport.restart();
+  }
+
+  private onBindElement(el: Element): void {
+    const bind = el.name === 'iq' && el.attrs.type === 'set' ? el.getChild('bind', NS_BIND) : undefined;
+    if (!bind) {
+      if (el.name === 'iq' && el.getChild('session', NS_SESSION)) {
+        // Legacy session before bind is out of order, but harmless: accept it.
+        this.transport.send(xml('iq', { type: 'result', id: el.attrs.id }));
+        return;
+      }
+      return this.fail(new StreamError('not-authorized', 'Bind a resource first'));
+    }
+    const requested = bind.getChildText('resource');
+    let resource: string | null;
+    if (requested === undefined || requested.trim() === '') {
+      resource = randomBytes(6).toString('hex');
+    } else {
+      resource = prepareResource(requested.trim());
+      if (resource === null) {
+        this.transport.send(errorReply(el, new StanzaError('bad-request', 'Invalid resource')));
+        return;
+      }
+    }
+    const jid = JID.fromPrepared(this.username!, this.server.domain, resource);
+    const session = new ClientSession(this.id, jid, this.transport);
+    this.session = session;
+    this.state = 'bound';
+    if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
+    this.negotiationTimer = null;
+    this.server.sessions.bind(session);
+    this.server.stats.logins++;
+    this.log.info('client logged in', { jid: jid.toString(), transport: this.transport.kind, address: this.transport.remoteAddress });
+    session.send(xml('iq', { type: 'result', id: el.attrs.id }, xml('bind', { xmlns: NS_BIND }, xml('jid', null, jid.toString()))));
+  }
+
+  private onStanza(el: Element): void {
+    const session = this.session!;
+    const kind = el.name;
+    if ((kind !== 'message' && kind !== 'presence' && kind !== 'iq') || el.attrs.xmlns !== NS_CLIENT) {
+      return this.fail(new StreamError('unsupported-stanza-type', `<${el.name}/> is not a stanza`));
+    }
+    const from = el.attrs.from;
+    if (from !== undefined && from !== session.jid.toString()) {
+      const parsed = JID.tryParse(from);
+      if (!parsed || !(parsed.equals(session.jid) || parsed.equals(session.jid.bare()))) {
+        return this.fail(new StreamError('invalid-from', 'The from address does not match this stream'));
+      }
+    }
+    el.attrs.from = session.jid.toString();
+    this.server.stats.stanzasIn[kind]++;
+    if (kind === 'iq' && !this.validIq(el)) return;
+    if (kind === 'presence' && !validPresenceType(el.attrs.type)) {
+      this.server.router.bounce(el, new StanzaError('bad-request', `Unknown presence type '${el.attrs.type}'`));
+      return;
+    }
+    if (kind === 'iq' && el.getChild('session', NS_SESSION) && el.attrs.to === undefined) {
+      session.send(xml('iq', { type: 'result', id: el.attrs.id }));
+      return;
+    }
+    this.server.router.route(el, session.jid, session);
+  }
+
+  /** RFC 6120 8.2.3: id and type are required; get/set carry exactly one payload. */
+  private validIq(el: Element): boolean {
+    const type = el.attrs.type;
+    let problem: string | null = null;
+    if (el.attrs.id === undefined) problem = 'IQ without id';
+    else if (type !== 'get' && type !== 'set' && type !== 'result' && type !== 'error') problem = 'IQ type must be get, set, result or error';
+    else if ((type === 'get' || type === 'set') && el.getChildElements().length !== 1) problem = 'IQ get/set must have exactly one child element';
+    if (problem === null) return true;
+    if (type !== 'error' && type !== 'result') this.session!.send(errorReply(el, new StanzaError('bad-request', problem)));
+    return false;
+  }
+
+  // ---- ending ------------------------------------------------------------------------
+
+  /** Sends a stream error (opening our stream first if we had not) and closes. */
+  private fail(err: StreamError): void {
+    if (this.state === 'closed') return;
+    this.log.debug('stream error', { condition: err.condition, text: err.text, address: this.transport.remoteAddress });
+    this.sendHeader();
+    this.state = 'closed';
+    this.transport.close(err);
+  }
+}
+
+function validPresenceType(type: string | undefined): boolean {
+  return type === undefined || type === 'unavailable' || type === 'subscribe' || type === 'subscribed'
+    || type === 'unsubscribe' || type === 'unsubscribed' || type === 'probe' || type === 'error';
+}

@@ -1,0 +1,180 @@
+// Client connections over TCP: port 5222 with STARTTLS, port 5223 with TLS from the first
+// byte. Bytes in go through the stream parser; elements out are batched into one socket
+// write per event-loop turn, because per-stanza writes are what bounds throughput.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Logger } from '../log.ts';
+import { openTag, serialize, type Attrs, type Element } from '../xml/element.ts';
+import { NS_STREAMS, StreamError } from '../xml/errors.ts';
+import { StreamParser } from '../xml/stream-parser.ts';
+import type { Transport, TransportEvents } from './transport.ts';
+
+/** How long we wait for the peer to close after we closed our stream. */
+const CLOSE_GRACE_MS = 5_000;
+
+export class TcpTransport implements Transport {
+  readonly kind = 'tcp' as const;
+  readonly remoteAddress: string;
+  private socket: net.Socket;
+  private handler: TransportEvents | null = null;
+  private parser: StreamParser;
+  private maxStanzaBytes = 10_240;
+  private pending = '';
+  private flushScheduled = false;
+  private closing = false;
+  private isClosed = false;
+  private tlsActive: boolean;
+
+  constructor(
+    socket: net.Socket,
+    private readonly secureContext: tls.SecureContext | null,
+    private readonly log: Logger,
+  ) {
+    this.socket = socket;
+    this.tlsActive = socket instanceof tls.TLSSocket;
+    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.parser = this.newParser();
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    this.attach(socket);
+  }
+
+  get secure(): boolean {
+    return this.tlsActive;
+  }
+
+  get canStartTls(): boolean {
+    return !this.tlsActive && this.secureContext !== null;
+  }
+
+  setHandler(events: TransportEvents): void {
+    this.handler = events;
+  }
+
+  private attach(socket: net.Socket): void {
+    socket.on('data', this.onData);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (!this.closing) this.parser.write(chunk);
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.log.debug('socket error', { address: this.remoteAddress, error: err.message });
+  };
+
+  private readonly onClose = (): void => {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.closing = true;
+    this.pending = '';
+    this.handler?.closed();
+  };
+
+  /** A fresh parser per stream; events from a replaced parser are ignored. */
+  private newParser(): StreamParser {
+    const parser: StreamParser = new StreamParser({
+      streamStart: (attrs) => { if (parser === this.parser) this.handler?.streamStart(attrs); },
+      element: (el) => { if (parser === this.parser) this.handler?.stanza(el); },
+      streamEnd: () => { if (parser === this.parser) this.handler?.streamEnd(); },
+      error: (err) => { if (parser === this.parser) this.handler?.error(err); },
+    }, { maxStanzaBytes: this.maxStanzaBytes });
+    return parser;
+  }
+
+  setMaxStanzaSize(bytes: number): void {
+    this.maxStanzaBytes = bytes;
+    this.parser.maxStanzaBytes = bytes;
+  }
+
+  restart(): void {
+    this.parser = this.newParser();
+  }
+
+  openStream(attrs: Attrs): void {
+    this.write("<?xml version='1.0'?>" + openTag('stream:stream', {
+      xmlns: 'jabber:client', 'xmlns:stream': NS_STREAMS, ...attrs,
+    }));
+  }
+
+  send(el: Element): void {
+    this.write(serialize(el));
+  }
+
+  private write(data: string): void {
+    if (this.closing) return;
+    this.pending += data;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.pending === '' || this.socket.destroyed) return;
+    const data = this.pending;
+    this.pending = '';
+    this.socket.write(data);
+  };
+
+  async startTls(): Promise<void> {
+    if (!this.secureContext) throw new Error('no TLS certificate configured');
+    this.flush(); // <proceed/> must leave in clear text before the handshake
+    const plain = this.socket;
+    plain.removeListener('data', this.onData);
+    plain.removeListener('close', this.onClose);
+    plain.removeListener('error', this.onError);
+    this.parser = this.newParser();
+    const secured = new tls.TLSSocket(plain, { isServer: true, secureContext: this.secureContext });
+    this.socket = secured;
+    this.attach(secured);
+    await new Promise<void>((resolve, reject) => {
+      secured.once('secure', resolve);
+      secured.once('error', reject);
+      secured.once('close', () => reject(new Error('connection closed during TLS handshake')));
+    });
+    this.tlsActive = true;
+  }
+
+  close(error?: StreamError): void {
+    if (this.closing) return;
+    if (error) this.pending += serialize(error.toElement());
+    this.pending += '</stream:stream>';
+    this.flush();
+    this.closing = true;
+    this.socket.end();
+    // A peer that never closes its side must not hold the socket forever.
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+}
+
+export interface TcpListenerOptions {
+  host: string;
+  port: number;
+  /** Direct TLS (5223) when set together with `directTls`; STARTTLS context otherwise. */
+  secureContext: tls.SecureContext | null;
+  directTls: boolean;
+  log: Logger;
+  onConnection(transport: TcpTransport): void;
+}
+
+/** Starts listening; resolves with the bound server once the port is open. */
+export function listenTcp(opts: TcpListenerOptions): Promise<net.Server> {
+  const accept = (socket: net.Socket): void => {
+    opts.onConnection(new TcpTransport(socket, opts.secureContext, opts.log));
+  };
+  const server = opts.directTls && opts.secureContext
+    ? tls.createServer({ secureContext: opts.secureContext }, accept)
+    : net.createServer(accept);
+  server.on('tlsClientError', (err: Error) => opts.log.debug('TLS handshake failed', { error: err.message }));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.removeListener('error', reject);
+      resolve(server);
+    });
+  });
+}

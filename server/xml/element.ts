@@ -1,0 +1,180 @@
+// The XML element every layer passes around: a stanza, a stream feature, an IQ payload.
+// Deliberately small and typed; serialization is hand-rolled because it sits on the
+// per-stanza path (every routed stanza is written once).
+
+export type Attrs = Record<string, string | undefined>;
+export type Node = Element | string;
+
+export class Element {
+  name: string;
+  attrs: Attrs;
+  children: Node[];
+  parent: Element | null = null;
+
+  constructor(name: string, attrs?: Attrs | null, children?: Node[]) {
+    this.name = name;
+    this.attrs = attrs ?? {};
+    this.children = children ?? [];
+  }
+
+  /** Namespace of this element, inherited from ancestors as XML says. */
+  getNS(): string | undefined {
+    const colon = this.name.indexOf(':');
+    const attr = colon === -1 ? 'xmlns' : 'xmlns:' + this.name.slice(0, colon);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    for (let el: Element | null = this; el; el = el.parent) {
+      const ns = el.attrs[attr];
+      if (ns !== undefined) return ns;
+    }
+    return undefined;
+  }
+
+  /** Local name without any prefix. */
+  get localName(): string {
+    const colon = this.name.indexOf(':');
+    return colon === -1 ? this.name : this.name.slice(colon + 1);
+  }
+
+  is(name: string, xmlns?: string): boolean {
+    return this.localName === name && (xmlns === undefined || this.getNS() === xmlns);
+  }
+
+  getChild(name: string, xmlns?: string): Element | undefined {
+    for (const c of this.children) {
+      if (typeof c !== 'string' && c.is(name, xmlns)) return c;
+    }
+    return undefined;
+  }
+
+  getChildren(name: string, xmlns?: string): Element[] {
+    const out: Element[] = [];
+    for (const c of this.children) {
+      if (typeof c !== 'string' && c.is(name, xmlns)) out.push(c);
+    }
+    return out;
+  }
+
+  /** Child elements only, no text nodes. */
+  getChildElements(): Element[] {
+    const out: Element[] = [];
+    for (const c of this.children) if (typeof c !== 'string') out.push(c);
+    return out;
+  }
+
+  /** The first child element carrying the given namespace (IQ payloads, errors). */
+  getChildByNS(xmlns: string): Element | undefined {
+    for (const c of this.children) {
+      if (typeof c !== 'string' && c.getNS() === xmlns) return c;
+    }
+    return undefined;
+  }
+
+  getText(): string {
+    let s = '';
+    for (const c of this.children) if (typeof c === 'string') s += c;
+    return s;
+  }
+
+  getChildText(name: string, xmlns?: string): string | undefined {
+    return this.getChild(name, xmlns)?.getText();
+  }
+
+  /** Appends a child and returns it (for building nested payloads). */
+  c(name: string, attrs?: Attrs): Element {
+    const child = new Element(name, attrs);
+    child.parent = this;
+    this.children.push(child);
+    return child;
+  }
+
+  /** Appends a child element or text and returns this. */
+  append(...nodes: (Node | undefined | null | false)[]): this {
+    for (const n of nodes) {
+      if (n === undefined || n === null || n === false) continue;
+      if (typeof n !== 'string') n.parent = this;
+      this.children.push(n);
+    }
+    return this;
+  }
+
+  /** Appends text and returns this. */
+  t(text: string): this {
+    this.children.push(text);
+    return this;
+  }
+
+  remove(child: Element): this {
+    const i = this.children.indexOf(child);
+    if (i !== -1) this.children.splice(i, 1);
+    return this;
+  }
+
+  /** Deep copy, detached from any parent; namespace attrs are not inherited, so the
+   * caller must make sure the root carries its xmlns (stanzas always do on the wire). */
+  clone(): Element {
+    const copy = new Element(this.name, { ...this.attrs });
+    for (const c of this.children) {
+      if (typeof c === 'string') copy.children.push(c);
+      else {
+        const cc = c.clone();
+        cc.parent = copy;
+        copy.children.push(cc);
+      }
+    }
+    return copy;
+  }
+
+  toString(): string {
+    return serialize(this);
+  }
+}
+
+/** Shorthand builder: xml('iq', {type: 'result'}, xml('query', {xmlns: NS}))`. */
+export function xml(name: string, attrs?: Attrs | null, ...children: (Node | undefined | null | false)[]): Element {
+  const el = new Element(name, attrs ?? {});
+  el.append(...children);
+  return el;
+}
+
+// Separate non-global testers: a /g regex keeps lastIndex between test() calls.
+const ESCAPE_TEXT = /[&<>]/g;
+const ESCAPE_ATTR = /[&<>"']/g;
+const NEEDS_TEXT = /[&<>]/;
+const NEEDS_ATTR = /[&<>"']/;
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const replaceEntity = (c: string): string => ENTITIES[c]!;
+
+export function escapeText(s: string): string {
+  return NEEDS_TEXT.test(s) ? s.replace(ESCAPE_TEXT, replaceEntity) : s;
+}
+
+export function escapeAttr(s: string): string {
+  return NEEDS_ATTR.test(s) ? s.replace(ESCAPE_ATTR, replaceEntity) : s;
+}
+
+/** Opening tag only, for stream headers: `<stream:stream ...>`. */
+export function openTag(name: string, attrs: Attrs): string {
+  let s = '<' + name;
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (v !== undefined) s += ' ' + k + '="' + escapeAttr(v) + '"';
+  }
+  return s + '>';
+}
+
+export function serialize(el: Element): string {
+  let s = '<' + el.name;
+  const attrs = el.attrs;
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (v !== undefined) s += ' ' + k + '="' + escapeAttr(v) + '"';
+  }
+  const children = el.children;
+  if (children.length === 0) return s + '/>';
+  s += '>';
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i]!;
+    s += typeof c === 'string' ? escapeText(c) : serialize(c);
+  }
+  return s + '</' + el.name + '>';
+}
