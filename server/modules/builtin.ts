@@ -1,5 +1,26 @@
 // The built-in modules, loaded in this order at start. Each is one file or folder under
 // modules/ and registers everything through its ModuleContext.
 import type { XmppModule } from './module-context.ts';
+import { blockingModule } from './blocking/blocking.ts';
+import { discoModule } from './disco.ts';
+import { lastModule } from './last.ts';
+import { offlineModule } from './offline.ts';
+import { pingModule } from './ping.ts';
+import { privateModule } from './private.ts';
+import { registerModule } from './register/register.ts';
+import { timeModule } from './time.ts';
+import { vcardModule } from './vcard.ts';
+import { versionModule } from './version.ts';
 
-export const BUILTIN_MODULES: XmppModule[] = [];
+export const BUILTIN_MODULES: XmppModule[] = [
+  discoModule,
+  pingModule,
+  versionModule,
+  timeModule,
+  offlineModule,
+  vcardModule,
+  privateModule,
+  blockingModule,
+  lastModule,
+  registerModule,
+];

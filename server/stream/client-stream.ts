@@ -24,6 +24,8 @@ type State = 'opening' | 'negotiating' | 'authenticated' | 'bound' | 'closed';
 export interface PreauthIqEvent {
   stanza: Element;
   secure: boolean;
+  /** The peer's IP address, for per-address limits on account creation. */
+  remoteAddress: string;
   reply(el: Element): void;
 }
 
@@ -221,7 +223,12 @@ export class ClientStream implements TransportEvents {
 
   /** In-band registration (XEP-0077) is the only IQ allowed before authentication. */
   private preauthIq(el: Element): void {
-    const event: PreauthIqEvent = { stanza: el, secure: this.transport.secure, reply: (r) => this.transport.send(r) };
+    const event: PreauthIqEvent = {
+      stanza: el,
+      secure: this.transport.secure,
+      remoteAddress: this.transport.remoteAddress,
+      reply: (r) => this.transport.send(r),
+    };
     if (!this.server.events.fire('stream/preauth-iq', event)) {
       this.fail(new StreamError('not-authorized', 'Authenticate first'));
     }

@@ -1,0 +1,96 @@
+// xmppd user add|passwd|del|list: accounts, by bare JID or by username alone.
+import { deriveUserKeys, saslPrep, SaslPrepError } from '../auth/scram-keys.ts';
+import { JID } from '../jid/jid.ts';
+import { UserExistsError } from '../storage/types.ts';
+import { CommandError, UsageError } from './cli-errors.ts';
+import type { CommandContext } from './command-context.ts';
+import { expectArgs } from './command-line.ts';
+
+export const USER_USAGE: [string, string][] = [
+  ['user add JID PASSWORD', 'create an account'],
+  ['user passwd JID PASSWORD', 'change its password'],
+  ['user del JID', 'delete it and everything it owns'],
+  ['user list', 'list the accounts'],
+];
+
+/** `bob` or `bob@<the configured domain>`, returned as the prepared username. */
+function username(ctx: CommandContext, input: string): { name: string; jid: string } {
+  const domain = ctx.config().domain;
+  const jid = JID.tryParse(input.includes('@') ? input : `${input}@${domain}`);
+  if (!jid || !jid.local) throw new UsageError(`invalid JID '${input}'`);
+  if (jid.resource) throw new UsageError(`'${input}' has a resource; give a bare JID like user@${domain}`);
+  if (jid.domain !== domain) throw new UsageError(`'${input}' is not on this server's domain ${domain}`);
+  return { name: jid.local, jid: jid.bareString() };
+}
+
+/** The password argument, or one line of standard input for `-` (keeps it out of `ps`). */
+async function password(input: string): Promise<string> {
+  let pw = input;
+  if (input === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    pw = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  }
+  if (pw === '') throw new UsageError('the password is empty');
+  try {
+    saslPrep(pw);
+  } catch (err) {
+    if (err instanceof SaslPrepError) throw new UsageError(`the password cannot be used: ${err.message}`);
+    throw err;
+  }
+  return pw;
+}
+
+export async function userCommand(ctx: CommandContext): Promise<void> {
+  const [sub, ...rest] = ctx.args;
+  switch (sub) {
+    case 'add': {
+      expectArgs(rest, 'user add JID PASSWORD', 2);
+      const user = username(ctx, rest[0]!);
+      const pw = await password(rest[1]!);
+      await ctx.withProperties(async (_registry, core, storage) => {
+        if (await storage.users.exists(user.name)) throw new CommandError(`user '${user.jid}' already exists`);
+        try {
+          await storage.users.create(user.name, await deriveUserKeys(pw, core.scramIterations.value));
+        } catch (err) {
+          if (err instanceof UserExistsError) throw new CommandError(`user '${user.jid}' already exists`);
+          throw err;
+        }
+      });
+      ctx.out(`created user ${user.jid}`);
+      return;
+    }
+    case 'passwd': {
+      expectArgs(rest, 'user passwd JID PASSWORD', 2);
+      const user = username(ctx, rest[0]!);
+      const pw = await password(rest[1]!);
+      await ctx.withProperties(async (_registry, core, storage) => {
+        if (!(await storage.users.setKeys(user.name, await deriveUserKeys(pw, core.scramIterations.value)))) {
+          throw new CommandError(`unknown user '${user.jid}'`);
+        }
+      });
+      ctx.out(`changed the password of ${user.jid}`);
+      return;
+    }
+    case 'del': {
+      expectArgs(rest, 'user del JID', 1);
+      const user = username(ctx, rest[0]!);
+      await ctx.withStorage(async (storage) => {
+        if (!(await storage.users.delete(user.name))) throw new CommandError(`unknown user '${user.jid}'`);
+      });
+      ctx.out(`deleted user ${user.jid}`);
+      return;
+    }
+    case 'list': {
+      expectArgs(rest, 'user list', 0);
+      const domain = ctx.config().domain;
+      const names = await ctx.withStorage((storage) => storage.users.list());
+      for (const name of [...names].sort()) ctx.out(`${name}@${domain}`);
+      return;
+    }
+    case undefined:
+      throw new UsageError('missing user command: add, passwd, del or list');
+    default:
+      throw new UsageError(`unknown user command '${sub}': add, passwd, del or list`);
+  }
+}

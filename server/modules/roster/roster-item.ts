@@ -1,0 +1,55 @@
+// A roster item as the client sees it (RFC 6121 2.1.2) and the rules about which stored
+// items the client sees at all.
+import type { RosterItem } from '../../storage/types.ts';
+import { xml, type Element } from '../../xml/element.ts';
+
+export const NS_ROSTER = 'jabber:iq:roster';
+
+export function hasTo(item: RosterItem | null): boolean {
+  return item !== null && (item.subscription === 'to' || item.subscription === 'both');
+}
+
+export function hasFrom(item: RosterItem | null): boolean {
+  return item !== null && (item.subscription === 'from' || item.subscription === 'both');
+}
+
+export function newItem(jid: string): RosterItem {
+  return { jid, name: null, subscription: 'none', askOut: false, askIn: false, askInStanza: null, approved: false, groups: [] };
+}
+
+/**
+ * RFC 6121 3.1.3: a contact's pending request does not put the contact in the user's roster.
+ * Storage keeps such requests as items and has no flag for "the user added this", so an
+ * item whose only content is an inbound request is taken for a request alone. (An item the
+ * user added bare, with no name, group or request of its own, is hidden the same way while
+ * a request from that contact waits.)
+ */
+export function isVisible(item: RosterItem): boolean {
+  return !item.askIn || item.subscription !== 'none' || item.askOut || item.approved || item.name !== null || item.groups.length > 0;
+}
+
+/** An item that holds nothing at all: left behind by a request that was answered. */
+export function isEmpty(item: RosterItem): boolean {
+  return item.subscription === 'none' && !item.askOut && !item.askIn && !item.approved && item.name === null && item.groups.length === 0;
+}
+
+export function itemElement(item: RosterItem): Element {
+  const el = xml('item', {
+    jid: item.jid,
+    name: item.name ?? undefined,
+    subscription: item.subscription,
+    ask: item.askOut ? 'subscribe' : undefined,
+    approved: item.approved ? 'true' : undefined,
+  });
+  for (const group of item.groups) el.append(xml('group', null, group));
+  return el;
+}
+
+/** What a client sees of an item (its roster push), or null when it sees nothing. */
+export function visibleElement(item: RosterItem | null): Element | null {
+  return item && isVisible(item) ? itemElement(item) : null;
+}
+
+export function removedElement(jid: string): Element {
+  return xml('item', { jid, subscription: 'remove' });
+}

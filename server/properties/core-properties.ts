@@ -1,0 +1,92 @@
+// The kernel's own system properties, defined in one place so that the server, the CLI and
+// the admin console agree on names, defaults and bounds. Plugins define theirs through the
+// plugin context instead.
+import type { PropertyRegistry } from './property-registry.ts';
+import type { Property } from './types.ts';
+
+export interface CoreProperties {
+  scramIterations: Property<number>;
+  offlineMaxPerUser: Property<number>;
+  stanzaMaxBytesPreauth: Property<number>;
+  stanzaMaxBytes: Property<number>;
+  c2sMaxConnectionsPerIp: Property<number>;
+  c2sNegotiationTimeout: Property<number>;
+  registerInbandEnabled: Property<boolean>;
+  authFailureDelay: Property<number>;
+}
+
+export function defineCoreProperties(registry: PropertyRegistry): CoreProperties {
+  return {
+    scramIterations: registry.define<number>({
+      name: 'xmpp.auth.scram.iterations',
+      type: 'integer',
+      default: 4096,
+      // RFC 7677 asks for at least 4096; far above 100000 a login costs more CPU than it buys.
+      min: 4096,
+      max: 100000,
+      description: 'PBKDF2 iterations for SCRAM keys derived from new or changed passwords; existing keys keep theirs',
+      live: true,
+    }),
+    offlineMaxPerUser: registry.define<number>({
+      name: 'xmpp.offline.max-per-user',
+      type: 'integer',
+      default: 100,
+      min: 0,
+      max: 100000,
+      description: 'Messages kept for a user who is offline; beyond it senders get an error (0 stores none)',
+      live: true,
+    }),
+    stanzaMaxBytesPreauth: registry.define<number>({
+      name: 'xmpp.stanza.max-bytes.preauth',
+      type: 'integer',
+      default: 10240,
+      min: 1024,
+      max: 1048576,
+      description: 'Largest stanza accepted before authentication, in bytes (keeps unauthenticated peers cheap)',
+      live: true,
+    }),
+    stanzaMaxBytes: registry.define<number>({
+      name: 'xmpp.stanza.max-bytes',
+      type: 'integer',
+      default: 262144,
+      min: 10240,
+      max: 16777216,
+      description: 'Largest stanza accepted from an authenticated client, in bytes; a larger one closes the stream',
+      live: true,
+    }),
+    c2sMaxConnectionsPerIp: registry.define<number>({
+      name: 'xmpp.c2s.max-connections-per-ip',
+      type: 'integer',
+      default: 100,
+      min: 0,
+      max: 1000000,
+      description: 'Client connections accepted at once from one IP address (0: no limit, e.g. for load tests)',
+      live: true,
+    }),
+    c2sNegotiationTimeout: registry.define<number>({
+      name: 'xmpp.c2s.negotiation-timeout',
+      type: 'duration',
+      default: 30,
+      min: 1,
+      max: 3600,
+      description: 'Seconds a new client stream has to authenticate and bind a resource before it is closed',
+      live: true,
+    }),
+    registerInbandEnabled: registry.define<boolean>({
+      name: 'xmpp.register.inband.enabled',
+      type: 'boolean',
+      default: false,
+      description: 'Let anyone create an account from a client (XEP-0077 in-band registration)',
+      live: true,
+    }),
+    authFailureDelay: registry.define<number>({
+      name: 'xmpp.auth.failure-delay',
+      type: 'duration',
+      default: 1,
+      min: 0,
+      max: 60,
+      description: 'Seconds to wait before answering a failed authentication, to slow password guessing (0: no delay)',
+      live: true,
+    }),
+  };
+}

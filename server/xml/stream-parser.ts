@@ -1,0 +1,660 @@
+// The XMPP stream parser: bytes in, stanzas out. XMPP uses a restricted XML (RFC 6120
+// section 11): no comments, processing instructions, DTDs or entity declarations, UTF-8 only.
+// This sits on the per-stanza path, so it is hand-written: text is decoded once per chunk,
+// tokens are found with indexOf/charCodeAt, and a token split across chunks is resumed where
+// the last search stopped instead of being scanned again.
+import { StringDecoder } from 'node:string_decoder';
+import { Element, type Attrs } from './element.ts';
+import { NS_STREAMS, StreamError, type StreamErrorCondition } from './errors.ts';
+import { equalsAt, hex4, internName, isSpace, nameColon, scanName, unescapeXml, utf8Length } from './xml-chars.ts';
+
+export interface StreamParserHandler {
+  /** The <stream:stream ...> opening tag (depth 0), attributes as sent. */
+  streamStart(attrs: Attrs): void;
+  /** Each complete depth-1 element (a stanza or nonza), or depth-0 one in framed mode. */
+  element(el: Element): void;
+  /** </stream:stream> */
+  streamEnd(): void;
+  /** The first fatal error; after it the parser ignores further input until reset(). */
+  error(err: StreamError): void;
+}
+
+export interface StreamParserOptions {
+  /** Bytes of one depth-1 element including its tags; exceeding it is a policy-violation. */
+  maxStanzaBytes: number;
+  /** framed=true: no stream root, every depth-0 element is delivered through element() (RFC 7395
+   *  WebSocket frames carry <open/>, <close/> and stanzas as separate top-level elements). */
+  framed?: boolean;
+}
+
+/** More attributes on one element than any XMPP payload needs. */
+export const MAX_ATTRIBUTES = 100;
+/** Nesting depth of a stanza, the stanza itself being 1. */
+export const MAX_DEPTH = 64;
+
+const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QUESTION = 0x3f, EQ = 0x3d;
+const DQUOTE = 0x22, SQUOTE = 0x27, AMP = 0x26, TAB = 0x09, LF = 0x0a, CR = 0x0d, BOM = 0xfeff;
+
+const SELF_CLOSING = 1;
+const PREFIXED_ATTRS = 2;
+
+/** String.prototype.isWellFormed (ES2024, in Node 20) is newer than the configured lib. */
+interface WellFormed {
+  isWellFormed(): boolean;
+}
+
+/** Token outcomes besides "consumed up to index n". */
+const INCOMPLETE = -1;
+const STOP = -2;
+
+const CDATA_OPEN = '<![CDATA[';
+const XML_DECL = /^<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(["'])1\.[0-9]+\1(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\2)?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(["'])(?:yes|no)\4)?[ \t\n]*\?>$/;
+// Characters outside the Char production (checked only where no per-character loop runs:
+// names, tag whitespace, text and attribute values are checked as they are scanned).
+const INVALID_CHAR = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+const TEXT_REFS = 1;
+const TEXT_GT = 2;
+const LINE_END = /\r\n?/g;
+const ATTR_SPACE = /[\t\n]/g;
+
+function fail(condition: StreamErrorCondition, text: string): never {
+  throw new StreamError(condition, text);
+}
+
+function invalidChar(c: number): never {
+  return fail('not-well-formed', `character U+${hex4(c)} is not allowed in XML`);
+}
+
+export class StreamParser {
+  /** Settable at any time: the limit grows after authentication. */
+  maxStanzaBytes: number;
+  private readonly handler: StreamParserHandler;
+  private readonly framed: boolean;
+
+  private decoder = new StringDecoder('utf8');
+  /** Decoded text not consumed yet starts at buf[pos]. */
+  private buf = '';
+  private pos = 0;
+  /** UTF-8 length of buf[pos..]: equal to the char count exactly when all of it is ASCII. */
+  private bytes = 0;
+  /** Where to resume looking for the end of the token at pos (0: from its start), and the
+   *  quote a start tag was inside when the chunk ran out. */
+  private scan = 0;
+  private quote = 0;
+  /** Bytes of the current top-level element consumed so far. */
+  private count = 0;
+  /** Open elements of the current stanza; stack[0] is the depth-1 element. */
+  private stack: Element[] = [];
+  /** Attributes of the stream header, the outermost namespace scope. */
+  private root: Attrs | null = null;
+  private rootName = '';
+  private ended = false;
+  private failed = false;
+  /** Nothing consumed yet: where a BOM and the XML declaration may appear. */
+  private atStart = true;
+  /** No bytes received yet: where a UTF-16 stream can be recognized. */
+  private fresh = true;
+  /** Last two bytes of the previous Buffer chunk, to tell a genuine U+FFFD from a decode error. */
+  private prev1 = -1;
+  private prev2 = -1;
+  /** A string chunk ending in a high surrogate keeps it for the next one. */
+  private heldSurrogate = '';
+  /** The previous chunk ended in CR, so a LF starting this one belongs to it. */
+  private endedInCR = false;
+  /** Bumped by reset(), so a parse loop interrupted by a callback knows to stop. */
+  private generation = 0;
+  private inHandler = false;
+  /** TEXT_REFS | TEXT_GT seen so far in text cut by a chunk boundary. */
+  private textFlags = 0;
+  /** SELF_CLOSING | PREFIXED_ATTRS of the start tag attributes() just parsed. */
+  private tagFlags = 0;
+
+  constructor(handler: StreamParserHandler, options: StreamParserOptions) {
+    this.handler = handler;
+    this.maxStanzaBytes = options.maxStanzaBytes;
+    this.framed = options.framed ?? false;
+  }
+
+  /** True while part of an element or tag is buffered (a truncated document, for parseXml). */
+  get pending(): boolean {
+    return this.stack.length > 0 || this.pos < this.buf.length || this.heldSurrogate !== '';
+  }
+
+  /**
+   * Forgets all state; the next bytes start a new stream. Called from a callback, it also
+   * drops the rest of the chunk being parsed: after <starttls/> those bytes were sent in
+   * the clear and must not be trusted, and after SASL success a client waits for the server.
+   */
+  reset(): void {
+    this.generation++;
+    this.decoder = new StringDecoder('utf8');
+    this.buf = '';
+    this.pos = this.bytes = this.scan = this.quote = this.count = 0;
+    this.stack = [];
+    this.root = null;
+    this.rootName = '';
+    this.ended = this.failed = false;
+    this.atStart = this.fresh = true;
+    this.prev1 = this.prev2 = -1;
+    this.heldSurrogate = '';
+    this.endedInCR = false;
+  }
+
+  write(chunk: Buffer | string): void {
+    if (this.failed) return;
+    try {
+      const text = typeof chunk === 'string' ? this.fromString(chunk) : this.decode(chunk);
+      if (text.length === 0) return;
+      this.bytes += Buffer.byteLength(text);
+      if (this.pos < this.buf.length) {
+        this.buf = this.buf.slice(this.pos) + text;
+        if (this.scan !== 0) this.scan -= this.pos;
+      } else {
+        this.buf = text;
+        this.scan = 0;
+      }
+      this.pos = 0;
+      this.parse();
+    } catch (err) {
+      if (this.inHandler || !(err instanceof StreamError)) {
+        this.inHandler = false;
+        throw err;
+      }
+      this.fail(err);
+    }
+  }
+
+  private fail(err: StreamError): void {
+    this.failed = true;
+    this.buf = '';
+    this.pos = this.bytes = 0;
+    this.stack = [];
+    this.handler.error(err);
+  }
+
+  private decode(chunk: Buffer): string {
+    if (chunk.length === 0) return '';
+    if (this.fresh) {
+      this.fresh = false;
+      const b0 = chunk[0], b1 = chunk[1];
+      if ((b0 === 0xfe && b1 === 0xff) || (b0 === 0xff && b1 === 0xfe) || (b0 === 0 && b1 === LT) || (b0 === LT && b1 === 0)) {
+        fail('unsupported-encoding', 'only UTF-8 is supported');
+      }
+    }
+    const text = this.decoder.write(chunk);
+    if (text.indexOf('\ufffd') !== -1 && !this.replacementsAreGenuine(chunk, text)) {
+      // RFC 6120 11.6: data in another encoding than UTF-8 gets unsupported-encoding.
+      fail('unsupported-encoding', 'invalid UTF-8');
+    }
+    const n = chunk.length;
+    this.prev2 = n >= 2 ? chunk[n - 2]! : this.prev1;
+    this.prev1 = chunk[n - 1]!;
+    return this.normalizeLineEnds(text);
+  }
+
+  /**
+   * The decoder turns each invalid sequence into U+FFFD. Valid input holds exactly one U+FFFD
+   * per EF BF BD sequence, and invalid input always adds at least one, so counting both sides
+   * tells them apart without decoding again.
+   */
+  private replacementsAreGenuine(chunk: Buffer, text: string): boolean {
+    let decoded = 0;
+    for (let i = text.indexOf('\ufffd'); i !== -1; i = text.indexOf('\ufffd', i + 1)) decoded++;
+    let encoded = 0;
+    for (let i = chunk.indexOf(0xbd); i !== -1; i = chunk.indexOf(0xbd, i + 1)) {
+      const b1 = i >= 1 ? chunk[i - 1] : this.prev1;
+      const b2 = i >= 2 ? chunk[i - 2] : i === 1 ? this.prev1 : this.prev2;
+      if (b1 === 0xbf && b2 === 0xef) encoded++;
+    }
+    return decoded === encoded;
+  }
+
+  private fromString(chunk: string): string {
+    this.fresh = false;
+    this.prev1 = this.prev2 = -1;
+    let text = this.heldSurrogate + chunk;
+    this.heldSurrogate = '';
+    const last = text.charCodeAt(text.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      this.heldSurrogate = text.slice(-1);
+      text = text.slice(0, -1);
+    }
+    // Decoded UTF-8 cannot hold a lone surrogate (the decoder replaces it), a string can.
+    if (!(text as unknown as WellFormed).isWellFormed()) fail('not-well-formed', 'unpaired surrogate');
+    return this.normalizeLineEnds(text);
+  }
+
+  /** XML 2.11: CRLF and lone CR become LF before parsing (character references survive). */
+  private normalizeLineEnds(text: string): string {
+    if (this.endedInCR && text.charCodeAt(0) === LF) text = text.slice(1);
+    this.endedInCR = false;
+    if (text.indexOf('\r') === -1) return text;
+    this.endedInCR = text.charCodeAt(text.length - 1) === CR;
+    return text.replace(LINE_END, '\n');
+  }
+
+  /** Consumes s[start, end) and returns its UTF-8 length. */
+  private take(s: string, start: number, end: number): number {
+    const n = this.bytes === s.length - start ? end - start : utf8Length(s, start, end);
+    this.bytes -= n;
+    this.atStart = false;
+    return n;
+  }
+
+  /** Adds a token of the current stanza to its size, enforcing the limit. */
+  private countStanza(n: number): void {
+    this.count += n;
+    if (this.count > this.maxStanzaBytes) {
+      fail('policy-violation', `stanza exceeds the limit of ${this.maxStanzaBytes} bytes`);
+    }
+  }
+
+  private parse(): void {
+    const s = this.buf;
+    const len = s.length;
+    const generation = this.generation;
+    let pos = this.pos;
+    while (pos < len) {
+      const c = s.charCodeAt(pos);
+      let next: number;
+      if (c !== LT) {
+        if (this.stack.length !== 0) {
+          next = this.text(s, pos, len);
+        } else if (isSpace(c)) {
+          // whitespace keepalives between stanzas
+          this.take(s, pos, pos + 1);
+          next = pos + 1;
+        } else if (c === BOM && this.atStart) {
+          this.bytes -= 3;
+          next = pos + 1;
+        } else {
+          fail('not-well-formed', this.ended ? 'data after the end of the stream' : 'text outside of a stanza');
+        }
+      } else if (pos + 1 === len) {
+        next = INCOMPLETE;
+      } else {
+        const c1 = s.charCodeAt(pos + 1);
+        if (c1 === SLASH) next = this.endTag(s, pos, len, generation);
+        else if (c1 === BANG) next = this.cdata(s, pos, len);
+        else if (c1 === QUESTION) next = this.declaration(s, pos, len);
+        else next = this.startTag(s, pos, len, generation);
+      }
+      if (next === INCOMPLETE) break;
+      if (next === STOP) return;
+      pos = next;
+    }
+    this.pos = pos;
+    // Whatever is left is one unfinished token: it counts against the limit before it ends,
+    // so a peer cannot make the buffer grow without bound.
+    if ((pos < len || this.stack.length !== 0) && this.count + this.bytes > this.maxStanzaBytes) {
+      fail('policy-violation', this.root === null && !this.framed
+        ? `stream header exceeds the limit of ${this.maxStanzaBytes} bytes`
+        : `stanza exceeds the limit of ${this.maxStanzaBytes} bytes`);
+    }
+  }
+
+  /** Character data inside an element, up to the next '<'. */
+  private text(s: string, pos: number, len: number): number {
+    // One pass finds the '<' and checks every character, which is cheaper than indexOf plus
+    // a separate validation of the whole chunk.
+    let i = pos;
+    let flags = 0;
+    if (this.scan > pos) {
+      i = this.scan;
+      flags = this.textFlags;
+    }
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c <= GT) {
+        if (c === LT) break;
+        if (c === AMP) flags |= TEXT_REFS;
+        else if (c === GT) flags |= TEXT_GT;
+        else if (c < 0x20 && c !== LF && c !== TAB) invalidChar(c);
+      } else if (c >= 0xfffe) {
+        invalidChar(c);
+      }
+    }
+    if (i === len) {
+      this.scan = len;
+      this.textFlags = flags;
+      return INCOMPLETE;
+    }
+    this.scan = 0;
+    this.countStanza(this.take(s, pos, i));
+    let text = s.slice(pos, i);
+    if ((flags & TEXT_GT) !== 0 && text.indexOf(']]>') !== -1) fail('not-well-formed', "']]>' is not allowed in text");
+    if ((flags & TEXT_REFS) !== 0) text = unescapeXml(text);
+    this.appendText(text);
+    return i;
+  }
+
+  private appendText(text: string): void {
+    if (text.length === 0) return;
+    const children = this.stack[this.stack.length - 1]!.children;
+    const last = children.length - 1;
+    if (last >= 0 && typeof children[last] === 'string') children[last] += text;
+    else children.push(text);
+  }
+
+  /** `<![CDATA[...]]>` is kept as text; any other `<!` (comment, DOCTYPE, ...) is refused. */
+  private cdata(s: string, pos: number, len: number): number {
+    const avail = len - pos;
+    if (avail < CDATA_OPEN.length ? !CDATA_OPEN.startsWith(s.slice(pos)) : !s.startsWith(CDATA_OPEN, pos)) {
+      fail('restricted-xml', s.startsWith('<!--', pos) ? 'comments are not allowed'
+        : s.startsWith('<!D', pos) ? 'DTDs are not allowed' : 'markup declarations are not allowed');
+    }
+    if (avail < CDATA_OPEN.length) return INCOMPLETE;
+    if (this.stack.length === 0) fail('not-well-formed', 'character data outside of a stanza');
+    const close = s.indexOf(']]>', this.scan > pos ? this.scan : pos + CDATA_OPEN.length);
+    if (close === -1) {
+      this.scan = Math.max(pos + CDATA_OPEN.length, len - 2);
+      return INCOMPLETE;
+    }
+    this.scan = 0;
+    this.countStanza(this.take(s, pos, close + 3));
+    const text = s.slice(pos + CDATA_OPEN.length, close);
+    const bad = INVALID_CHAR.exec(text);
+    if (bad) invalidChar(bad[0].charCodeAt(0));
+    this.appendText(text);
+    return close + 3;
+  }
+
+  /** `<?`: only the XML declaration, and only as the very first thing of a stream. */
+  private declaration(s: string, pos: number, len: number): number {
+    if (!this.atStart) fail('restricted-xml', 'processing instructions are not allowed');
+    if (len - pos < 6) return INCOMPLETE;
+    if (!s.startsWith('<?xml', pos) || !isSpace(s.charCodeAt(pos + 5))) {
+      fail('restricted-xml', 'processing instructions are not allowed');
+    }
+    const close = s.indexOf('?>', this.scan > pos ? this.scan : pos + 5);
+    if (close === -1) {
+      this.scan = len - 1;
+      return INCOMPLETE;
+    }
+    this.scan = 0;
+    const decl = XML_DECL.exec(s.slice(pos, close + 2));
+    if (!decl) fail('not-well-formed', 'malformed XML declaration');
+    if (decl[3] !== undefined && decl[3].toLowerCase() !== 'utf-8') {
+      fail('unsupported-encoding', `encoding ${decl[3]} is not supported, only UTF-8`);
+    }
+    this.take(s, pos, close + 2);
+    return close + 2;
+  }
+
+  private endTag(s: string, pos: number, len: number, generation: number): number {
+    const gt = s.indexOf('>', this.scan > pos ? this.scan : pos + 2);
+    if (gt === -1) {
+      this.scan = len;
+      return INCOMPLETE;
+    }
+    this.scan = 0;
+    const n = this.take(s, pos, gt + 1);
+    const depth = this.stack.length;
+    if (depth === 0) {
+      if (this.root === null || this.ended || !matchesEndTag(s, pos + 2, gt, this.rootName)) {
+        fail('not-well-formed', `unexpected end tag ${s.slice(pos, gt + 1)}`);
+      }
+      this.ended = true;
+      return this.emit(gt + 1, generation, null);
+    }
+    this.countStanza(n);
+    const el = this.stack[depth - 1]!;
+    if (!matchesEndTag(s, pos + 2, gt, el.name)) {
+      fail('not-well-formed', `end tag ${s.slice(pos, gt + 1)} does not match <${el.name}>`);
+    }
+    this.stack.pop();
+    if (depth > 1) return gt + 1;
+    this.count = 0;
+    return this.emit(gt + 1, generation, el);
+  }
+
+  private startTag(s: string, pos: number, len: number, generation: number): number {
+    let limit = len;
+    if (this.scan !== 0) {
+      // The tag was cut by a chunk boundary: parse it only once its end has arrived.
+      const gt = this.findTagEnd(s, pos, len);
+      if (gt === -1) return INCOMPLETE;
+      limit = gt + 1;
+    }
+    const nameEnd = scanName(s, pos + 1, limit);
+    const prefixEnd = nameColon;
+    const attrs: Attrs = {};
+    const next = nameEnd === limit ? INCOMPLETE : nameEnd === -1
+      ? fail('not-well-formed', 'invalid element name') : this.attributes(s, nameEnd, limit, attrs);
+    if (next === INCOMPLETE) {
+      if (limit !== len || this.findTagEnd(s, pos, len) !== -1) fail('not-well-formed', 'malformed tag');
+      return INCOMPLETE;
+    }
+    this.scan = this.quote = 0;
+    const selfClosing = (this.tagFlags & SELF_CLOSING) !== 0;
+    const prefixedAttrs = (this.tagFlags & PREFIXED_ATTRS) !== 0;
+
+    if (this.ended) fail('not-well-formed', 'data after the end of the stream');
+    const n = this.take(s, pos, next);
+    const depth = this.stack.length;
+    const name = internName(s, pos + 1, nameEnd);
+    if (depth === 0) {
+      this.count = 0;
+      if (!this.framed && this.root === null) {
+        if (n > this.maxStanzaBytes) fail('policy-violation', `stream header exceeds the limit of ${this.maxStanzaBytes} bytes`);
+        return this.streamHeader(name, prefixEnd - pos - 1, attrs, prefixedAttrs, selfClosing, next, generation);
+      }
+    }
+    this.countStanza(n);
+
+    const el = new Element(name, attrs);
+    if (depth === 0) {
+      // A stanza inherits the stream's default namespace; carrying it makes it stand alone.
+      const ns = this.root?.xmlns;
+      if (ns !== undefined && attrs.xmlns === undefined) attrs.xmlns = ns;
+    } else {
+      const parent = this.stack[depth - 1]!;
+      el.parent = parent;
+      parent.children.push(el);
+    }
+    if (prefixEnd !== -1) this.checkPrefix(name.slice(0, prefixEnd - pos - 1), attrs);
+    if (prefixedAttrs) {
+      for (const key in attrs) {
+        const colon = key.indexOf(':');
+        if (colon !== -1 && !key.startsWith('xmlns:')) this.checkPrefix(key.slice(0, colon), attrs);
+      }
+    }
+    if (!selfClosing) {
+      if (depth === MAX_DEPTH) fail('policy-violation', `elements nested deeper than ${MAX_DEPTH} levels`);
+      this.stack.push(el);
+      return next;
+    }
+    return depth === 0 ? this.emit(next, generation, el) : next;
+  }
+
+  /**
+   * Finds the '>' closing the start tag at pos, outside quoted values, resuming where the
+   * last chunk ended so that a long tag arriving in small pieces is scanned once. -1 if the
+   * tag has not ended yet.
+   */
+  private findTagEnd(s: string, pos: number, len: number): number {
+    let i = this.scan > pos ? this.scan : pos + 1;
+    let quote = this.quote;
+    for (;;) {
+      if (quote !== 0) {
+        const close = s.indexOf(quote === DQUOTE ? '"' : "'", i);
+        if (close === -1) break;
+        quote = 0;
+        i = close + 1;
+      }
+      if (i >= len) break;
+      const c = s.charCodeAt(i);
+      if (c === GT) return i;
+      if (c === DQUOTE || c === SQUOTE) quote = c;
+      i++;
+    }
+    this.scan = len;
+    this.quote = quote;
+    return -1;
+  }
+
+  /**
+   * Parses the attributes from i to the end of the tag into attrs. Returns the index after
+   * the '>' (with tagFlags set) or INCOMPLETE when the text ends first.
+   */
+  private attributes(s: string, i: number, len: number, attrs: Attrs): number {
+    let flags = 0;
+    let count = 0;
+    for (;;) {
+      if (i >= len) return INCOMPLETE;
+      let c = s.charCodeAt(i);
+      if (c === GT) {
+        this.tagFlags = flags;
+        return i + 1;
+      }
+      if (c === SLASH) {
+        if (i + 1 === len) return INCOMPLETE;
+        if (s.charCodeAt(i + 1) !== GT) fail('not-well-formed', 'malformed tag');
+        this.tagFlags = flags | SELF_CLOSING;
+        return i + 2;
+      }
+      if (!isSpace(c)) fail('not-well-formed', 'malformed tag');
+      do i++; while (i < len && isSpace(s.charCodeAt(i)));
+      if (i === len) return INCOMPLETE;
+      c = s.charCodeAt(i);
+      if (c === GT || c === SLASH) continue;
+
+      const nameEnd = scanName(s, i, len);
+      if (nameEnd === -1) fail('not-well-formed', 'invalid attribute name');
+      if (nameEnd === len) return INCOMPLETE;
+      const colon = nameColon;
+      const nameStart = i;
+      i = nameEnd;
+      while (i < len && isSpace(s.charCodeAt(i))) i++;
+      if (i === len) return INCOMPLETE;
+      if (s.charCodeAt(i) !== EQ) fail('not-well-formed', `attribute ${s.slice(nameStart, nameEnd)} has no value`);
+      do i++; while (i < len && isSpace(s.charCodeAt(i)));
+      if (i === len) return INCOMPLETE;
+      const quote = s.charCodeAt(i);
+      if (quote !== DQUOTE && quote !== SQUOTE) fail('not-well-formed', `value of attribute ${s.slice(nameStart, nameEnd)} is not quoted`);
+      // One pass finds the closing quote and notes what the value needs (values are short,
+      // so this beats indexOf followed by checks).
+      const valueStart = i + 1;
+      let valueEnd = valueStart;
+      let refs = false;
+      let spaces = false;
+      for (; valueEnd < len; valueEnd++) {
+        const v = s.charCodeAt(valueEnd);
+        if (v <= LT) {
+          if (v === quote) break;
+          if (v === LT) fail('not-well-formed', `'<' in the value of attribute ${s.slice(nameStart, nameEnd)}`);
+          if (v === AMP) refs = true;
+          else if (v === TAB || v === LF) spaces = true;
+          else if (v < 0x20) invalidChar(v);
+        } else if (v >= 0xfffe) {
+          invalidChar(v);
+        }
+      }
+      if (valueEnd === len) return INCOMPLETE;
+
+      const name = internName(s, nameStart, nameEnd);
+      let value = s.slice(valueStart, valueEnd);
+      // XML 3.3.3: literal whitespace in a value becomes a space, referenced whitespace stays.
+      if (spaces) value = value.replace(ATTR_SPACE, ' ');
+      if (refs) value = unescapeXml(value);
+      if (Object.hasOwn(attrs, name)) fail('not-well-formed', `duplicate attribute ${name}`);
+      if (++count > MAX_ATTRIBUTES) fail('policy-violation', `more than ${MAX_ATTRIBUTES} attributes on one element`);
+      if (name === '__proto__') {
+        Object.defineProperty(attrs, name, { value, enumerable: true, writable: true, configurable: true });
+      } else {
+        attrs[name] = value;
+      }
+      if (colon !== -1) {
+        if (name.startsWith('xmlns:')) {
+          if (value === '') fail('not-well-formed', `namespace prefix ${name.slice(6)} bound to an empty name`);
+        } else {
+          flags |= PREFIXED_ATTRS;
+        }
+      }
+      i = valueEnd + 1;
+    }
+  }
+
+  /**
+   * A prefix must be declared on the element or an ancestor, the stream header included. A
+   * declaration found only on the stream header is copied onto the stanza so that it stands
+   * alone when serialized (e.g. <stream:features/> gets xmlns:stream).
+   */
+  private checkPrefix(prefix: string, attrs: Attrs): void {
+    if (prefix === 'xml') return;
+    const key = 'xmlns:' + prefix;
+    if (attrs[key] !== undefined) return;
+    const stack = this.stack;
+    for (let k = stack.length - 1; k >= 0; k--) if (stack[k]!.attrs[key] !== undefined) return;
+    const declared = this.root?.[key];
+    if (declared === undefined) fail('bad-namespace-prefix', `namespace prefix ${prefix} is not declared`);
+    (stack.length === 0 ? attrs : stack[0]!.attrs)[key] = declared;
+  }
+
+  private streamHeader(name: string, prefixLength: number, attrs: Attrs, prefixedAttrs: boolean,
+    selfClosing: boolean, next: number, generation: number): number {
+    const prefix = prefixLength > 0 ? name.slice(0, prefixLength) : '';
+    const ns = prefix ? attrs['xmlns:' + prefix] : attrs.xmlns;
+    if (prefix && ns === undefined) fail('bad-namespace-prefix', `namespace prefix ${prefix} is not declared`);
+    if (ns !== NS_STREAMS || name.slice(prefix ? prefixLength + 1 : 0) !== 'stream') {
+      fail('invalid-namespace', `the stream root must be <stream/> in the ${NS_STREAMS} namespace`);
+    }
+    if (prefixedAttrs) {
+      for (const key in attrs) {
+        const colon = key.indexOf(':');
+        if (colon !== -1 && !key.startsWith('xmlns:') && !key.startsWith('xml:') && attrs['xmlns:' + key.slice(0, colon)] === undefined) {
+          fail('bad-namespace-prefix', `namespace prefix ${key.slice(0, colon)} is not declared`);
+        }
+      }
+    }
+    this.root = attrs;
+    this.rootName = name;
+    this.pos = next;
+    this.inHandler = true;
+    this.handler.streamStart(attrs);
+    this.inHandler = false;
+    if (this.generation !== generation || this.failed) return STOP;
+    if (!selfClosing) return next;
+    this.ended = true;
+    return this.emit(next, generation, null);
+  }
+
+  /** Delivers a finished top-level element (or the stream end when el is null). */
+  private emit(next: number, generation: number, el: Element | null): number {
+    this.pos = next;
+    this.inHandler = true;
+    if (el) this.handler.element(el);
+    else this.handler.streamEnd();
+    this.inHandler = false;
+    return this.generation !== generation || this.failed ? STOP : next;
+  }
+}
+
+/** `</name S?>` with the name at s[start] and '>' at gt. */
+function matchesEndTag(s: string, start: number, gt: number, name: string): boolean {
+  if (!equalsAt(s, start, name)) return false;
+  for (let i = start + name.length; i < gt; i++) if (!isSpace(s.charCodeAt(i))) return false;
+  return true;
+}
+
+/** One-shot parse of a complete document (BOSH <body/>, a WebSocket frame, stored XML);
+ *  throws StreamError. maxBytes bounds the document (unbounded by default). */
+export function parseXml(text: string, maxBytes = Infinity): Element {
+  let root: Element | undefined;
+  let error: StreamError | undefined;
+  const parser = new StreamParser({
+    streamStart() {},
+    streamEnd() {},
+    element(el) {
+      if (root) error ??= new StreamError('not-well-formed', 'more than one root element');
+      root = el;
+    },
+    error(err) {
+      error ??= err;
+    },
+  }, { maxStanzaBytes: maxBytes, framed: true });
+  parser.write(text);
+  if (error) throw error;
+  if (!root || parser.pending) throw new StreamError('not-well-formed', 'incomplete document');
+  return root;
+}

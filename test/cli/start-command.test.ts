@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../helpers/server-process.ts';
+import { cliSandbox, runCli } from './run-cli.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/xmppd.js', import.meta.url));
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`start runs until ${signal}, then stops cleanly with exit 0`, async () => {
+    const box = cliSandbox();
+    try {
+      const env = {
+        PATH: process.env.PATH ?? '',
+        XMPPD_C2S_HOST: '127.0.0.1',
+        XMPPD_C2S_PORT: String(await freePort()),
+        XMPPD_C2S_TLS_HOST: '127.0.0.1',
+        XMPPD_C2S_TLS_PORT: String(await freePort()),
+        XMPPD_HTTP_HOST: '127.0.0.1',
+        XMPPD_HTTP_PORT: String(await freePort()),
+      };
+      const child = spawn(process.execPath, [BIN, 'start', '--config', box.config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      const serving = new Promise<void>((resolve, reject) => {
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('serving example.org')) resolve();
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.once('exit', (code) => reject(new Error(`exited with ${code} before serving:\n${output}`)));
+      });
+      await serving;
+      const exited = once(child, 'exit');
+      child.kill(signal);
+      const [code] = await exited;
+      assert.equal(code, 0, output);
+      assert.match(output, new RegExp(`stopping signal=${signal}`));
+      assert.match(output, /\[main\] stopped/);
+    } finally {
+      box.remove();
+    }
+  });
+}
+
+test('start with an invalid configuration exits 2 without starting', async () => {
+  const r = await runCli(['start'], { env: { XMPPD_DOMAIN: 'not a domain' } });
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'xmppd: environment variable XMPPD_DOMAIN: domain: expected a domain name (RFC 7622 domainpart), got "not a domain"\n');
+});
