@@ -2,7 +2,6 @@
 // (each needs the ones before it). Nothing here knows a feature by name: features are in
 // modules/ and plugins.
 import type net from 'node:net';
-import tls from 'node:tls';
 import { StandaloneClusterManager, type ClusterManager } from './cluster/cluster-manager.ts';
 import type { ServerConfig } from './config/types.ts';
 import { EventBus } from './events/event-bus.ts';
@@ -18,6 +17,7 @@ import { Router } from './routing/router.ts';
 import { LocalRoutingTable } from './routing/routing-table.ts';
 import { SessionManager } from './session/session-manager.ts';
 import { ServerStats } from './stats.ts';
+import { VerifiedPasswordCache } from './auth/verified-password-cache.ts';
 import { openStorage } from './storage/database.ts';
 import { ClientStream } from './stream/client-stream.ts';
 import { loadOrCreateCertificate } from './tls/certificates.ts';
@@ -50,7 +50,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   properties.startPolling(PROPERTY_POLL_MS);
 
   const certificate = await loadOrCreateCertificate(config, log.child('tls'));
-  const secureContext = tls.createSecureContext({ cert: certificate.cert, key: certificate.key });
+  const credentials = { cert: certificate.cert, key: certificate.key };
 
   const events = new EventBus();
   // Standalone until the clustering plugin installs its own (see cluster/cluster-manager.ts).
@@ -73,8 +73,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     disco: new DiscoRegistry(),
     streamFeatures: new Set<StreamFeatureProvider>(),
     stats: new ServerStats(),
+    passwordCache: new VerifiedPasswordCache(core.plainCacheSize.value),
     cluster: () => cluster,
   };
+
+  core.plainCacheSize.onChange((size) => { context.passwordCache = new VerifiedPasswordCache(size); });
 
   const modules: ModuleContext[] = [];
   for (const mod of BUILTIN_MODULES) {
@@ -90,12 +93,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const addresses: RunningServer['addresses'] = {};
   const tcpLog = log.child('c2s');
   if (config.c2s.enabled) {
-    const s = await listenTcp({ ...config.c2s, secureContext, directTls: false, log: tcpLog, onConnection: accept });
+    const s = await listenTcp({ ...config.c2s, credentials, directTls: false, log: tcpLog, onConnection: accept });
     servers.push(s);
     addresses.c2s = s.address() as net.AddressInfo;
   }
   if (config.c2sTls.enabled) {
-    const s = await listenTcp({ ...config.c2sTls, secureContext, directTls: true, log: tcpLog, onConnection: accept });
+    const s = await listenTcp({ ...config.c2sTls, credentials, directTls: true, log: tcpLog, onConnection: accept });
     servers.push(s);
     addresses.c2sTls = s.address() as net.AddressInfo;
   }

@@ -12,6 +12,7 @@ import type { Storage } from '../storage/types.ts';
 import type { DiscoRegistry } from './disco-registry.ts';
 import type { StreamFeatureProvider } from './module-context.ts';
 import type { ServerStats } from '../stats.ts';
+import type { VerifiedPasswordCache } from '../auth/verified-password-cache.ts';
 
 export interface ServerContext {
   readonly domain: string;
@@ -28,6 +29,8 @@ export interface ServerContext {
   readonly disco: DiscoRegistry;
   readonly streamFeatures: Set<StreamFeatureProvider>;
   readonly stats: ServerStats;
+  /** Recently verified PLAIN passwords (see auth/verified-password-cache.ts); replaced when resized. */
+  passwordCache: VerifiedPasswordCache;
   /** The current cluster manager (standalone unless the clustering plugin is active). */
   cluster(): ClusterManager;
 }

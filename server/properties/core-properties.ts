@@ -13,6 +13,7 @@ export interface CoreProperties {
   c2sNegotiationTimeout: Property<number>;
   registerInbandEnabled: Property<boolean>;
   authFailureDelay: Property<number>;
+  plainCacheSize: Property<number>;
 }
 
 export function defineCoreProperties(registry: PropertyRegistry): CoreProperties {
@@ -86,6 +87,15 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 0,
       max: 60,
       description: 'Seconds to wait before answering a failed authentication, to slow password guessing (0: no delay)',
+      live: true,
+    }),
+    plainCacheSize: registry.define<number>({
+      name: 'xmpp.auth.plain.cache-size',
+      type: 'integer',
+      default: 10000,
+      min: 0,
+      max: 10000000,
+      description: 'Accounts whose last verified PLAIN password is remembered (as a keyed hash) so a returning client skips PBKDF2; 0 disables',
       live: true,
     }),
   };

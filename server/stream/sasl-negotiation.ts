@@ -58,6 +58,7 @@ export class SaslNegotiation {
       secure,
       lookup: (username) => storage.users.get(username),
       iterations: this.server.core.scramIterations.value,
+      passwordCache: this.server.passwordCache,
       log: this.log,
     });
     // No initial response: no text at all. "=" is an empty initial response (RFC 6120 6.4.2).

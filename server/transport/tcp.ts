@@ -154,8 +154,8 @@ export class TcpTransport implements Transport {
 export interface TcpListenerOptions {
   host: string;
   port: number;
-  /** Direct TLS (5223) when set together with `directTls`; STARTTLS context otherwise. */
-  secureContext: tls.SecureContext | null;
+  /** Certificate for STARTTLS, or for the whole connection when `directTls` (5223). */
+  credentials: { cert: string; key: string } | null;
   directTls: boolean;
   log: Logger;
   onConnection(transport: TcpTransport): void;
@@ -163,11 +163,12 @@ export interface TcpListenerOptions {
 
 /** Starts listening; resolves with the bound server once the port is open. */
 export function listenTcp(opts: TcpListenerOptions): Promise<net.Server> {
+  const secureContext = opts.credentials ? tls.createSecureContext(opts.credentials) : null;
   const accept = (socket: net.Socket): void => {
-    opts.onConnection(new TcpTransport(socket, opts.secureContext, opts.log));
+    opts.onConnection(new TcpTransport(socket, secureContext, opts.log));
   };
-  const server = opts.directTls && opts.secureContext
-    ? tls.createServer({ secureContext: opts.secureContext }, accept)
+  const server = opts.directTls && opts.credentials
+    ? tls.createServer(opts.credentials, accept)
     : net.createServer(accept);
   server.on('tlsClientError', (err: Error) => opts.log.debug('TLS handshake failed', { error: err.message }));
   return new Promise((resolve, reject) => {
