@@ -11,7 +11,7 @@ import type { DatabaseConfig } from '../../server/config/types.ts';
 import { Logger } from '../../server/log.ts';
 import { openStorage } from '../../server/storage/database.ts';
 import type { Storage } from '../../server/storage/types.ts';
-import { createMysqlDatabase } from './mysql-database.ts';
+import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'xmppd.js');
@@ -29,12 +29,6 @@ export interface TestServerOptions {
   database?: TestDatabase;
 }
 
-export interface TestDatabase {
-  config: DatabaseConfig;
-  url: string;
-  drop(): Promise<void>;
-}
-
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -46,16 +40,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A fresh database of the given dialect. */
-export async function createDatabase(dialect: Dialect): Promise<TestDatabase> {
-  if (dialect === 'mysql') return createMysqlDatabase();
-  const dir = mkdtempSync(join(tmpdir(), 'xmppd-db-'));
-  const path = join(dir, 'xmppd.sqlite');
-  return {
-    config: { type: 'sqlite', path },
-    url: `sqlite:${path}`,
-    drop: async () => rmSync(dir, { recursive: true, force: true }),
-  };
+/** The XMPPD_DATABASE_URL form of a database configuration. */
+export function databaseUrl(config: DatabaseConfig): string {
+  return config.type === 'sqlite' ? `sqlite:${config.path}` : config.url;
 }
 
 export class TestServer {
@@ -156,13 +143,13 @@ export class TestServer {
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dialect = opts.dialect ?? 'sqlite';
-  const database = opts.database ?? (await createDatabase(dialect));
+  const database = opts.database ?? (await createTestDatabase(dialect));
   const dataDir = mkdtempSync(join(tmpdir(), 'xmppd-data-'));
   const [c2s, c2sTls, http] = [await freePort(), await freePort(), await freePort()];
   const env: Record<string, string> = {
     XMPPD_DOMAIN: 'localhost',
     XMPPD_DATA_DIR: dataDir,
-    XMPPD_DATABASE_URL: database.url,
+    XMPPD_DATABASE_URL: databaseUrl(database.config),
     XMPPD_C2S_HOST: '127.0.0.1',
     XMPPD_C2S_PORT: String(c2s),
     XMPPD_C2S_TLS_PORT: String(c2sTls),
