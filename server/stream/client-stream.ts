@@ -190,6 +190,7 @@ export class ClientStream implements TransportEvents {
         this.transport.send(xml('failure', { xmlns: NS_SASL }, xml('encryption-required')));
         return this.fail(new StreamError('policy-violation', 'Use STARTTLS before authenticating'));
       }
+      if (el.name === 'auth' && !this.server.health.acceptingLogins) return this.refuseWhilePaused();
       this.sasl ??= new SaslNegotiation(this.server, this.transport, this.log);
       return this.sasl.handle(el).then((result) => {
         if (result.kind === 'success') return this.authenticated(result.username);
@@ -219,6 +220,14 @@ export class ClientStream implements TransportEvents {
       this.state = 'closed';
       this.transport.close();
     });
+  }
+
+  /** A paused node (a critical dependency such as the database is down) refuses logins, saying why. */
+  private refuseWhilePaused(): void {
+    this.server.stats.loginFailures++;
+    const reason = this.server.health.status.reason ?? 'The server is paused';
+    this.transport.send(xml('failure', { xmlns: NS_SASL }, xml('temporary-auth-failure'),
+      xml('text', { 'xml:lang': 'en' }, `Logins are paused: ${reason}. Try again later.`)));
   }
 
   /** In-band registration (XEP-0077) is the only IQ allowed before authentication. */
@@ -293,7 +302,7 @@ export class ClientStream implements TransportEvents {
     this.server.stats.stanzasIn[kind]++;
     if (kind === 'iq' && !this.validIq(el)) return;
     if (kind === 'presence' && !validPresenceType(el.attrs.type)) {
-      this.server.router.bounce(el, new StanzaError('bad-request', `Unknown presence type '${el.attrs.type}'`));
+      session.send(errorReply(el, new StanzaError('bad-request', `Unknown presence type '${el.attrs.type}'`)));
       return;
     }
     if (kind === 'iq' && el.getChild('session', NS_SESSION) && el.attrs.to === undefined) {
