@@ -5,8 +5,13 @@ import type net from 'node:net';
 import { StandaloneClusterManager, type ClusterManager } from './cluster/cluster-manager.ts';
 import type { ServerConfig } from './config/types.ts';
 import { EventBus } from './events/event-bus.ts';
+import { createNodeHealth } from './health/node-health.ts';
+import { startClientHttp } from './http/client-http-server.ts';
+import { startAdminServer } from './http/admin/admin-server.ts';
 import { rootLogger, setLogLevel } from './log.ts';
 import { BUILTIN_MODULES } from './modules/builtin.ts';
+import { PluginHost } from './plugins/plugin-host.ts';
+import { workDirOf } from './plugins/work-dir.ts';
 import { DiscoRegistry } from './modules/disco-registry.ts';
 import { ModuleContext, type StreamFeatureProvider } from './modules/module-context.ts';
 import type { ServerContext } from './modules/server-context.ts';
@@ -28,11 +33,13 @@ import { SERVER_VERSION } from './version.ts';
 
 /** How often each node looks for property changes made by other nodes. */
 const PROPERTY_POLL_MS = 2_000;
+/** How long stop() waits for client connections to close before closing storage. */
+const SHUTDOWN_GRACE_MS = 2_000;
 
 export interface RunningServer {
   readonly context: ServerContext;
   /** Addresses actually bound (ports resolved when 0 was configured). */
-  readonly addresses: { c2s?: net.AddressInfo; c2sTls?: net.AddressInfo };
+  readonly addresses: { c2s?: net.AddressInfo; c2sTls?: net.AddressInfo; http?: net.AddressInfo; admin?: net.AddressInfo };
   /** Runs a stream over any transport (BOSH and WebSocket use this). */
   accept(transport: Transport): void;
   stop(): Promise<void>;
@@ -43,91 +50,135 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const log = rootLogger;
   log.info('starting', { version: SERVER_VERSION, domain: config.domain, node: config.nodeId, config: config.file ?? '(defaults)' });
 
-  const storage = await openStorage(config.database, log.child('storage'), { migrate: true });
-  const properties = new PropertyRegistry(storage.properties, log.child('properties'));
-  const core = defineCoreProperties(properties);
-  await properties.load();
-  properties.startPolling(PROPERTY_POLL_MS);
-
-  const certificate = await loadOrCreateCertificate(config, log.child('tls'));
-  const credentials = { cert: certificate.cert, key: certificate.key };
-
-  const events = new EventBus();
-  // Standalone until the clustering plugin installs its own (see cluster/cluster-manager.ts).
-  const cluster: ClusterManager = new StandaloneClusterManager(config.nodeId);
-  const sessions = new SessionManager(config.nodeId, new LocalRoutingTable(), events, log.child('sessions'));
-  const router = new Router(config.domain, events, sessions, cluster, log.child('router'));
-  registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
-
-  const context: ServerContext = {
-    domain: config.domain,
-    version: SERVER_VERSION,
-    config,
-    log,
-    events,
-    router,
-    sessions,
-    storage,
-    properties,
-    core,
-    disco: new DiscoRegistry(),
-    streamFeatures: new Set<StreamFeatureProvider>(),
-    stats: new ServerStats(),
-    passwordCache: new VerifiedPasswordCache(core.plainCacheSize.value),
-    cluster: () => cluster,
+  // Everything opened is pushed here, so a failed start and stop() undo the same steps.
+  const teardown: (() => unknown)[] = [];
+  const shutdown = async (): Promise<void> => {
+    while (teardown.length) {
+      try {
+        await teardown.pop()!();
+      } catch (err) {
+        log.warn('shutdown step failed', { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
   };
+  try {
+    const storage = await openStorage(config.database, log.child('storage'), { migrate: true });
+    teardown.push(() => storage.close());
+    const properties = new PropertyRegistry(storage.properties, log.child('properties'));
+    const core = defineCoreProperties(properties);
+    await properties.load();
+    properties.startPolling(PROPERTY_POLL_MS);
+    teardown.push(() => properties.stopPolling());
+    const health = createNodeHealth(properties, storage, log.child('health'));
+    health.start();
+    teardown.push(() => health.stop());
 
-  core.plainCacheSize.onChange((size) => { context.passwordCache = new VerifiedPasswordCache(size); });
+    const certificate = await loadOrCreateCertificate(config, log.child('tls'));
+    const credentials = { cert: certificate.cert, key: certificate.key };
 
-  const modules: ModuleContext[] = [];
-  for (const mod of BUILTIN_MODULES) {
-    const ctx = new ModuleContext(mod.name, context);
-    await mod.load(ctx);
-    modules.push(ctx);
+    const events = new EventBus();
+    // Standalone until the clustering plugin installs its own (see cluster/cluster-manager.ts).
+    const cluster: ClusterManager = new StandaloneClusterManager(config.nodeId);
+    const sessions = new SessionManager(config.nodeId, new LocalRoutingTable(), events, log.child('sessions'));
+    const router = new Router(config.domain, events, sessions, cluster, log.child('router'));
+    registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
+
+    const context: ServerContext = {
+      domain: config.domain,
+      version: SERVER_VERSION,
+      config,
+      log,
+      events,
+      router,
+      sessions,
+      storage,
+      properties,
+      core,
+      disco: new DiscoRegistry(),
+      streamFeatures: new Set<StreamFeatureProvider>(),
+      stats: new ServerStats(),
+      passwordCache: new VerifiedPasswordCache(core.plainCacheSize.value),
+      health,
+      cluster: () => cluster,
+    };
+
+    core.plainCacheSize.onChange((size) => { context.passwordCache = new VerifiedPasswordCache(size); });
+
+    for (const mod of BUILTIN_MODULES) {
+      const ctx = new ModuleContext(mod.name, context);
+      teardown.push(() => ctx.unload());
+      await mod.load(ctx);
+    }
+    // Plugins after the built-in modules, which they may build on, and before the listeners,
+    // so the first client already sees their features.
+    const plugins = new PluginHost({ server: context, pluginsDir: config.pluginsDir, workDir: workDirOf(config.dataDir), log: log.child('plugins') });
+    teardown.push(() => plugins.stop());
+    await plugins.start();
+
+    const accept = (transport: Transport): void => {
+      new ClientStream(transport, context);
+    };
+    // Stopping listeners first keeps new clients out; sessions then end with system-shutdown.
+    teardown.push(async () => {
+      for (const session of [...sessions.all()]) session.close(new StreamError('system-shutdown'));
+      // Let modules see each session/closed (unavailable presence, last activity) while storage is open.
+      for (let waited = 0; sessions.size > 0 && waited < SHUTDOWN_GRACE_MS; waited += 50) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    });
+    const addresses: RunningServer['addresses'] = {};
+    const tcpLog = log.child('c2s');
+    if (config.c2s.enabled) {
+      const s = await listenTcp({ ...config.c2s, credentials, directTls: false, log: tcpLog, onConnection: accept });
+      teardown.push(() => s.close());
+      addresses.c2s = s.address() as net.AddressInfo;
+    }
+    if (config.c2sTls.enabled) {
+      const s = await listenTcp({ ...config.c2sTls, credentials, directTls: true, log: tcpLog, onConnection: accept });
+      teardown.push(() => s.close());
+      addresses.c2sTls = s.address() as net.AddressInfo;
+    }
+    if (config.http.enabled) {
+      const http = await startClientHttp({ listener: config.http, context, accept, log: log.child('http') });
+      teardown.push(() => http.close());
+      addresses.http = http.address;
+    }
+    if (config.admin.enabled) {
+      const admin = await startAdminServer(config.admin, { context, plugins, log: log.child('admin') });
+      teardown.push(() => admin.close());
+      addresses.admin = admin.address;
+    }
+    announce(config, addresses, certificate.generated);
+
+    let stopping: Promise<void> | null = null;
+    return {
+      context,
+      addresses,
+      accept,
+      stop() {
+        stopping ??= (async () => {
+          log.info('stopping');
+          await shutdown();
+          log.info('stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await shutdown();
+    throw err;
   }
-
-  const accept = (transport: Transport): void => {
-    new ClientStream(transport, context);
-  };
-  const servers: net.Server[] = [];
-  const addresses: RunningServer['addresses'] = {};
-  const tcpLog = log.child('c2s');
-  if (config.c2s.enabled) {
-    const s = await listenTcp({ ...config.c2s, credentials, directTls: false, log: tcpLog, onConnection: accept });
-    servers.push(s);
-    addresses.c2s = s.address() as net.AddressInfo;
-  }
-  if (config.c2sTls.enabled) {
-    const s = await listenTcp({ ...config.c2sTls, credentials, directTls: true, log: tcpLog, onConnection: accept });
-    servers.push(s);
-    addresses.c2sTls = s.address() as net.AddressInfo;
-  }
-  announce(config, addresses, certificate.generated);
-
-  let stopping: Promise<void> | null = null;
-  return {
-    context,
-    addresses,
-    accept,
-    stop() {
-      stopping ??= (async () => {
-        log.info('stopping');
-        for (const s of servers) s.close();
-        for (const session of [...sessions.all()]) session.close(new StreamError('system-shutdown'));
-        for (const ctx of modules.reverse()) ctx.unload();
-        properties.stopPolling();
-        await storage.close();
-        log.info('stopped');
-      })();
-      return stopping;
-    },
-  };
 }
 
 function announce(config: ServerConfig, addresses: RunningServer['addresses'], generatedCert: boolean): void {
   const lines = [`xmppd ${SERVER_VERSION} serving ${config.domain}`];
   if (addresses.c2s) lines.push(`  clients (STARTTLS): ${addresses.c2s.address}:${addresses.c2s.port}`);
   if (addresses.c2sTls) lines.push(`  clients (direct TLS): ${addresses.c2sTls.address}:${addresses.c2sTls.port}`);
+  if (addresses.http) {
+    const base = `${addresses.http.address}:${addresses.http.port}`;
+    lines.push(`  web clients: http://${base}/http-bind (BOSH), ws://${base}/ws (WebSocket); status at http://${base}/status`);
+  }
+  if (addresses.admin) lines.push(`  admin API: http://${addresses.admin.address}:${addresses.admin.port}/api (accounts listed in the property admin.jids)`);
   lines.push(`  database: ${config.database.type === 'sqlite' ? config.database.path : 'mysql'}`);
   if (generatedCert) lines.push(`  TLS: generated a self-signed certificate for ${config.domain} under ${config.dataDir}/tls`);
   lines.push(`  add a user: npx xmppd user add alice@${config.domain} <password>`);

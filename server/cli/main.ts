@@ -6,6 +6,7 @@ import { UsageError } from './cli-errors.ts';
 import { CommandContext } from './command-context.ts';
 import { parseCommandLine } from './command-line.ts';
 import { MIGRATE_USAGE, migrateCommand } from './migrate-command.ts';
+import { PLUGIN_USAGE, pluginCommand } from './plugin-commands.ts';
 import { PROPERTY_USAGE, propertyCommand } from './property-commands.ts';
 import { START_USAGE, startCommand } from './start-command.ts';
 import { USER_USAGE, userCommand } from './user-commands.ts';
@@ -15,7 +16,7 @@ const lines = (rows: [string, string][]): string => rows.map(([a, b]) => `  ${a.
 const USAGE = `usage: xmppd COMMAND [--config FILE]
 
 commands:
-${lines([...START_USAGE, ...USER_USAGE, ...MIGRATE_USAGE, ...PROPERTY_USAGE, ['help', 'this text']])}
+${lines([...START_USAGE, ...USER_USAGE, ...MIGRATE_USAGE, ...PROPERTY_USAGE, ...PLUGIN_USAGE, ['help', 'this text']])}
 
 options:
 ${lines([
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
   user: userCommand,
   migrate: migrateCommand,
   property: propertyCommand,
+  plugin: pluginCommand,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -1,8 +1,10 @@
 // xmppd property list|get|set|unset: the system properties stored in the database. Running
 // nodes pick a change up by polling, within seconds; the CLI only writes the database.
+import { defineDeclaredProperties } from '../plugins/plugin-files.ts';
 import { formatPropertyValue } from '../properties/property-value.ts';
 import type { PropertyInfo, PropertyRegistry } from '../properties/property-registry.ts';
 import { UnknownPropertyError } from '../properties/property-registry.ts';
+import { SERVER_VERSION } from '../version.ts';
 import { CommandError, UsageError } from './cli-errors.ts';
 import type { CommandContext } from './command-context.ts';
 import { expectArgs } from './command-line.ts';
@@ -33,25 +35,34 @@ function describe(info: PropertyInfo): string[] {
   return [info.name, formatPropertyValue(info.value), formatPropertyValue(def.default), def.live ? 'live' : 'restart', def.description + note];
 }
 
+/** The registry with the core properties and those the installed plugins declare in plugin.json. */
+function withProperties<T>(ctx: CommandContext, fn: (registry: PropertyRegistry) => Promise<T>): Promise<T> {
+  return ctx.withProperties(async (registry, core) => {
+    const options = { serverVersion: SERVER_VERSION, maxArchiveBytes: core.pluginsMaxArchiveBytes.value };
+    for (const problem of await defineDeclaredProperties(registry, ctx.config().pluginsDir, options)) ctx.say(`ignoring a plugin property: ${problem}`);
+    return fn(registry);
+  });
+}
+
 export async function propertyCommand(ctx: CommandContext): Promise<void> {
   const [sub, ...rest] = ctx.args;
   switch (sub) {
     case 'list': {
       expectArgs(rest, 'property list', 0);
-      const rows = await ctx.withProperties(async (registry) => registry.list().map(describe));
+      const rows = await withProperties(ctx, async (registry) => registry.list().map(describe));
       for (const line of table([['NAME', 'VALUE', 'DEFAULT', 'APPLIES', 'DESCRIPTION'], ...rows])) ctx.out(line);
       return;
     }
     case 'get': {
       expectArgs(rest, 'property get NAME', 1);
-      const info = await ctx.withProperties(async (registry) => known(registry, rest[0]!));
+      const info = await withProperties(ctx, async (registry) => known(registry, rest[0]!));
       ctx.out(formatPropertyValue(info.value));
       return;
     }
     case 'set': {
       expectArgs(rest, 'property set NAME VALUE', 2);
       const [name, value] = rest as [string, string];
-      const info = await ctx.withProperties(async (registry) => {
+      const info = await withProperties(ctx, async (registry) => {
         try {
           // A name already stored (a plugin's, set before) is not a typo: no --force needed.
           return await registry.set(name, value, { force: ctx.line.force || registry.get(name) !== undefined });
@@ -69,7 +80,7 @@ export async function propertyCommand(ctx: CommandContext): Promise<void> {
     case 'unset': {
       expectArgs(rest, 'property unset NAME', 1);
       const name = rest[0]!;
-      const { removed, info } = await ctx.withProperties(async (registry) => {
+      const { removed, info } = await withProperties(ctx, async (registry) => {
         known(registry, name);
         const removed = await registry.unset(name);
         return { removed, info: registry.get(name) };

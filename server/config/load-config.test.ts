@@ -135,6 +135,7 @@ test('environment variables override the file', () => {
     c2s: { enabled: false, host: '::', port: 2000, requireTls: false },
     c2sTls: { enabled: true, host: '127.0.0.1', port: 2001 },
     http: { enabled: false, host: 'localhost', port: 0 },
+    admin: { enabled: true, host: '127.0.0.1', port: 9090 },
     allowPlaintextAuth: true,
     tls: { cert: '/r/c.pem', key: '/r/k.pem' },
     database: { type: 'mysql', url: 'mysql://root@127.0.0.1:3306/xmppd' },

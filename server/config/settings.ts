@@ -86,10 +86,10 @@ function databaseUrl(raw: unknown): string {
   throw new ExpectationError(expected, raw);
 }
 
-function listener(name: string, envPrefix: string, defaultPort: number): Setting[] {
+function listener(name: string, envPrefix: string, defaultPort: number, defaultHost = '0.0.0.0'): Setting[] {
   return [
     { key: `listeners.${name}.enabled`, env: `${envPrefix}_ENABLED`, default: true, parse: boolean },
-    { key: `listeners.${name}.host`, env: `${envPrefix}_HOST`, default: '0.0.0.0', parse: host },
+    { key: `listeners.${name}.host`, env: `${envPrefix}_HOST`, default: defaultHost, parse: host },
     { key: `listeners.${name}.port`, env: `${envPrefix}_PORT`, default: defaultPort, parse: port },
   ];
 }
@@ -103,6 +103,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'listeners.c2s.require_tls', env: 'XMPPD_REQUIRE_TLS', default: true, parse: boolean },
   ...listener('c2s_tls', 'XMPPD_C2S_TLS', 5223),
   ...listener('http', 'XMPPD_HTTP', 7070),
+  // The admin API gives control of the server: this machine only, unless the operator says otherwise.
+  ...listener('admin', 'XMPPD_ADMIN', 9090, '127.0.0.1'),
   { key: 'allow_plaintext_auth', env: 'XMPPD_ALLOW_PLAINTEXT_AUTH', default: false, parse: boolean },
   { key: 'tls.cert', env: 'XMPPD_TLS_CERT', default: null, optional: true, parse: path },
   { key: 'tls.key', env: 'XMPPD_TLS_KEY', default: null, optional: true, parse: path },

@@ -6,8 +6,10 @@ import { discoModule } from './disco.ts';
 import { lastModule } from './last.ts';
 import { offlineModule } from './offline.ts';
 import { pingModule } from './ping.ts';
+import { presenceModule } from './presence/index.ts';
 import { privateModule } from './private.ts';
 import { registerModule } from './register/register.ts';
+import { rosterModule } from './roster/index.ts';
 import { timeModule } from './time.ts';
 import { vcardModule } from './vcard.ts';
 import { versionModule } from './version.ts';
@@ -23,4 +25,6 @@ export const BUILTIN_MODULES: XmppModule[] = [
   blockingModule,
   lastModule,
   registerModule,
+  rosterModule,
+  presenceModule,
 ];

@@ -36,7 +36,7 @@ export interface DiscoIdentity {
 export type StreamFeatureProvider = (features: Element, session: { secure: boolean; authenticated: boolean }) => void;
 
 export class ModuleContext {
-  private readonly undo: (() => void)[] = [];
+  private readonly undo: (() => unknown)[] = [];
   readonly log: Logger;
 
   constructor(
@@ -114,17 +114,23 @@ export class ModuleContext {
     this.undo.push(prop.onChange(listener));
   }
 
-  /** Runs a function at unload (timers, sockets, anything not registered above). */
-  onUnload(fn: () => void): void {
+  /** Runs a function at unload (timers, sockets, anything not registered above); it may be async. */
+  onUnload(fn: () => void | Promise<void>): void {
     this.undo.push(fn);
   }
 
-  /** Undoes every registration, newest first. Safe to call twice. */
-  unload(): void {
+  /**
+   * Undoes every registration, newest first, waiting for asynchronous steps (a plugin closing
+   * its connections). Steps that return nothing run synchronously, before this returns.
+   * Safe to call twice.
+   */
+  async unload(): Promise<void> {
     while (this.undo.length) {
       const fn = this.undo.pop()!;
       try {
-        fn();
+        const done: unknown = fn();
+        // Only a promise is waited for: an undo function may return anything (Set.delete's true).
+        if (done instanceof Promise) await done;
       } catch (err) {
         this.log.warn('unload step failed', { error: err instanceof Error ? err.message : String(err) });
       }

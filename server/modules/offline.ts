@@ -50,12 +50,26 @@ export const offlineModule: XmppModule = {
     const { storage, router, domain, core, sessions } = ctx.server;
     ctx.feature('msgoffline');
 
+    // Stores for one user run one at a time: on a database that runs transactions in
+    // parallel (MySQL), messages would otherwise be stored, and delivered, out of order, and
+    // at the limit an arbitrary one rather than the latest would be refused.
+    const queues = new Map<string, Promise<unknown>>();
+    const inOrder = <T>(username: string, task: () => Promise<T>): Promise<T> => {
+      const result = (queues.get(username) ?? Promise.resolve()).then(task);
+      const tail = result.catch(() => undefined);
+      queues.set(username, tail);
+      void tail.then(() => {
+        if (queues.get(username) === tail) queues.delete(username);
+      });
+      return result;
+    };
+
     ctx.hook<StanzaEvent>('message/offline', (ev) => {
       const limit = core.offlineMaxPerUser.value;
       if (limit <= 0) return false; // storage is off: the kernel answers service-unavailable
       if (!worthStoring(ev.stanza)) return true; // dropped without an error (see worthStoring)
       const text = stamped(ev.stanza, domain, new Date()).toString();
-      storage.offline.store(ev.to.local, text, limit).then((stored) => {
+      inOrder(ev.to.local, () => storage.offline.store(ev.to.local, text, limit)).then((stored) => {
         if (!stored) router.bounce(ev.stanza, new StanzaError('resource-constraint', 'The recipient has too many messages waiting'));
       }, (err) => {
         router.reportError('storing an offline message failed', err);

@@ -13,6 +13,7 @@ import type { DiscoRegistry } from './disco-registry.ts';
 import type { StreamFeatureProvider } from './module-context.ts';
 import type { ServerStats } from '../stats.ts';
 import type { VerifiedPasswordCache } from '../auth/verified-password-cache.ts';
+import type { DependencyMonitor } from '../health/dependency-monitor.ts';
 
 export interface ServerContext {
   readonly domain: string;
@@ -31,6 +32,8 @@ export interface ServerContext {
   readonly stats: ServerStats;
   /** Recently verified PLAIN passwords (see auth/verified-password-cache.ts); replaced when resized. */
   passwordCache: VerifiedPasswordCache;
+  /** Running, degraded or paused, from pings of the dependencies (the clustering plugin adds Hazelcast). */
+  readonly health: DependencyMonitor;
   /** The current cluster manager (standalone unless the clustering plugin is active). */
   cluster(): ClusterManager;
 }

@@ -1,6 +1,7 @@
 // The kernel's own system properties, defined in one place so that the server, the CLI and
 // the admin console agree on names, defaults and bounds. Plugins define theirs through the
 // plugin context instead.
+import { DEFAULT_MAX_ARCHIVE_BYTES } from '../plugins/archive.ts';
 import type { PropertyRegistry } from './property-registry.ts';
 import type { Property } from './types.ts';
 
@@ -14,6 +15,10 @@ export interface CoreProperties {
   registerInbandEnabled: Property<boolean>;
   authFailureDelay: Property<number>;
   plainCacheSize: Property<number>;
+  pluginsScanInterval: Property<number>;
+  pluginsMaxArchiveBytes: Property<number>;
+  adminJids: Property<string>;
+  adminSessionIdleTimeout: Property<number>;
 }
 
 export function defineCoreProperties(registry: PropertyRegistry): CoreProperties {
@@ -96,6 +101,40 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 0,
       max: 10000000,
       description: 'Accounts whose last verified PLAIN password is remembered (as a keyed hash) so a returning client skips PBKDF2; 0 disables',
+      live: true,
+    }),
+    pluginsScanInterval: registry.define<number>({
+      name: 'plugins.scan-interval',
+      type: 'duration',
+      default: 10,
+      min: 1,
+      max: 3600,
+      description: 'Seconds between two scans of the plugins folder (file events are acted on at once; the scan catches what they miss)',
+      live: true,
+    }),
+    pluginsMaxArchiveBytes: registry.define<number>({
+      name: 'plugins.archive.max-bytes',
+      type: 'integer',
+      default: DEFAULT_MAX_ARCHIVE_BYTES,
+      min: 1048576,
+      max: 1073741824,
+      description: 'Largest size a plugin archive may have, and may unpack to, in bytes; a larger one is refused',
+      live: true,
+    }),
+    adminJids: registry.define<string>({
+      name: 'admin.jids',
+      type: 'string',
+      default: '',
+      description: 'Accounts allowed to use the admin API and console, as bare JIDs (or user names of this domain) separated by commas; empty: nobody',
+      live: true,
+    }),
+    adminSessionIdleTimeout: registry.define<number>({
+      name: 'admin.session.idle-timeout',
+      type: 'duration',
+      default: 1800,
+      min: 60,
+      max: 86400,
+      description: 'Seconds an admin console login stays valid without being used',
       live: true,
     }),
   };

@@ -5,6 +5,7 @@ import type { RouteEntry } from './routing-table.ts';
 import type { Router } from './router.ts';
 import type { SessionManager } from '../session/session-manager.ts';
 import { StanzaError } from '../xml/errors.ts';
+import { KeyedQueue } from '../util/keyed-queue.ts';
 import { DEFAULT_PRIORITY, type StanzaEvent } from './stanza-event.ts';
 
 export interface DeliveryDeps {
@@ -23,12 +24,16 @@ function deliverable(routes: readonly RouteEntry[]): RouteEntry[] {
 export function registerDefaultDelivery(deps: DeliveryDeps): void {
   const { events, router, sessions } = deps;
 
-  const existsThen = (ev: StanzaEvent, onMissing: () => void, onExists: () => void): void => {
+  // Messages to one account keep their order even when one of them waits for a storage
+  // lookup: later ones queue behind it (idle accounts run synchronously, at no cost).
+  const order = new KeyedQueue((err) => router.reportError('message delivery failed', err));
+
+  const existsThen = (ev: StanzaEvent, onMissing: () => void, onExists: () => void): void | Promise<void> => {
     if (sessions.routingTable.getRoutes(ev.to.bareString()).length) {
       onExists();
       return;
     }
-    deps.userExists(ev.to.local).then((exists) => (exists ? onExists() : onMissing()),
+    return deps.userExists(ev.to.local).then((exists) => (exists ? onExists() : onMissing()),
       (err) => {
         router.reportError('user lookup failed', err);
         router.bounce(ev.stanza, new StanzaError('internal-server-error'));
@@ -36,21 +41,19 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
   };
 
   /** RFC 6121 8.5.2: a message to a bare JID. */
-  const messageToBare = (ev: StanzaEvent): boolean => {
-    const type = ev.stanza.attrs.type ?? 'normal';
-    if (type === 'error') return true; // never answer an error with an error
+  const deliverToBare = (ev: StanzaEvent, type: string): void | Promise<void> => {
     const targets = deliverable(sessions.routingTable.getRoutes(ev.to.bareString()));
     if (targets.length) {
       if (type === 'groupchat') {
         router.bounce(ev.stanza, new StanzaError('service-unavailable'));
-        return true;
+        return;
       }
       // chat/normal go to the highest-priority resources, headline to all (8.5.2.1.1).
       const chosen = type === 'headline' ? targets : highest(targets);
       for (const r of chosen) void router.deliverToFull(r.jid, ev.stanza);
-      return true;
+      return;
     }
-    existsThen(ev, () => {
+    return existsThen(ev, () => {
       if (type !== 'headline') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
     }, () => {
       if (type === 'groupchat') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
@@ -58,6 +61,12 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
         router.bounce(ev.stanza, new StanzaError('service-unavailable'));
       }
     });
+  };
+
+  const messageToBare = (ev: StanzaEvent): boolean => {
+    const type = ev.stanza.attrs.type ?? 'normal';
+    if (type === 'error') return true; // never answer an error with an error
+    order.run(ev.to.bareString(), () => deliverToBare(ev, type));
     return true;
   };
   events.on('message/bare', messageToBare, DEFAULT_PRIORITY);

@@ -137,11 +137,15 @@ export function xml(name: string, attrs?: Attrs | null, ...children: (Node | und
 }
 
 // Separate non-global testers: a /g regex keeps lastIndex between test() calls.
-const ESCAPE_TEXT = /[&<>]/g;
-const ESCAPE_ATTR = /[&<>"']/g;
-const NEEDS_TEXT = /[&<>]/;
-const NEEDS_ATTR = /[&<>"']/;
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+// A parser turns a literal CR into LF, and tab/LF/CR in an attribute value into spaces (XML
+// 2.11, 3.3.3), so those go out as character references to survive the trip.
+const ESCAPE_TEXT = /[&<>\r]/g;
+const ESCAPE_ATTR = /[&<>"'\t\n\r]/g;
+const NEEDS_TEXT = /[&<>\r]/;
+const NEEDS_ATTR = /[&<>"'\t\n\r]/;
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;',
+};
 const replaceEntity = (c: string): string => ENTITIES[c]!;
 
 export function escapeText(s: string): string {

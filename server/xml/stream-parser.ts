@@ -1,9 +1,9 @@
 // The XMPP stream parser: bytes in, stanzas out. XMPP uses a restricted XML (RFC 6120
 // section 11): no comments, processing instructions, DTDs or entity declarations, UTF-8 only.
-// This sits on the per-stanza path, so it is hand-written: text is decoded once per chunk,
-// tokens are found with indexOf/charCodeAt, and a token split across chunks is resumed where
-// the last search stopped instead of being scanned again.
-import { StringDecoder } from 'node:string_decoder';
+// This sits on the per-stanza path, so it is hand-written: each chunk is validated and
+// decoded once, tokens are found with charCodeAt/indexOf, and a token cut by the end of a
+// chunk is resumed where the last search stopped instead of being scanned again.
+import { isUtf8 } from 'node:buffer';
 import { Element, type Attrs } from './element.ts';
 import { NS_STREAMS, StreamError, type StreamErrorCondition } from './errors.ts';
 import { equalsAt, hex4, internName, isSpace, nameColon, scanName, unescapeXml, utf8Length } from './xml-chars.ts';
@@ -48,14 +48,22 @@ const INCOMPLETE = -1;
 const STOP = -2;
 
 const CDATA_OPEN = '<![CDATA[';
-const XML_DECL = /^<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(["'])1\.[0-9]+\1(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\2)?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(["'])(?:yes|no)\4)?[ \t\n]*\?>$/;
+const XML_DECL = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\2)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\4)?[ \t\r\n]*\?>$/;
 // Characters outside the Char production (checked only where no per-character loop runs:
 // names, tag whitespace, text and attribute values are checked as they are scanned).
 const INVALID_CHAR = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+/** Names of the attributes parsed so far in the current tag (scratch space, reused). */
+const ATTR_NAMES: string[] = new Array<string>(MAX_ATTRIBUTES).fill('');
 const TEXT_REFS = 1;
 const TEXT_GT = 2;
+const TEXT_CR = 4;
+/** Text this long is delivered in pieces when a chunk ends inside it, so that a large
+ *  payload is not carried over and scanned again with every chunk. */
+const TEXT_PIECE = 1024;
+// XML 2.11 and 3.3.3: a CRLF or lone CR is a LF, and literal whitespace in an attribute
+// value is a space (whitespace from character references stays).
 const LINE_END = /\r\n?/g;
-const ATTR_SPACE = /[\t\n]/g;
+const ATTR_SPACE = /\r\n?|[\t\n]/g;
 
 function fail(condition: StreamErrorCondition, text: string): never {
   throw new StreamError(condition, text);
@@ -71,14 +79,17 @@ export class StreamParser {
   private readonly handler: StreamParserHandler;
   private readonly framed: boolean;
 
-  private decoder = new StringDecoder('utf8');
-  /** Decoded text not consumed yet starts at buf[pos]. */
+  /** Bytes carried over to the next write: the unfinished token at the end of the last
+   *  chunk, then an incomplete UTF-8 sequence. Idle between stanzas, it is null. */
+  private rest: Buffer | null = null;
+  /** Text being parsed during a write; unconsumed text starts at buf[pos]. */
   private buf = '';
   private pos = 0;
   /** UTF-8 length of buf[pos..]: equal to the char count exactly when all of it is ASCII. */
   private bytes = 0;
   /** Where to resume looking for the end of the token at pos (0: from its start), and the
-   *  quote a start tag was inside when the chunk ran out. */
+   *  quote a start tag was inside when the chunk ran out. Between writes, relative to the
+   *  start of the carried-over token. */
   private scan = 0;
   private quote = 0;
   /** Bytes of the current top-level element consumed so far. */
@@ -94,13 +105,8 @@ export class StreamParser {
   private atStart = true;
   /** No bytes received yet: where a UTF-16 stream can be recognized. */
   private fresh = true;
-  /** Last two bytes of the previous Buffer chunk, to tell a genuine U+FFFD from a decode error. */
-  private prev1 = -1;
-  private prev2 = -1;
   /** A string chunk ending in a high surrogate keeps it for the next one. */
   private heldSurrogate = '';
-  /** The previous chunk ended in CR, so a LF starting this one belongs to it. */
-  private endedInCR = false;
   /** Bumped by reset(), so a parse loop interrupted by a callback knows to stop. */
   private generation = 0;
   private inHandler = false;
@@ -117,7 +123,7 @@ export class StreamParser {
 
   /** True while part of an element or tag is buffered (a truncated document, for parseXml). */
   get pending(): boolean {
-    return this.stack.length > 0 || this.pos < this.buf.length || this.heldSurrogate !== '';
+    return this.stack.length > 0 || this.rest !== null || this.heldSurrogate !== '';
   }
 
   /**
@@ -127,7 +133,7 @@ export class StreamParser {
    */
   reset(): void {
     this.generation++;
-    this.decoder = new StringDecoder('utf8');
+    this.rest = null;
     this.buf = '';
     this.pos = this.bytes = this.scan = this.quote = this.count = 0;
     this.stack = [];
@@ -135,26 +141,14 @@ export class StreamParser {
     this.rootName = '';
     this.ended = this.failed = false;
     this.atStart = this.fresh = true;
-    this.prev1 = this.prev2 = -1;
     this.heldSurrogate = '';
-    this.endedInCR = false;
   }
 
   write(chunk: Buffer | string): void {
     if (this.failed) return;
     try {
-      const text = typeof chunk === 'string' ? this.fromString(chunk) : this.decode(chunk);
-      if (text.length === 0) return;
-      this.bytes += Buffer.byteLength(text);
-      if (this.pos < this.buf.length) {
-        this.buf = this.buf.slice(this.pos) + text;
-        if (this.scan !== 0) this.scan -= this.pos;
-      } else {
-        this.buf = text;
-        this.scan = 0;
-      }
-      this.pos = 0;
-      this.parse();
+      if (typeof chunk === 'string') this.writeString(chunk);
+      else this.writeBytes(chunk);
     } catch (err) {
       if (this.inHandler || !(err instanceof StreamError)) {
         this.inHandler = false;
@@ -166,14 +160,20 @@ export class StreamParser {
 
   private fail(err: StreamError): void {
     this.failed = true;
+    this.rest = null;
     this.buf = '';
     this.pos = this.bytes = 0;
     this.stack = [];
     this.handler.error(err);
   }
 
-  private decode(chunk: Buffer): string {
-    if (chunk.length === 0) return '';
+  /**
+   * Bytes are decoded together with what the last chunk left over, up to the last complete
+   * UTF-8 sequence: the text is validated once and is one flat string, which is faster to
+   * scan than a concatenation.
+   */
+  private writeBytes(chunk: Buffer): void {
+    if (chunk.length === 0) return;
     if (this.fresh) {
       this.fresh = false;
       const b0 = chunk[0], b1 = chunk[1];
@@ -181,37 +181,24 @@ export class StreamParser {
         fail('unsupported-encoding', 'only UTF-8 is supported');
       }
     }
-    const text = this.decoder.write(chunk);
-    if (text.indexOf('\ufffd') !== -1 && !this.replacementsAreGenuine(chunk, text)) {
-      // RFC 6120 11.6: data in another encoding than UTF-8 gets unsupported-encoding.
-      fail('unsupported-encoding', 'invalid UTF-8');
-    }
-    const n = chunk.length;
-    this.prev2 = n >= 2 ? chunk[n - 2]! : this.prev1;
-    this.prev1 = chunk[n - 1]!;
-    return this.normalizeLineEnds(text);
+    if (this.heldSurrogate !== '') fail('not-well-formed', 'unpaired surrogate');
+    this.feed(this.rest === null ? chunk : Buffer.concat([this.rest, chunk]));
   }
 
-  /**
-   * The decoder turns each invalid sequence into U+FFFD. Valid input holds exactly one U+FFFD
-   * per EF BF BD sequence, and invalid input always adds at least one, so counting both sides
-   * tells them apart without decoding again.
-   */
-  private replacementsAreGenuine(chunk: Buffer, text: string): boolean {
-    let decoded = 0;
-    for (let i = text.indexOf('\ufffd'); i !== -1; i = text.indexOf('\ufffd', i + 1)) decoded++;
-    let encoded = 0;
-    for (let i = chunk.indexOf(0xbd); i !== -1; i = chunk.indexOf(0xbd, i + 1)) {
-      const b1 = i >= 1 ? chunk[i - 1] : this.prev1;
-      const b2 = i >= 2 ? chunk[i - 2] : i === 1 ? this.prev1 : this.prev2;
-      if (b1 === 0xbf && b2 === 0xef) encoded++;
-    }
-    return decoded === encoded;
+  private feed(input: Buffer): void {
+    const end = completeUtf8Length(input);
+    // RFC 6120 11.6: data in another encoding than UTF-8 gets unsupported-encoding.
+    if (!isUtf8(end === input.length ? input : input.subarray(0, end))) fail('unsupported-encoding', 'invalid UTF-8');
+    const generation = this.generation;
+    this.parseText(input.toString('utf8', 0, end), end);
+    if (this.generation !== generation || this.failed) return;
+    const keep = this.bytes + input.length - end;
+    // A copy, so that a large socket chunk is not kept alive by a few bytes of it.
+    this.rest = keep === 0 ? null : Buffer.from(input.subarray(input.length - keep));
   }
 
-  private fromString(chunk: string): string {
+  private writeString(chunk: string): void {
     this.fresh = false;
-    this.prev1 = this.prev2 = -1;
     let text = this.heldSurrogate + chunk;
     this.heldSurrogate = '';
     const last = text.charCodeAt(text.length - 1);
@@ -219,18 +206,26 @@ export class StreamParser {
       this.heldSurrogate = text.slice(-1);
       text = text.slice(0, -1);
     }
-    // Decoded UTF-8 cannot hold a lone surrogate (the decoder replaces it), a string can.
+    // Decoded bytes cannot hold a lone surrogate (they would not be UTF-8); a string can.
     if (!(text as unknown as WellFormed).isWellFormed()) fail('not-well-formed', 'unpaired surrogate');
-    return this.normalizeLineEnds(text);
+    if (text.length === 0) return;
+    if (this.rest !== null) {
+      this.feed(Buffer.concat([this.rest, Buffer.from(text)]));
+      return;
+    }
+    const generation = this.generation;
+    this.parseText(text, Buffer.byteLength(text));
+    if (this.generation !== generation || this.failed) return;
+    this.rest = this.bytes === 0 ? null : Buffer.from(text.slice(this.pos));
   }
 
-  /** XML 2.11: CRLF and lone CR become LF before parsing (character references survive). */
-  private normalizeLineEnds(text: string): string {
-    if (this.endedInCR && text.charCodeAt(0) === LF) text = text.slice(1);
-    this.endedInCR = false;
-    if (text.indexOf('\r') === -1) return text;
-    this.endedInCR = text.charCodeAt(text.length - 1) === CR;
-    return text.replace(LINE_END, '\n');
+  private parseText(text: string, bytes: number): void {
+    this.buf = text;
+    this.pos = 0;
+    this.bytes = bytes;
+    this.parse();
+    // Between writes nothing holds on to the chunk's text.
+    this.buf = '';
   }
 
   /** Consumes s[start, end) and returns its UTF-8 length. */
@@ -284,6 +279,7 @@ export class StreamParser {
       pos = next;
     }
     this.pos = pos;
+    if (this.scan !== 0) this.scan -= pos;
     // Whatever is left is one unfinished token: it counts against the limit before it ends,
     // so a peer cannot make the buffer grow without bound.
     if ((pos < len || this.stack.length !== 0) && this.count + this.bytes > this.maxStanzaBytes) {
@@ -309,23 +305,46 @@ export class StreamParser {
         if (c === LT) break;
         if (c === AMP) flags |= TEXT_REFS;
         else if (c === GT) flags |= TEXT_GT;
-        else if (c < 0x20 && c !== LF && c !== TAB) invalidChar(c);
+        else if (c < 0x20) {
+          if (c === CR) flags |= TEXT_CR;
+          else if (c !== LF && c !== TAB) invalidChar(c);
+        }
       } else if (c >= 0xfffe) {
         invalidChar(c);
       }
     }
-    if (i === len) {
-      this.scan = len;
-      this.textFlags = flags;
-      return INCOMPLETE;
+    if (i < len) {
+      this.scan = 0;
+      this.addText(s, pos, i, flags);
+      return i;
     }
-    this.scan = 0;
-    this.countStanza(this.take(s, pos, i));
-    let text = s.slice(pos, i);
+    // The chunk ended inside the text. A long text is delivered up to what the next chunk
+    // may still change: a reference without its ';', a CR before a LF, ']' before ']>'.
+    let cut = len;
+    if ((flags & TEXT_REFS) !== 0) {
+      const amp = s.lastIndexOf('&', len - 1);
+      if (s.indexOf(';', amp) === -1) cut = amp;
+    }
+    if (s.charCodeAt(cut - 1) === CR) cut--;
+    if (s.charCodeAt(cut - 1) === 0x5d /* ] */) cut -= s.charCodeAt(cut - 2) === 0x5d ? 2 : 1;
+    if (cut - pos >= TEXT_PIECE) {
+      this.scan = 0;
+      this.addText(s, pos, cut, flags);
+      return cut;
+    }
+    this.scan = len;
+    this.textFlags = flags;
+    return INCOMPLETE;
+  }
+
+  /** Adds s[start, end) to the open element, `flags` telling what it may need. */
+  private addText(s: string, start: number, end: number, flags: number): void {
+    this.countStanza(this.take(s, start, end));
+    let text = s.slice(start, end);
     if ((flags & TEXT_GT) !== 0 && text.indexOf(']]>') !== -1) fail('not-well-formed', "']]>' is not allowed in text");
+    if ((flags & TEXT_CR) !== 0) text = text.replace(LINE_END, '\n');
     if ((flags & TEXT_REFS) !== 0) text = unescapeXml(text);
     this.appendText(text);
-    return i;
   }
 
   private appendText(text: string): void {
@@ -340,8 +359,9 @@ export class StreamParser {
   private cdata(s: string, pos: number, len: number): number {
     const avail = len - pos;
     if (avail < CDATA_OPEN.length ? !CDATA_OPEN.startsWith(s.slice(pos)) : !s.startsWith(CDATA_OPEN, pos)) {
-      fail('restricted-xml', s.startsWith('<!--', pos) ? 'comments are not allowed'
-        : s.startsWith('<!D', pos) ? 'DTDs are not allowed' : 'markup declarations are not allowed');
+      const c2 = s.charCodeAt(pos + 2);
+      fail('restricted-xml', c2 === 0x2d /* - */ ? 'comments are not allowed'
+        : c2 === 0x44 /* D */ ? 'DTDs are not allowed' : 'markup declarations are not allowed');
     }
     if (avail < CDATA_OPEN.length) return INCOMPLETE;
     if (this.stack.length === 0) fail('not-well-formed', 'character data outside of a stanza');
@@ -355,7 +375,7 @@ export class StreamParser {
     const text = s.slice(pos + CDATA_OPEN.length, close);
     const bad = INVALID_CHAR.exec(text);
     if (bad) invalidChar(bad[0].charCodeAt(0));
-    this.appendText(text);
+    this.appendText(text.indexOf('\r') === -1 ? text : text.replace(LINE_END, '\n'));
     return close + 3;
   }
 
@@ -392,7 +412,7 @@ export class StreamParser {
     const depth = this.stack.length;
     if (depth === 0) {
       if (this.root === null || this.ended || !matchesEndTag(s, pos + 2, gt, this.rootName)) {
-        fail('not-well-formed', `unexpected end tag ${s.slice(pos, gt + 1)}`);
+        fail('not-well-formed', `unexpected end tag ${excerpt(s, pos, gt + 1)}`);
       }
       this.ended = true;
       return this.emit(gt + 1, generation, null);
@@ -400,7 +420,7 @@ export class StreamParser {
     this.countStanza(n);
     const el = this.stack[depth - 1]!;
     if (!matchesEndTag(s, pos + 2, gt, el.name)) {
-      fail('not-well-formed', `end tag ${s.slice(pos, gt + 1)} does not match <${el.name}>`);
+      fail('not-well-formed', `end tag ${excerpt(s, pos, gt + 1)} does not match <${excerpt(el.name, 0, el.name.length)}>`);
     }
     this.stack.pop();
     if (depth > 1) return gt + 1;
@@ -441,6 +461,7 @@ export class StreamParser {
       }
     }
     this.countStanza(n);
+    if (depth === MAX_DEPTH) fail('policy-violation', `elements nested deeper than ${MAX_DEPTH} levels`);
 
     const el = new Element(name, attrs);
     if (depth === 0) {
@@ -460,7 +481,6 @@ export class StreamParser {
       }
     }
     if (!selfClosing) {
-      if (depth === MAX_DEPTH) fail('policy-violation', `elements nested deeper than ${MAX_DEPTH} levels`);
       this.stack.push(el);
       return next;
     }
@@ -527,11 +547,11 @@ export class StreamParser {
       i = nameEnd;
       while (i < len && isSpace(s.charCodeAt(i))) i++;
       if (i === len) return INCOMPLETE;
-      if (s.charCodeAt(i) !== EQ) fail('not-well-formed', `attribute ${s.slice(nameStart, nameEnd)} has no value`);
+      if (s.charCodeAt(i) !== EQ) fail('not-well-formed', `attribute ${excerpt(s, nameStart, nameEnd)} has no value`);
       do i++; while (i < len && isSpace(s.charCodeAt(i)));
       if (i === len) return INCOMPLETE;
       const quote = s.charCodeAt(i);
-      if (quote !== DQUOTE && quote !== SQUOTE) fail('not-well-formed', `value of attribute ${s.slice(nameStart, nameEnd)} is not quoted`);
+      if (quote !== DQUOTE && quote !== SQUOTE) fail('not-well-formed', `value of attribute ${excerpt(s, nameStart, nameEnd)} is not quoted`);
       // One pass finds the closing quote and notes what the value needs (values are short,
       // so this beats indexOf followed by checks).
       const valueStart = i + 1;
@@ -542,9 +562,9 @@ export class StreamParser {
         const v = s.charCodeAt(valueEnd);
         if (v <= LT) {
           if (v === quote) break;
-          if (v === LT) fail('not-well-formed', `'<' in the value of attribute ${s.slice(nameStart, nameEnd)}`);
+          if (v === LT) fail('not-well-formed', `'<' in the value of attribute ${excerpt(s, nameStart, nameEnd)}`);
           if (v === AMP) refs = true;
-          else if (v === TAB || v === LF) spaces = true;
+          else if (v === TAB || v === LF || v === CR) spaces = true;
           else if (v < 0x20) invalidChar(v);
         } else if (v >= 0xfffe) {
           invalidChar(v);
@@ -554,11 +574,12 @@ export class StreamParser {
 
       const name = internName(s, nameStart, nameEnd);
       let value = s.slice(valueStart, valueEnd);
-      // XML 3.3.3: literal whitespace in a value becomes a space, referenced whitespace stays.
       if (spaces) value = value.replace(ATTR_SPACE, ' ');
       if (refs) value = unescapeXml(value);
-      if (Object.hasOwn(attrs, name)) fail('not-well-formed', `duplicate attribute ${name}`);
-      if (++count > MAX_ATTRIBUTES) fail('policy-violation', `more than ${MAX_ATTRIBUTES} attributes on one element`);
+      // Comparing with the few names seen so far is cheaper than a property lookup.
+      for (let k = 0; k < count; k++) if (ATTR_NAMES[k] === name) fail('not-well-formed', `duplicate attribute ${excerpt(name, 0, name.length)}`);
+      if (count === MAX_ATTRIBUTES) fail('policy-violation', `more than ${MAX_ATTRIBUTES} attributes on one element`);
+      ATTR_NAMES[count++] = name;
       if (name === '__proto__') {
         Object.defineProperty(attrs, name, { value, enumerable: true, writable: true, configurable: true });
       } else {
@@ -628,6 +649,23 @@ export class StreamParser {
     this.inHandler = false;
     return this.generation !== generation || this.failed ? STOP : next;
   }
+}
+
+/** Length of the longest prefix of b that does not end inside a UTF-8 sequence (the rest
+ *  waits for the next chunk; invalid bytes are left for the validation to find). */
+function completeUtf8Length(b: Buffer): number {
+  const n = b.length;
+  for (let i = n - 1; i >= 0 && i >= n - 4; i--) {
+    const c = b[i]!;
+    if (c < 0x80) return n;
+    if (c >= 0xc0) return c < 0xf8 && n - i < (c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2) ? i : n;
+  }
+  return n;
+}
+
+/** A piece of the input for an error text, short enough for a log line. */
+function excerpt(s: string, start: number, end: number): string {
+  return end - start <= 40 ? s.slice(start, end) : s.slice(start, start + 40) + '...';
 }
 
 /** `</name S?>` with the name at s[start] and '>' at gt. */

@@ -85,7 +85,9 @@ export function internName(s: string, start: number, end: number): string {
   const slot = (length * 97 + s.charCodeAt(start) * 31 + s.charCodeAt(end - 1) * 7 + s.charCodeAt(start + (length >> 1))) & 511;
   const cached = NAME_CACHE[slot]!;
   if (cached.length === length && equalsAt(s, start, cached)) return cached;
-  return (NAME_CACHE[slot] = s.slice(start, end));
+  // Cache the engine's interned copy: a plain slice, once used as a key, becomes an
+  // indirection to it, and comparing against that on every stanza is slower.
+  return (NAME_CACHE[slot] = Object.keys({ [s.slice(start, end)]: 0 })[0]!);
 }
 
 /** s.startsWith(name, start) and name ends there too; a plain loop beats the builtin call
@@ -130,7 +132,7 @@ function decodeReference(s: string, start: number, end: number): string {
   }
   if (scanName(s, start, end) === end && nameColon !== end - 1) {
     // Well-formed but undeclared: only a DTD could declare it, and DTDs are not allowed.
-    throw new StreamError('restricted-xml', `undeclared entity &${s.slice(start, end)};`);
+    throw new StreamError('restricted-xml', `undeclared entity &${s.slice(start, Math.min(end, start + 40))};`);
   }
   return notWellFormed('malformed entity reference');
 }

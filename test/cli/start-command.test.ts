@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../helpers/server-process.ts';
 import { cliSandbox, runCli } from './run-cli.ts';
@@ -49,4 +50,21 @@ test('start with an invalid configuration exits 2 without starting', async () =>
   const r = await runCli(['start'], { env: { XMPPD_DOMAIN: 'not a domain' } });
   assert.equal(r.code, 2);
   assert.equal(r.stderr, 'xmppd: environment variable XMPPD_DOMAIN: domain: expected a domain name (RFC 7622 domainpart), got "not a domain"\n');
+});
+
+test('start on a port already taken exits 1 with one line, even if the failure left handles open', async () => {
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const box = cliSandbox();
+  try {
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const r = await runCli(['start', '--config', box.config], {
+      env: { XMPPD_LOG_LEVEL: 'error', XMPPD_C2S_HOST: '127.0.0.1', XMPPD_C2S_PORT: String(taken), XMPPD_C2S_TLS_PORT: '0', XMPPD_HTTP_PORT: '0' },
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^xmppd: [^\\n]*in use[^\\n]*${taken}[^\\n]*\\n$`));
+  } finally {
+    box.remove();
+    blocker.close();
+  }
 });

@@ -38,6 +38,7 @@ export class RawClient {
   streamEnded = false;
   readonly closedPromise: Promise<void>;
   private parseError: Error | null = null;
+  private isClosed = false;
 
   private constructor(socket: net.Socket, readonly port: number, readonly domain: string) {
     this.socket = socket;
@@ -63,6 +64,7 @@ export class RawClient {
     });
     socket.on('error', () => {});
     socket.on('close', () => {
+      this.isClosed = true;
       for (const w of this.waiters.splice(0)) {
         clearTimeout(w.timer);
         w.reject(new Error(`connection closed while waiting; received so far:\n${this.received.slice(-2000)}`));
@@ -101,7 +103,10 @@ export class RawClient {
   async open(attrs: string = `to='${this.domain}'`): Promise<Element> {
     this.parser = this.newParser();
     this.streamAttrs = null;
-    const header = new Promise<Attrs>((resolve) => this.headerWaiters.push(resolve));
+    const header = new Promise<Attrs>((resolve, reject) => {
+      this.headerWaiters.push(resolve);
+      void this.closedPromise.then(() => reject(new Error(`connection closed before the stream header; received:\n${this.received}`)));
+    });
     this.send(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' ${attrs}>`);
     await header;
     return this.expect((el) => el.name === 'stream:features');
@@ -111,6 +116,7 @@ export class RawClient {
   expect(match: Match = () => true, timeoutMs = 5_000): Promise<Element> {
     const i = this.inbox.findIndex(match);
     if (i !== -1) return Promise.resolve(this.inbox.splice(i, 1)[0]!);
+    if (this.isClosed) return Promise.reject(new Error(`connection already closed; received:\n${this.received.slice(-2000)}`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const k = this.waiters.findIndex((w) => w.timer === timer);

@@ -59,7 +59,14 @@ export class TestServer {
     readonly httpPort: number,
     private readonly env: Record<string, string>,
     private readonly ownsDatabase: boolean,
+    /** The admin API listener (127.0.0.1). */
+    readonly adminPort: number,
   ) {}
+
+  /** The folder the server watches for drop-in plugins. */
+  get pluginsDir(): string {
+    return this.env.XMPPD_PLUGINS_DIR!;
+  }
 
   readonly domain = 'localhost';
 
@@ -97,9 +104,11 @@ export class TestServer {
     this.proc = proc;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${this.output}`)), 30_000);
+      // Only this run's output counts: after kill() the old output already says "serving".
+      const from = this.output.length;
       const onData = (chunk: Buffer): void => {
         this.output += chunk.toString();
-        if (this.output.includes('serving ')) {
+        if (this.output.indexOf('serving ', from) !== -1) {
           clearTimeout(timer);
           resolve();
         }
@@ -145,7 +154,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const dialect = opts.dialect ?? 'sqlite';
   const database = opts.database ?? (await createTestDatabase(dialect));
   const dataDir = mkdtempSync(join(tmpdir(), 'xmppd-data-'));
-  const [c2s, c2sTls, http] = [await freePort(), await freePort(), await freePort()];
+  const [c2s, c2sTls, http, admin] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const env: Record<string, string> = {
     XMPPD_DOMAIN: 'localhost',
     XMPPD_DATA_DIR: dataDir,
@@ -154,13 +163,15 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     XMPPD_C2S_PORT: String(c2s),
     XMPPD_C2S_TLS_PORT: String(c2sTls),
     XMPPD_HTTP_PORT: String(http),
+    XMPPD_ADMIN_HOST: '127.0.0.1',
+    XMPPD_ADMIN_PORT: String(admin),
     XMPPD_ALLOW_PLAINTEXT_AUTH: 'true',
     XMPPD_REQUIRE_TLS: 'false',
     XMPPD_PLUGINS_DIR: join(dataDir, 'plugins'),
     XMPPD_LOG_LEVEL: process.env.XMPPD_TEST_LOG_LEVEL ?? 'info',
     ...opts.env,
   };
-  const server = new TestServer(dialect, database, dataDir, c2s, c2sTls, http, env, !opts.database);
+  const server = new TestServer(dialect, database, dataDir, c2s, c2sTls, http, env, !opts.database, admin);
   if (opts.properties) {
     for (const [k, v] of Object.entries(opts.properties)) await server.setProperty(k, v);
   }

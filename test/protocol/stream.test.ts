@@ -253,6 +253,7 @@ describe('limits', () => {
     const c = await RawClient.connect(server.c2sPort);
     await c.open();
     assert.equal(await c.expectStreamError(4_000), 'connection-timeout');
+    await c.closed;
   });
 
   test('too many connections from one address: policy-violation for the extra one only', async () => {
@@ -261,6 +262,9 @@ describe('limits', () => {
     assert.equal(await extra.expectStreamError(), 'policy-violation');
     for (const c of clients) assert.ok((await c.open()).getChild('mechanisms'), 'earlier connections unaffected');
     for (const c of clients) c.destroy();
+    await Promise.all(clients.map((c) => c.closed));
+    // The server counts a connection as gone when it sees the close; give it that moment.
+    await new Promise((r) => setTimeout(r, 500));
   });
 
   test('a stanza above the pre-auth limit ends only that stream with policy-violation', async () => {

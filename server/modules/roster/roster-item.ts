@@ -13,22 +13,27 @@ export function hasFrom(item: RosterItem | null): boolean {
   return item !== null && (item.subscription === 'from' || item.subscription === 'both');
 }
 
-export function newItem(jid: string): RosterItem {
-  return { jid, name: null, subscription: 'none', askOut: false, askIn: false, askInStanza: null, approved: false, groups: [] };
+/**
+ * A new item. `byUser`: the user put it in the roster (a roster set, or a subscription stanza
+ * the user sent, which RFC 6121 3.1.2 and 3.4 have add the contact), as opposed to an item
+ * that only records a contact's request (see isVisible).
+ */
+export function newItem(jid: string, byUser: boolean): RosterItem {
+  return { jid, name: byUser ? '' : null, subscription: 'none', askOut: false, askIn: false, askInStanza: null, approved: false, groups: [] };
 }
 
 /**
  * RFC 6121 3.1.3: a contact's pending request does not put the contact in the user's roster.
- * Storage keeps such requests as items and has no flag for "the user added this", so an
- * item whose only content is an inbound request is taken for a request alone. (An item the
- * user added bare, with no name, group or request of its own, is hidden the same way while
- * a request from that contact waits.)
+ * Storage keeps such requests as items, so what the user added must be told apart: a roster
+ * set (or a subscription stanza the user sends) stores an absent handle as the empty name,
+ * and an item with a null name was only ever touched by the contact's subscription stanzas.
+ * Such an item is hidden while all it holds is a request.
  */
 export function isVisible(item: RosterItem): boolean {
   return !item.askIn || item.subscription !== 'none' || item.askOut || item.approved || item.name !== null || item.groups.length > 0;
 }
 
-/** An item that holds nothing at all: left behind by a request that was answered. */
+/** An item the user never added that holds nothing any more (a request that was answered). */
 export function isEmpty(item: RosterItem): boolean {
   return item.subscription === 'none' && !item.askOut && !item.askIn && !item.approved && item.name === null && item.groups.length === 0;
 }
@@ -36,7 +41,7 @@ export function isEmpty(item: RosterItem): boolean {
 export function itemElement(item: RosterItem): Element {
   const el = xml('item', {
     jid: item.jid,
-    name: item.name ?? undefined,
+    name: item.name || undefined,
     subscription: item.subscription,
     ask: item.askOut ? 'subscribe' : undefined,
     approved: item.approved ? 'true' : undefined,

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyedQueue } from './keyed-queue.ts';
 
 test('work for an idle key runs synchronously', () => {
-  const q = new KeyedQueue(assert.fail);
+  const q = new KeyedQueue((err) => assert.fail(String(err)));
   let ran = false;
   q.run('a', () => { ran = true; });
   assert.equal(ran, true);
@@ -12,7 +12,7 @@ test('work for an idle key runs synchronously', () => {
 });
 
 test('work for one key keeps its order across async steps; other keys are not held up', async () => {
-  const q = new KeyedQueue(assert.fail);
+  const q = new KeyedQueue((err) => assert.fail(String(err)));
   const log: string[] = [];
   q.run('a', async () => { await sleep(20); log.push('a1'); });
   q.run('a', () => { log.push('a2'); });

@@ -1,8 +1,7 @@
-// Work for one account runs one piece at a time, in arrival order. A subscription change
-// reads the roster item, decides and writes it back; two of those for the same account must
-// not interleave, and presence delivered to an account must not overtake the subscription
-// stanza (and roster push) that arrived before it. When nothing is queued for the account,
-// work runs at once, synchronously, so the common case costs one map lookup.
+// Work for one key (an account) runs one piece at a time, in arrival order: a subscription
+// change must not interleave with another for the same account, and a message must not
+// overtake an earlier one that waits for a storage lookup. When nothing is queued for the
+// key, work runs at once, synchronously, so the common case costs one map lookup.
 
 export class KeyedQueue {
   private readonly tails = new Map<string, Promise<void>>();
@@ -32,6 +31,11 @@ export class KeyedQueue {
     const result = tail === undefined ? fn() : tail.then(fn);
     this.track(key, result, () => {});
     return result;
+  }
+
+  /** True while work for the key is queued or running. */
+  pending(key: string): boolean {
+    return this.tails.has(key);
   }
 
   /** Number of keys with work in progress (for tests and metrics). */

@@ -1,0 +1,48 @@
+// Resident memory and CPU time of the processes under test, straight from /proc (Linux).
+import { readFileSync } from 'node:fs';
+
+/** VmRSS of one process, in KiB. */
+export function rssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (!m) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(m[1]);
+}
+
+export function totalRssKiB(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
+}
+
+/** User + system CPU seconds a process has used so far (clock ticks are 1/100 s on Linux). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  // The command name may contain spaces and parentheses: fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export function totalCpuSeconds(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+}
+
+/** CPU time of the server processes and of this process over one measured interval. */
+export class CpuMeter {
+  private serverStart: number;
+  private selfStart = process.cpuUsage();
+  private wallStart = performance.now();
+
+  constructor(private readonly pids: readonly number[]) {
+    this.serverStart = pids.length ? totalCpuSeconds(pids) : NaN;
+  }
+
+  /** Shares of one core (1 = one core busy all the time). */
+  read(): { serverCores: number; generatorCores: number } {
+    const wall = (performance.now() - this.wallStart) / 1000;
+    const self = process.cpuUsage(this.selfStart);
+    const round = (x: number): number => Math.round(x * 100) / 100;
+    return {
+      serverCores: round(this.pids.length ? (totalCpuSeconds(this.pids) - this.serverStart) / wall : NaN),
+      generatorCores: round((self.user + self.system) / 1e6 / wall),
+    };
+  }
+}

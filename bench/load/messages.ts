@@ -1,0 +1,120 @@
+// One-to-one messages between connected pairs: in each pair the first client keeps `window`
+// chat messages in flight to the second one (its full or its bare JID); every arrival
+// releases the next.
+// Both clients live in this process, so latency is one clock: sent to received, through the
+// server. The measured path allocates nothing per message but what the socket needs: the
+// stanzas are prebuilt buffers and arrivals are counted, not parsed.
+import { LatencyHistogram } from './latency-histogram.ts';
+import type { Endpoint, Mechanism } from './login.ts';
+import { closeAll, openSessions } from './open-sessions.ts';
+import { everySecond, progress, sleep } from './progress.ts';
+import { ScramKeyCache } from './scram-client.ts';
+import { TagCounter } from './tag-counter.ts';
+import { CpuMeter } from '../lib/proc-stats.ts';
+
+export interface MessagesParams extends Endpoint {
+  mechanism: Mechanism;
+  pairs: number;
+  window: number;
+  /** Address the receiver's full JID (as a client does once it knows the resource) or its bare JID. */
+  address: 'full' | 'bare';
+  warmupSeconds: number;
+  seconds: number;
+  serverPids: number[];
+}
+
+export interface MessagesResult {
+  pairs: number;
+  window: number;
+  address: 'full' | 'bare';
+  seconds: number;
+  messages: number;
+  perSecond: number;
+  /** Messages that came back to a sender (bounced as errors). */
+  errors: number;
+  latency: ReturnType<LatencyHistogram['summary']>;
+  serverCores: number;
+  generatorCores: number;
+}
+
+/** A 118-byte chat stanza as a client sends it (the same size as bench/parser.ts). */
+function chat(to: string): string {
+  return `<message to='${to}' type='chat' id='m1'><body>hello there, how are you doing today?</body></message>`;
+}
+
+export async function runMessages(p: MessagesParams): Promise<MessagesResult> {
+  const label = `messages ${p.pairs}x${p.window} to ${p.address} JID`;
+  const sessions = await openSessions({
+    ...p, starttls: false, first: 0, count: p.pairs * 2, concurrency: 50, scramKeys: new ScramKeyCache(),
+  });
+  const histogram = new LatencyHistogram();
+  let measuring = false;
+  let phase = 'warming up';
+  let running = true;
+  let received = 0;
+  let inFlight = 0;
+  let errors = 0;
+
+  for (let i = 0; i < p.pairs; i++) {
+    const sender = sessions[2 * i]!.socket;
+    const receiver = sessions[2 * i + 1]!;
+    const stanza = chat(p.address === 'full' ? receiver.jid : receiver.jid.slice(0, receiver.jid.indexOf('/')));
+    // batches[k]: k stanzas in one buffer, so k arrivals are answered with one write.
+    const batches = Array.from({ length: p.window + 1 }, (_, k) => Buffer.from(stanza.repeat(k)));
+    const sentAt = new Float64Array(p.window);
+    let head = 0;
+    const arrivals = new TagCounter('</message>');
+    receiver.socket.on('data', (chunk: Buffer) => {
+      let n = arrivals.count(chunk);
+      if (n === 0) return;
+      const now = performance.now();
+      inFlight -= n;
+      if (measuring) received += n;
+      for (let j = 0; j < n; j++) {
+        if (measuring) histogram.record(now - sentAt[head]!);
+        sentAt[head] = now;
+        head = head + 1 === p.window ? 0 : head + 1;
+      }
+      if (!running) return;
+      n = Math.min(n, p.window);
+      inFlight += n;
+      sender.write(batches[n]!);
+    });
+    const bounces = new TagCounter('</message>');
+    sender.on('data', (chunk: Buffer) => { errors += bounces.count(chunk); });
+    sentAt.fill(performance.now());
+    inFlight += p.window;
+    sender.write(batches[p.window]!);
+  }
+
+  let last = 0;
+  const stopTicker = everySecond((t) => {
+    progress(label, `${t}s: ${phase === 'measuring' ? `${received - last} messages/s` : phase}${errors ? `, ${errors} bounced` : ''}`);
+    last = received;
+  });
+  await sleep(p.warmupSeconds * 1000);
+  measuring = true;
+  phase = 'measuring';
+  const cpu = new CpuMeter(p.serverPids);
+  const start = performance.now();
+  await sleep(p.seconds * 1000);
+  measuring = false;
+  phase = 'finishing';
+  const elapsed = (performance.now() - start) / 1000;
+  const usage = cpu.read();
+  running = false;
+  for (let waited = 0; inFlight > 0 && waited < 5000; waited += 50) await sleep(50);
+  stopTicker();
+  await closeAll(sessions.map((s) => s.socket));
+  return {
+    pairs: p.pairs,
+    window: p.window,
+    address: p.address,
+    seconds: Math.round(elapsed * 10) / 10,
+    messages: received,
+    perSecond: Math.round(received / elapsed),
+    errors,
+    latency: histogram.summary(),
+    ...usage,
+  };
+}

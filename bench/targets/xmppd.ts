@@ -1,0 +1,110 @@
+// This server as an operator runs it: `node bin/xmppd.js start` configured by XMPPD_*
+// variables, on the embedded SQLite database, pinned to one CPU. Accounts are written
+// beforehand through the storage repositories (no PBKDF2 per account: a pool of key sets,
+// each with its own salt, is shared round-robin; a login costs the server the same either way).
+import { execFileSync, spawn } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deriveUserKeys, DEFAULT_SCRAM_ITERATIONS } from '../../server/auth/scram-keys.ts';
+import { Logger, setLogLevel } from '../../server/log.ts';
+import { openStorage } from '../../server/storage/database.ts';
+import { progress } from '../load/progress.ts';
+import { BENCH_PASSWORD, benchUser } from '../load/users.ts';
+import { freePort, waitForPort } from '../lib/net-utils.ts';
+import { makeWorkDir, removeWorkDir } from '../lib/work-dir.ts';
+import type { Target, TargetOptions } from './target.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'xmppd.js');
+const KEY_SETS = 64;
+
+export interface XmppdOptions extends TargetOptions {
+  /** Remember verified PLAIN passwords (the server's default); off makes every PLAIN login a PBKDF2. */
+  plainCache: boolean;
+  /** Write a V8 CPU profile of the server here when it stops. */
+  cpuProfileDir?: string;
+}
+
+async function createUsers(path: string, count: number): Promise<void> {
+  setLogLevel('warn'); // this process's storage logs (migrations) are not the benchmark's
+  const storage = await openStorage({ type: 'sqlite', path }, new Logger('bench'), { migrate: true });
+  try {
+    const keys = await Promise.all(Array.from({ length: Math.min(KEY_SETS, count) }, () => deriveUserKeys(BENCH_PASSWORD, DEFAULT_SCRAM_ITERATIONS)));
+    // WAL with synchronous=NORMAL: sequential inserts cost no fsync each.
+    for (let i = 0; i < count; i++) await storage.users.create(benchUser(i), keys[i % keys.length]!);
+  } finally {
+    await storage.close();
+  }
+}
+
+export interface XmppdTarget extends Target {
+  /** `xmppd property set` on the server's database; the server applies it within ~2 s. */
+  setProperty(name: string, value: string): void;
+}
+
+export async function startXmppd(opts: XmppdOptions): Promise<XmppdTarget> {
+  const dir = makeWorkDir('xmppd');
+  const dbPath = join(dir, 'xmppd.sqlite');
+  const [c2s, c2sTls, http, admin] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    XMPPD_DOMAIN: 'localhost',
+    XMPPD_DATA_DIR: join(dir, 'data'),
+    XMPPD_DATABASE_URL: `sqlite:${dbPath}`,
+    XMPPD_C2S_HOST: '127.0.0.1',
+    XMPPD_C2S_PORT: String(c2s),
+    XMPPD_C2S_TLS_HOST: '127.0.0.1',
+    XMPPD_C2S_TLS_PORT: String(c2sTls),
+    XMPPD_HTTP_HOST: '127.0.0.1',
+    XMPPD_HTTP_PORT: String(http),
+    XMPPD_ADMIN_HOST: '127.0.0.1',
+    XMPPD_ADMIN_PORT: String(admin),
+    XMPPD_ALLOW_PLAINTEXT_AUTH: 'true',
+    XMPPD_REQUIRE_TLS: 'false',
+    XMPPD_PLUGINS_DIR: join(dir, 'plugins'),
+    XMPPD_LOG_LEVEL: 'info',
+  };
+
+  const t0 = performance.now();
+  await createUsers(dbPath, opts.users);
+  progress('xmppd', `${opts.users} accounts created in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const setProperty = (name: string, value: string): void => {
+    execFileSync(process.execPath, [BIN, 'property', 'set', name, value], { env, cwd: ROOT, stdio: 'pipe' });
+  };
+  setProperty('xmpp.c2s.max-connections-per-ip', '0');
+  if (!opts.plainCache) setProperty('xmpp.auth.plain.cache-size', '0');
+
+  const logFile = join(dir, 'xmppd.log');
+  const log = openSync(logFile, 'a');
+  const nodeArgs = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
+  const proc = spawn('taskset', ['-c', String(opts.cpu), process.execPath, ...nodeArgs, BIN, 'start'], {
+    cwd: ROOT, env, stdio: ['ignore', log, log],
+  });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  try {
+    await waitForPort('127.0.0.1', c2s, 60_000, () => proc.exitCode === null);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
+  }
+
+  return {
+    name: 'xmppd',
+    endpoint: { host: '127.0.0.1', port: c2s, domain: 'localhost' },
+    // taskset execs node: the pid is the server's own.
+    pids: [proc.pid!],
+    mechanisms: ['PLAIN', 'SCRAM-SHA-1', 'SCRAM-SHA-256'],
+    logFile,
+    setProperty,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      removeWorkDir(dir);
+    },
+  };
+}

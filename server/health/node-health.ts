@@ -1,0 +1,25 @@
+// The health monitor of a node as the server wires it: the database is a critical
+// dependency (without it logins cannot be checked, so the node pauses); the clustering
+// plugin adds Hazelcast through ServerContext.health when it starts.
+import type { Logger } from '../log.ts';
+import type { PropertyRegistry } from '../properties/property-registry.ts';
+import type { Storage } from '../storage/types.ts';
+import { DependencyMonitor } from './dependency-monitor.ts';
+
+/** A ping that has not answered by then counts as a failure. */
+const CHECK_TIMEOUT_MS = 5_000;
+
+export function createNodeHealth(properties: PropertyRegistry, storage: Storage, log: Logger): DependencyMonitor {
+  const interval = properties.define<number>({
+    name: 'xmpp.health.check-interval',
+    type: 'duration',
+    default: 2,
+    min: 1,
+    max: 300,
+    description: 'Seconds between checks of the services this node depends on (the database pauses logins while down)',
+    live: true,
+  });
+  const monitor = new DependencyMonitor(log, { intervalMs: () => interval.value * 1000, timeoutMs: CHECK_TIMEOUT_MS });
+  monitor.add({ name: 'Database', critical: true, check: () => storage.ping() });
+  return monitor;
+}

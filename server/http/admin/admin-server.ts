@@ -1,0 +1,89 @@
+// The admin listener (default 127.0.0.1:9090): a JSON API for plugins and system
+// properties, the base of the admin console. One encapsulated fastify plugin per resource,
+// JSON schemas on every route, errors from admin-errors.ts. Every route but login requires
+// an administrator (admin-auth.ts); console sessions also need the CSRF token for changes.
+import type net from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { ListenerConfig } from '../../config/types.ts';
+import type { Logger } from '../../log.ts';
+import type { ServerContext } from '../../modules/server-context.ts';
+import type { PluginHost } from '../../plugins/plugin-host.ts';
+import { AdminAuthenticator } from './admin-auth.ts';
+import { AdminError, errorBody } from './admin-errors.ts';
+import { AdminSessionStore } from './admin-sessions.ts';
+import { pluginExtensions } from './plugin-extensions.ts';
+import { pluginResource } from './plugin-resource.ts';
+import { propertyResource } from './property-resource.ts';
+import { sessionResource } from './session-resource.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Reachable without authentication (login only). */
+    public?: boolean;
+  }
+}
+
+export interface AdminServerOptions {
+  context: ServerContext;
+  plugins: PluginHost;
+  log: Logger;
+}
+
+export interface AdminServer {
+  readonly address: net.AddressInfo;
+  close(): Promise<void>;
+}
+
+function asAdminError(err: FastifyError, log: Logger, url: string): AdminError {
+  if (err instanceof AdminError) return err;
+  if (err.validation) return new AdminError('VALIDATION_FAILED', err.message);
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AdminError('PAYLOAD_TOO_LARGE');
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new AdminError('UNSUPPORTED_MEDIA_TYPE');
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return new AdminError('BAD_REQUEST', err.message);
+  log.error('admin request failed', { url, error: err.stack ?? err.message });
+  return new AdminError('INTERNAL');
+}
+
+/** The admin app, not listening (tests use inject()). */
+export async function createAdminApp({ context, plugins, log }: AdminServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, forceCloseConnections: true }) as unknown as FastifyInstance;
+  const auth = new AdminAuthenticator(context, new AdminSessionStore(() => context.core.adminSessionIdleTimeout.value));
+
+  app.decorateRequest('admin', null);
+  app.addHook('onRequest', async (req) => {
+    // Unknown routes fall through to the not-found handler, which reveals nothing.
+    if (req.routeOptions.config.public || req.routeOptions.url === undefined) return;
+    req.admin = await auth.identify(req);
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('cache-control', 'no-store');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'SAMEORIGIN');
+  });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const e = asAdminError(err, log, req.url);
+    reply.code(e.statusCode).send(errorBody(e));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send(errorBody(new AdminError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  });
+
+  await app.register(sessionResource(auth));
+  await app.register(pluginResource(plugins, context));
+  await app.register(propertyResource(context));
+  await app.register(pluginExtensions(plugins, log));
+  return app;
+}
+
+export async function startAdminServer(listener: Pick<ListenerConfig, 'host' | 'port'>, options: AdminServerOptions): Promise<AdminServer> {
+  const app = await createAdminApp(options);
+  await app.listen({ host: listener.host, port: listener.port });
+  let closing: Promise<void> | null = null;
+  return {
+    address: app.server.address() as net.AddressInfo,
+    close() {
+      closing ??= app.close();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,73 @@
+// /http-bind: the HTTP face of the BOSH endpoint. Bodies are read as text whatever their
+// Content-Type (XEP-0124 section 5 lets constrained clients send text/plain or form types),
+// up to a limit that follows the stanza size property.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Property } from '../../properties/types.ts';
+import { corsHeaders, preflightHeaders } from '../cors.ts';
+import type { BoshEndpoint } from './bosh-endpoint.ts';
+import type { BoshReply } from './request-queue.ts';
+
+export const BOSH_PATH = '/http-bind';
+
+class BodyTooLargeError extends Error {
+  readonly statusCode = 413;
+  constructor(limit: number) {
+    super(`request body exceeds ${limit} bytes`);
+  }
+}
+
+export function boshRoutes(endpoint: BoshEndpoint, corsOrigins: Property<string>) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_req, payload, done) => {
+      const limit = endpoint.maxBodyBytes();
+      const chunks: Buffer[] = [];
+      let size = 0;
+      payload.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) {
+          payload.removeAllListeners('data');
+          payload.resume();
+          done(new BodyTooLargeError(limit), undefined);
+          return;
+        }
+        chunks.push(chunk);
+      });
+      payload.on('end', () => {
+        if (size <= limit) done(null, Buffer.concat(chunks).toString('utf8'));
+      });
+      payload.on('error', (err) => done(err, undefined));
+    });
+
+    app.addHook('onRequest', async (req, reply) => {
+      reply.headers(corsHeaders(corsOrigins.value, req.headers.origin));
+    });
+
+    app.options(BOSH_PATH, async (req, reply) => {
+      const requested = req.headers['access-control-request-headers'];
+      reply.code(204).headers(preflightHeaders(typeof requested === 'string' ? requested : undefined)).send();
+    });
+
+    app.get(BOSH_PATH, async (_req, reply) => {
+      reply.type('text/plain; charset=utf-8').send(
+        'This is an XMPP over BOSH endpoint (XEP-0124, XEP-0206). Clients POST <body/> elements here; see docs/operations.md.\n');
+    });
+
+    app.post(BOSH_PATH, async (req, reply) => {
+      const text = typeof req.body === 'string' ? req.body : '';
+      const answer = await new Promise<BoshReply | null>((resolve) => {
+        endpoint.handle(text, { remoteAddress: req.ip, secure: isSecure(req) }, resolve);
+      });
+      if (answer === null) {
+        reply.hijack();
+        req.raw.socket.destroy();
+        return;
+      }
+      reply.code(answer.status).header('content-type', answer.contentType).header('cache-control', 'no-store').send(answer.body);
+    });
+  };
+}
+
+function isSecure(req: FastifyRequest): boolean {
+  return req.protocol === 'https';
+}

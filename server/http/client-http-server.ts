@@ -1,0 +1,93 @@
+// The client HTTP listener (default port 7070): BOSH at /http-bind, WebSocket at /ws, and
+// /status, /healthz, /readyz and /metrics for operators and load balancers. Both web
+// transports hand their connections to `accept`, the same entry TCP uses, so streams,
+// SASL, binding and routing are shared code.
+import type net from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { ListenerConfig } from '../config/types.ts';
+import type { Logger } from '../log.ts';
+import type { ServerContext } from '../modules/server-context.ts';
+import type { Transport } from '../transport/transport.ts';
+import { BoshEndpoint } from './bosh/bosh-endpoint.ts';
+import { terminalBody } from './bosh/bosh-body.ts';
+import { BOSH_PATH, boshRoutes } from './bosh/bosh-route.ts';
+import { defineHttpProperties } from './http-properties.ts';
+import { createMetricsRegistry, metricsRoute } from './metrics.ts';
+import { statusRoutes } from './status-routes.ts';
+import { WebSocketEndpoint } from './websocket-endpoint.ts';
+
+export interface ClientHttpOptions {
+  listener: Pick<ListenerConfig, 'host' | 'port'>;
+  context: ServerContext;
+  /** Runs a client stream over a transport (RunningServer.accept). */
+  accept(transport: Transport): void;
+  /** PEM certificate and key: serve HTTPS and WSS instead of plain HTTP. */
+  tls?: { cert: string; key: string };
+  log: Logger;
+}
+
+export interface ClientHttpServer {
+  readonly address: net.AddressInfo;
+  readonly bosh: BoshEndpoint;
+  readonly websocket: WebSocketEndpoint;
+  /** Ends BOSH sessions and WebSocket streams with system-shutdown, then stops listening. */
+  close(): Promise<void>;
+}
+
+export async function startClientHttp(options: ClientHttpOptions): Promise<ClientHttpServer> {
+  const { context, accept, log } = options;
+  const properties = defineHttpProperties(context.properties);
+  const bosh = new BoshEndpoint({
+    domain: context.domain,
+    properties,
+    accept,
+    maxStanzaBytes: () => context.core.stanzaMaxBytes.value,
+    log: log.child('bosh'),
+  });
+
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    https: options.tls ? { cert: options.tls.cert, key: options.tls.key } : null,
+    // Held BOSH requests are answered by bosh.shutdown(); nothing else is long-lived.
+    forceCloseConnections: 'idle',
+  }) as unknown as FastifyInstance;
+  const websocket = new WebSocketEndpoint({
+    properties,
+    accept,
+    remoteAddress: (req) => req.socket.remoteAddress ?? 'unknown',
+    log: log.child('websocket'),
+  });
+  app.server.on('upgrade', websocket.upgrade);
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) log.error('HTTP request failed', { url: req.url, error: err.stack ?? err.message });
+    if (req.url.split('?')[0] === BOSH_PATH) {
+      reply.code(status).type('text/xml; charset=utf-8').send(terminalBody(status === 413 ? 'policy-violation' : status >= 500 ? 'internal-server-error' : 'bad-request'));
+    } else {
+      reply.code(status).type('text/plain; charset=utf-8').send(`${status >= 500 ? 'internal error' : err.message}\n`);
+    }
+  });
+
+  await app.register(boshRoutes(bosh, properties.corsOrigins));
+  await app.register(statusRoutes(context, context.health));
+  await app.register(metricsRoute(createMetricsRegistry({ context, health: context.health, boshSessions: () => bosh.size })));
+
+  await app.listen({ host: options.listener.host, port: options.listener.port });
+  const address = app.server.address() as net.AddressInfo;
+
+  let closing: Promise<void> | null = null;
+  return {
+    address,
+    bosh,
+    websocket,
+    close() {
+      closing ??= (async () => {
+        bosh.shutdown();
+        await websocket.close();
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// Presence arriving for one of our accounts at its bare JID (RFC 6121 8.5.2.1.2): available
+// and unavailable presence goes to every available resource, probes are answered by the
+// server (4.3.2). Subscription stanzas are the roster module's.
+import type { StanzaEvent } from '../../routing/stanza-event.ts';
+import { xml } from '../../xml/element.ts';
+import { deliverToAvailable, sendPresenceOf } from '../roster/resources.ts';
+import { hasFrom } from '../roster/roster-item.ts';
+import type { PresenceDeps } from './presence-deps.ts';
+
+/** Returns true if it took the stanza. */
+export function onPresenceToAccount(d: PresenceDeps, ev: StanzaEvent): boolean {
+  switch (ev.stanza.attrs.type) {
+    case undefined:
+    case 'unavailable': {
+      // Behind any subscription change still being processed for the account, so that a
+      // contact's presence does not overtake the approval that allows it.
+      const to = ev.to.toString();
+      d.store.queue.run(ev.to.local, () => { deliverToAvailable(d.server, to, ev.stanza); });
+      return true;
+    }
+    case 'probe':
+      answerProbe(d, ev);
+      return true;
+    case 'error':
+      // No resource asked for anything at the bare JID: nobody to hand it to.
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * 4.3.2: a subscribed contact (or the account itself) gets the presence of each available
+ * resource, or unavailable presence when there is none; anyone else learns nothing but that
+ * it is not subscribed. An account with no session at all answers unavailable without a
+ * roster lookup, which reveals nothing and keeps logins with large rosters cheap.
+ */
+export function answerProbe(d: PresenceDeps, ev: StanzaEvent): void {
+  const { server, store } = d;
+  const user = ev.to.bare();
+  const prober = ev.from;
+  const unavailable = (): void => server.router.route(
+    xml('presence', { xmlns: 'jabber:client', type: 'unavailable', from: user.toString(), to: prober.toString() }), user);
+  if (!server.sessions.routingTable.getRoutes(user.toString()).some((r) => r.available)) {
+    unavailable();
+    return;
+  }
+  store.queue.run(user.local, async () => {
+    if (prober.bareString() !== user.toString() && !hasFrom(await store.get(user.local, prober.bareString()))) {
+      server.router.route(xml('presence', { xmlns: 'jabber:client', type: 'unsubscribed', from: user.toString(), to: prober.bareString() }), user);
+      return;
+    }
+    if (sendPresenceOf(server, user, prober.toString()) === 0) unavailable();
+  });
+}

@@ -1,0 +1,36 @@
+// Presence (RFC 6121 section 4): broadcast to subscribed contacts and the account's own
+// resources, probes, directed presence, and unavailable presence for sessions that end.
+// Rosters come from the roster module's store; subscriptions are the roster module's too.
+import type { StanzaEvent } from '../../routing/stanza-event.ts';
+import type { SessionClosedEvent } from '../../session/session-manager.ts';
+import type { XmppModule } from '../module-context.ts';
+import { rosterStore } from '../roster/roster-store.ts';
+import { onBroadcast, onSessionClosed } from './broadcast.ts';
+import { trackDirected } from './directed-presence.ts';
+import { answerProbe, onPresenceToAccount } from './inbound-presence.ts';
+import type { PresenceDeps } from './presence-deps.ts';
+
+export const presenceModule: XmppModule = {
+  name: 'presence',
+  load(ctx) {
+    const deps: PresenceDeps = { server: ctx.server, store: rosterStore(ctx), log: ctx.log };
+
+    ctx.hook<StanzaEvent>('presence/broadcast', (ev) => {
+      if (ev.origin) onBroadcast(deps, ev.origin, ev.stanza);
+      return true;
+    });
+    // Seen before routing, so that directed presence to any address is remembered.
+    ctx.hook<StanzaEvent>('stanza/pre-route', (ev) => {
+      trackDirected(ev);
+      return false;
+    }, -10);
+    ctx.hook<StanzaEvent>('presence/bare', (ev) => onPresenceToAccount(deps, ev));
+    // To a full JID, presence is delivered by the kernel; a probe is answered for the account (8.5.3.1).
+    ctx.hook<StanzaEvent>('presence/full', (ev) => {
+      if (ev.stanza.attrs.type !== 'probe') return false;
+      answerProbe(deps, { ...ev, to: ev.to.bare() });
+      return true;
+    });
+    ctx.hook<SessionClosedEvent>('session/closed', ({ session }) => onSessionClosed(deps, session));
+  },
+};

@@ -1,0 +1,87 @@
+// Rosters and presence subscriptions (RFC 6121 sections 2 and 3): roster get/set with
+// versioning, roster pushes, and the subscription state machine for stanzas leaving from
+// and arriving at our accounts, with pre-approval.
+import { randomBytes } from 'node:crypto';
+import type { StanzaEvent } from '../../routing/stanza-event.ts';
+import { xml } from '../../xml/element.ts';
+import type { XmppModule } from '../module-context.ts';
+import { handleInbound } from './inbound-subscription.ts';
+import { handleOutbound, type SubscriptionDeps } from './outbound-subscription.ts';
+import { ROSTER_CHANGED, type RosterChangedEvent } from './roster-events.ts';
+import { rosterGet, rosterSet, type RosterIqDeps } from './roster-iq.ts';
+import { NS_ROSTER, removedElement, visibleElement } from './roster-item.ts';
+import { rosterStore } from './roster-store.ts';
+import { isSubscriptionType } from './subscription-state.ts';
+
+const NS_ROSTERVER = 'urn:xmpp:features:rosterver';
+const NS_PREAPPROVAL = 'urn:xmpp:features:pre-approval';
+
+export const rosterModule: XmppModule = {
+  name: 'roster',
+  load(ctx) {
+    const { server } = ctx;
+    const store = rosterStore(ctx);
+    const maxItems = ctx.property<number>({
+      name: 'xmpp.roster.max-items',
+      type: 'integer',
+      default: 1000,
+      min: 1,
+      max: 100000,
+      description: 'Most contacts one roster may hold; adding more is refused with <not-allowed/>',
+      live: true,
+    });
+    const maxTextLength = ctx.property<number>({
+      name: 'xmpp.roster.max-text-length',
+      type: 'integer',
+      default: 255,
+      min: 1,
+      max: 1023,
+      description: 'Longest roster item name or group name, in characters; longer ones are refused with <not-acceptable/>',
+      live: true,
+    });
+    const deps: RosterIqDeps & SubscriptionDeps = {
+      server,
+      store,
+      maxItems: () => maxItems.value,
+      maxTextLength: () => maxTextLength.value,
+    };
+
+    ctx.iq('bare', 'get', NS_ROSTER, rosterGet(deps));
+    ctx.iq('bare', 'set', NS_ROSTER, rosterSet(deps));
+    ctx.streamFeature((features, stream) => {
+      if (!stream.authenticated) return;
+      features.append(xml('ver', { xmlns: NS_ROSTERVER }), xml('sub', { xmlns: NS_PREAPPROVAL }));
+    });
+
+    // 2.1.6: every interested resource hears of every change it can see.
+    ctx.hook<RosterChangedEvent>(ROSTER_CHANGED, (change) => {
+      const before = visibleElement(change.previous);
+      const after = visibleElement(change.item);
+      if (before?.toString() === after?.toString()) return;
+      const item = after ?? removedElement(change.jid);
+      for (const session of server.sessions.ofUser(store.bareJid(change.username).toString())) {
+        if (!session.interested) continue;
+        const push = xml('iq', { type: 'set', id: `push-${randomBytes(6).toString('hex')}`, to: session.jid.toString() },
+          xml('query', { xmlns: NS_ROSTER, ver: change.version }, item.clone()));
+        session.send(push);
+      }
+    });
+
+    // A user's subscription stanza is handled before routing, wherever it goes, so that the
+    // user's roster records the request even when the contact cannot be reached.
+    ctx.hook<StanzaEvent>('stanza/pre-route', (ev) => {
+      if (!ev.origin || ev.stanza.name !== 'presence' || !isSubscriptionType(ev.stanza.attrs.type)) return false;
+      handleOutbound(deps, ev.from, ev.to, ev.stanza);
+      return true;
+    }, -10);
+
+    // Subscription stanzas to one of our accounts; to a full JID they count as to the bare JID (3.1.3).
+    const inbound = (ev: StanzaEvent): boolean => {
+      if (!isSubscriptionType(ev.stanza.attrs.type)) return false;
+      handleInbound(deps, ev);
+      return true;
+    };
+    ctx.hook<StanzaEvent>('presence/bare', inbound, 10);
+    ctx.hook<StanzaEvent>('presence/full', inbound, 10);
+  },
+};

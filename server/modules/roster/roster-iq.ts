@@ -1,0 +1,70 @@
+// Roster get and set (RFC 6121 2.1 to 2.5) with versioning (2.6).
+import type { RosterItem } from '../../storage/types.ts';
+import { xml } from '../../xml/element.ts';
+import { StanzaError } from '../../xml/errors.ts';
+import type { IqHandler, IqRequest } from '../module-context.ts';
+import { subscriptionPresence } from './item-update.ts';
+import type { SubscriptionDeps } from './outbound-subscription.ts';
+import { sendUnavailableOf } from './resources.ts';
+import { hasFrom, hasTo, isVisible, itemElement, newItem, NS_ROSTER } from './roster-item.ts';
+import { parseRosterSet } from './roster-set-request.ts';
+
+export interface RosterIqDeps extends SubscriptionDeps {
+  /** Longest name or group name, in characters. */
+  maxTextLength(): number;
+}
+
+/** 2.1.5 / 2.3.3: only the account itself may read or change its roster. */
+function owner(req: IqRequest): string {
+  if (req.from.bareString() !== req.to.bareString()) throw new StanzaError('forbidden', 'A roster belongs to its owner only');
+  return req.to.local;
+}
+
+export function rosterGet(d: RosterIqDeps): IqHandler {
+  return (req) => {
+    const username = owner(req);
+    // 2.2: asking for the roster makes a resource "interested": it gets roster pushes.
+    if (req.origin) req.origin.interested = true;
+    const ver = req.payload.attrs.ver;
+    return d.store.queue.exclusive(username, async () => {
+      const roster = await d.store.load(username);
+      // 2.6.3: the client's copy is current; changes from now on arrive as pushes.
+      if (ver !== undefined && ver === roster.version) return undefined;
+      const query = xml('query', { xmlns: NS_ROSTER, ver: ver === undefined ? undefined : roster.version });
+      for (const item of roster.items.values()) if (isVisible(item)) query.append(itemElement(item));
+      return query;
+    });
+  };
+}
+
+export function rosterSet(d: RosterIqDeps): IqHandler {
+  return (req) => {
+    const username = owner(req);
+    const request = parseRosterSet(req.payload, req.to.bareString(), d.maxTextLength());
+    return d.store.queue.exclusive(username, async () => {
+      const current = await d.store.get(username, request.jid);
+      if (request.remove) {
+        if (!current) throw new StanzaError('item-not-found', `${request.jid} is not in the roster`);
+        await removeItem(d, username, current);
+        return;
+      }
+      if (!current) {
+        const max = d.maxItems();
+        if ((await d.store.load(username)).items.size >= max) throw new StanzaError('not-allowed', `A roster holds at most ${max} items`);
+      }
+      // 2.4.1: an item is replaced exactly as given; its subscription state stays the server's.
+      const item: RosterItem = { ...(current ?? newItem(request.jid, true)), name: request.name, groups: request.groups };
+      await d.store.put(username, item, current);
+    });
+  };
+}
+
+/** 2.5.2: removing a contact cancels the subscriptions both ways, and pending requests too. */
+async function removeItem(d: RosterIqDeps, username: string, item: RosterItem): Promise<void> {
+  const { server, store } = d;
+  const user = store.bareJid(username);
+  await store.remove(username, item);
+  if (hasFrom(item)) sendUnavailableOf(server, user, item.jid);
+  if (hasFrom(item) || item.askIn) server.router.route(subscriptionPresence('unsubscribed', user.toString(), item.jid), user);
+  if (hasTo(item) || item.askOut) server.router.route(subscriptionPresence('unsubscribe', user.toString(), item.jid), user);
+}

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RosterItem } from '../../storage/types.ts';
+import { ModuleContext } from '../module-context.ts';
+import { ROSTER_CHANGED, type RosterChangedEvent } from './roster-events.ts';
+import { newItem } from './roster-item.ts';
+import { rosterStore } from './roster-store.ts';
+import { bindSession, testServer } from './test-server.ts';
+
+const item = (jid: string, subscription: RosterItem['subscription'] = 'both'): RosterItem => ({ ...newItem(jid, true), subscription });
+
+test('the roster of an account with a session here is read once and kept current by changes', async () => {
+  const server = testServer();
+  const store = rosterStore(new ModuleContext('roster', server));
+  await server.roster.put('alice', item('bob@localhost'));
+  bindSession(server, 'alice@localhost/a');
+  const first = await store.load('alice');
+  assert.equal(first.items.size, 1);
+  const reads = server.roster.reads;
+  await store.put('alice', item('carol@localhost', 'from'), null);
+  assert.equal((await store.get('alice', 'carol@localhost'))?.subscription, 'from');
+  const again = await store.load('alice');
+  assert.deepEqual([...again.items.keys()].sort(), ['bob@localhost', 'carol@localhost']);
+  assert.equal(again.version, '2');
+  await store.remove('alice', item('bob@localhost'));
+  assert.equal((await store.load('alice')).items.has('bob@localhost'), false);
+  assert.equal(server.roster.reads, reads, 'no storage reads while cached');
+});
+
+test('a change made while the roster is being read is not lost', async () => {
+  const server = testServer();
+  const store = rosterStore(new ModuleContext('roster', server));
+  bindSession(server, 'alice@localhost/a');
+  let open!: () => void;
+  server.roster.gate = new Promise((r) => { open = r; });
+  const loading = store.load('alice'); // reads the (empty) rows, then waits at the gate
+  await new Promise((r) => setImmediate(r));
+  await store.put('alice', item('bob@localhost'), null);
+  open();
+  assert.equal((await loading).items.has('bob@localhost'), true);
+  assert.equal((await store.load('alice')).version, '1');
+});
+
+test('accounts without a session here are not cached; the cache goes with the last session', async () => {
+  const server = testServer();
+  const store = rosterStore(new ModuleContext('roster', server));
+  await store.load('bob');
+  await store.load('bob');
+  assert.equal(store.cachedCount, 0);
+  const one = bindSession(server, 'bob@localhost/1');
+  const two = bindSession(server, 'bob@localhost/2');
+  await store.load('bob');
+  assert.equal(store.cachedCount, 1);
+  server.sessions.unbind(one, 'test');
+  assert.equal(store.cachedCount, 1, 'another session is still here');
+  server.sessions.unbind(two, 'test');
+  assert.equal(store.cachedCount, 0);
+});
+
+test('every change is announced with the item before and after', async () => {
+  const server = testServer();
+  const store = rosterStore(new ModuleContext('roster', server));
+  const seen: RosterChangedEvent[] = [];
+  server.events.on<RosterChangedEvent>(ROSTER_CHANGED, (e) => { seen.push(e); });
+  const a = item('bob@localhost', 'none');
+  await store.put('alice', a, null);
+  await store.remove('alice', a);
+  assert.deepEqual(seen.map((e) => [e.jid, e.previous?.subscription ?? null, e.item?.subscription ?? null, e.version]),
+    [['bob@localhost', null, 'none', '1'], ['bob@localhost', 'none', null, '2']]);
+});

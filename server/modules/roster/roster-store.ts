@@ -1,0 +1,155 @@
+// Rosters between the modules and storage. Presence broadcast and subscription checks read
+// a roster for nearly every presence stanza, so the roster of each account with a session
+// on this node is kept in memory, written through on every change and forgotten when its
+// last session here closes. Accounts without a session here are read from storage.
+//
+// All changes to one account's roster run through `queue`, one at a time, and announce
+// themselves with a roster/changed event.
+import { JID } from '../../jid/jid.ts';
+import type { SessionClosedEvent } from '../../session/session-manager.ts';
+import type { RosterItem } from '../../storage/types.ts';
+import type { ModuleContext } from '../module-context.ts';
+import type { ServerContext } from '../server-context.ts';
+import { KeyedQueue } from '../../util/keyed-queue.ts';
+import { ROSTER_CHANGED, ROSTER_INVALIDATE, type RosterChangedEvent, type RosterInvalidateEvent } from './roster-events.ts';
+
+export interface Roster {
+  /** By bare JID of the contact. */
+  readonly items: Map<string, RosterItem>;
+  version: string;
+}
+
+interface Cached {
+  ready: Promise<Roster>;
+  /** Set once loaded; changes made before that wait in `pending`. */
+  value: Roster | null;
+  pending: RosterChangedEvent[];
+}
+
+function update(roster: Roster, change: RosterChangedEvent): void {
+  if (change.item) roster.items.set(change.jid, change.item);
+  else roster.items.delete(change.jid);
+  roster.version = change.version;
+}
+
+export class RosterStore {
+  private readonly cache = new Map<string, Cached>();
+  /** Serializes everything that reads and then changes one account's roster. */
+  readonly queue: KeyedQueue;
+  private readonly detachers: (() => void)[] = [];
+
+  constructor(private readonly server: ServerContext) {
+    const log = server.log.child('roster');
+    this.queue = new KeyedQueue((err) => log.error('roster work failed', { error: err instanceof Error ? err.stack : String(err) }));
+  }
+
+  bareJid(username: string): JID {
+    return JID.fromPrepared(username, this.server.domain);
+  }
+
+  /** The whole roster, hidden items included. */
+  load(username: string): Promise<Roster> {
+    const hit = this.cache.get(username);
+    if (hit) return hit.ready;
+    if (!this.hasLocalSession(username)) return this.read(username);
+    const entry: Cached = { ready: this.read(username), value: null, pending: [] };
+    // The rows may have been read before a change that finished meanwhile: apply it after.
+    entry.ready = entry.ready.then((roster) => {
+      for (const change of entry.pending.splice(0)) update(roster, change);
+      entry.value = roster;
+      return roster;
+    });
+    entry.ready.catch(() => {
+      if (this.cache.get(username) === entry) this.cache.delete(username);
+    });
+    this.cache.set(username, entry);
+    return entry.ready;
+  }
+
+  async get(username: string, jid: string): Promise<RosterItem | null> {
+    if (this.cache.has(username) || this.hasLocalSession(username)) return (await this.load(username)).items.get(jid) ?? null;
+    return this.server.storage.roster.get(username, jid);
+  }
+
+  /** Writes an item; `previous` is what the caller read (null for a new item). */
+  async put(username: string, item: RosterItem, previous: RosterItem | null): Promise<string> {
+    const version = await this.server.storage.roster.put(username, item);
+    this.changed({ username, jid: item.jid, item, previous, version });
+    return version;
+  }
+
+  async remove(username: string, previous: RosterItem): Promise<string> {
+    const version = await this.server.storage.roster.remove(username, previous.jid);
+    this.changed({ username, jid: previous.jid, item: null, previous, version });
+    return version;
+  }
+
+  private changed(change: RosterChangedEvent): void {
+    this.apply(change);
+    this.server.events.fire(ROSTER_CHANGED, change);
+  }
+
+  /** Brings a cached roster up to date (also for changes relayed from other nodes). */
+  apply(change: RosterChangedEvent): void {
+    const entry = this.cache.get(change.username);
+    if (!entry) return;
+    if (entry.value) update(entry.value, change);
+    else entry.pending.push(change);
+  }
+
+  forget(username: string): void {
+    this.cache.delete(username);
+  }
+
+  get cachedCount(): number {
+    return this.cache.size;
+  }
+
+  /** Version first: a list read after it is at least as new, never older than it claims. */
+  private async read(username: string): Promise<Roster> {
+    const version = await this.server.storage.roster.version(username);
+    const list = await this.server.storage.roster.list(username);
+    return { items: new Map(list.map((item) => [item.jid, item])), version };
+  }
+
+  private hasLocalSession(username: string): boolean {
+    return !this.server.sessions.ofUser(`${username}@${this.server.domain}`)[Symbol.iterator]().next().done;
+  }
+
+  attach(): void {
+    const { events } = this.server;
+    // Low priority: the presence module still reads the roster when a session closes.
+    this.detachers.push(events.on<SessionClosedEvent>('session/closed', ({ session }) => {
+      if (session.jid.domain === this.server.domain && !this.hasLocalSession(session.jid.local)) this.forget(session.jid.local);
+    }, -50));
+    this.detachers.push(events.on<RosterInvalidateEvent>(ROSTER_INVALIDATE, ({ username }) => this.forget(username)));
+  }
+
+  detach(): void {
+    for (const off of this.detachers.splice(0)) off();
+    this.cache.clear();
+  }
+}
+
+const stores = new WeakMap<ServerContext, { store: RosterStore; holders: number }>();
+
+/**
+ * The roster store of a server, shared by the modules that need rosters (roster, presence).
+ * It lives while at least one of them is loaded.
+ */
+export function rosterStore(ctx: ModuleContext): RosterStore {
+  let entry = stores.get(ctx.server);
+  if (!entry) {
+    entry = { store: new RosterStore(ctx.server), holders: 0 };
+    entry.store.attach();
+    stores.set(ctx.server, entry);
+  }
+  const held = entry;
+  held.holders++;
+  ctx.onUnload(() => {
+    if (--held.holders > 0) return;
+    held.store.detach();
+    if (stores.get(ctx.server) === held) stores.delete(ctx.server);
+  });
+  return held.store;
+}

@@ -1,0 +1,91 @@
+// A minimal in-process server context for the unit tests of the roster and presence modules:
+// the real event bus, sessions, routing table and property registry, storage faked.
+import { JID } from '../../jid/jid.ts';
+import { Logger } from '../../log.ts';
+import { EventBus } from '../../events/event-bus.ts';
+import { PropertyRegistry } from '../../properties/property-registry.ts';
+import { LocalRoutingTable } from '../../routing/routing-table.ts';
+import { ClientSession } from '../../session/client-session.ts';
+import { SessionManager } from '../../session/session-manager.ts';
+import type { PropertyRepository, RosterItem, RosterRepository, Storage } from '../../storage/types.ts';
+import type { Transport } from '../../transport/transport.ts';
+import type { Element } from '../../xml/element.ts';
+import { DiscoRegistry } from '../disco-registry.ts';
+import type { StreamFeatureProvider } from '../module-context.ts';
+import type { ServerContext } from '../server-context.ts';
+
+/** An in-memory roster repository that counts reads and can hold them back. */
+export class MemoryRosterRepository implements RosterRepository {
+  readonly rows = new Map<string, Map<string, RosterItem>>();
+  versions = new Map<string, number>();
+  reads = 0;
+  /** When set, list() waits for it (to interleave a change with a load). */
+  gate: Promise<void> | null = null;
+
+  private of(username: string): Map<string, RosterItem> {
+    let m = this.rows.get(username);
+    if (!m) this.rows.set(username, (m = new Map()));
+    return m;
+  }
+
+  async list(username: string): Promise<RosterItem[]> {
+    this.reads++;
+    const snapshot = [...this.of(username).values()];
+    if (this.gate) await this.gate;
+    return snapshot;
+  }
+
+  async get(username: string, jid: string): Promise<RosterItem | null> {
+    this.reads++;
+    return this.of(username).get(jid) ?? null;
+  }
+
+  async put(username: string, item: RosterItem): Promise<string> {
+    this.of(username).set(item.jid, item);
+    return this.bump(username);
+  }
+
+  async remove(username: string, jid: string): Promise<string> {
+    this.of(username).delete(jid);
+    return this.bump(username);
+  }
+
+  async version(username: string): Promise<string> {
+    return String(this.versions.get(username) ?? 0);
+  }
+
+  private bump(username: string): string {
+    const v = (this.versions.get(username) ?? 0) + 1;
+    this.versions.set(username, v);
+    return String(v);
+  }
+}
+
+const unusedProperties = {} as PropertyRepository;
+
+export function testServer(roster = new MemoryRosterRepository()): ServerContext & { roster: MemoryRosterRepository } {
+  const log = new Logger('test');
+  const events = new EventBus();
+  const sessions = new SessionManager('node1', new LocalRoutingTable(), events, log);
+  const storage = { roster } as unknown as Storage;
+  return {
+    domain: 'localhost',
+    log,
+    events,
+    sessions,
+    storage,
+    roster,
+    disco: new DiscoRegistry(),
+    streamFeatures: new Set<StreamFeatureProvider>(),
+    properties: new PropertyRegistry(unusedProperties, log),
+  } as unknown as ServerContext & { roster: MemoryRosterRepository };
+}
+
+/** Binds a session whose output is collected in `sent`. */
+export function bindSession(server: ServerContext, full: string): ClientSession & { sent: Element[] } {
+  const sent: Element[] = [];
+  const transport = { kind: 'tcp', secure: false, remoteAddress: '127.0.0.1', send: (el: Element) => sent.push(el), close() {} } as unknown as Transport;
+  const session = Object.assign(new ClientSession('s', JID.parse(full), transport), { sent });
+  server.sessions.bind(session);
+  return session;
+}

@@ -1,0 +1,103 @@
+// What a plugin registers through: a ModuleContext (hooks, IQ handlers, disco, properties,
+// unload steps, all recorded and undone at unload) plus what only plugins need: the
+// properties declared in plugin.json, admin HTTP routes and console pages, and the API of
+// the plugins it depends on. A plugin's hooks are also fenced: one that throws is logged
+// and skipped, so a broken plugin cannot break routing for everyone else.
+import { ModuleContext } from '../modules/module-context.ts';
+import type { ServerContext } from '../modules/server-context.ts';
+import type { Property, PropertyDefinition } from '../properties/types.ts';
+import type { PluginManifest } from './manifest.ts';
+import type { AdminPageRegistry, PluginRoute, PluginRouteTable } from './plugin-routes.ts';
+
+type Value = string | number | boolean;
+
+/** What the host lends each plugin context. */
+export interface PluginServices {
+  adminRoutes: PluginRouteTable;
+  adminPages: AdminPageRegistry;
+  /** The API a loaded plugin returned from load(), by plugin name. */
+  apiOf(name: string): unknown;
+}
+
+export class PluginContext extends ModuleContext {
+  private readonly declared = new Map<string, Property>();
+
+  constructor(
+    /** The plugin's manifest, as checked. */
+    readonly manifest: PluginManifest,
+    /** The folder the plugin runs from (its own files: templates, assets, data it ships). */
+    readonly dir: string,
+    server: ServerContext,
+    private readonly services: PluginServices,
+  ) {
+    super(`plugin:${manifest.name}`, server);
+  }
+
+  /** Defines the properties declared in plugin.json (the host calls it before load). */
+  defineDeclaredProperties(): void {
+    for (const def of this.manifest.properties) this.declared.set(def.name, super.property(def));
+  }
+
+  /**
+   * The handle of a property: by name for one declared in plugin.json (so that
+   * `xmppd property` knows it even when the server is not running), or defined here from a
+   * full definition.
+   */
+  override property<T extends Value>(definition: PropertyDefinition<T> | string): Property<T> {
+    if (typeof definition !== 'string') return super.property(definition);
+    const prop = this.declared.get(definition);
+    if (!prop) throw new Error(`property ${definition} is not declared in ${this.manifest.name}'s plugin.json`);
+    return prop as Property<T>;
+  }
+
+  override hook<P>(event: string, handler: (payload: P) => boolean | void, priority = 0): void {
+    super.hook<P>(event, (payload) => {
+      try {
+        const taken = handler(payload) as unknown;
+        if (taken instanceof Promise) {
+          // An async hook cannot take an event; its failure must not become an unhandled rejection.
+          taken.catch((err: unknown) => this.hookFailed(event, err));
+          return false;
+        }
+        return taken === true;
+      } catch (err) {
+        this.hookFailed(event, err);
+        return false;
+      }
+    }, priority);
+  }
+
+  private hookFailed(event: string, err: unknown): void {
+    this.log.error('hook handler failed', { event, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+  }
+
+  /**
+   * Serves a route on the admin listener at /plugins/<name><path>, for authenticated
+   * administrators only (state-changing methods also need the CSRF token of a console login).
+   */
+  adminRoute(route: PluginRoute): void {
+    this.onUnload(this.services.adminRoutes.add(this.manifest.name, route));
+  }
+
+  /** Lists a page in the admin console's navigation; `path` is one of this plugin's GET admin routes. */
+  adminPage(page: { id: string; title: string; path: string }): void {
+    this.onUnload(this.services.adminPages.add({
+      plugin: this.manifest.name,
+      id: page.id,
+      title: page.title,
+      url: `/plugins/${this.manifest.name}${page.path}`,
+    }));
+  }
+
+  /** What a plugin named in this plugin's dependencies returned from its load(). */
+  dependency<T = unknown>(name: string): T {
+    if (!(name in this.manifest.dependencies)) throw new Error(`${name} is not among ${this.manifest.name}'s dependencies in plugin.json`);
+    return this.services.apiOf(name) as T;
+  }
+}
+
+/** The default export of a plugin's entry module. */
+export interface Plugin {
+  /** Registers everything through ctx; may return an API for plugins that depend on this one. */
+  load(ctx: PluginContext): unknown;
+}

@@ -1,0 +1,32 @@
+// The slice of @xmpp/client (which ships no types) that the client tests use.
+declare module '@xmpp/client' {
+  export interface XmlElement {
+    name: string;
+    attrs: Record<string, string | undefined>;
+    is(name: string, xmlns?: string): boolean;
+    getChild(name: string, xmlns?: string): XmlElement | undefined;
+    getChildren(name: string, xmlns?: string): XmlElement[];
+    getChildText(name: string, xmlns?: string): string | null;
+    getText(): string;
+    toString(): string;
+  }
+  export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: (XmlElement | string)[]): XmlElement;
+  export interface Client {
+    on(event: 'stanza', listener: (stanza: XmlElement) => void): void;
+    on(event: string, listener: (...args: any[]) => void): void;
+    start(): Promise<{ toString(): string }>;
+    stop(): Promise<void>;
+    send(...stanzas: XmlElement[]): Promise<void>;
+    iqCaller: {
+      get(payload: XmlElement, to?: string, timeout?: number): Promise<XmlElement>;
+      set(payload: XmlElement, to?: string, timeout?: number): Promise<XmlElement>;
+    };
+  }
+  export function client(options: {
+    service: string;
+    domain?: string;
+    resource?: string;
+    username?: string;
+    password?: string;
+  }): Client;
+}
