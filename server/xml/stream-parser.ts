@@ -110,7 +110,7 @@ export class StreamParser {
   /** Bumped by reset(), so a parse loop interrupted by a callback knows to stop. */
   private generation = 0;
   private inHandler = false;
-  /** TEXT_REFS | TEXT_GT seen so far in text cut by a chunk boundary. */
+  /** TEXT_REFS | TEXT_GT | TEXT_CR seen so far in text cut by a chunk boundary. */
   private textFlags = 0;
   /** SELF_CLOSING | PREFIXED_ATTRS of the start tag attributes() just parsed. */
   private tagFlags = 0;

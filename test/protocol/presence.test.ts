@@ -190,5 +190,9 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       assert.ok(await gina.nothing(presence('error'), 500));
       assert.ok(await hank.nothing(presence('error'), 100));
     });
+
+    test('nothing above made the server log an error', () => {
+      assert.doesNotMatch(server.logs(), / ERROR /);
+    });
   });
 }

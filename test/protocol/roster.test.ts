@@ -183,5 +183,9 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       const own = await c.iq(`<iq type='get' to='alice@localhost'><query xmlns='${NS_ROSTER}'/></iq>`);
       assert.equal(own.attrs.type, 'result', 'addressing the own bare JID is fine');
     });
+
+    test('nothing above made the server log an error', () => {
+      assert.doesNotMatch(server.logs(), / ERROR /);
+    });
   });
 }

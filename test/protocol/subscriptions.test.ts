@@ -235,5 +235,9 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       assert.equal((await pushed(jack, 'romeo@example.net')).attrs.ask, 'subscribe');
       assert.ok(await jack.nothing((el) => el.attrs.type === 'error', 500));
     });
+
+    test('nothing above made the server log an error', () => {
+      assert.doesNotMatch(server.logs(), / ERROR /);
+    });
   });
 }

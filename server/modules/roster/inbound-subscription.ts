@@ -17,10 +17,10 @@ export function handleInbound(d: SubscriptionDeps, ev: StanzaEvent): void {
   const sender = ev.from.bare().toString();
   if (sender === userBare.toString()) return;
   const stanza = stamped(ev.stanza, sender, userBare.toString());
-  d.store.queue.run(userBare.local, () => process(d, userBare, sender, ev.stanza.attrs.type as SubscriptionType, stanza));
+  d.store.queue.run(userBare.local, () => applyInbound(d, userBare, sender, ev.stanza.attrs.type as SubscriptionType, stanza));
 }
 
-async function process(d: SubscriptionDeps, userBare: JID, sender: string, type: SubscriptionType, stanza: Element): Promise<void> {
+async function applyInbound(d: SubscriptionDeps, userBare: JID, sender: string, type: SubscriptionType, stanza: Element): Promise<void> {
   const { server, store } = d;
   const username = userBare.local;
   const reply = (answer: 'subscribed' | 'unsubscribed'): void =>

@@ -24,10 +24,10 @@ export function handleOutbound(d: SubscriptionDeps, user: JID, contact: JID, sta
   // An account is subscribed to its own presence already (RFC 6121 4.2.2).
   if (contactBare === userBare.toString()) return;
   const out = stamped(stanza, userBare.toString(), contactBare);
-  d.store.queue.run(username, () => process(d, userBare, contactBare, stanza.attrs.type as SubscriptionType, out));
+  d.store.queue.run(username, () => applyOutbound(d, userBare, contactBare, stanza.attrs.type as SubscriptionType, out));
 }
 
-async function process(d: SubscriptionDeps, userBare: JID, contact: string, type: SubscriptionType, out: Element): Promise<void> {
+async function applyOutbound(d: SubscriptionDeps, userBare: JID, contact: string, type: SubscriptionType, out: Element): Promise<void> {
   const { server, store } = d;
   const username = userBare.local;
   const item = await store.get(username, contact);
