@@ -71,7 +71,11 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       assert.equal(romeo.jid, 'romeo@localhost/balcony');
       assert.equal(juliet.jid, 'juliet@localhost/garden');
 
-      // Roster: Romeo adds Juliet, gets the result and a roster push.
+      // Roster: Romeo fetches his (empty) roster, which makes him receive pushes (RFC 6121
+      // 2.1.6), then adds Juliet and gets the result and a push.
+      const empty = await romeo.xmpp.iqCaller.get(xml('query', { xmlns: 'jabber:iq:roster' }));
+      assert.equal(empty.getChildren('item').length, 0);
+      await juliet.xmpp.iqCaller.get(xml('query', { xmlns: 'jabber:iq:roster' }));
       const push = romeo.inbox.next((s) => s.is('iq') && s.attrs.type === 'set' && !!s.getChild('query', 'jabber:iq:roster'));
       await romeo.xmpp.iqCaller.set(xml('query', { xmlns: 'jabber:iq:roster' }, xml('item', { jid: 'juliet@localhost', name: 'Juliet' }, xml('group', {}, 'Capulets'))));
       const pushed = await push;
