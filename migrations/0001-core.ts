@@ -55,6 +55,7 @@ export async function up(knex: Knex): Promise<void> {
     t.boolean('ask_in').notNullable();
     t.text('ask_in_stanza', 'mediumtext');
     t.boolean('approved').notNullable();
+    t.boolean('added').notNullable();
     t.text('group_names').notNullable(); // JSON array of strings
     t.primary(['user_key', 'jid_key']);
   });

@@ -7,7 +7,7 @@ import type { RosterItem } from './types.ts';
 setLogLevel('warn');
 
 function item(jid: string, fields: Partial<RosterItem> = {}): RosterItem {
-  return { jid, name: null, subscription: 'none', askOut: false, askIn: false, askInStanza: null, approved: false, groups: [], ...fields };
+  return { jid, name: null, subscription: 'none', askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [], ...fields };
 }
 
 // The longest JIDs RFC 7622 allows: 1023-byte parts.

@@ -10,6 +10,7 @@ interface RosterRow {
   ask_in: number | boolean;
   ask_in_stanza: string | null;
   approved: number | boolean;
+  added: number | boolean;
   group_names: string;
 }
 
@@ -22,6 +23,7 @@ function toItem(row: RosterRow): RosterItem {
     askIn: Boolean(row.ask_in),
     askInStanza: row.ask_in_stanza ?? null,
     approved: Boolean(row.approved),
+    added: Boolean(row.added),
     groups: JSON.parse(row.group_names) as string[],
   };
 }
@@ -72,6 +74,7 @@ export class SqlRosterRepository implements RosterRepository {
           ask_in: item.askIn,
           ask_in_stanza: item.askInStanza,
           approved: item.approved,
+          added: item.added,
           group_names: JSON.stringify(item.groups),
         })
         .onConflict(['user_key', 'jid_key'])

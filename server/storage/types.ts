@@ -52,6 +52,12 @@ export interface RosterItem {
   askInStanza: string | null;
   /** Pre-approved inbound subscription (RFC 6121 3.4). */
   approved: boolean;
+  /**
+   * The user put the contact in the roster (a roster set, or a subscription stanza the user
+   * sent). An item that only records the contact's pending request is not shown to the user
+   * (RFC 6121 3.1.3).
+   */
+  added: boolean;
   groups: string[];
 }
 

@@ -79,7 +79,7 @@ for (const type of DIALECTS) {
       const s = db.storage;
       for (const u of ['carol', 'dave']) {
         await s.users.create(u, sampleKeys(u));
-        await s.roster.put(u, { jid: 'eve@example.com', name: 'Eve', subscription: 'both', askOut: false, askIn: false, askInStanza: null, approved: false, groups: ['Friends'] });
+        await s.roster.put(u, { jid: 'eve@example.com', name: 'Eve', subscription: 'both', askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: ['Friends'] });
         assert.equal(await s.offline.store(u, `<message to="${u}@example.com"/>`, 10), true);
         await s.privateXml.set(u, 'storage storage:bookmarks', '<storage xmlns="storage:bookmarks"/>');
         await s.vcards.set(u, '<vCard xmlns="vcard-temp"/>');

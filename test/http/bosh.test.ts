@@ -29,7 +29,7 @@ before(async () => {
   for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) await server.addUser(u, 'secret');
   // alice and carol see each other's presence, to watch carol's BOSH session end.
   const storage = await server.storage();
-  const item = (jid: string) => ({ jid, name: null, subscription: 'both' as const, askOut: false, askIn: false, askInStanza: null, approved: false, groups: [] });
+  const item = (jid: string) => ({ jid, name: null, subscription: 'both' as const, askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [] });
   await storage.roster.put('alice', item('carol@localhost'));
   await storage.roster.put('carol', item('alice@localhost'));
   await storage.roster.put('alice', item('dave@localhost'));

@@ -12,7 +12,7 @@ const condition = (el: Element): string | undefined => el.getChild('error')?.get
 const items = (el: Element): string[] => el.getChildren('item').map((i) => i.attrs.jid!);
 const isPush = (name: string) => (el: Element): boolean => el.name === 'iq' && el.attrs.type === 'set' && !!el.getChild(name, NS);
 const item = (jid: string, subscription: RosterItem['subscription']): RosterItem =>
-  ({ jid, name: null, subscription, askOut: false, askIn: false, askInStanza: null, approved: false, groups: [] });
+  ({ jid, name: null, subscription, askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [] });
 
 /** A restarted test server listens a moment after start() returns. */
 async function listening(server: TestServer): Promise<void> {

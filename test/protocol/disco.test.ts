@@ -21,7 +21,7 @@ before(async () => {
   // bob may see alice's presence (she granted him a subscription); carol may not.
   const storage = await server.storage();
   await storage.roster.put('alice', {
-    jid: 'bob@localhost', name: null, subscription: 'from', askOut: false, askIn: false, askInStanza: null, approved: false, groups: [],
+    jid: 'bob@localhost', name: null, subscription: 'from', askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [],
   });
   alice = await RawClient.login(server.c2sPort, 'alice', 'secret');
   bob = await RawClient.login(server.c2sPort, 'bob', 'secret');

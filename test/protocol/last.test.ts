@@ -11,7 +11,7 @@ const NS = 'jabber:iq:last';
 const condition = (el: Element): string | undefined => el.getChild('error')?.getChildElements().find((c) => c.name !== 'text')?.name;
 const seconds = (el: Element): number => Number(el.getChild('query', NS)!.attrs.seconds);
 const granted = (jid: string): RosterItem =>
-  ({ jid, name: null, subscription: 'from', askOut: false, askIn: false, askInStanza: null, approved: false, groups: [] });
+  ({ jid, name: null, subscription: 'from', askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [] });
 
 for (const dialect of ['sqlite', 'mysql'] as const) {
   describe(`last activity (${dialect})`, () => {

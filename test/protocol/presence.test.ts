@@ -31,7 +31,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     /** Writes the subscription state of `user` towards `contact` straight into storage. */
     const subscribe = async (user: string, contact: string, subscription: Subscription): Promise<void> => {
       await (await server.storage()).roster.put(user, {
-        jid: `${contact}@localhost`, name: '', subscription, askOut: false, askIn: false, askInStanza: null, approved: false, groups: [],
+        jid: `${contact}@localhost`, name: '', subscription, askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [],
       });
     };
     const mutual = async (a: string, b: string): Promise<void> => {

@@ -35,7 +35,7 @@ async function applyOutbound(d: SubscriptionDeps, userBare: JID, contact: string
   const t = outbound(type, state);
   let next = t.next ? withState(item ?? newItem(contact, true), t.next) : item;
   // 3.1.2: asking for a subscription puts the contact in the user's roster for good.
-  if (type === 'subscribe' && next?.name === null) next = { ...next, name: '' };
+  if (type === 'subscribe' && next && !next.added) next = { ...next, added: true };
 
   if (type === 'subscribed' && !t.pass && !state.from && !item?.approved) {
     // RFC 6121 3.4: approving before being asked records a pre-approval and routes nothing.

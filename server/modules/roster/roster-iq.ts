@@ -53,7 +53,7 @@ export function rosterSet(d: RosterIqDeps): IqHandler {
         if ((await d.store.load(username)).items.size >= max) throw new StanzaError('not-allowed', `A roster holds at most ${max} items`);
       }
       // 2.4.1: an item is replaced exactly as given; its subscription state stays the server's.
-      const item: RosterItem = { ...(current ?? newItem(request.jid, true)), name: request.name, groups: request.groups };
+      const item: RosterItem = { ...(current ?? newItem(request.jid, true)), added: true, name: request.name, groups: request.groups };
       await d.store.put(username, item, current);
     });
   };

@@ -19,23 +19,21 @@ export function hasFrom(item: RosterItem | null): boolean {
  * that only records a contact's request (see isVisible).
  */
 export function newItem(jid: string, byUser: boolean): RosterItem {
-  return { jid, name: byUser ? '' : null, subscription: 'none', askOut: false, askIn: false, askInStanza: null, approved: false, groups: [] };
+  return { jid, name: null, subscription: 'none', askOut: false, askIn: false, askInStanza: null, approved: false, added: byUser, groups: [] };
 }
 
 /**
  * RFC 6121 3.1.3: a contact's pending request does not put the contact in the user's roster.
- * Storage keeps such requests as items, so what the user added must be told apart: a roster
- * set (or a subscription stanza the user sends) stores an absent handle as the empty name,
- * and an item with a null name was only ever touched by the contact's subscription stanzas.
- * Such an item is hidden while all it holds is a request.
+ * Storage keeps such requests as items; one the user never added is hidden while all it
+ * holds is the request.
  */
 export function isVisible(item: RosterItem): boolean {
-  return !item.askIn || item.subscription !== 'none' || item.askOut || item.approved || item.name !== null || item.groups.length > 0;
+  return item.added || !item.askIn || item.subscription !== 'none' || item.askOut || item.approved;
 }
 
 /** An item the user never added that holds nothing any more (a request that was answered). */
 export function isEmpty(item: RosterItem): boolean {
-  return item.subscription === 'none' && !item.askOut && !item.askIn && !item.approved && item.name === null && item.groups.length === 0;
+  return !item.added && item.subscription === 'none' && !item.askOut && !item.askIn && !item.approved;
 }
 
 export function itemElement(item: RosterItem): Element {

@@ -15,7 +15,7 @@ export interface RosterSetRequest {
   jid: string;
   remove: boolean;
   /** The handle; '' when the client gave none (see roster-item.ts isVisible). */
-  name: string;
+  name: string | null;
   groups: string[];
 }
 
@@ -34,10 +34,11 @@ export function parseRosterSet(query: Element, ownBareJid: string, maxTextLength
   if (bare === ownBareJid) throw new StanzaError('not-allowed', 'An account is always subscribed to itself and cannot be its own contact');
 
   // 2.1.2.5: in a roster set, every subscription value but "remove" is ignored (as are ask and approved).
-  if (item.attrs.subscription === 'remove') return { jid: bare, remove: true, name: '', groups: [] };
+  if (item.attrs.subscription === 'remove') return { jid: bare, remove: true, name: null, groups: [] };
 
-  const name = item.attrs.name ?? '';
-  if (length(name) > maxTextLength) throw new StanzaError('not-acceptable', `The name is longer than ${maxTextLength} characters`);
+  // An empty name is taken as no name, as clients send name='' to clear it.
+  const name = item.attrs.name || null;
+  if (name !== null && length(name) > maxTextLength) throw new StanzaError('not-acceptable', `The name is longer than ${maxTextLength} characters`);
   const groups: string[] = [];
   for (const group of item.getChildren('group')) {
     const text = group.getText();
