@@ -32,6 +32,9 @@ function connect(jid: string, password: string): Promise<Connection> {
     conn.connect(jid, password, (status: number, condition?: string | null) => {
       if (status === Strophe.Status.CONNECTED) resolve(conn);
       else if (status === Strophe.Status.AUTHFAIL || status === Strophe.Status.CONNFAIL || status === Strophe.Status.ERROR) {
+        // Strophe keeps its session (and its poll timer) until told to end it, as a web
+        // page would after showing the error.
+        conn.disconnect('failed');
         reject(new Error(`Strophe status ${status} ${condition ?? ''}`));
       }
     }, 10, 1);

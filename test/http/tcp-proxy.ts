@@ -17,8 +17,9 @@ export class TcpProxy {
     return proxy;
   }
 
-  /** Accepts and forwards connections again. */
+  /** Accepts and forwards connections again (nothing to do if it already does). */
   up(): Promise<void> {
+    if (this.server) return Promise.resolve();
     const server = net.createServer((client) => {
       const upstream = net.connect(this.target.port, this.target.host);
       for (const s of [client, upstream]) {
