@@ -17,7 +17,8 @@ export class ServerStats {
   logins = 0;
   loginFailures = 0;
   stanzasIn = { message: 0, presence: 0, iq: 0 };
-  stanzasOut = 0;
+  /** Stanzas written to local clients, by kind (counted in ClientSession.send). */
+  stanzasOut = { message: 0, presence: 0, iq: 0 };
   /** Open connections per remote address, for the per-IP limit. */
   private readonly perAddress = new Map<string, number>();
 

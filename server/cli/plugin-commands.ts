@@ -122,7 +122,7 @@ export async function pluginCommand(ctx: CommandContext): Promise<void> {
       const { pluginsDir, dataDir } = config();
       const removed = await removePlugin(pluginsDir, rest[0]!, await options(ctx)).catch(fileError);
       const files = removed.map((r) => r.source.file);
-      ctx.out(`removed ${removed.map((r) => `${r.manifest?.name ?? r.source.file}${r.manifest ? ` ${r.manifest.version}` : ''}`).join(', ')} (${files.join(', ')})`);
+      ctx.out(`removed ${removed.map((r) => (r.manifest ? `${r.manifest.name} ${r.manifest.version} (${r.source.file})` : r.source.file)).join(', ')}`);
       const status = await waitForServer(workDirOf(dataDir), (s) => !s.plugins.some((p) => files.includes(p.file)));
       if (status) ctx.out(`unloaded by the running server (node ${status.node})`);
       return;

@@ -3,7 +3,7 @@
 // scrapes, so metrics cost nothing between scrapes. The registry is per server, not
 // prom-client's global one, so several servers can live in one process (tests).
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DependencyMonitor, NodeState } from '../health/dependency-monitor.ts';
 import type { ServerContext } from '../modules/server-context.ts';
 import type { TransportKind } from '../transport/transport.ts';
@@ -77,6 +77,20 @@ export function createMetricsRegistry({ context, health, boshSessions }: Metrics
       for (const k of STANZA_KINDS) this.inc({ kind: k }, stats.stanzasIn[k]);
     },
   });
+  new Counter({
+    name: 'xmppd_stanzas_sent_total', help: 'Stanzas written to local clients, by kind', labelNames: ['kind'], registers,
+    collect() {
+      this.reset();
+      for (const k of STANZA_KINDS) this.inc({ kind: k }, stats.stanzasOut[k]);
+    },
+  });
+  const routing = new Histogram({
+    name: 'xmppd_routing_seconds',
+    help: 'Time the router spends on a stanza up to local delivery (one stanza in 16 is timed; storage lookups excluded)',
+    buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025],
+    registers,
+  });
+  context.router.latencyObserver = (seconds) => routing.observe(seconds);
   mirror('xmppd_stanzas_routed_total', 'Stanzas handed to the router (from clients and from the server itself)', () => context.router.stats.routed);
   mirror('xmppd_stanzas_delivered_total', 'Stanzas delivered to a full JID (local session or another node)', () => context.router.stats.delivered);
   let offline = 0;

@@ -5,6 +5,7 @@ import type { JID } from '../jid/jid.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { Element } from '../xml/element.ts';
 import type { StreamError } from '../xml/errors.ts';
+import type { ServerStats } from '../stats.ts';
 
 export class ClientSession {
   /** Available presence last broadcast by the client, null while unavailable. */
@@ -27,6 +28,7 @@ export class ClientSession {
     readonly streamId: string,
     readonly jid: JID,
     private readonly transport: Transport,
+    private readonly stats?: ServerStats,
   ) {}
 
   get kind(): Transport['kind'] {
@@ -43,7 +45,11 @@ export class ClientSession {
 
   /** Writes a stanza to the client. */
   send(el: Element): void {
-    if (!this.closed) this.transport.send(el);
+    if (this.closed) return;
+    this.transport.send(el);
+    const counts = this.stats?.stanzasOut;
+    const kind = el.name;
+    if (counts && (kind === 'message' || kind === 'presence' || kind === 'iq')) counts[kind]++;
   }
 
   /** Ends the stream, optionally with a stream error; the stream reports the close. */

@@ -274,7 +274,7 @@ export class ClientStream implements TransportEvents {
       }
     }
     const jid = JID.fromPrepared(this.username!, this.server.domain, resource);
-    const session = new ClientSession(this.id, jid, this.transport);
+    const session = new ClientSession(this.id, jid, this.transport, this.server.stats);
     this.session = session;
     this.state = 'bound';
     if (this.negotiationTimer) clearTimeout(this.negotiationTimer);

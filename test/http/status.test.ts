@@ -83,7 +83,11 @@ describe('status of a running node', () => {
       assert.ok(during.stanzas.received.message >= 2);
       assert.ok(during.stanzas.routed >= 2 && during.stanzas.delivered >= 1);
 
+      // Enough routed stanzas that the sampled routing-latency histogram has observations.
+      for (let i = 0; i < 32; i++) await tcp.iq("<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>");
       const m = await metrics(server);
+      assert.ok(metric(m, 'xmppd_routing_seconds_count')! >= 2, 'routing latency is sampled');
+      assert.ok(metric(m, 'xmppd_stanzas_sent_total{kind="iq"}')! >= 32, 'stanzas sent are counted by kind');
       assert.equal(metric(m, 'xmppd_connections{transport="bosh"}'), 1);
       assert.equal(metric(m, 'xmppd_connections{transport="websocket"}'), 1);
       assert.equal(metric(m, 'xmppd_connections{transport="tcp"}'), 2);
