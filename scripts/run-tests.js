@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under server/, plugins/ and test/ with node:test, TypeScript loaded
+// Runs every *.test.ts under server/, plugins/, test/ and bench/ with node:test, TypeScript loaded
 // by tsx. Arguments narrow the run to paths containing any of them.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['server', 'plugins', 'test'];
+const roots = ['server', 'plugins', 'test', 'bench'];
 const filters = process.argv.slice(2);
 
 function walk(dir, out) {

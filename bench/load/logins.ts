@@ -29,6 +29,8 @@ export interface LoginsResult {
   latency: ReturnType<LatencyHistogram['summary']>;
   serverCores: number;
   generatorCores: number;
+  /** Server CPU time per login (all threads, so PBKDF2 in the thread pool counts). */
+  serverCpuMsPerLogin: number;
 }
 
 export async function runLogins(p: LoginsParams): Promise<LoginsResult> {
@@ -94,5 +96,6 @@ export async function runLogins(p: LoginsParams): Promise<LoginsResult> {
     ...(firstFailure ? { firstFailure } : {}),
     latency: histogram.summary(),
     ...usage,
+    serverCpuMsPerLogin: Math.round((usage.serverCores * elapsed * 1000) / Math.max(1, done) * 1000) / 1000,
   };
 }

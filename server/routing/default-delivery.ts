@@ -73,20 +73,24 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
 
   /** RFC 6121 8.5.3: a message to a full JID; falls back to bare for chat/normal. */
   events.on<StanzaEvent>('message/full', (ev) => {
+    const delivered = router.deliverToFull(ev.to.toString(), ev.stanza);
+    // The fallback closure is only built when needed: this runs once per routed message.
+    if (delivered === true) return true;
     const type = ev.stanza.attrs.type ?? 'normal';
-    const fallback = (): void => {
+    settle(delivered, () => {
       if (type === 'error' || type === 'headline') return;
       if (type === 'groupchat') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
       else messageToBare({ ...ev, to: ev.to.bare() });
-    };
-    settle(router.deliverToFull(ev.to.toString(), ev.stanza), fallback, router);
+    }, router);
     return true;
   }, DEFAULT_PRIORITY);
 
   /** RFC 6121 8.5.3.2.3: an IQ to a full JID with no session gets service-unavailable. */
   events.on<StanzaEvent>('iq/full', (ev) => {
+    const delivered = router.deliverToFull(ev.to.toString(), ev.stanza);
+    if (delivered === true) return true;
     const type = ev.stanza.attrs.type;
-    settle(router.deliverToFull(ev.to.toString(), ev.stanza), () => {
+    settle(delivered, () => {
       if (type === 'get' || type === 'set') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
     }, router);
     return true;

@@ -9,6 +9,11 @@ import { StreamParser } from '../../server/xml/stream-parser.ts';
 
 export type Match = (el: Element) => boolean;
 
+/** The defined condition of a stanza error reply (`item-not-found`, ...), if it is one. */
+export function errorCondition(el: Element): string | undefined {
+  return el.getChild('error')?.getChildElements().find((c) => c.name !== 'text')?.name;
+}
+
 interface Waiter {
   match: Match;
   resolve(el: Element): void;

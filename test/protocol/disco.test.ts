@@ -2,12 +2,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Element } from '../../server/xml/element.ts';
-import { RawClient } from '../helpers/raw-client.ts';
+import { RawClient, errorCondition } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 
 const INFO = 'http://jabber.org/protocol/disco#info';
 const ITEMS = 'http://jabber.org/protocol/disco#items';
-const condition = (iq: Element): string | undefined => iq.getChild('error')?.getChildElements()[0]?.name;
 const features = (iq: Element): string[] => iq.getChild('query', INFO)!.getChildren('feature').map((f) => f.attrs.var!);
 
 let server: TestServer;
@@ -55,7 +54,7 @@ test('an unknown node of the server is item-not-found, for info and items', asyn
   for (const ns of [INFO, ITEMS]) {
     const answer = await alice.iq(`<iq type='get' to='localhost'><query xmlns='${ns}' node='nonsense'/></iq>`);
     assert.equal(answer.attrs.type, 'error');
-    assert.equal(condition(answer), 'item-not-found');
+    assert.equal(errorCondition(answer), 'item-not-found');
   }
 });
 
@@ -80,14 +79,14 @@ test('a subscribed contact may discover the account, items included', async () =
 
 test('anyone else gets service-unavailable, the same as for an account that does not exist', async () => {
   const stranger = await carol.iq(`<iq type='get' to='alice@localhost'><query xmlns='${INFO}'/></iq>`);
-  assert.equal(condition(stranger), 'service-unavailable');
+  assert.equal(errorCondition(stranger), 'service-unavailable');
   const missing = await carol.iq(`<iq type='get' to='nobody@localhost'><query xmlns='${INFO}'/></iq>`);
-  assert.equal(condition(missing), 'service-unavailable');
+  assert.equal(errorCondition(missing), 'service-unavailable');
   const items = await carol.iq(`<iq type='get' to='alice@localhost'><query xmlns='${ITEMS}'/></iq>`);
-  assert.equal(condition(items), 'service-unavailable');
+  assert.equal(errorCondition(items), 'service-unavailable');
 });
 
 test('an unknown node of an account is item-not-found', async () => {
   const answer = await alice.iq(`<iq type='get' to='alice@localhost'><query xmlns='${INFO}' node='x'/></iq>`);
-  assert.equal(condition(answer), 'item-not-found');
+  assert.equal(errorCondition(answer), 'item-not-found');
 });

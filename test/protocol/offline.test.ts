@@ -4,10 +4,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Element } from '../../server/xml/element.ts';
-import { RawClient } from '../helpers/raw-client.ts';
+import { RawClient, errorCondition } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 
-const condition = (el: Element): string | undefined => el.getChild('error')?.getChildElements().find((c) => c.name !== 'text')?.name;
 const isMessage = (el: Element): boolean => el.name === 'message';
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
@@ -76,7 +75,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       const error = await alice.expect((el) => el.name === 'message' && el.attrs.type === 'error');
       assert.equal(error.attrs.id, 'd4', String(error));
       assert.equal(error.attrs.from, 'dave@localhost');
-      assert.equal(condition(error), 'resource-constraint');
+      assert.equal(errorCondition(error), 'resource-constraint');
       assert.equal(error.getChild('error')!.attrs.type, 'wait');
       assert.equal(await stored('dave'), 3);
     });

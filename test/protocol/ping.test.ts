@@ -1,11 +1,9 @@
 // XEP-0199 against a real server process.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Element } from '../../server/xml/element.ts';
-import { RawClient } from '../helpers/raw-client.ts';
+import { RawClient, errorCondition } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 
-const condition = (iq: Element): string | undefined => iq.getChild('error')?.getChildElements()[0]?.name;
 
 let server: TestServer;
 let client: RawClient;
@@ -37,5 +35,5 @@ test('the server advertises urn:xmpp:ping', async () => {
 test('a ping of type set is not a ping: service-unavailable', async () => {
   const answer = await client.iq(`<iq type='set' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
   assert.equal(answer.attrs.type, 'error');
-  assert.equal(condition(answer), 'service-unavailable');
+  assert.equal(errorCondition(answer), 'service-unavailable');
 });

@@ -1,11 +1,9 @@
 // XEP-0049 against a real server process, on both databases.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Element } from '../../server/xml/element.ts';
-import { RawClient } from '../helpers/raw-client.ts';
+import { RawClient, errorCondition } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 
-const condition = (iq: Element): string | undefined => iq.getChild('error')?.getChildElements()[0]?.name;
 const query = (inner: string): string => `<query xmlns='jabber:iq:private'>${inner}</query>`;
 
 for (const dialect of ['sqlite', 'mysql'] as const) {
@@ -58,9 +56,9 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
 
     test('another user\'s storage is forbidden, to read and to write', async () => {
       const get = await bob.iq(`<iq type='get' to='alice@localhost'>${query(`<storage xmlns='storage:bookmarks'/>`)}</iq>`);
-      assert.equal(condition(get), 'forbidden');
+      assert.equal(errorCondition(get), 'forbidden');
       const set = await bob.iq(`<iq type='set' to='alice@localhost'>${query(`<storage xmlns='storage:bookmarks'/>`)}</iq>`);
-      assert.equal(condition(set), 'forbidden');
+      assert.equal(errorCondition(set), 'forbidden');
       const mine = await alice.iq(`<iq type='get'>${query(`<storage xmlns='storage:bookmarks'/>`)}</iq>`);
       assert.ok(mine.getChild('query')!.getChild('storage')!.getChild('conference'), 'alice\'s bookmarks are intact');
     });
@@ -68,13 +66,13 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     test('reserved namespaces are not-acceptable', async () => {
       for (const el of [`<vCard xmlns='vcard-temp'/>`, `<query xmlns='jabber:iq:roster'/>`, `<x xmlns='http://jabber.org/protocol/muc'/>`]) {
         const answer = await alice.iq(`<iq type='set'>${query(el)}</iq>`);
-        assert.equal(condition(answer), 'not-acceptable', el);
+        assert.equal(errorCondition(answer), 'not-acceptable', el);
       }
     });
 
     test('a query without a child is not-acceptable', async () => {
-      assert.equal(condition(await alice.iq(`<iq type='get'>${query('')}</iq>`)), 'not-acceptable');
-      assert.equal(condition(await alice.iq(`<iq type='set'>${query('')}</iq>`)), 'not-acceptable');
+      assert.equal(errorCondition(await alice.iq(`<iq type='get'>${query('')}</iq>`)), 'not-acceptable');
+      assert.equal(errorCondition(await alice.iq(`<iq type='set'>${query('')}</iq>`)), 'not-acceptable');
     });
   });
 }

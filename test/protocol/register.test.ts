@@ -3,11 +3,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Element } from '../../server/xml/element.ts';
-import { RawClient } from '../helpers/raw-client.ts';
+import { RawClient, errorCondition } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 
 const NS = 'jabber:iq:register';
-const condition = (iq: Element): string | undefined => iq.getChild('error')?.getChildElements().find((c) => c.name !== 'text')?.name;
 const registerIq = (user: string, password: string): string =>
   `<iq type='set'><query xmlns='${NS}'><username>${user}</username><password>${password}</password></query></iq>`;
 
@@ -46,9 +45,9 @@ describe('in-band registration, switched off (the default)', () => {
     const { client, features } = await anonymous(server);
     assert.equal(features.getChild('register', 'http://jabber.org/features/iq-register'), undefined);
     const get = await client.iq(`<iq type='get'><query xmlns='${NS}'/></iq>`);
-    assert.equal(condition(get), 'service-unavailable');
+    assert.equal(errorCondition(get), 'service-unavailable');
     const set = await client.iq(registerIq('mallory', 'pw'));
-    assert.equal(condition(set), 'service-unavailable');
+    assert.equal(errorCondition(set), 'service-unavailable');
     assert.equal(await (await server.storage()).users.exists('mallory'), false);
     client.destroy();
   });
@@ -88,7 +87,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       const created = await client.iq(registerIq('Newbie', 'pässword'));
       assert.equal(created.attrs.type, 'result');
       const again = await client.iq(registerIq('newbie', 'other'));
-      assert.equal(condition(again), 'conflict');
+      assert.equal(errorCondition(again), 'conflict');
       assert.equal(again.getChild('query'), undefined, 'the error does not echo the password');
       client.destroy();
       assert.equal(await canLogin(server, 'newbie', 'pässword'), true);
@@ -104,8 +103,8 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
         registerIq('two words', 'pw'),
         registerIq('at@sign', 'pw'),
       ];
-      for (const iq of cases) assert.equal(condition(await client.iq(iq)), 'not-acceptable', iq);
-      assert.equal(condition(await client.iq(`<iq type='set'><query xmlns='${NS}'><remove/></query></iq>`)), 'unexpected-request');
+      for (const iq of cases) assert.equal(errorCondition(await client.iq(iq)), 'not-acceptable', iq);
+      assert.equal(errorCondition(await client.iq(`<iq type='set'><query xmlns='${NS}'><remove/></query></iq>`)), 'unexpected-request');
       client.destroy();
     });
 
@@ -115,7 +114,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       const answers: string[] = [];
       for (let i = 0; i < 3; i++) {
         const answer = await client.iq(registerIq(`bulk${i}`, 'pw'));
-        answers.push(answer.attrs.type === 'result' ? 'ok' : condition(answer)!);
+        answers.push(answer.attrs.type === 'result' ? 'ok' : errorCondition(answer)!);
       }
       assert.equal(answers.at(-1), 'resource-constraint', answers.join(','));
       assert.equal(await (await server.storage()).users.exists('bulk2'), false);
@@ -130,12 +129,12 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       assert.equal(info.getChild('query')!.getChildText('username'), 'dora');
 
       const other = await dora.iq(`<iq type='set' to='localhost'><query xmlns='${NS}'><username>taken</username><password>x</password></query></iq>`);
-      assert.equal(condition(other), 'forbidden');
+      assert.equal(errorCondition(other), 'forbidden');
       assert.equal(other.getChild('query'), undefined, 'the error does not echo the password');
       const empty = await dora.iq(`<iq type='set' to='localhost'><query xmlns='${NS}'><username>dora</username><password/></query></iq>`);
-      assert.equal(condition(empty), 'not-acceptable');
+      assert.equal(errorCondition(empty), 'not-acceptable');
       const incomplete = await dora.iq(`<iq type='set' to='localhost'><query xmlns='${NS}'><password>x</password></query></iq>`);
-      assert.equal(condition(incomplete), 'bad-request');
+      assert.equal(errorCondition(incomplete), 'bad-request');
 
       const changed = await dora.iq(`<iq type='set' to='localhost'><query xmlns='${NS}'><username>dora</username><password>new-password</password></query></iq>`);
       assert.equal(changed.attrs.type, 'result');
@@ -149,7 +148,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       const first = await RawClient.login(server.c2sPort, 'eve', 'secret', { resource: 'one' });
       const second = await RawClient.login(server.c2sPort, 'eve', 'secret', { resource: 'two' });
       const bad = await first.iq(`<iq type='set'><query xmlns='${NS}'><remove/><username>eve</username></query></iq>`);
-      assert.equal(condition(bad), 'bad-request');
+      assert.equal(errorCondition(bad), 'bad-request');
       const removed = await first.iq(`<iq type='set'><query xmlns='${NS}'><remove/></query></iq>`);
       assert.equal(removed.attrs.type, 'result');
       assert.equal(await first.expectStreamError(), 'not-authorized');
@@ -166,7 +165,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
         const { client } = await anonymous(server);
         const answer = await client.iq(`<iq type='get'><query xmlns='${NS}'/></iq>`);
         client.destroy();
-        return condition(answer) === 'service-unavailable';
+        return errorCondition(answer) === 'service-unavailable';
       });
       const { features, client } = await anonymous(server);
       assert.equal(features.getChild('register'), undefined);

@@ -1,11 +1,9 @@
 // XEP-0054 against a real server process, on both databases.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Element } from '../../server/xml/element.ts';
-import { RawClient } from '../helpers/raw-client.ts';
+import { RawClient, errorCondition } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 
-const condition = (iq: Element): string | undefined => iq.getChild('error')?.getChildElements()[0]?.name;
 const VCARD = `<vCard xmlns='vcard-temp'><FN>Alice Liddell</FN><NICKNAME>alice &amp; co</NICKNAME><EMAIL><INTERNET/><USERID>alice@example.org</USERID></EMAIL></vCard>`;
 
 for (const dialect of ['sqlite', 'mysql'] as const) {
@@ -31,7 +29,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     test('without a vCard, getting one\'s own is item-not-found', async () => {
       const answer = await alice.iq(`<iq type='get'><vCard xmlns='vcard-temp'/></iq>`);
       assert.equal(answer.attrs.type, 'error');
-      assert.equal(condition(answer), 'item-not-found');
+      assert.equal(errorCondition(answer), 'item-not-found');
     });
 
     test('a user stores a vCard and gets it back as stored', async () => {
@@ -62,14 +60,14 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     test('a user without a vCard and a user that does not exist give the same error', async () => {
       const none = await alice.iq(`<iq type='get' to='bob@localhost'><vCard xmlns='vcard-temp'/></iq>`);
       const missing = await alice.iq(`<iq type='get' to='nobody@localhost'><vCard xmlns='vcard-temp'/></iq>`);
-      assert.equal(condition(none), 'item-not-found');
-      assert.equal(condition(missing), 'item-not-found');
+      assert.equal(errorCondition(none), 'item-not-found');
+      assert.equal(errorCondition(missing), 'item-not-found');
     });
 
     test('setting someone else\'s vCard is forbidden and changes nothing', async () => {
       const answer = await bob.iq(`<iq type='set' to='alice@localhost'><vCard xmlns='vcard-temp'><FN>Mallory</FN></vCard></iq>`);
       assert.equal(answer.attrs.type, 'error');
-      assert.equal(condition(answer), 'forbidden');
+      assert.equal(errorCondition(answer), 'forbidden');
       const vcard = (await alice.iq(`<iq type='get'><vCard xmlns='vcard-temp'/></iq>`)).getChild('vCard')!;
       assert.equal(vcard.getChildText('FN'), 'Alice');
     });
@@ -78,7 +76,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       const photo = 'A'.repeat(2000);
       const answer = await alice.iq(`<iq type='set'><vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>${photo}</BINVAL></PHOTO></vCard></iq>`);
       assert.equal(answer.attrs.type, 'error');
-      assert.equal(condition(answer), 'not-acceptable');
+      assert.equal(errorCondition(answer), 'not-acceptable');
       assert.match(answer.getChild('error')!.getChildText('text') ?? '', /1024/);
       const vcard = (await alice.iq(`<iq type='get'><vCard xmlns='vcard-temp'/></iq>`)).getChild('vCard')!;
       assert.equal(vcard.getChild('PHOTO'), undefined, 'the old vCard is kept');
