@@ -11,6 +11,7 @@ import { deriveScramKeys, DEFAULT_SCRAM_ITERATIONS } from '../../server/auth/scr
 import { progress } from '../load/progress.ts';
 import { BENCH_PASSWORD, benchUser } from '../load/users.ts';
 import { freePort, waitForPort } from '../lib/net-utils.ts';
+import { stopProcess } from '../../test/helpers/processes.ts';
 import { selfSignedCertificate } from './certificate.ts';
 import { makeWorkDir, removeWorkDir } from '../lib/work-dir.ts';
 import type { Target, TargetOptions } from './target.ts';
@@ -89,7 +90,6 @@ VirtualHost "localhost"
   const proc = spawn('taskset', ['-c', String(opts.cpu), 'prosody', '--config', config, '-F', '--root'], {
     cwd: dir, stdio: ['ignore', out, out],
   });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   try {
     await waitForPort('127.0.0.1', port, 30_000, () => proc.exitCode === null);
   } catch (err) {
@@ -105,12 +105,7 @@ VirtualHost "localhost"
     mechanisms: ['PLAIN', 'SCRAM-SHA-1'],
     logFile,
     async stop() {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopProcess(proc, 15_000);
       removeWorkDir(dir);
     },
   };

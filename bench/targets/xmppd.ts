@@ -12,6 +12,7 @@ import { openStorage } from '../../server/storage/database.ts';
 import { progress } from '../load/progress.ts';
 import { BENCH_PASSWORD, benchUser } from '../load/users.ts';
 import { freePort, waitForPort } from '../lib/net-utils.ts';
+import { stopProcess } from '../../test/helpers/processes.ts';
 import { makeWorkDir, removeWorkDir } from '../lib/work-dir.ts';
 import type { Target, TargetOptions } from './target.ts';
 
@@ -81,7 +82,6 @@ export async function startXmppd(opts: XmppdOptions): Promise<XmppdTarget> {
   const proc = spawn('taskset', ['-c', String(opts.cpu), process.execPath, ...nodeArgs, BIN, 'start'], {
     cwd: ROOT, env, stdio: ['ignore', log, log],
   });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   try {
     await waitForPort('127.0.0.1', c2s, 60_000, () => proc.exitCode === null);
   } catch (err) {
@@ -98,12 +98,7 @@ export async function startXmppd(opts: XmppdOptions): Promise<XmppdTarget> {
     logFile,
     setProperty,
     async stop() {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopProcess(proc, 15_000);
       removeWorkDir(dir);
     },
   };

@@ -2,7 +2,6 @@
 // own, as an operator would, so protocol tests exercise the real thing end to end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,9 @@ import { Logger } from '../../server/log.ts';
 import { openStorage } from '../../server/storage/database.ts';
 import type { Storage } from '../../server/storage/types.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
+import { freePort, stopProcess } from './processes.ts';
+
+export { freePort } from './processes.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'xmppd.js');
@@ -27,17 +29,6 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Reuse a database (for restart tests); by default each server gets a fresh one. */
   database?: TestDatabase;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** The XMPPD_DATABASE_URL form of a database configuration. */
@@ -134,14 +125,7 @@ export class TestServer {
 
   /** Stops the process gracefully and, unless the database was passed in, drops it. */
   async stop(): Promise<void> {
-    const proc = this.proc;
-    if (proc && proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    if (this.proc) await stopProcess(this.proc, 10_000);
     this.proc = null;
     await this.storageHandle?.close();
     this.storageHandle = null;
