@@ -19,6 +19,8 @@ export interface CoreProperties {
   pluginsMaxArchiveBytes: Property<number>;
   adminJids: Property<string>;
   adminSessionIdleTimeout: Property<number>;
+  adminLoginMaxFailures: Property<number>;
+  adminLoginFailureWindow: Property<number>;
 }
 
 export function defineCoreProperties(registry: PropertyRegistry): CoreProperties {
@@ -135,6 +137,24 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 60,
       max: 86400,
       description: 'Seconds an admin console login stays valid without being used',
+      live: true,
+    }),
+    adminLoginMaxFailures: registry.define<number>({
+      name: 'admin.login.max-failures',
+      type: 'integer',
+      default: 10,
+      min: 0,
+      max: 10000,
+      description: 'Failed admin logins allowed per client address, and per account, within admin.login.failure-window; further attempts get 429 without a password check (0: no limit)',
+      live: true,
+    }),
+    adminLoginFailureWindow: registry.define<number>({
+      name: 'admin.login.failure-window',
+      type: 'duration',
+      default: 300,
+      min: 1,
+      max: 86400,
+      description: 'Seconds a failed admin login counts toward admin.login.max-failures',
       live: true,
     }),
   };

@@ -11,6 +11,7 @@ import { VerifiedPasswordCache } from '../../auth/verified-password-cache.ts';
 import { JID } from '../../jid/jid.ts';
 import type { ServerContext } from '../../modules/server-context.ts';
 import { AdminError } from './admin-errors.ts';
+import { LoginThrottle } from './login-throttle.ts';
 import { cookieValue, csrfTokenMatches, SESSION_COOKIE, type AdminSession, type AdminSessionStore } from './admin-sessions.ts';
 
 export interface AdminIdentity {
@@ -32,8 +33,12 @@ export class AdminAuthenticator {
   private readonly verified = new VerifiedPasswordCache(256);
   private parsedFrom: string | null = null;
   private parsed = new Set<string>();
+  private readonly throttle: LoginThrottle;
 
-  constructor(private readonly context: ServerContext, readonly sessions: AdminSessionStore) {}
+  constructor(private readonly context: ServerContext, readonly sessions: AdminSessionStore) {
+    const core = context.core;
+    this.throttle = new LoginThrottle({ maxFailures: () => core.adminLoginMaxFailures.value, windowSeconds: () => core.adminLoginFailureWindow.value });
+  }
 
   /** The bare JIDs admin.jids lists; entries that are not JIDs are logged and ignored. */
   admins(): ReadonlySet<string> {
@@ -49,9 +54,18 @@ export class AdminAuthenticator {
     return admins;
   }
 
-  /** Checks a JID (or user name) and password; returns the bare JID of an administrator. */
-  async checkCredentials(user: string, password: string): Promise<string> {
+  /**
+   * Checks a JID (or user name) and password sent from `address`; returns the bare JID of an
+   * administrator. Refused at once while the address or the account is throttled.
+   */
+  async checkCredentials(user: string, password: string, address: string): Promise<string> {
     const jid = JID.tryParse(user.includes('@') ? user : `${user}@${this.context.domain}`);
+    const throttleKeys = [`address:${address}`, `account:${jid ? jid.bareString() : user.toLowerCase()}`];
+    const wait = this.throttle.retryAfter(throttleKeys);
+    if (wait > 0) {
+      this.context.log.warn('admin login refused: too many failures', { user, address });
+      throw new AdminError('TOO_MANY_ATTEMPTS', undefined, wait);
+    }
     const record = jid && jid.local && jid.domain === this.context.domain && !jid.resource
       ? await this.context.storage.users.get(jid.local)
       : null;
@@ -62,11 +76,13 @@ export class AdminAuthenticator {
       if (ok) this.verified.add(jid!.local, password, keys);
     }
     if (!ok) {
+      this.throttle.failed(throttleKeys);
       // As for SASL: a failure is answered late, to slow guessing.
       await new Promise((r) => setTimeout(r, this.context.core.authFailureDelay.value * 1000));
-      this.context.log.warn('admin authentication failed', { user });
+      this.context.log.warn('admin authentication failed', { user, address });
       throw new AdminError('AUTH_FAILED');
     }
+    this.throttle.succeeded(throttleKeys);
     const bare = jid!.bareString();
     if (!this.admins().has(bare)) throw new AdminError('NOT_ADMIN');
     return bare;
@@ -80,7 +96,7 @@ export class AdminAuthenticator {
       const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
       const colon = decoded.indexOf(':');
       if (colon <= 0) throw new AdminError('AUTH_REQUIRED', 'the Authorization header must be HTTP Basic with JID:password');
-      const jid = await this.checkCredentials(decoded.slice(0, colon), decoded.slice(colon + 1));
+      const jid = await this.checkCredentials(decoded.slice(0, colon), decoded.slice(colon + 1), req.ip);
       return { jid, method: 'basic', session: null };
     }
     const id = cookieValue(req.headers.cookie, SESSION_COOKIE);

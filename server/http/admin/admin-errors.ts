@@ -6,6 +6,7 @@ import { STATUS_CODES } from 'node:http';
 export const ADMIN_ERRORS = {
   AUTH_REQUIRED: { status: 401, message: 'authentication required: HTTP Basic with a JID and password, or the session cookie of POST /api/session' },
   AUTH_FAILED: { status: 401, message: 'wrong JID or password' },
+  TOO_MANY_ATTEMPTS: { status: 429, message: 'too many failed logins from this address or for this account; try again later' },
   NOT_ADMIN: { status: 403, message: 'this account is not an administrator (the property admin.jids lists who is)' },
   CSRF_TOKEN_INVALID: { status: 403, message: 'missing or wrong X-CSRF-Token header (a console session must send the token it got at login)' },
   BAD_REQUEST: { status: 400, message: 'the request is malformed' },
@@ -28,7 +29,7 @@ export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
 export class AdminError extends Error {
   readonly statusCode: number;
 
-  constructor(readonly code: AdminErrorCode, message?: string) {
+  constructor(readonly code: AdminErrorCode, message?: string, /** Seconds, sent as Retry-After. */ readonly retryAfter?: number) {
     super(message ?? ADMIN_ERRORS[code].message);
     this.name = 'AdminError';
     this.statusCode = ADMIN_ERRORS[code].status;

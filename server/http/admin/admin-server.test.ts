@@ -187,3 +187,23 @@ test('an upload above plugins.archive.max-bytes is refused before it is read', a
     await server.properties.unset('plugins.archive.max-bytes');
   }
 });
+
+test('repeated failed logins are throttled per address and per account, with Retry-After', async () => {
+  await server.properties.set('admin.login.max-failures', '3');
+  try {
+    const login = (jid: string, password: string, remoteAddress: string) =>
+      app.inject({ method: 'POST', url: '/api/session', payload: { jid, password }, remoteAddress });
+    for (let i = 0; i < 3; i++) assertError(await login('carol@localhost', 'guess', '10.0.0.1'), 401, 'AUTH_FAILED');
+
+    const byAddress = await login('boss@localhost', 'boss-pw', '10.0.0.1');
+    assertError(byAddress, 429, 'TOO_MANY_ATTEMPTS');
+    assert.ok(Number(byAddress.headers['retry-after']) > 0, 'Retry-After says when to come back');
+    const basicToo = await app.inject({ url: '/api/properties', headers: ADMIN, remoteAddress: '10.0.0.1' });
+    assertError(basicToo, 429, 'TOO_MANY_ATTEMPTS');
+
+    assertError(await login('carol@localhost', 'carol-pw', '10.0.0.2'), 429, 'TOO_MANY_ATTEMPTS', /account/);
+    assert.equal((await login('boss@localhost', 'boss-pw', '10.0.0.2')).statusCode, 200, 'another address and account are not affected');
+  } finally {
+    await server.properties.set('admin.login.max-failures', '10');
+  }
+});

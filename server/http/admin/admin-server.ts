@@ -62,6 +62,7 @@ export async function createAdminApp({ context, plugins, log }: AdminServerOptio
   });
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = asAdminError(err, log, req.url);
+    if (e.retryAfter !== undefined) reply.header('retry-after', String(e.retryAfter));
     reply.code(e.statusCode).send(errorBody(e));
   });
   app.setNotFoundHandler((req, reply) => {

@@ -21,7 +21,7 @@ export function sessionResource(auth: AdminAuthenticator) {
         response: { 200: sessionSchema, ...errors(400) },
       },
     }, async (req, reply) => {
-      const jid = await auth.checkCredentials(req.body.jid, req.body.password);
+      const jid = await auth.checkCredentials(req.body.jid, req.body.password, req.ip);
       const session = auth.sessions.create(jid);
       reply.header('set-cookie', sessionCookie(session.id));
       return { jid, method: 'session', csrfToken: session.csrfToken };
