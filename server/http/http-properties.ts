@@ -1,7 +1,7 @@
 // System properties of the client HTTP listener (BOSH, WebSocket, CORS). Defined once when
 // the listener starts; all apply live (BOSH limits to sessions created after a change).
 import type { PropertyRegistry } from '../properties/property-registry.ts';
-import type { Property } from '../properties/types.ts';
+import type { Property, PropertyDefinition } from '../properties/types.ts';
 
 export interface HttpProperties {
   boshMaxWait: Property<number>;
@@ -13,68 +13,80 @@ export interface HttpProperties {
   websocketPingInterval: Property<number>;
 }
 
+/** The definitions, also used by `xmppd property` to know these names without a listener. */
+export const HTTP_PROPERTY_DEFINITIONS = {
+  boshMaxWait: {
+    name: 'xmpp.bosh.max-wait',
+    type: 'duration',
+    default: 60,
+    min: 1,
+    max: 300,
+    description: 'Longest a BOSH request is held waiting for data, in seconds (a client asking for more gets this)',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+  boshMaxHold: {
+    name: 'xmpp.bosh.max-hold',
+    type: 'integer',
+    default: 2,
+    min: 1,
+    max: 10,
+    description: 'Most BOSH requests held at once per session (a client asking for more gets this)',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+  boshInactivity: {
+    name: 'xmpp.bosh.inactivity',
+    type: 'duration',
+    default: 30,
+    min: 5,
+    max: 3600,
+    description: 'Seconds a BOSH session may have no request pending before it ends as if the client disconnected',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+  boshPolling: {
+    name: 'xmpp.bosh.polling',
+    type: 'duration',
+    default: 2,
+    min: 0,
+    max: 60,
+    description: 'Shortest interval between two empty BOSH requests, in seconds; faster clients are disconnected (0: no limit)',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+  boshMaxPause: {
+    name: 'xmpp.bosh.max-pause',
+    type: 'duration',
+    default: 120,
+    min: 0,
+    max: 3600,
+    description: 'Longest pause a BOSH client may request (XEP-0124 section 10), in seconds (0: pausing not offered)',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+  corsOrigins: {
+    name: 'xmpp.http.cors.origins',
+    type: 'string',
+    default: '*',
+    description: 'Web origins allowed to use BOSH and WebSocket from a browser: "*" for any, or a comma-separated list such as https://chat.example.com',
+    live: true,
+  } satisfies PropertyDefinition<string>,
+  websocketPingInterval: {
+    name: 'xmpp.websocket.ping-interval',
+    type: 'duration',
+    default: 30,
+    min: 0,
+    max: 3600,
+    description: 'Seconds between WebSocket pings; a peer that has not answered the previous ping by then is disconnected (0: no pings)',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+};
+
 export function defineHttpProperties(registry: PropertyRegistry): HttpProperties {
+  const d = HTTP_PROPERTY_DEFINITIONS;
   return {
-    boshMaxWait: registry.define<number>({
-      name: 'xmpp.bosh.max-wait',
-      type: 'duration',
-      default: 60,
-      min: 1,
-      max: 300,
-      description: 'Longest a BOSH request is held waiting for data, in seconds (a client asking for more gets this)',
-      live: true,
-    }),
-    boshMaxHold: registry.define<number>({
-      name: 'xmpp.bosh.max-hold',
-      type: 'integer',
-      default: 2,
-      min: 1,
-      max: 10,
-      description: 'Most BOSH requests held at once per session (a client asking for more gets this)',
-      live: true,
-    }),
-    boshInactivity: registry.define<number>({
-      name: 'xmpp.bosh.inactivity',
-      type: 'duration',
-      default: 30,
-      min: 5,
-      max: 3600,
-      description: 'Seconds a BOSH session may have no request pending before it ends as if the client disconnected',
-      live: true,
-    }),
-    boshPolling: registry.define<number>({
-      name: 'xmpp.bosh.polling',
-      type: 'duration',
-      default: 2,
-      min: 0,
-      max: 60,
-      description: 'Shortest interval between two empty BOSH requests, in seconds; faster clients are disconnected (0: no limit)',
-      live: true,
-    }),
-    boshMaxPause: registry.define<number>({
-      name: 'xmpp.bosh.max-pause',
-      type: 'duration',
-      default: 120,
-      min: 0,
-      max: 3600,
-      description: 'Longest pause a BOSH client may request (XEP-0124 section 10), in seconds (0: pausing not offered)',
-      live: true,
-    }),
-    corsOrigins: registry.define<string>({
-      name: 'xmpp.http.cors.origins',
-      type: 'string',
-      default: '*',
-      description: 'Web origins allowed to use BOSH and WebSocket from a browser: "*" for any, or a comma-separated list such as https://chat.example.com',
-      live: true,
-    }),
-    websocketPingInterval: registry.define<number>({
-      name: 'xmpp.websocket.ping-interval',
-      type: 'duration',
-      default: 30,
-      min: 0,
-      max: 3600,
-      description: 'Seconds between WebSocket pings; a peer that has not answered the previous ping by then is disconnected (0: no pings)',
-      live: true,
-    }),
+    boshMaxWait: registry.define<number>(d.boshMaxWait),
+    boshMaxHold: registry.define<number>(d.boshMaxHold),
+    boshInactivity: registry.define<number>(d.boshInactivity),
+    boshPolling: registry.define<number>(d.boshPolling),
+    boshMaxPause: registry.define<number>(d.boshMaxPause),
+    corsOrigins: registry.define<string>(d.corsOrigins),
+    websocketPingInterval: registry.define<number>(d.websocketPingInterval),
   };
 }
