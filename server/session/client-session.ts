@@ -28,7 +28,7 @@ export class ClientSession {
     readonly streamId: string,
     readonly jid: JID,
     private readonly transport: Transport,
-    private readonly stats?: ServerStats,
+    private readonly stats: ServerStats,
   ) {}
 
   get kind(): Transport['kind'] {
@@ -47,9 +47,8 @@ export class ClientSession {
   send(el: Element): void {
     if (this.closed) return;
     this.transport.send(el);
-    const counts = this.stats?.stanzasOut;
     const kind = el.name;
-    if (counts && (kind === 'message' || kind === 'presence' || kind === 'iq')) counts[kind]++;
+    if (kind === 'message' || kind === 'presence' || kind === 'iq') this.stats.stanzasOut[kind]++;
   }
 
   /** Ends the stream, optionally with a stream error; the stream reports the close. */

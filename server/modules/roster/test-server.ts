@@ -7,6 +7,7 @@ import { PropertyRegistry } from '../../properties/property-registry.ts';
 import { LocalRoutingTable } from '../../routing/routing-table.ts';
 import { ClientSession } from '../../session/client-session.ts';
 import { SessionManager } from '../../session/session-manager.ts';
+import { ServerStats } from '../../stats.ts';
 import type { PropertyRepository, RosterItem, RosterRepository, Storage } from '../../storage/types.ts';
 import type { Transport } from '../../transport/transport.ts';
 import type { Element } from '../../xml/element.ts';
@@ -85,7 +86,7 @@ export function testServer(roster = new MemoryRosterRepository()): ServerContext
 export function bindSession(server: ServerContext, full: string): ClientSession & { sent: Element[] } {
   const sent: Element[] = [];
   const transport = { kind: 'tcp', secure: false, remoteAddress: '127.0.0.1', send: (el: Element) => sent.push(el), close() {} } as unknown as Transport;
-  const session = Object.assign(new ClientSession('s', JID.parse(full), transport), { sent });
+  const session = Object.assign(new ClientSession('s', JID.parse(full), transport, new ServerStats()), { sent });
   server.sessions.bind(session);
   return session;
 }
