@@ -1,7 +1,7 @@
 // Cost of authentication on the server: one PLAIN verification (a PBKDF2 over the stored
 // salt) and one SCRAM exchange (HMACs only; the PBKDF2 is the client's work).
 // Run: node --import tsx bench/sasl.ts [iterations]
-import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { deriveUserKeys, verifyPassword, type ScramHash } from '../server/auth/scram-keys.ts';
@@ -13,7 +13,7 @@ import type { UserRecord } from '../server/storage/types.ts';
 const iterations = Number(process.argv[2] ?? 4096);
 const password = 'pencil';
 const user: UserRecord = { username: 'user', ...(await deriveUserKeys(password, iterations)), createdAt: new Date() };
-const ctx: SaslContext = { domain: 'example.com', secure: true, lookup: async () => user };
+const ctx: SaslContext = { domain: 'example.com', secure: true, fakeSaltSecret: randomBytes(32), lookup: async () => user };
 
 function report(label: string, count: number, ms: number, cpuMicros?: number): void {
   const cpu = cpuMicros === undefined ? '' : `, process CPU ${(cpuMicros / 1000 / count).toFixed(3)} ms each`;

@@ -23,6 +23,7 @@ import { LocalRoutingTable } from './routing/routing-table.ts';
 import { SessionManager } from './session/session-manager.ts';
 import { ServerStats } from './stats.ts';
 import { VerifiedPasswordCache } from './auth/verified-password-cache.ts';
+import { loadServerSecrets } from './auth/server-secrets.ts';
 import { openStorage } from './storage/database.ts';
 import { ClientStream } from './stream/client-stream.ts';
 import { loadOrCreateCertificate } from './tls/certificates.ts';
@@ -64,6 +65,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   try {
     const storage = await openStorage(config.database, log.child('storage'), { migrate: true });
     teardown.push(() => storage.close());
+    const secrets = await loadServerSecrets(storage);
     const properties = new PropertyRegistry(storage.properties, log.child('properties'));
     const core = defineCoreProperties(properties);
     await properties.load();
@@ -98,6 +100,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       streamFeatures: new Set<StreamFeatureProvider>(),
       stats: new ServerStats(),
       passwordCache: new VerifiedPasswordCache(core.plainCacheSize.value),
+      secrets,
       health,
       cluster: () => cluster,
     };

@@ -1,6 +1,7 @@
 // The benchmark's SCRAM client against the server's own mechanism, in process.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import { deriveUserKeys } from '../../server/auth/scram-keys.ts';
 import type { SaslContext } from '../../server/stream/sasl/mechanism.ts';
 import { createMechanism } from '../../server/stream/sasl/registry.ts';
@@ -9,7 +10,7 @@ import { ScramExchange, ScramKeyCache } from './scram-client.ts';
 for (const [hash, name] of [['sha256', 'SCRAM-SHA-256'], ['sha1', 'SCRAM-SHA-1']] as const) {
   test(`${name}: a full exchange succeeds and the server signature verifies`, async () => {
     const user = { username: 'alice', ...(await deriveUserKeys('secret', 4096)), createdAt: new Date() };
-    const ctx: SaslContext = { domain: 'localhost', secure: true, lookup: async () => user };
+    const ctx: SaslContext = { domain: 'localhost', secure: true, fakeSaltSecret: randomBytes(32), lookup: async () => user };
     const server = createMechanism(name, ctx)!;
     const client = new ScramExchange(hash, 'alice', 'secret', new ScramKeyCache());
     const first = await server.step(Buffer.from(client.firstMessage()));
@@ -22,7 +23,7 @@ for (const [hash, name] of [['sha256', 'SCRAM-SHA-256'], ['sha1', 'SCRAM-SHA-1']
 
 test('a wrong password is refused by the server', async () => {
   const user = { username: 'alice', ...(await deriveUserKeys('secret', 4096)), createdAt: new Date() };
-  const server = createMechanism('SCRAM-SHA-256', { domain: 'localhost', secure: true, lookup: async () => user })!;
+  const server = createMechanism('SCRAM-SHA-256', { domain: 'localhost', secure: true, fakeSaltSecret: randomBytes(32), lookup: async () => user })!;
   const client = new ScramExchange('sha256', 'alice', 'wrong', new ScramKeyCache());
   const first = await server.step(Buffer.from(client.firstMessage()));
   const final = await server.step(Buffer.from(client.finalMessage((first as { data: Buffer }).data.toString())));

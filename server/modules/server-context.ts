@@ -14,6 +14,7 @@ import type { StreamFeatureProvider } from './module-context.ts';
 import type { ServerStats } from '../stats.ts';
 import type { VerifiedPasswordCache } from '../auth/verified-password-cache.ts';
 import type { DependencyMonitor } from '../health/dependency-monitor.ts';
+import type { ServerSecrets } from '../auth/server-secrets.ts';
 
 export interface ServerContext {
   readonly domain: string;
@@ -32,6 +33,8 @@ export interface ServerContext {
   readonly stats: ServerStats;
   /** Recently verified PLAIN passwords (see auth/verified-password-cache.ts); replaced when resized. */
   passwordCache: VerifiedPasswordCache;
+  /** Keys shared by every node through the database (auth/server-secrets.ts). */
+  readonly secrets: ServerSecrets;
   /** Running, degraded or paused, from pings of the dependencies (the clustering plugin adds Hazelcast). */
   readonly health: DependencyMonitor;
   /** The current cluster manager (standalone unless the clustering plugin is active). */

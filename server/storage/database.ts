@@ -12,6 +12,7 @@ import { SqlOfflineRepository } from './offline-repository.ts';
 import { SqlPrivateRepository } from './private-repository.ts';
 import { SqlPropertyRepository } from './property-repository.ts';
 import { SqlRosterRepository } from './roster-repository.ts';
+import { SqlSecretRepository } from './secret-repository.ts';
 import type { Storage } from './types.ts';
 import { SqlUserRepository } from './users-repository.ts';
 import { SqlVcardRepository } from './vcard-repository.ts';
@@ -66,6 +67,7 @@ function createStorage({ knex, dialect }: Connection): Storage {
     blocklist: new SqlBlocklistRepository(knex),
     lastActivity: new SqlLastActivityRepository(knex),
     properties: new SqlPropertyRepository(knex),
+    secrets: new SqlSecretRepository(knex),
     async ping() {
       try {
         await knex.raw('select 1');

@@ -137,6 +137,12 @@ export interface PropertyRepository {
   fingerprint(): Promise<string>;
 }
 
+/** Random values all nodes sharing the database must agree on (see migrations/0002-secrets.ts). */
+export interface SecretRepository {
+  /** The secret stored under `name`; the first caller's `generate()` result if none was stored. */
+  getOrCreate(name: string, generate: () => string): Promise<string>;
+}
+
 export interface Storage {
   readonly knex: Knex;
   readonly dialect: 'sqlite' | 'mysql';
@@ -148,6 +154,7 @@ export interface Storage {
   readonly blocklist: BlocklistRepository;
   readonly lastActivity: LastActivityRepository;
   readonly properties: PropertyRepository;
+  readonly secrets: SecretRepository;
   /** True if a trivial query answers (used by /status and the pause logic). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -58,6 +58,7 @@ export class SaslNegotiation {
       secure,
       lookup: (username) => storage.users.get(username),
       iterations: this.server.core.scramIterations.value,
+      fakeSaltSecret: this.server.secrets.scramFakeSalt,
       passwordCache: this.server.passwordCache,
       log: this.log,
     });

@@ -51,3 +51,39 @@ test('a property set on one process is seen and applied by another sharing the M
     await database.drop();
   }
 });
+
+/** The salt a node shows in its SCRAM challenge to a user who does not exist. */
+async function saltForUnknownUser(server: TestServer): Promise<string> {
+  const client = await RawClient.connect(server.c2sPort);
+  try {
+    await client.open();
+    const first = Buffer.from('n,,n=nobody,r=abcdefghijklmnop').toString('base64');
+    client.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>${first}</auth>`);
+    const challenge = await client.expect((el) => el.name === 'challenge');
+    const salt = /,s=([^,]+),/.exec(Buffer.from(challenge.getText(), 'base64').toString())?.[1];
+    assert.ok(salt, 'the challenge carries a salt');
+    return salt;
+  } finally {
+    client.destroy();
+  }
+}
+
+test('nodes sharing the database show an unknown user the same SCRAM salt, before and after a restart', async () => {
+  // Otherwise asking each node behind a balancer (or one node twice, across a restart) would
+  // tell an unknown account from a real one, whose salt never changes.
+  const database = await createTestDatabase('mysql');
+  const servers: TestServer[] = [];
+  try {
+    servers.push(await startTestServer({ dialect: 'mysql', database }));
+    servers.push(await startTestServer({ dialect: 'mysql', database }));
+    const [a, b] = servers as [TestServer, TestServer];
+    const salt = await saltForUnknownUser(a);
+    assert.equal(await saltForUnknownUser(b), salt);
+    await a.stop();
+    await a.start();
+    assert.equal(await saltForUnknownUser(a), salt);
+  } finally {
+    for (const s of servers) await s.stop();
+    await database.drop();
+  }
+});

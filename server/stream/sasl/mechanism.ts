@@ -31,6 +31,12 @@ export interface SaslContext {
   secure: boolean;
   /** Loads the user's stored keys; null if no such user. May throw (database down). */
   lookup(username: string): Promise<UserRecord | null>;
+  /**
+   * Keys the salts shown to unknown users. They must be stable for a name, on every node and
+   * across restarts (or asking twice would tell an unknown user apart), and not computable by
+   * a client: the server secret `scram.fake-salt` from the database.
+   */
+  fakeSaltSecret: Buffer;
   /** Iteration count shown to unknown users, so their challenge looks like a real one (default 4096). */
   iterations?: number;
   /** Skips the PBKDF2 of PLAIN for a password verified before against the same keys. */

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { deriveUserKeys } from '../../auth/scram-keys.ts';
 import { VerifiedPasswordCache } from '../../auth/verified-password-cache.ts';
@@ -14,6 +15,7 @@ let lookups = 0;
 const ctx: SaslContext = {
   domain: 'capulet.lit',
   secure: true,
+  fakeSaltSecret: randomBytes(32),
   lookup: async (name) => { lookups++; return users.get(name) ?? null; },
 };
 

@@ -42,6 +42,7 @@ const users = new Map<string, UserRecord>([
 const ctx: SaslContext = {
   domain: 'example.com',
   secure: true,
+  fakeSaltSecret: randomBytes(32),
   lookup: async (name) => users.get(name) ?? null,
 };
 
@@ -206,6 +207,16 @@ test('unknown user: a challenge shaped like a real one, stable per name, then no
   const result = await exchange('SCRAM-SHA-256', new TestClient('sha256', 'nobody', 'pencil'));
   assertFailure(result, 'not-authorized');
   assert.equal((result as { text?: string }).text, undefined, 'nothing tells an unknown user from a wrong password');
+});
+
+test('unknown user: the salt depends on the shared secret only, so every node shows the same one', async () => {
+  const salt = async (context: SaslContext) => {
+    const client = new TestClient('sha256', 'nobody', 'x');
+    return /,s=([^,]+),/.exec(challengeText(await mech('SCRAM-SHA-256', context).step(b(client.first()))))![1];
+  };
+  const otherNode = { ...ctx, fakeSaltSecret: Buffer.from(ctx.fakeSaltSecret) };
+  assert.equal(await salt(ctx), await salt(otherNode));
+  assert.notEqual(await salt(ctx), await salt({ ...ctx, fakeSaltSecret: randomBytes(32) }));
 });
 
 test('unknown user: the configured iteration count is shown', async () => {

@@ -12,9 +12,6 @@ import {
 } from './mechanism.ts';
 
 const SERVER_NONCE_BYTES = 24;
-// Per process: fake salts must be stable for a name (or asking twice would tell an unknown
-// user apart) but must not be computable by a client.
-const FAKE_SALT_SECRET = randomBytes(32);
 
 /** What the first round fixed and the final message is checked against. */
 interface Exchange {
@@ -176,7 +173,7 @@ export class ScramMechanism implements SaslServerMechanism {
 
   /** A stable, plausible salt for a user who does not exist; the keys match no password. */
   private fakeKeys(username: string): ScramKeys {
-    const salt = hmac('sha256', FAKE_SALT_SECRET, `${this.hash}\0${username}`).subarray(0, 16);
+    const salt = hmac('sha256', this.ctx.fakeSaltSecret, `${this.hash}\0${username}`).subarray(0, 16);
     const key = randomBytes(hashLength(this.hash)).toString('base64');
     return { salt: salt.toString('base64'), iterations: this.ctx.iterations ?? DEFAULT_SCRAM_ITERATIONS, storedKey: key, serverKey: key };
   }
