@@ -7,7 +7,9 @@ import type { ServerConfig } from './config/types.ts';
 import { EventBus } from './events/event-bus.ts';
 import { createNodeHealth } from './health/node-health.ts';
 import { startClientHttp } from './http/client-http-server.ts';
+import { createClientHttpShared } from './http/client-http-shared.ts';
 import { startAdminServer } from './http/admin/admin-server.ts';
+import { defineKnownProperties } from './known-properties.ts';
 import { rootLogger, setLogLevel } from './log.ts';
 import { BUILTIN_MODULES } from './modules/builtin.ts';
 import { PluginHost } from './plugins/plugin-host.ts';
@@ -15,7 +17,6 @@ import { workDirOf } from './plugins/work-dir.ts';
 import { DiscoRegistry } from './modules/disco-registry.ts';
 import { ModuleContext, type StreamFeatureProvider } from './modules/module-context.ts';
 import type { ServerContext } from './modules/server-context.ts';
-import { defineCoreProperties } from './properties/core-properties.ts';
 import { PropertyRegistry } from './properties/property-registry.ts';
 import { registerDefaultDelivery } from './routing/default-delivery.ts';
 import { Router } from './routing/router.ts';
@@ -40,7 +41,13 @@ const SHUTDOWN_GRACE_MS = 2_000;
 export interface RunningServer {
   readonly context: ServerContext;
   /** Addresses actually bound (ports resolved when 0 was configured). */
-  readonly addresses: { c2s?: net.AddressInfo; c2sTls?: net.AddressInfo; http?: net.AddressInfo; admin?: net.AddressInfo };
+  readonly addresses: {
+    c2s?: net.AddressInfo;
+    c2sTls?: net.AddressInfo;
+    http?: net.AddressInfo;
+    https?: net.AddressInfo;
+    admin?: net.AddressInfo;
+  };
   /** Runs a stream over any transport (BOSH and WebSocket use this). */
   accept(transport: Transport): void;
   stop(): Promise<void>;
@@ -67,7 +74,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     teardown.push(() => storage.close());
     const secrets = await loadServerSecrets(storage);
     const properties = new PropertyRegistry(storage.properties, log.child('properties'));
-    const core = defineCoreProperties(properties);
+    // All of them, used here or not, so the admin API lists what `xmppd property` lists.
+    const core = defineKnownProperties(properties);
     await properties.load();
     properties.startPolling(PROPERTY_POLL_MS);
     teardown.push(() => properties.stopPolling());
@@ -141,10 +149,21 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       teardown.push(() => s.close());
       addresses.c2sTls = s.address() as net.AddressInfo;
     }
-    if (config.http.enabled) {
-      const http = await startClientHttp({ listener: config.http, context, accept, log: log.child('http') });
-      teardown.push(() => http.close());
-      addresses.http = http.address;
+    if (config.http.enabled || config.https.enabled) {
+      // Created once for both listeners: one set of properties and one metrics registry.
+      const shared = createClientHttpShared({ context, pluginRoutes: plugins.publicRoutes, log: log.child('http') });
+      teardown.push(() => shared.close());
+      const httpOptions = { context, accept, shared, log: log.child('http') };
+      if (config.http.enabled) {
+        const http = await startClientHttp({ ...httpOptions, listener: config.http });
+        teardown.push(() => http.close());
+        addresses.http = http.address;
+      }
+      if (config.https.enabled) {
+        const https = await startClientHttp({ ...httpOptions, listener: config.https, tls: credentials });
+        teardown.push(() => https.close());
+        addresses.https = https.address;
+      }
     }
     if (config.admin.enabled) {
       const admin = await startAdminServer(config.admin, { context, plugins, log: log.child('admin') });
@@ -180,6 +199,10 @@ function announce(config: ServerConfig, addresses: RunningServer['addresses'], g
   if (addresses.http) {
     const base = `${addresses.http.address}:${addresses.http.port}`;
     lines.push(`  web clients: http://${base}/http-bind (BOSH), ws://${base}/ws (WebSocket); status at http://${base}/status`);
+  }
+  if (addresses.https) {
+    const base = `${addresses.https.address}:${addresses.https.port}`;
+    lines.push(`  web clients (TLS): https://${base}/http-bind (BOSH), wss://${base}/ws (WebSocket); status at https://${base}/status`);
   }
   if (addresses.admin) lines.push(`  admin API: http://${addresses.admin.address}:${addresses.admin.port}/api (accounts listed in the property admin.jids)`);
   lines.push(`  database: ${config.database.type === 'sqlite' ? config.database.path : 'mysql'}`);

@@ -2,9 +2,9 @@
 // guide is docs/plugins.md). A client sends
 //   <iq type='get' to='DOMAIN'><echo xmlns='urn:xmppd:example:echo'>hi</echo></iq>
 // and gets the text back. It shows each kind of registration a plugin makes: a disco
-// feature, an IQ handler, a system property declared in plugin.json, an admin route with a
-// console page, and an unload step. Everything goes through `ctx`, so the server removes it
-// all when the plugin is removed or replaced by a newer version.
+// feature, an IQ handler, a system property declared in plugin.json, a public HTTP route,
+// an admin route with a console page, and an unload step. Everything goes through `ctx`, so
+// the server removes it all when the plugin is removed or replaced by a newer version.
 import { StanzaError, xml } from 'xmppd';
 
 const NS_ECHO = 'urn:xmppd:example:echo';
@@ -28,6 +28,10 @@ export default {
       stats.echoes++;
       return xml('echo', { xmlns: NS_ECHO, version: ctx.manifest.version }, transform(text));
     });
+
+    // Served at /plugins/example/hello on the client HTTP listeners, to anyone: no
+    // authentication there, so a public route shows only what anybody may know.
+    ctx.httpRoute({ method: 'GET', path: '/hello', handler: () => ({ service: 'echo', xmlns: NS_ECHO, version: ctx.manifest.version }) });
 
     // Served at /plugins/example/stats on the admin listener, to administrators only.
     ctx.adminRoute({ method: 'GET', path: '/stats', handler: () => ({ ...stats, version: ctx.manifest.version }) });

@@ -2,7 +2,7 @@
 // once the arguments are known to be right) and the way to reach the database.
 import { loadConfig } from '../config/load-config.ts';
 import type { ServerConfig } from '../config/types.ts';
-import { defineCoreProperties } from '../properties/core-properties.ts';
+import { defineKnownProperties } from '../known-properties.ts';
 import type { CoreProperties } from '../properties/core-properties.ts';
 import { PropertyRegistry } from '../properties/property-registry.ts';
 import type { Storage } from '../storage/types.ts';
@@ -39,11 +39,11 @@ export class CommandContext {
     }
   }
 
-  /** The property registry with the core definitions, loaded from the database. */
+  /** The property registry with every definition the kernel knows, loaded from the database. */
   async withProperties<T>(fn: (registry: PropertyRegistry, core: CoreProperties, storage: Storage) => Promise<T>): Promise<T> {
     return this.withStorage(async (storage) => {
       const registry = new PropertyRegistry(storage.properties, new CliLogger(false));
-      const core = defineCoreProperties(registry);
+      const core = defineKnownProperties(registry);
       await registry.load();
       return fn(registry, core, storage);
     });

@@ -35,7 +35,10 @@ function describe(info: PropertyInfo): string[] {
   return [info.name, formatPropertyValue(info.value), formatPropertyValue(def.default), def.live ? 'live' : 'restart', def.description + note];
 }
 
-/** The registry with the core properties and those the installed plugins declare in plugin.json. */
+/**
+ * The registry with every property the kernel knows (core, built-in modules, HTTP listener)
+ * and those the installed plugins declare in plugin.json.
+ */
 function withProperties<T>(ctx: CommandContext, fn: (registry: PropertyRegistry) => Promise<T>): Promise<T> {
   return ctx.withProperties(async (registry, core) => {
     const options = { serverVersion: SERVER_VERSION, maxArchiveBytes: core.pluginsMaxArchiveBytes.value };

@@ -36,6 +36,7 @@ test('built-in defaults', () => {
   assert.deepEqual(c.c2s, { enabled: true, host: '0.0.0.0', port: 5222, requireTls: true });
   assert.deepEqual(c.c2sTls, { enabled: true, host: '0.0.0.0', port: 5223 });
   assert.deepEqual(c.http, { enabled: true, host: '0.0.0.0', port: 7070 });
+  assert.deepEqual(c.https, { enabled: false, host: '0.0.0.0', port: 7443 }, 'HTTPS is opened only when asked for');
   assert.equal(c.allowPlaintextAuth, false);
   assert.deepEqual(c.tls, { cert: null, key: null });
   assert.deepEqual(c.database, { type: 'sqlite', path: join(PROJECT_ROOT, 'data', 'xmppd.sqlite') });
@@ -71,6 +72,7 @@ listeners:
   c2s: { host: 127.0.0.1, port: 15222, require_tls: false }
   c2s_tls: { enabled: false }
   http: { port: 0 }
+  https: { enabled: true, port: 8443 }
 allow_plaintext_auth: true
 tls:
   cert: certs/a.crt
@@ -88,6 +90,7 @@ plugins_dir: /opt/plugins
   assert.deepEqual(c.c2s, { enabled: true, host: '127.0.0.1', port: 15222, requireTls: false });
   assert.deepEqual(c.c2sTls, { enabled: false, host: '0.0.0.0', port: 5223 });
   assert.equal(c.http.port, 0);
+  assert.deepEqual(c.https, { enabled: true, host: '0.0.0.0', port: 8443 });
   assert.equal(c.allowPlaintextAuth, true);
   assert.deepEqual(c.tls, { cert: '/srv/xmppd/certs/a.crt', key: '/etc/ssl/a.key' });
   assert.deepEqual(c.database, { type: 'sqlite', path: '/srv/xmppd/db/x.sqlite' });
@@ -119,6 +122,9 @@ test('environment variables override the file', () => {
       XMPPD_HTTP_PORT: '0',
       XMPPD_HTTP_HOST: 'localhost',
       XMPPD_HTTP_ENABLED: 'false',
+      XMPPD_HTTPS_PORT: '2443',
+      XMPPD_HTTPS_HOST: '::1',
+      XMPPD_HTTPS_ENABLED: 'true',
       XMPPD_ALLOW_PLAINTEXT_AUTH: 'true',
       XMPPD_TLS_CERT: 'c.pem',
       XMPPD_TLS_KEY: 'k.pem',
@@ -135,6 +141,7 @@ test('environment variables override the file', () => {
     c2s: { enabled: false, host: '::', port: 2000, requireTls: false },
     c2sTls: { enabled: true, host: '127.0.0.1', port: 2001 },
     http: { enabled: false, host: 'localhost', port: 0 },
+    https: { enabled: true, host: '::1', port: 2443 },
     admin: { enabled: true, host: '127.0.0.1', port: 9090 },
     allowPlaintextAuth: true,
     tls: { cert: '/r/c.pem', key: '/r/k.pem' },
@@ -223,4 +230,8 @@ test('two enabled listeners cannot share a port; port 0 (ephemeral) and disabled
     /XMPPD_HTTP_PORT: listeners.http.port: port 5222 is already used by listeners.c2s/);
   const ok = loadConfig({ file: null, env: { XMPPD_C2S_PORT: '0', XMPPD_C2S_TLS_PORT: '0', XMPPD_HTTP_PORT: '5222', XMPPD_C2S_ENABLED: 'false' } });
   assert.equal(ok.http.port, 5222);
+  // The disabled HTTPS listener does not hold its port; enabled, it does.
+  assert.equal(loadConfig({ file: null, env: { XMPPD_HTTP_PORT: '7443' } }).http.port, 7443);
+  assert.match(configError(() => loadConfig({ file: null, env: { XMPPD_HTTPS_ENABLED: 'true', XMPPD_HTTPS_PORT: '7070' } })),
+    /XMPPD_HTTPS_PORT: listeners.https.port: port 7070 is already used by listeners.http/);
 });

@@ -172,8 +172,9 @@ function assemble(file: string | null, root: string, values: Map<string, unknown
   const c2s = { ...listener('c2s'), requireTls: get<boolean>('listeners.c2s.require_tls') };
   const c2sTls = listener('c2s_tls');
   const http = listener('http');
+  const https = listener('https');
   const admin = listener('admin');
-  checkPortClashes([['c2s', c2s], ['c2s_tls', c2sTls], ['http', http], ['admin', admin]], origins);
+  checkPortClashes([['c2s', c2s], ['c2s_tls', c2sTls], ['http', http], ['https', https], ['admin', admin]], origins);
 
   const cert = get<string | null>('tls.cert');
   const key = get<string | null>('tls.key');
@@ -192,6 +193,7 @@ function assemble(file: string | null, root: string, values: Map<string, unknown
     c2s,
     c2sTls,
     http,
+    https,
     admin,
     allowPlaintextAuth: get('allow_plaintext_auth'),
     tls: { cert: cert && abs(cert), key: key && abs(key) },

@@ -86,9 +86,9 @@ function databaseUrl(raw: unknown): string {
   throw new ExpectationError(expected, raw);
 }
 
-function listener(name: string, envPrefix: string, defaultPort: number, defaultHost = '0.0.0.0'): Setting[] {
+function listener(name: string, envPrefix: string, defaultPort: number, defaultHost = '0.0.0.0', enabled = true): Setting[] {
   return [
-    { key: `listeners.${name}.enabled`, env: `${envPrefix}_ENABLED`, default: true, parse: boolean },
+    { key: `listeners.${name}.enabled`, env: `${envPrefix}_ENABLED`, default: enabled, parse: boolean },
     { key: `listeners.${name}.host`, env: `${envPrefix}_HOST`, default: defaultHost, parse: host },
     { key: `listeners.${name}.port`, env: `${envPrefix}_PORT`, default: defaultPort, parse: port },
   ];
@@ -103,6 +103,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'listeners.c2s.require_tls', env: 'XMPPD_REQUIRE_TLS', default: true, parse: boolean },
   ...listener('c2s_tls', 'XMPPD_C2S_TLS', 5223),
   ...listener('http', 'XMPPD_HTTP', 7070),
+  // The same service over TLS with the node's certificate; off until wanted, as most
+  // deployments terminate TLS at the load balancer.
+  ...listener('https', 'XMPPD_HTTPS', 7443, '0.0.0.0', false),
   // The admin API gives control of the server: this machine only, unless the operator says otherwise.
   ...listener('admin', 'XMPPD_ADMIN', 9090, '127.0.0.1'),
   { key: 'allow_plaintext_auth', env: 'XMPPD_ALLOW_PLAINTEXT_AUTH', default: false, parse: boolean },

@@ -32,6 +32,8 @@ export interface ServerConfig {
   c2sTls: ListenerConfig;
   /** Client HTTP: BOSH, WebSocket, /status, /metrics (default 7070). */
   http: ListenerConfig;
+  /** The same over HTTPS and WSS with the node's certificate (default 7443, disabled). */
+  https: ListenerConfig;
   /** Admin API and console (default 127.0.0.1:9090). */
   admin: ListenerConfig;
   /** Allow SASL PLAIN on an unencrypted stream (default false; load tools need it). */

@@ -1,7 +1,8 @@
-// The client HTTP listener (default port 7070): BOSH at /http-bind, WebSocket at /ws, and
-// /status, /healthz, /readyz and /metrics for operators and load balancers. Both web
-// transports hand their connections to `accept`, the same entry TCP uses, so streams,
-// SASL, binding and routing are shared code.
+// A client HTTP listener (port 7070, and 7443 with TLS when enabled): BOSH at /http-bind,
+// WebSocket at /ws, /status, /healthz, /readyz and /metrics for operators and load
+// balancers, and the public routes of plugins under /plugins/<name>/. Both web transports
+// hand their connections to `accept`, the same entry TCP uses, so streams, SASL, binding
+// and routing are shared code. What both listeners of a node share comes in `shared`.
 import type net from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { ListenerConfig } from '../config/types.ts';
@@ -11,8 +12,9 @@ import type { Transport } from '../transport/transport.ts';
 import { BoshEndpoint } from './bosh/bosh-endpoint.ts';
 import { terminalBody } from './bosh/bosh-body.ts';
 import { BOSH_PATH, boshRoutes } from './bosh/bosh-route.ts';
-import { defineHttpProperties } from './http-properties.ts';
-import { createMetricsRegistry, metricsRoute } from './metrics.ts';
+import type { ClientHttpShared } from './client-http-shared.ts';
+import { metricsRoute } from './metrics.ts';
+import { pluginPublicRoutes } from './plugin-public-routes.ts';
 import { statusRoutes } from './status-routes.ts';
 import { WebSocketEndpoint } from './websocket-endpoint.ts';
 
@@ -23,6 +25,8 @@ export interface ClientHttpOptions {
   accept(transport: Transport): void;
   /** PEM certificate and key: serve HTTPS and WSS instead of plain HTTP. */
   tls?: { cert: string; key: string };
+  /** Properties, metrics, client addresses and plugin routes, the same for every listener. */
+  shared: ClientHttpShared;
   log: Logger;
 }
 
@@ -35,8 +39,8 @@ export interface ClientHttpServer {
 }
 
 export async function startClientHttp(options: ClientHttpOptions): Promise<ClientHttpServer> {
-  const { context, accept, log } = options;
-  const properties = defineHttpProperties(context.properties);
+  const { context, accept, shared, log } = options;
+  const properties = shared.properties;
   const bosh = new BoshEndpoint({
     domain: context.domain,
     properties,
@@ -54,7 +58,7 @@ export async function startClientHttp(options: ClientHttpOptions): Promise<Clien
   const websocket = new WebSocketEndpoint({
     properties,
     accept,
-    remoteAddress: (req) => req.socket.remoteAddress ?? 'unknown',
+    remoteAddress: shared.remoteAddress,
     log: log.child('websocket'),
   });
   app.server.on('upgrade', websocket.upgrade);
@@ -69,11 +73,13 @@ export async function startClientHttp(options: ClientHttpOptions): Promise<Clien
     }
   });
 
-  await app.register(boshRoutes(bosh, properties.corsOrigins));
+  await app.register(boshRoutes(bosh, properties.corsOrigins, shared.remoteAddress));
   await app.register(statusRoutes(context, context.health));
-  await app.register(metricsRoute(createMetricsRegistry({ context, health: context.health, boshSessions: () => bosh.size })));
+  await app.register(metricsRoute(shared.metrics));
+  await app.register(pluginPublicRoutes(shared.pluginRoutes, log.child('plugin-routes')));
 
   await app.listen({ host: options.listener.host, port: options.listener.port });
+  const uncountBosh = shared.addBoshEndpoint(bosh);
   const address = app.server.address() as net.AddressInfo;
 
   let closing: Promise<void> | null = null;
@@ -86,6 +92,7 @@ export async function startClientHttp(options: ClientHttpOptions): Promise<Clien
         bosh.shutdown();
         await websocket.close();
         await app.close();
+        uncountBosh();
       })();
       return closing;
     },

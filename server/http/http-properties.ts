@@ -1,5 +1,6 @@
-// System properties of the client HTTP listener (BOSH, WebSocket, CORS). Defined once when
-// the listener starts; all apply live (BOSH limits to sessions created after a change).
+// System properties of the client HTTP listeners (BOSH, WebSocket, CORS, trusted proxies).
+// Defined once per node and shared by the http and https listeners (client-http-shared.ts);
+// all apply live (BOSH limits to sessions created after a change).
 import type { PropertyRegistry } from '../properties/property-registry.ts';
 import type { Property, PropertyDefinition } from '../properties/types.ts';
 
@@ -10,6 +11,7 @@ export interface HttpProperties {
   boshPolling: Property<number>;
   boshMaxPause: Property<number>;
   corsOrigins: Property<string>;
+  trustedProxies: Property<string>;
   websocketPingInterval: Property<number>;
 }
 
@@ -67,6 +69,13 @@ export const HTTP_PROPERTY_DEFINITIONS = {
     description: 'Web origins allowed to use BOSH and WebSocket from a browser: "*" for any, or a comma-separated list such as https://chat.example.com',
     live: true,
   } satisfies PropertyDefinition<string>,
+  trustedProxies: {
+    name: 'xmpp.http.trusted-proxies',
+    type: 'string',
+    default: '',
+    description: 'Load balancers and proxies whose X-Forwarded-For header names the client of a BOSH or WebSocket connection: comma-separated IP addresses or CIDR ranges such as 10.0.0.0/8 (empty: trust nobody, use the socket address)',
+    live: true,
+  } satisfies PropertyDefinition<string>,
   websocketPingInterval: {
     name: 'xmpp.websocket.ping-interval',
     type: 'duration',
@@ -87,6 +96,7 @@ export function defineHttpProperties(registry: PropertyRegistry): HttpProperties
     boshPolling: registry.define<number>(d.boshPolling),
     boshMaxPause: registry.define<number>(d.boshMaxPause),
     corsOrigins: registry.define<string>(d.corsOrigins),
+    trustedProxies: registry.define<string>(d.trustedProxies),
     websocketPingInterval: registry.define<number>(d.websocketPingInterval),
   };
 }

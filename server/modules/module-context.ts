@@ -102,7 +102,11 @@ export class ModuleContext {
     this.undo.push(() => this.server.streamFeatures.delete(provider));
   }
 
-  /** Defines a system property owned by this module; it is undefined again at unload. */
+  /**
+   * Defines a system property owned by this module; it is undefined again at unload. A
+   * built-in module also lists the definition in XmppModule.properties, so that the kernel
+   * knows it without loading the module (see known-properties.ts).
+   */
   property<T extends string | number | boolean>(definition: PropertyDefinition<T>): Property<T> {
     const prop = this.server.properties.define(definition);
     this.undo.push(() => this.server.properties.undefine(definition.name));
@@ -141,5 +145,10 @@ export class ModuleContext {
 /** A built-in module or the entry of a plugin. */
 export interface XmppModule {
   readonly name: string;
+  /**
+   * The system properties load() defines, as data: `xmppd property` and the admin API know
+   * them, with their types and bounds, whether or not the module is loaded.
+   */
+  readonly properties?: readonly PropertyDefinition[];
   load(ctx: ModuleContext): void | Promise<void>;
 }

@@ -4,25 +4,31 @@
 // A missing vCard is answered with item-not-found, what the XEP recommends for one's own
 // and allows for another's; it is also the answer for an account that does not exist, so
 // that vCard queries cannot be used to find out which accounts exist.
+import type { PropertyDefinition } from '../properties/types.ts';
 import { StanzaError } from '../xml/errors.ts';
 import { parseXml } from '../xml/stream-parser.ts';
 import type { XmppModule } from './module-context.ts';
 
 const NS_VCARD = 'vcard-temp';
 
+export const VCARD_PROPERTIES = {
+  maxBytes: {
+    name: 'xmpp.vcard.max-bytes',
+    type: 'integer',
+    default: 65536,
+    min: 1024,
+    max: 16777216,
+    description: 'Largest vCard (XEP-0054) a user may store, in bytes of XML; avatars are the usual bulk',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+};
+
 export const vcardModule: XmppModule = {
   name: 'vcard',
+  properties: Object.values(VCARD_PROPERTIES),
   load(ctx) {
     const { storage } = ctx.server;
-    const maxBytes = ctx.property<number>({
-      name: 'xmpp.vcard.max-bytes',
-      type: 'integer',
-      default: 65536,
-      min: 1024,
-      max: 16777216,
-      description: 'Largest vCard (XEP-0054) a user may store, in bytes of XML; avatars are the usual bulk',
-      live: true,
-    });
+    const maxBytes = ctx.property<number>(VCARD_PROPERTIES.maxBytes);
     ctx.feature(NS_VCARD, { host: true, account: true });
 
     ctx.iq('bare', 'get', NS_VCARD, async (req) => {

@@ -1,8 +1,8 @@
 // What a plugin registers through: a ModuleContext (hooks, IQ handlers, disco, properties,
 // unload steps, all recorded and undone at unload) plus what only plugins need: the
-// properties declared in plugin.json, admin HTTP routes and console pages, and the API of
-// the plugins it depends on. A plugin's hooks are also fenced: one that throws is logged
-// and skipped, so a broken plugin cannot break routing for everyone else.
+// properties declared in plugin.json, HTTP routes (admin and public) and console pages, and
+// the API of the plugins it depends on. A plugin's hooks are also fenced: one that throws is
+// logged and skipped, so a broken plugin cannot break routing for everyone else.
 import { ModuleContext } from '../modules/module-context.ts';
 import type { ServerContext } from '../modules/server-context.ts';
 import type { Property, PropertyDefinition } from '../properties/types.ts';
@@ -14,6 +14,8 @@ type Value = string | number | boolean;
 /** What the host lends each plugin context. */
 export interface PluginServices {
   adminRoutes: PluginRouteTable;
+  /** Served on the client HTTP listeners. */
+  publicRoutes: PluginRouteTable;
   adminPages: AdminPageRegistry;
   /** The API a loaded plugin returned from load(), by plugin name. */
   apiOf(name: string): unknown;
@@ -77,6 +79,15 @@ export class PluginContext extends ModuleContext {
    */
   adminRoute(route: PluginRoute): void {
     this.onUnload(this.services.adminRoutes.add(this.manifest.name, route));
+  }
+
+  /**
+   * Serves a route on the client HTTP listeners (http and https) at /plugins/<name><path>,
+   * to anyone who can reach them: no authentication, so the plugin checks whatever its
+   * route needs (a token, a signature) and bounds what it does for a stranger.
+   */
+  httpRoute(route: PluginRoute): void {
+    this.onUnload(this.services.publicRoutes.add(this.manifest.name, route));
   }
 
   /** Lists a page in the admin console's navigation; `path` is one of this plugin's GET admin routes. */

@@ -78,6 +78,8 @@ async function importPlugin(staged: StagedPlugin): Promise<Plugin> {
 
 export class PluginHost {
   readonly adminRoutes = new PluginRouteTable();
+  /** Routes plugins serve on the client HTTP listeners, without authentication. */
+  readonly publicRoutes = new PluginRouteTable();
   readonly adminPages = new AdminPageRegistry();
   readonly pluginsDir: string;
   private readonly server: ServerContext;
@@ -300,6 +302,7 @@ export class PluginHost {
       }
       ctx = new PluginContext(manifest, dir, this.server, {
         adminRoutes: this.adminRoutes,
+        publicRoutes: this.publicRoutes,
         adminPages: this.adminPages,
         apiOf: (name) => this.loadedApi(name).api,
       });

@@ -14,6 +14,7 @@ export interface CoreProperties {
   c2sNegotiationTimeout: Property<number>;
   registerInbandEnabled: Property<boolean>;
   authFailureDelay: Property<number>;
+  authMaxFailures: Property<number>;
   plainCacheSize: Property<number>;
   pluginsScanInterval: Property<number>;
   pluginsMaxArchiveBytes: Property<number>;
@@ -94,6 +95,16 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 0,
       max: 60,
       description: 'Seconds to wait before answering a failed authentication, to slow password guessing (0: no delay)',
+      live: true,
+    }),
+    authMaxFailures: registry.define<number>({
+      name: 'xmpp.auth.max-failures',
+      type: 'integer',
+      default: 5,
+      // RFC 6120 6.4.5: a configurable number of retries, at least 2 and no more than 5.
+      min: 2,
+      max: 5,
+      description: 'Failed authentication attempts allowed on one stream; the last one closes it with <policy-violation/>',
       live: true,
     }),
     plainCacheSize: registry.define<number>({

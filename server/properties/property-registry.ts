@@ -36,6 +36,8 @@ type Listener = (value: PropertyValue) => void;
 
 interface Entry {
   definition: PropertyDefinition;
+  /** How many define() calls this definition has not yet been undefined for. */
+  owners: number;
   value: PropertyValue;
   problem: string | null;
   listeners: Set<Listener>;
@@ -54,18 +56,24 @@ export class PropertyRegistry {
 
   constructor(private readonly repo: PropertyRepository, private readonly log: Logger) {}
 
-  /** Registers a property and returns its live handle. Defining the same thing twice is harmless. */
+  /**
+   * Registers a property and returns its live handle. Defining the same thing again is
+   * harmless and returns the same handle: the kernel defines every property it knows at start
+   * and the module that uses one defines it again in load().
+   */
   define<T extends PropertyValue>(definition: PropertyDefinition<T>): Property<T> {
     const def = definition as PropertyDefinition;
     checkDefinition(def);
     const existing = this.entries.get(def.name);
     if (existing) {
       if (!sameDefinition(existing.definition, def)) throw new Error(`property ${def.name} is already defined differently`);
+      existing.owners++;
       return existing.handle as Property<T>;
     }
     const listeners = new Set<Listener>();
     const entry: Entry = {
       definition: def,
+      owners: 1,
       value: def.default,
       problem: null,
       listeners,
@@ -85,10 +93,15 @@ export class PropertyRegistry {
     return entry.handle as Property<T>;
   }
 
-  /** Forgets a definition (a plugin unloading) and its listeners; a stored value stays. */
+  /**
+   * Undoes one define() (a module or plugin unloading). The definition and its listeners go
+   * with the last one, so a module unloading leaves what the kernel still defines; a stored
+   * value always stays.
+   */
   undefine(name: string): void {
     const entry = this.entries.get(name);
     if (!entry) return;
+    if (--entry.owners > 0) return;
     entry.listeners.clear();
     this.entries.delete(name);
   }

@@ -1,6 +1,7 @@
 // The SASL part of a client stream (RFC 6120 section 6): <auth/>, <response/>, <abort/>,
 // answered with <challenge/>, <success/> or <failure/>. Failed attempts are answered more
-// slowly each time, and the stream is ended after a few.
+// slowly each time (xmpp.auth.failure-delay), and the stream is ended after a few
+// (xmpp.auth.max-failures).
 import type { Logger } from '../log.ts';
 import type { ServerContext } from '../modules/server-context.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -9,8 +10,6 @@ import { decodeBase64Strict, type SaslCondition, type SaslServerMechanism } from
 import { MECHANISMS, createMechanism } from './sasl/registry.ts';
 
 const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
-/** RFC 6120 6.4.5 asks for at least 2 and at most 5 retries. */
-const MAX_FAILURES = 5;
 
 export type SaslOutcome =
   | { kind: 'continue' }
@@ -105,7 +104,8 @@ export class SaslNegotiation {
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     }
     this.transport.send(xml('failure', { xmlns: NS_SASL }, xml(condition), text ? xml('text', { 'xml:lang': 'en' }, text) : undefined));
-    return this.failures >= MAX_FAILURES ? { kind: 'too-many-failures' } : { kind: 'continue' };
+    // Read now, not when the stream opened: a lowered limit also reaches streams already open.
+    return this.failures >= this.server.core.authMaxFailures.value ? { kind: 'too-many-failures' } : { kind: 'continue' };
   }
 }
 

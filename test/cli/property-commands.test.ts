@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cliSandbox } from './run-cli.ts';
+import { databaseUrl, startTestServer } from '../helpers/server-process.ts';
+import { admin, ADMIN_PROPERTIES, ADMIN_USER } from '../plugins/fixtures.ts';
+import { cliSandbox, runCli } from './run-cli.ts';
 
 test('property set, get, list, unset', async () => {
   const box = cliSandbox();
@@ -63,5 +65,68 @@ test('an unknown name needs --force; once stored it is listed and can be changed
     assert.deepEqual(gone, { code: 1, stdout: '', stderr: "xmppd: unknown property 'myplugin.limit'\n" });
   } finally {
     box.remove();
+  }
+});
+
+test('module and web listener properties are known without a server: set without --force, bounds named, listed with defaults', async () => {
+  const box = cliSandbox();
+  try {
+    assert.equal((await box.run('migrate')).code, 0);
+    assert.deepEqual(await box.run('property', 'set', 'xmpp.version.show-os', 'true'), { code: 0, stdout: 'xmpp.version.show-os = true\n', stderr: '' });
+    assert.deepEqual(await box.run('property', 'set', 'xmpp.bosh.max-wait', '30'), { code: 0, stdout: 'xmpp.bosh.max-wait = 30\n', stderr: '' });
+    assert.deepEqual(await box.run('property', 'set', 'xmpp.roster.max-groups', '40'), { code: 0, stdout: 'xmpp.roster.max-groups = 40\n', stderr: '' });
+
+    const cases: [string, string, string][] = [
+      ['xmpp.bosh.max-wait', '301', 'xmppd: property xmpp.bosh.max-wait: 301 is above the maximum 300\n'],
+      ['xmpp.vcard.max-bytes', '10', 'xmppd: property xmpp.vcard.max-bytes: 10 is below the minimum 1024\n'],
+      ['xmpp.version.show-os', 'yes', 'xmppd: property xmpp.version.show-os: "yes" is not true or false\n'],
+      ['xmpp.roster.max-groups', '0', 'xmppd: property xmpp.roster.max-groups: 0 is below the minimum 1\n'],
+      ['xmpp.auth.max-failures', '6', 'xmppd: property xmpp.auth.max-failures: 6 is above the maximum 5\n'],
+      ['xmpp.register.inband.window', '0', 'xmppd: property xmpp.register.inband.window: 0 is below the minimum 1\n'],
+      ['xmpp.health.check-interval', '301', 'xmppd: property xmpp.health.check-interval: 301 is above the maximum 300\n'],
+    ];
+    for (const [name, value, stderr] of cases) {
+      assert.deepEqual(await box.run('property', 'set', name, value), { code: 2, stdout: '', stderr }, `${name} ${value}`);
+    }
+    assert.equal((await box.run('property', 'get', 'xmpp.bosh.max-wait')).stdout, '30\n', 'a refused value changes nothing');
+
+    const list = await box.run('property', 'list');
+    assert.equal(list.code, 0, list.stderr);
+    assert.doesNotMatch(list.stdout, /not defined here/);
+    assert.match(list.stdout, /^xmpp\.version\.show-os +true +false +live +Include the operating system/m);
+    assert.match(list.stdout, /^xmpp\.bosh\.max-wait +30 +60 +live +Longest a BOSH request is held/m);
+    assert.match(list.stdout, /^xmpp\.roster\.max-groups +40 +15 +live +Most groups one roster item may be in/m);
+    assert.match(list.stdout, /^xmpp\.auth\.max-failures +5 +5 +live +Failed authentication attempts/m);
+    assert.match(list.stdout, /^xmpp\.register\.inband\.window +60 +60 +live /m);
+    assert.match(list.stdout, /^xmpp\.vcard\.max-bytes +65536 +65536 +live /m);
+    assert.match(list.stdout, /^xmpp\.websocket\.ping-interval +30 +30 +live /m);
+
+    assert.equal((await box.run('property', 'unset', 'xmpp.bosh.max-wait')).stdout, 'xmpp.bosh.max-wait unset: its default 60 applies\n');
+  } finally {
+    box.remove();
+  }
+});
+
+test('the admin API of a running server lists the same properties as `xmppd property list`', async () => {
+  // The web listener is off: its properties are still defined, as the CLI defines them.
+  const server = await startTestServer({ properties: { ...ADMIN_PROPERTIES, 'xmpp.bosh.max-wait': '45' }, env: { XMPPD_HTTP_ENABLED: 'false' } });
+  const box = cliSandbox(databaseUrl(server.database.config));
+  try {
+    await server.addUser('admin', ADMIN_USER[1]);
+    // The server's plugins folder, so that the CLI sees the same (no) plugins.
+    const list = await runCli(['property', 'list', '--config', box.config], { env: { XMPPD_PLUGINS_DIR: server.pluginsDir } });
+    assert.equal(list.code, 0, list.stderr);
+    const cli = list.stdout.trimEnd().split('\n').slice(1).map((line) => line.split(' ')[0]!);
+
+    const res = await admin(server.adminPort, 'GET', '/api/properties');
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const api = res.body.properties as { name: string; defined: boolean; value: unknown }[];
+    assert.deepEqual(api.map((p) => p.name), cli);
+    assert.deepEqual(api.filter((p) => !p.defined).map((p) => p.name), []);
+    assert.equal(api.find((p) => p.name === 'xmpp.bosh.max-wait')!.value, 45);
+    assert.ok(cli.includes('xmpp.roster.max-groups') && cli.includes('xmpp.auth.max-failures'));
+  } finally {
+    box.remove();
+    await server.stop();
   }
 });

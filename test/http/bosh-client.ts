@@ -1,6 +1,7 @@
 // A literal BOSH client for tests: it posts exactly the <body/> a test writes, tracks sid and
 // rid, and parses what comes back, so every rule of XEP-0124 can be driven by hand.
 import { randomInt } from 'node:crypto';
+import https from 'node:https';
 import type { Element } from '../../server/xml/element.ts';
 import { parseXml } from '../../server/xml/stream-parser.ts';
 
@@ -16,15 +17,36 @@ export interface BoshResponse {
   ms: number;
 }
 
-export async function postBody(port: number, text: string, headers: Record<string, string> = {}): Promise<BoshResponse> {
+/** Where a client posts: a plain HTTP port, or a port with TLS and/or headers sent with every request. */
+export type BoshTarget = number | { port: number; secure?: boolean; headers?: Record<string, string> };
+
+export async function postBody(target: BoshTarget, text: string, headers: Record<string, string> = {}): Promise<BoshResponse> {
+  const t = typeof target === 'number' ? { port: target } : target;
   const started = Date.now();
-  const res = await fetch(`http://127.0.0.1:${port}/http-bind`, {
-    method: 'POST',
-    headers: { 'content-type': 'text/xml; charset=utf-8', ...headers },
-    body: text,
-  });
+  const all = { 'content-type': 'text/xml; charset=utf-8', ...t.headers, ...headers };
+  const res = t.secure
+    ? await postTls(t.port, text, all)
+    : await fetch(`http://127.0.0.1:${t.port}/http-bind`, { method: 'POST', headers: all, body: text });
   const body = await res.text();
   return { status: res.status, headers: res.headers, text: body, body: parseXml(body), ms: Date.now() - started };
+}
+
+/** fetch() cannot be told to accept the test server's self-signed certificate; node:https can. */
+function postTls(port: number, text: string, headers: Record<string, string>): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: '/http-bind', method: 'POST', headers, rejectUnauthorized: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+        resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0, headers: h }));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
 }
 
 function attrs(a: Record<string, string | number>): string {
@@ -38,12 +60,12 @@ export class BoshClient {
   rid: number;
   creation: BoshResponse | null = null;
 
-  constructor(readonly port: number, firstRid = randomInt(1_000_000, 1_000_000_000)) {
+  constructor(readonly port: BoshTarget, firstRid = randomInt(1_000_000, 1_000_000_000)) {
     this.rid = firstRid;
   }
 
   /** Opens a session; `extra` overrides or adds creation attributes (wait, hold, ...). */
-  static async create(port: number, extra: Record<string, string | number> = {}): Promise<BoshClient> {
+  static async create(port: BoshTarget, extra: Record<string, string | number> = {}): Promise<BoshClient> {
     const c = new BoshClient(port);
     const res = await c.post('', { to: 'localhost', wait: 10, hold: 1, ver: '1.11', 'xml:lang': 'en', 'xmpp:version': '1.0', ...extra }, true);
     if (res.body.attrs.type === 'terminate') throw new Error(`session refused: ${res.text}`);

@@ -41,10 +41,19 @@ export class WsClient {
     }));
   }
 
-  static connect(port: number, opts: { protocols?: string[]; origin?: string; autoPong?: boolean } = {}): Promise<WsClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, opts.protocols ?? ['xmpp'], {
+  static connect(port: number, opts: {
+    protocols?: string[];
+    origin?: string;
+    autoPong?: boolean;
+    /** wss:// instead of ws:// (the test server's certificate is self-signed). */
+    secure?: boolean;
+    headers?: Record<string, string>;
+  } = {}): Promise<WsClient> {
+    const ws = new WebSocket(`${opts.secure ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`, opts.protocols ?? ['xmpp'], {
       origin: opts.origin,
       autoPong: opts.autoPong ?? true,
+      headers: opts.headers,
+      rejectUnauthorized: opts.secure ? false : undefined,
     });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new WsClient(ws)));

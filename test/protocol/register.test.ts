@@ -66,7 +66,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     before(async () => {
       server = await startTestServer({
         dialect,
-        properties: { 'xmpp.register.inband.enabled': 'true', 'xmpp.register.inband.max-per-ip-per-minute': '3' },
+        properties: { 'xmpp.register.inband.enabled': 'true', 'xmpp.register.inband.max-per-ip': '3' },
       });
       await server.addUser('taken', 'secret');
     });
@@ -118,6 +118,19 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       }
       assert.equal(answers.at(-1), 'resource-constraint', answers.join(','));
       assert.equal(await (await server.storage()).users.exists('bulk2'), false);
+      client.destroy();
+    });
+
+    test('a shorter xmpp.register.inband.window, set while running, lets the address create again', async () => {
+      const { client } = await anonymous(server);
+      assert.equal(errorCondition(await client.iq(registerIq('patient0', 'pw'))), 'resource-constraint', 'the 60 s window is full');
+      // The attempts above are seconds old: a 1 s window no longer counts them.
+      await server.setProperty('xmpp.register.inband.window', '1');
+      let attempt = 1;
+      await until('an account can be created again', async () => {
+        const answer = await client.iq(registerIq(`patient${attempt++}`, 'pw'));
+        return answer.attrs.type === 'result';
+      });
       client.destroy();
     });
 

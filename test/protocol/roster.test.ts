@@ -24,6 +24,8 @@ async function rosterSet(c: RawClient, item: string): Promise<Element> {
   return c.iq(`<iq type='set'><query xmlns='${NS_ROSTER}'>${item}</query></iq>`);
 }
 
+const groupsOf = (n: number): string => Array.from({ length: n }, (_, i) => `<group>g${i}</group>`).join('');
+
 for (const dialect of ['sqlite', 'mysql'] as const) {
   describe(`roster (${dialect})`, () => {
     let server: TestServer;
@@ -35,7 +37,10 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     };
 
     before(async () => {
-      server = await startTestServer({ dialect, properties: { 'xmpp.roster.max-items': '3', 'xmpp.roster.max-text-length': '20' } });
+      server = await startTestServer({
+        dialect,
+        properties: { 'xmpp.roster.max-items': '3', 'xmpp.roster.max-text-length': '20', 'xmpp.roster.max-groups': '4' },
+      });
       for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) await server.addUser(u, 'secret');
     });
 
@@ -151,7 +156,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
         [`<item jid='a@example.com'><group></group></item>`, 'not-acceptable'],
         [`<item jid='a@example.com' name='${'n'.repeat(21)}'/>`, 'not-acceptable'],
         [`<item jid='a@example.com'><group>${'g'.repeat(21)}</group></item>`, 'not-acceptable'],
-        [`<item jid='a@example.com'>${Array.from({ length: 16 }, (_, i) => `<group>g${i}</group>`).join('')}</item>`, 'not-acceptable'],
+        [`<item jid='a@example.com'>${groupsOf(5)}</item>`, 'not-acceptable'],
       ];
       for (const [item, expected] of cases) {
         const answer = await rosterSet(c, item);
@@ -171,6 +176,25 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       assert.equal(errorCondition(refused), 'not-allowed', String(refused));
       // Updating an item that is there still works.
       assert.equal((await rosterSet(c, `<item jid='contact2@example.com' name='Two'/>`)).attrs.type, 'result');
+    });
+
+    test('an item is in at most xmpp.roster.max-groups groups (4, then 5 set while running)', async () => {
+      const c = await login('dave', 'groups');
+      const refused = await rosterSet(c, `<item jid='grouped@example.com'>${groupsOf(5)}</item>`);
+      assert.equal(errorCondition(refused), 'not-acceptable', String(refused));
+      assert.equal(refused.getChild('error')!.getChildText('text'), 'An item may be in at most 4 groups');
+      assert.equal((await rosterSet(c, `<item jid='grouped@example.com'>${groupsOf(4)}</item>`)).attrs.type, 'result');
+
+      // Read at each request: a change reaches the running server at its next poll.
+      await server.setProperty('xmpp.roster.max-groups', '5');
+      const deadline = Date.now() + 10_000;
+      let answer = await rosterSet(c, `<item jid='grouped@example.com'>${groupsOf(5)}</item>`);
+      while (answer.attrs.type !== 'result' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        answer = await rosterSet(c, `<item jid='grouped@example.com'>${groupsOf(5)}</item>`);
+      }
+      assert.equal(answer.attrs.type, 'result', String(answer));
+      assert.equal(errorCondition(await rosterSet(c, `<item jid='grouped@example.com'>${groupsOf(6)}</item>`)), 'not-acceptable');
     });
 
     test("another account's roster is forbidden, to read and to change", async () => {

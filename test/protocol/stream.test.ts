@@ -243,6 +243,8 @@ describe('limits', () => {
         'xmpp.c2s.max-connections-per-ip': '5',
         'xmpp.stanza.max-bytes.preauth': '2048',
         'xmpp.stanza.max-bytes': '20000',
+        'xmpp.auth.max-failures': '2',
+        'xmpp.auth.failure-delay': '0',
       },
     });
     await server.addUser('alice', 'secret');
@@ -265,6 +267,16 @@ describe('limits', () => {
     await Promise.all(clients.map((c) => c.closed));
     // The server counts a connection as gone when it sees the close; give it that moment.
     await new Promise((r) => setTimeout(r, 500));
+  });
+
+  test('xmpp.auth.max-failures failed attempts (2 here, not the default 5) end the stream with policy-violation', async () => {
+    const c = await RawClient.connect(server.c2sPort);
+    await c.open();
+    assert.ok((await c.authPlain('alice', 'wrong1')).getChild('not-authorized'));
+    assert.ok(await c.nothing((e) => e.name === 'stream:error', 300), 'one failure is not enough');
+    assert.ok((await c.authPlain('alice', 'wrong2')).getChild('not-authorized'), 'the last attempt is answered too');
+    assert.equal(await c.expectStreamError(), 'policy-violation');
+    await c.closed;
   });
 
   test('a stanza above the pre-auth limit ends only that stream with policy-violation', async () => {

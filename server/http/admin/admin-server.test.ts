@@ -155,6 +155,8 @@ test('plugins: upload is checked, installed and loaded; its admin route and page
   assert.equal(stats.json().echoes, 0);
   assertError(await app.inject({ url: '/plugins/example/stats' }), 401, 'AUTH_REQUIRED');
   assertError(await app.inject({ url: '/plugins/example/nope', headers: ADMIN }), 404, 'NOT_FOUND');
+  assertError(await app.inject({ url: '/plugins/example/st%61ts%2Fx', headers: ADMIN }), 404, 'NOT_FOUND', /st%61ts%2Fx/);
+  assertError(await app.inject({ url: '/plugins/example/%E0%A4%A', headers: ADMIN }), 400, 'BAD_REQUEST', /malformed URL/);
   assert.deepEqual((await app.inject({ url: '/api/pages', headers: ADMIN })).json().pages, [
     { plugin: 'example', id: 'stats', title: 'Echo statistics', url: '/plugins/example/stats' },
   ]);

@@ -3,7 +3,7 @@
 // JSON schemas on every route, errors from admin-errors.ts. Every route but login requires
 // an administrator (admin-auth.ts); console sessions also need the CSRF token for changes.
 import type net from 'node:net';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ListenerConfig } from '../../config/types.ts';
 import type { Logger } from '../../log.ts';
 import type { ServerContext } from '../../modules/server-context.ts';
@@ -46,7 +46,14 @@ function asAdminError(err: FastifyError, log: Logger, url: string): AdminError {
 
 /** The admin app, not listening (tests use inject()). */
 export async function createAdminApp({ context, plugins, log }: AdminServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, forceCloseConnections: true }) as unknown as FastifyInstance;
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    // Errors fastify raises before routing (a URL that does not decode) get our error body too.
+    frameworkErrors: (err, _req, reply) => {
+      (reply as unknown as FastifyReply).code(400).send(errorBody(new AdminError('BAD_REQUEST', `malformed URL: ${err.message}`)));
+    },
+  }) as unknown as FastifyInstance;
   const auth = new AdminAuthenticator(context, new AdminSessionStore(() => context.core.adminSessionIdleTimeout.value));
 
   app.decorateRequest('admin', null);

@@ -26,8 +26,18 @@ export function pluginExtensions(host: PluginHost, log: Logger) {
         },
       },
       handler: async (req, reply) => {
-        const found = host.adminRoutes.match(req.params.plugin, req.method, `/${req.params['*']}`);
-        if (!found) throw new AdminError('NOT_FOUND', `plugin ${req.params.plugin} has no route ${req.method} /${req.params['*']}`);
+        // The path as sent: the table decodes each segment once, so "%2F" stays inside its
+        // segment (fastify's decoded wildcard would already have turned it into a "/").
+        const raw = req.url.split('?')[0]!;
+        const path = raw.slice(raw.indexOf('/', '/plugins/'.length));
+        let found: ReturnType<typeof host.adminRoutes.match>;
+        try {
+          found = host.adminRoutes.match(req.params.plugin, req.method, path);
+        } catch (err) {
+          if (err instanceof URIError) throw new AdminError('BAD_REQUEST', `malformed percent-encoding in ${path}`);
+          throw err;
+        }
+        if (!found) throw new AdminError('NOT_FOUND', `plugin ${req.params.plugin} has no route ${req.method} ${path}`);
         try {
           const result = await found.route.handler({ request: req, reply, params: found.params });
           if (!reply.sent && result !== undefined) return result;

@@ -1,6 +1,7 @@
 // /http-bind: the HTTP face of the BOSH endpoint. Bodies are read as text whatever their
 // Content-Type (XEP-0124 section 5 lets constrained clients send text/plain or form types),
 // up to a limit that follows the stanza size property.
+import type http from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Property } from '../../properties/types.ts';
 import { corsHeaders, preflightHeaders } from '../cors.ts';
@@ -16,7 +17,8 @@ class BodyTooLargeError extends Error {
   }
 }
 
-export function boshRoutes(endpoint: BoshEndpoint, corsOrigins: Property<string>) {
+/** `remoteAddress` gives the client address of a request (the socket's, or a trusted proxy's forwarded one). */
+export function boshRoutes(endpoint: BoshEndpoint, corsOrigins: Property<string>, remoteAddress: (req: http.IncomingMessage) => string) {
   return async (app: FastifyInstance): Promise<void> => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_req, payload, done) => {
@@ -56,7 +58,7 @@ export function boshRoutes(endpoint: BoshEndpoint, corsOrigins: Property<string>
     app.post(BOSH_PATH, async (req, reply) => {
       const text = typeof req.body === 'string' ? req.body : '';
       const answer = await new Promise<BoshReply | null>((resolve) => {
-        endpoint.handle(text, { remoteAddress: req.ip, secure: isSecure(req) }, resolve);
+        endpoint.handle(text, { remoteAddress: remoteAddress(req.raw), secure: isSecure(req) }, resolve);
       });
       if (answer === null) {
         reply.hijack();

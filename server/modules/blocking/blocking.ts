@@ -9,6 +9,7 @@
 // server on the user's behalf and an error for each copy would only be noise.
 import { randomBytes } from 'node:crypto';
 import { JID } from '../../jid/jid.ts';
+import type { PropertyDefinition } from '../../properties/types.ts';
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import type { SessionEvent } from '../../session/session-manager.ts';
 import { xml, type Element } from '../../xml/element.ts';
@@ -24,6 +25,18 @@ const INTERESTED = 'blocking';
 const EMPTY: ReadonlySet<string> = new Set();
 /** Lists of users without a session here are forgotten after this long. */
 const UNPINNED_TTL_MS = 60_000;
+
+export const BLOCKING_PROPERTIES = {
+  maxItems: {
+    name: 'xmpp.blocking.max-items',
+    type: 'integer',
+    default: 1000,
+    min: 1,
+    max: 100000,
+    description: 'Most JIDs one user may block (XEP-0191)',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+};
 
 /** Only these get an error back; answering an error or a result would start a loop. */
 function expectsAnswer(stanza: Element): boolean {
@@ -52,18 +65,11 @@ function itemsElement(name: string, jids: Iterable<string>): Element {
 
 export const blockingModule: XmppModule = {
   name: 'blocking',
+  properties: Object.values(BLOCKING_PROPERTIES),
   load(ctx) {
     const { storage, router, sessions, domain } = ctx.server;
     const cache = new BlocklistCache(storage.blocklist);
-    const maxItems = ctx.property<number>({
-      name: 'xmpp.blocking.max-items',
-      type: 'integer',
-      default: 1000,
-      min: 1,
-      max: 100000,
-      description: 'Most JIDs one user may block (XEP-0191)',
-      live: true,
-    });
+    const maxItems = ctx.property<number>(BLOCKING_PROPERTIES.maxItems);
     ctx.feature(NS_BLOCKING);
 
     /** Stanzas this module routes itself (its errors, unavailable presence), which its own check lets pass. */

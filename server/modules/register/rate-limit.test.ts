@@ -4,7 +4,7 @@ import { RateLimit } from './rate-limit.ts';
 
 test('allows `limit` attempts per window and key, then refuses until the window slides', () => {
   let now = 1_000_000;
-  const limit = new RateLimit(60_000, () => now);
+  const limit = new RateLimit(() => 60_000, () => now);
   assert.equal(limit.take('10.0.0.1', 2), true);
   now += 10_000;
   assert.equal(limit.take('10.0.0.1', 2), true);
@@ -17,7 +17,7 @@ test('allows `limit` attempts per window and key, then refuses until the window 
 
 test('a refused attempt does not count', () => {
   let now = 0;
-  const limit = new RateLimit(1_000, () => now);
+  const limit = new RateLimit(() => 1_000, () => now);
   assert.equal(limit.take('a', 1), true);
   for (let i = 0; i < 5; i++) assert.equal(limit.take('a', 1), false);
   now = 1_001;
@@ -26,7 +26,7 @@ test('a refused attempt does not count', () => {
 
 test('sweep forgets addresses whose attempts are all outside the window', () => {
   let now = 0;
-  const limit = new RateLimit(1_000, () => now);
+  const limit = new RateLimit(() => 1_000, () => now);
   limit.take('a', 5);
   now = 500;
   limit.take('b', 5);
@@ -36,4 +36,15 @@ test('sweep forgets addresses whose attempts are all outside the window', () => 
   now = 2_000;
   limit.sweep();
   assert.equal(limit.size, 0);
+});
+
+test('a changed window applies to the attempts already counted', () => {
+  let now = 0;
+  let windowMs = 10_000;
+  const limit = new RateLimit(() => windowMs, () => now);
+  assert.equal(limit.take('a', 1), true);
+  now = 5_000;
+  assert.equal(limit.take('a', 1), false);
+  windowMs = 4_000; // the attempt at 0 is now outside the window
+  assert.equal(limit.take('a', 1), true);
 });

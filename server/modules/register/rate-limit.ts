@@ -1,10 +1,11 @@
 // Counts attempts per key (an IP address) over a sliding window, to bound how fast one
-// address can create accounts.
+// address can create accounts. The window is read at each use, so a change applies at once.
 export class RateLimit {
   private readonly hits = new Map<string, number[]>();
 
   constructor(
-    private readonly windowMs: number,
+    /** The window's length in milliseconds, now. */
+    private readonly windowMs: () => number,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -31,7 +32,7 @@ export class RateLimit {
   }
 
   private recent(key: string, now: number): number[] {
-    const cutoff = now - this.windowMs;
+    const cutoff = now - this.windowMs();
     const list = (this.hits.get(key) ?? []).filter((t) => t > cutoff);
     if (list.length) this.hits.set(key, list);
     return list;

@@ -1,11 +1,13 @@
 // In-Band Registration (XEP-0077). Before authentication, when the operator enables it
-// (xmpp.register.inband.enabled, live): account creation, bounded per IP address. After
-// authentication, always: password change (3.3) and account removal (3.2).
+// (xmpp.register.inband.enabled, live): account creation, bounded per IP address
+// (xmpp.register.inband.max-per-ip per xmpp.register.inband.window). After authentication,
+// always: password change (3.3) and account removal (3.2).
 //
 // Error replies here never echo the request: it holds a password (XEP-0077 3.3).
 import { SaslPrepError, deriveUserKeys, saslPrep } from '../../auth/scram-keys.ts';
 import { JID } from '../../jid/jid.ts';
 import { prepareLocal } from '../../jid/prep.ts';
+import type { PropertyDefinition } from '../../properties/types.ts';
 import { UserExistsError } from '../../storage/types.ts';
 import type { PreauthIqEvent } from '../../stream/client-stream.ts';
 import { xml, type Element } from '../../xml/element.ts';
@@ -15,7 +17,29 @@ import { RateLimit } from './rate-limit.ts';
 
 const NS_REGISTER = 'jabber:iq:register';
 const NS_FEATURE = 'http://jabber.org/features/iq-register';
-const WINDOW_MS = 60_000;
+/** How often addresses with no attempt left in the window are forgotten (memory only). */
+const SWEEP_MS = 60_000;
+
+export const REGISTER_PROPERTIES = {
+  maxPerIp: {
+    name: 'xmpp.register.inband.max-per-ip',
+    type: 'integer',
+    default: 3,
+    min: 1,
+    max: 10000,
+    description: 'Accounts one IP address may try to create in-band (XEP-0077) within xmpp.register.inband.window; more get <resource-constraint/>',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+  window: {
+    name: 'xmpp.register.inband.window',
+    type: 'duration',
+    default: 60,
+    min: 1,
+    max: 86400,
+    description: 'Seconds over which in-band account creations from one IP address are counted against xmpp.register.inband.max-per-ip',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+};
 
 /** The password of a request, checked; throws not-acceptable as XEP-0077 asks for empty ones. */
 function passwordOf(query: Element): string {
@@ -37,19 +61,13 @@ function withoutPayload(iq: Element): Element {
 
 export const registerModule: XmppModule = {
   name: 'register',
+  properties: Object.values(REGISTER_PROPERTIES),
   load(ctx) {
     const { core, storage, sessions, router, config, domain } = ctx.server;
-    const perMinute = ctx.property<number>({
-      name: 'xmpp.register.inband.max-per-ip-per-minute',
-      type: 'integer',
-      default: 3,
-      min: 1,
-      max: 10000,
-      description: 'Accounts one IP address may try to create in-band per minute (XEP-0077)',
-      live: true,
-    });
-    const limit = new RateLimit(WINDOW_MS);
-    const sweeper = setInterval(() => limit.sweep(), WINDOW_MS);
+    const maxPerIp = ctx.property<number>(REGISTER_PROPERTIES.maxPerIp);
+    const windowSeconds = ctx.property<number>(REGISTER_PROPERTIES.window);
+    const limit = new RateLimit(() => windowSeconds.value * 1000);
+    const sweeper = setInterval(() => limit.sweep(), SWEEP_MS);
     sweeper.unref();
     ctx.onUnload(() => clearInterval(sweeper));
 
@@ -73,7 +91,7 @@ export const registerModule: XmppModule = {
       const username = prepareLocal(raw);
       if (username === null) throw new StanzaError('not-acceptable', 'The username contains characters that are not allowed');
       const password = passwordOf(query);
-      if (!limit.take(ev.remoteAddress, perMinute.value)) {
+      if (!limit.take(ev.remoteAddress, maxPerIp.value)) {
         throw new StanzaError('resource-constraint', 'Too many accounts were created from your address; try again later');
       }
       try {

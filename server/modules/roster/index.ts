@@ -2,6 +2,7 @@
 // versioning, roster pushes, and the subscription state machine for stanzas leaving from
 // and arriving at our accounts, with pre-approval.
 import { randomBytes } from 'node:crypto';
+import type { PropertyDefinition } from '../../properties/types.ts';
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import { xml } from '../../xml/element.ts';
 import type { XmppModule } from '../module-context.ts';
@@ -16,34 +17,50 @@ import { isSubscriptionType } from './subscription-state.ts';
 const NS_ROSTERVER = 'urn:xmpp:features:rosterver';
 const NS_PREAPPROVAL = 'urn:xmpp:features:pre-approval';
 
+export const ROSTER_PROPERTIES = {
+  maxItems: {
+    name: 'xmpp.roster.max-items',
+    type: 'integer',
+    default: 1000,
+    min: 1,
+    max: 100000,
+    description: 'Most contacts one roster may hold; adding more is refused with <not-allowed/>',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+  maxTextLength: {
+    name: 'xmpp.roster.max-text-length',
+    type: 'integer',
+    default: 255,
+    min: 1,
+    max: 1023,
+    description: 'Longest roster item name or group name, in characters; longer ones are refused with <not-acceptable/>',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+  maxGroups: {
+    name: 'xmpp.roster.max-groups',
+    type: 'integer',
+    default: 15,
+    min: 1,
+    max: 1000,
+    description: 'Most groups one roster item may be in; more are refused with <not-acceptable/> (so are group names taking over 65535 bytes together)',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+};
+
 export const rosterModule: XmppModule = {
   name: 'roster',
+  properties: Object.values(ROSTER_PROPERTIES),
   load(ctx) {
     const { server } = ctx;
     const store = rosterStore(ctx);
-    const maxItems = ctx.property<number>({
-      name: 'xmpp.roster.max-items',
-      type: 'integer',
-      default: 1000,
-      min: 1,
-      max: 100000,
-      description: 'Most contacts one roster may hold; adding more is refused with <not-allowed/>',
-      live: true,
-    });
-    const maxTextLength = ctx.property<number>({
-      name: 'xmpp.roster.max-text-length',
-      type: 'integer',
-      default: 255,
-      min: 1,
-      max: 1023,
-      description: 'Longest roster item name or group name, in characters; longer ones are refused with <not-acceptable/>',
-      live: true,
-    });
+    const maxItems = ctx.property<number>(ROSTER_PROPERTIES.maxItems);
+    const maxTextLength = ctx.property<number>(ROSTER_PROPERTIES.maxTextLength);
+    const maxGroups = ctx.property<number>(ROSTER_PROPERTIES.maxGroups);
     const deps: RosterIqDeps & SubscriptionDeps = {
       server,
       store,
       maxItems: () => maxItems.value,
-      maxTextLength: () => maxTextLength.value,
+      setLimits: () => ({ maxTextLength: maxTextLength.value, maxGroups: maxGroups.value }),
     };
 
     ctx.iq('bare', 'get', NS_ROSTER, rosterGet(deps));

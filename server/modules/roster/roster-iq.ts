@@ -7,11 +7,11 @@ import { subscriptionPresence } from './item-update.ts';
 import type { SubscriptionDeps } from './outbound-subscription.ts';
 import { sendUnavailableOf } from './resources.ts';
 import { hasFrom, hasTo, isVisible, itemElement, newItem, NS_ROSTER } from './roster-item.ts';
-import { parseRosterSet } from './roster-set-request.ts';
+import { parseRosterSet, type RosterSetLimits } from './roster-set-request.ts';
 
 export interface RosterIqDeps extends SubscriptionDeps {
-  /** Longest name or group name, in characters. */
-  maxTextLength(): number;
+  /** The current limits on a roster set. */
+  setLimits(): RosterSetLimits;
 }
 
 /** 2.1.5 / 2.3.3: only the account itself may read or change its roster. */
@@ -40,7 +40,7 @@ export function rosterGet(d: RosterIqDeps): IqHandler {
 export function rosterSet(d: RosterIqDeps): IqHandler {
   return (req) => {
     const username = owner(req);
-    const request = parseRosterSet(req.payload, req.to.bareString(), d.maxTextLength());
+    const request = parseRosterSet(req.payload, req.to.bareString(), d.setLimits());
     return d.store.queue.exclusive(username, async () => {
       const current = await d.store.get(username, request.jid);
       if (request.remove) {

@@ -5,10 +5,19 @@ import type { Element } from '../../xml/element.ts';
 import { StanzaError } from '../../xml/errors.ts';
 
 /**
- * Groups per item. The groups of an item are stored in one text column of 64 KiB; 15 groups
- * of the longest allowed name (1023 characters of up to 4 bytes) still fit.
+ * The groups of an item are stored as one JSON array in a text column of 64 KiB
+ * (roster-repository.ts). The default limits (15 groups of at most 255 characters) always
+ * fit; raised limits might not, so the stored form is measured too.
  */
-export const MAX_GROUPS = 15;
+const MAX_GROUPS_BYTES = 65535;
+
+/** The limits a roster set is checked against (system properties, read at each request). */
+export interface RosterSetLimits {
+  /** Longest name or group name, in characters. */
+  maxTextLength: number;
+  /** Most groups per item. */
+  maxGroups: number;
+}
 
 export interface RosterSetRequest {
   /** Bare JID of the contact, prepared. */
@@ -21,7 +30,8 @@ export interface RosterSetRequest {
 
 const length = (s: string): number => [...s].length;
 
-export function parseRosterSet(query: Element, ownBareJid: string, maxTextLength: number): RosterSetRequest {
+export function parseRosterSet(query: Element, ownBareJid: string, limits: RosterSetLimits): RosterSetRequest {
+  const { maxTextLength, maxGroups } = limits;
   const items = query.getChildren('item');
   if (items.length !== 1) throw new StanzaError('bad-request', 'A roster set carries exactly one <item/>');
   const item = items[0]!;
@@ -47,6 +57,9 @@ export function parseRosterSet(query: Element, ownBareJid: string, maxTextLength
     if (groups.includes(text)) throw new StanzaError('bad-request', `The group '${text}' is given twice`);
     groups.push(text);
   }
-  if (groups.length > MAX_GROUPS) throw new StanzaError('not-acceptable', `An item may be in at most ${MAX_GROUPS} groups`);
+  if (groups.length > maxGroups) throw new StanzaError('not-acceptable', `An item may be in at most ${maxGroups} groups`);
+  if (Buffer.byteLength(JSON.stringify(groups), 'utf8') > MAX_GROUPS_BYTES) {
+    throw new StanzaError('not-acceptable', `The group names are too long together: an item stores at most ${MAX_GROUPS_BYTES} bytes of them`);
+  }
   return { jid: bare, remove: false, name, groups };
 }
