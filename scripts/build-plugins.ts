@@ -1,15 +1,17 @@
 // npm run build [-- NAME...]: packs each plugin folder of plugins/ into dist/plugins/NAME.tgz,
 // the archive an operator drops into a server's plugins folder or installs with
-// `xmppd plugin install`. A plugin whose package.json has a build script (TypeScript to
-// compile, say) is built first with `npm run build` in its folder.
+// `xmppd plugin install`. A plugin written in TypeScript with the repository's dependencies
+// (src/index.ts, no package.json) is bundled first (scripts/bundle-plugins.ts); a plugin whose
+// own package.json has a build script is built first with `npm run build` in its folder.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MANIFEST_FILE } from '../server/plugins/manifest.ts';
-import { packPlugin } from '../server/plugins/plugin-pack.ts';
+import { BUNDLE_ENTRY, isBundledPlugin, packPlugin } from '../server/plugins/plugin-pack.ts';
 import { PluginRefusal } from '../server/plugins/plugin-staging.ts';
 import { SERVER_VERSION } from '../server/version.ts';
+import { bundlePlugin, describeBundle } from './bundle-plugins.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SOURCES = join(ROOT, 'plugins');
@@ -34,6 +36,14 @@ for (const folder of folders) {
   const dir = join(SOURCES, folder);
   const pkgFile = join(dir, 'package.json');
   const pkg = existsSync(pkgFile) ? (JSON.parse(readFileSync(pkgFile, 'utf8')) as { scripts?: Record<string, string> }) : null;
+  if (isBundledPlugin(dir)) {
+    try {
+      process.stdout.write(`${describeBundle(await bundlePlugin(dir))}\n`);
+    } catch (err) {
+      // esbuild has printed the errors with file and line.
+      fail(`plugins/${folder}: bundling ${BUNDLE_ENTRY} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+  }
   if (pkg?.scripts?.build) {
     const run = spawnSync('npm', ['run', 'build'], { cwd: dir, stdio: 'inherit' });
     if (run.status !== 0) fail(`plugins/${folder}: npm run build failed`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under server/, plugins/, test/ and bench/ with node:test, TypeScript loaded
-// by tsx. Arguments narrow the run to paths containing any of them.
+// by tsx. Arguments narrow the run to paths containing any of them. Cluster tests get the Hazelcast
+// member jar fetched first.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,15 @@ const files = roots.flatMap((r) => walk(r, [])).filter((f) => !filters.length ||
 if (!files.length) {
   console.error('no test files found');
   process.exit(1);
+}
+// Cluster tests run real Hazelcast members from the jar conf/hazelcast/pom.xml pins: fetch it
+// first (a no-op once it is there), so `npm test` alone is enough on a fresh checkout.
+if (files.some((f) => f.startsWith(join('test', 'cluster')) || f.startsWith(join('plugins', 'hazelcast')))) {
+  const fetch = spawnSync(process.execPath, ['--import', 'tsx', join('scripts', 'fetch-hazelcast.ts')], { stdio: 'inherit' });
+  if (fetch.status !== 0) {
+    console.error('the cluster tests need the Hazelcast member jar, and `npm run hazelcast:fetch` could not provide it (see above)');
+    process.exit(1);
+  }
 }
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -2,8 +2,12 @@
 // plugin host resolves 'xmppd' to this file). Everything else under server/ is internal and
 // may change without notice; what is exported here changes with care.
 
-// Elements, JIDs and protocol errors.
+// Elements, JIDs and protocol errors. parseXml reads one element as a peer sends it (RFC
+// 6120 restricted XML: a stanza serialized by another node); parseXmlDocument reads a file
+// people write (comments allowed), such as a configuration file.
 export { Element, xml, type Attrs, type Node } from './xml/element.ts';
+export { parseXml } from './xml/stream-parser.ts';
+export { parseXmlDocument } from './xml/parse-document.ts';
 export { JID, JidError } from './jid/jid.ts';
 export {
   StanzaError, StreamError, XmppError, errorReply, stanzaError,
@@ -23,8 +27,18 @@ export { iqEventName, DEFAULT_PRIORITY, type StanzaEvent } from './routing/stanz
 // System properties.
 export { PropertyValueError, type Property, type PropertyDefinition, type PropertyType } from './properties/types.ts';
 
-// The boundaries a clustering plugin implements.
+// Health: what PluginContext.healthCheck() takes.
+export type { Dependency, DependencyStatus, HealthStatus, NodeState } from './health/dependency-monitor.ts';
+
+// The installation root (the folder holding bin/ and conf/), against which relative paths in
+// the configuration are resolved; a plugin resolves its own relative settings the same way.
+export { PROJECT_ROOT as INSTALL_ROOT } from './config/load-config.ts';
+
+// The boundaries a clustering plugin implements (installed with PluginContext.installCluster),
+// the standalone table (a clustered table may keep its local replica in one), and the events
+// it fires for the modules.
 export type { ClusterManager, ClusterMember, ClusterSummary } from './cluster/cluster-manager.ts';
-export type { RouteEntry, RoutingTable } from './routing/routing-table.ts';
+export { LocalRoutingTable, type RouteEntry, type RoutingTable } from './routing/routing-table.ts';
+export { SESSION_LOST, type SessionLostEvent } from './cluster/cluster-events.ts';
 export type { ClientSession } from './session/client-session.ts';
 export type { Logger } from './log.ts';

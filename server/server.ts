@@ -2,7 +2,7 @@
 // (each needs the ones before it). Nothing here knows a feature by name: features are in
 // modules/ and plugins.
 import type net from 'node:net';
-import { StandaloneClusterManager, type ClusterManager } from './cluster/cluster-manager.ts';
+import { ClusterSlot } from './cluster/cluster-slot.ts';
 import type { ServerConfig } from './config/types.ts';
 import { EventBus } from './events/event-bus.ts';
 import { createNodeHealth } from './health/node-health.ts';
@@ -20,7 +20,6 @@ import type { ServerContext } from './modules/server-context.ts';
 import { PropertyRegistry } from './properties/property-registry.ts';
 import { registerDefaultDelivery } from './routing/default-delivery.ts';
 import { Router } from './routing/router.ts';
-import { LocalRoutingTable } from './routing/routing-table.ts';
 import { SessionManager } from './session/session-manager.ts';
 import { ServerStats } from './stats.ts';
 import { VerifiedPasswordCache } from './auth/verified-password-cache.ts';
@@ -87,10 +86,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const credentials = { cert: certificate.cert, key: certificate.key };
 
     const events = new EventBus();
-    // Standalone until the clustering plugin installs its own (see cluster/cluster-manager.ts).
-    const cluster: ClusterManager = new StandaloneClusterManager(config.nodeId);
-    const sessions = new SessionManager(config.nodeId, new LocalRoutingTable(), events, log.child('sessions'));
-    const router = new Router(config.domain, events, sessions, cluster, log.child('router'));
+    // Standalone until the clustering plugin installs its own pair (see cluster/cluster-slot.ts).
+    const cluster = new ClusterSlot(config.nodeId);
+    const sessions = new SessionManager(config.nodeId, cluster.localTable(), events, log.child('sessions'));
+    const router = new Router(config.domain, events, sessions, cluster.standalone, log.child('router'));
+    cluster.connect({ router, sessions });
     registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
 
     const context: ServerContext = {
@@ -110,7 +110,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       passwordCache: new VerifiedPasswordCache(core.plainCacheSize.value),
       secrets,
       health,
-      cluster: () => cluster,
+      cluster: () => cluster.current(),
     };
 
     core.plainCacheSize.onChange((size) => { context.passwordCache = new VerifiedPasswordCache(size); });
@@ -122,7 +122,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     }
     // Plugins after the built-in modules, which they may build on, and before the listeners,
     // so the first client already sees their features.
-    const plugins = new PluginHost({ server: context, pluginsDir: config.pluginsDir, workDir: workDirOf(config.dataDir), log: log.child('plugins') });
+    const plugins = new PluginHost({ server: context, cluster, pluginsDir: config.pluginsDir, workDir: workDirOf(config.dataDir), log: log.child('plugins') });
     teardown.push(() => plugins.stop());
     await plugins.start();
 

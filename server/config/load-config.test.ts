@@ -33,8 +33,8 @@ test('built-in defaults', () => {
   assert.equal(c.domain, 'localhost');
   assert.equal(c.dataDir, join(PROJECT_ROOT, 'data'));
   assert.equal(c.logLevel, 'info');
-  assert.deepEqual(c.c2s, { enabled: true, host: '0.0.0.0', port: 5222, requireTls: true });
-  assert.deepEqual(c.c2sTls, { enabled: true, host: '0.0.0.0', port: 5223 });
+  assert.deepEqual(c.c2s, { enabled: true, host: '0.0.0.0', port: 5222, requireTls: true, proxyProtocol: false });
+  assert.deepEqual(c.c2sTls, { enabled: true, host: '0.0.0.0', port: 5223, proxyProtocol: false });
   assert.deepEqual(c.http, { enabled: true, host: '0.0.0.0', port: 7070 });
   assert.deepEqual(c.https, { enabled: false, host: '0.0.0.0', port: 7443 }, 'HTTPS is opened only when asked for');
   assert.equal(c.allowPlaintextAuth, false);
@@ -69,8 +69,8 @@ node_id: node-a
 data_dir: var/data
 log_level: debug
 listeners:
-  c2s: { host: 127.0.0.1, port: 15222, require_tls: false }
-  c2s_tls: { enabled: false }
+  c2s: { host: 127.0.0.1, port: 15222, require_tls: false, proxy_protocol: true }
+  c2s_tls: { enabled: false, proxy_protocol: true }
   http: { port: 0 }
   https: { enabled: true, port: 8443 }
 allow_plaintext_auth: true
@@ -87,8 +87,8 @@ plugins_dir: /opt/plugins
   assert.equal(c.nodeId, 'node-a');
   assert.equal(c.dataDir, '/srv/xmppd/var/data');
   assert.equal(c.logLevel, 'debug');
-  assert.deepEqual(c.c2s, { enabled: true, host: '127.0.0.1', port: 15222, requireTls: false });
-  assert.deepEqual(c.c2sTls, { enabled: false, host: '0.0.0.0', port: 5223 });
+  assert.deepEqual(c.c2s, { enabled: true, host: '127.0.0.1', port: 15222, requireTls: false, proxyProtocol: true });
+  assert.deepEqual(c.c2sTls, { enabled: false, host: '0.0.0.0', port: 5223, proxyProtocol: true });
   assert.equal(c.http.port, 0);
   assert.deepEqual(c.https, { enabled: true, host: '0.0.0.0', port: 8443 });
   assert.equal(c.allowPlaintextAuth, true);
@@ -116,7 +116,9 @@ test('environment variables override the file', () => {
       XMPPD_C2S_HOST: '::',
       XMPPD_C2S_ENABLED: 'false',
       XMPPD_REQUIRE_TLS: 'false',
+      XMPPD_C2S_PROXY_PROTOCOL: 'true',
       XMPPD_C2S_TLS_PORT: '2001',
+      XMPPD_C2S_TLS_PROXY_PROTOCOL: 'false',
       XMPPD_C2S_TLS_HOST: '127.0.0.1',
       XMPPD_C2S_TLS_ENABLED: 'true',
       XMPPD_HTTP_PORT: '0',
@@ -138,8 +140,8 @@ test('environment variables override the file', () => {
     nodeId: 'n1',
     dataDir: '/r/d',
     logLevel: 'warn',
-    c2s: { enabled: false, host: '::', port: 2000, requireTls: false },
-    c2sTls: { enabled: true, host: '127.0.0.1', port: 2001 },
+    c2s: { enabled: false, host: '::', port: 2000, requireTls: false, proxyProtocol: true },
+    c2sTls: { enabled: true, host: '127.0.0.1', port: 2001, proxyProtocol: false },
     http: { enabled: false, host: 'localhost', port: 0 },
     https: { enabled: true, host: '::1', port: 2443 },
     admin: { enabled: true, host: '127.0.0.1', port: 9090 },
@@ -182,6 +184,10 @@ test('a wrong environment value names the variable', () => {
     'environment variable XMPPD_C2S_PORT: listeners.c2s.port: expected an integer 0-65535, got "70000"',
   );
   assert.match(configError(() => loadConfig({ file: null, env: { XMPPD_REQUIRE_TLS: 'yes' } })), /listeners.c2s.require_tls: expected true or false, got "yes"/);
+  assert.equal(
+    configError(() => loadConfig({ file: null, env: { XMPPD_C2S_TLS_PROXY_PROTOCOL: 'on' } })),
+    'environment variable XMPPD_C2S_TLS_PROXY_PROTOCOL: listeners.c2s_tls.proxy_protocol: expected true or false, got "on"',
+  );
 });
 
 test('values of the wrong kind are refused', () => {
@@ -193,6 +199,7 @@ test('values of the wrong kind are refused', () => {
     ['allow_plaintext_auth: yes', /allow_plaintext_auth: expected true or false, got "yes"/],
     ['listeners:\n  http:\n    port: 1.5', /:3: listeners.http.port: expected an integer 0-65535, got 1.5/],
     ['listeners:\n  http:\n    host: "a b"', /listeners.http.host: expected an IP address or host name/],
+    ['listeners:\n  c2s_tls:\n    proxy_protocol: 1', /:3: listeners.c2s_tls.proxy_protocol: expected true or false, got 1/],
     ['listeners:\n  c2s: [1, 2]', /:2: listeners.c2s: expected a mapping of settings, got a list/],
     ['listeners: 5222', /:1: listeners: expected a mapping of settings, got 5222/],
     ['data_dir: [a]', /data_dir: expected a path, got a list/],

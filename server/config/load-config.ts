@@ -169,8 +169,12 @@ function assemble(file: string | null, root: string, values: Map<string, unknown
     port: get(`listeners.${name}.port`),
   });
 
-  const c2s = { ...listener('c2s'), requireTls: get<boolean>('listeners.c2s.require_tls') };
-  const c2sTls = listener('c2s_tls');
+  const c2s = {
+    ...listener('c2s'),
+    requireTls: get<boolean>('listeners.c2s.require_tls'),
+    proxyProtocol: get<boolean>('listeners.c2s.proxy_protocol'),
+  };
+  const c2sTls = { ...listener('c2s_tls'), proxyProtocol: get<boolean>('listeners.c2s_tls.proxy_protocol') };
   const http = listener('http');
   const https = listener('https');
   const admin = listener('admin');

@@ -101,7 +101,11 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'log_level', env: 'XMPPD_LOG_LEVEL', default: 'info', parse: logLevel },
   ...listener('c2s', 'XMPPD_C2S', 5222),
   { key: 'listeners.c2s.require_tls', env: 'XMPPD_REQUIRE_TLS', default: true, parse: boolean },
+  // Off by default: with it on, a connection without the balancer's header is refused, and
+  // with it on for a port clients reach directly, anyone could claim any address.
+  { key: 'listeners.c2s.proxy_protocol', env: 'XMPPD_C2S_PROXY_PROTOCOL', default: false, parse: boolean },
   ...listener('c2s_tls', 'XMPPD_C2S_TLS', 5223),
+  { key: 'listeners.c2s_tls.proxy_protocol', env: 'XMPPD_C2S_TLS_PROXY_PROTOCOL', default: false, parse: boolean },
   ...listener('http', 'XMPPD_HTTP', 7070),
   // The same service over TLS with the node's certificate; off until wanted, as most
   // deployments terminate TLS at the load balancer.

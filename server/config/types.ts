@@ -13,6 +13,12 @@ export interface ListenerConfig {
   port: number;
 }
 
+/** A client TCP listener (c2s, c2s_tls). */
+export interface TcpListenerConfig extends ListenerConfig {
+  /** Every connection starts with a PROXY protocol header (v1 or v2) naming the client (default false). */
+  proxyProtocol: boolean;
+}
+
 export interface ServerConfig {
   /** Absolute path of the file the configuration came from, or null for built-in defaults. */
   file: string | null;
@@ -24,12 +30,12 @@ export interface ServerConfig {
   dataDir: string;
   logLevel: LogLevel;
   /** Client-to-server TCP, STARTTLS offered (default 5222). */
-  c2s: ListenerConfig & {
+  c2s: TcpListenerConfig & {
     /** Refuse SASL until the stream is encrypted (default true). */
     requireTls: boolean;
   };
   /** Client-to-server direct TLS (default 5223). */
-  c2sTls: ListenerConfig;
+  c2sTls: TcpListenerConfig;
   /** Client HTTP: BOSH, WebSocket, /status, /metrics (default 7070). */
   http: ListenerConfig;
   /** The same over HTTPS and WSS with the node's certificate (default 7443, disabled). */

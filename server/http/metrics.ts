@@ -63,6 +63,12 @@ export function createMetricsRegistry({ context, health, boshSessions }: Metrics
     },
   });
   new Gauge({
+    name: 'xmppd_routes', help: 'Sessions in this node\'s routing table: its own, plus those of every other node when clustered', registers,
+    collect() {
+      this.set(context.sessions.routingTable.size());
+    },
+  });
+  new Gauge({
     name: 'xmppd_bosh_sessions', help: 'BOSH sessions open on this node (bound or not)', registers,
     collect() {
       this.set(boshSessions());

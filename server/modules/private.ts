@@ -1,11 +1,36 @@
 // Private XML Storage (XEP-0049): a user keeps arbitrary XML on the server, one element
 // per name and namespace (bookmarks, client preferences), readable only by the user.
+//
+// Each element's size and the number of elements per user are limited, so that an account
+// cannot fill the database. A request over a limit stores nothing of what it carries.
+import type { PropertyDefinition } from '../properties/types.ts';
 import { xml, type Element } from '../xml/element.ts';
 import { StanzaError } from '../xml/errors.ts';
 import { parseXml } from '../xml/stream-parser.ts';
 import type { IqRequest, XmppModule } from './module-context.ts';
 
 const NS_PRIVATE = 'jabber:iq:private';
+
+export const PRIVATE_PROPERTIES = {
+  maxBytes: {
+    name: 'xmpp.private.max-bytes',
+    type: 'integer',
+    default: 65536,
+    min: 1024,
+    max: 16777216,
+    description: 'Largest element a user may keep in private XML storage (XEP-0049), in bytes of XML',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+  maxItems: {
+    name: 'xmpp.private.max-items',
+    type: 'integer',
+    default: 100,
+    min: 0,
+    max: 100000,
+    description: 'Elements (one per name and namespace) a user may keep in private XML storage; replacing one adds none (0: no limit)',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+};
 
 /** The XEP lets servers refuse the namespaces the protocol itself uses; we do. */
 function reserved(ns: string): boolean {
@@ -34,8 +59,11 @@ function items(req: IqRequest): Element[] {
 
 export const privateModule: XmppModule = {
   name: 'private',
+  properties: Object.values(PRIVATE_PROPERTIES),
   load(ctx) {
     const repo = ctx.server.storage.privateXml;
+    const maxBytes = ctx.property<number>(PRIVATE_PROPERTIES.maxBytes);
+    const maxItems = ctx.property<number>(PRIVATE_PROPERTIES.maxItems);
     ctx.feature(NS_PRIVATE);
 
     ctx.iq('bare', 'get', NS_PRIVATE, async (req) => {
@@ -49,11 +77,25 @@ export const privateModule: XmppModule = {
     });
 
     ctx.iq('bare', 'set', NS_PRIVATE, async (req) => {
-      for (const el of items(req)) {
+      const limit = maxBytes.value;
+      const toStore = items(req).map((el) => {
+        // Stored with its namespace on the root, so that it parses on its own again.
         const copy = el.clone();
         copy.attrs.xmlns = el.getNS();
-        await repo.set(req.to.local, keyOf(el), copy.toString());
+        const text = copy.toString();
+        if (Buffer.byteLength(text, 'utf8') > limit) {
+          // Not in XEP-0049; not-acceptable is what XEP-0363 uses for content over a size limit.
+          throw new StanzaError('not-acceptable', `The element ${keyOf(el)} is larger than the ${limit} bytes allowed`);
+        }
+        return { key: keyOf(el), xml: text };
+      });
+      const most = maxItems.value;
+      const result = await repo.store(req.to.local, toStore, most);
+      if (result === 'over-limit') {
+        throw new StanzaError('not-acceptable', `At most ${most} elements can be kept in private storage`);
       }
+      // The account was deleted while this request was on its way.
+      if (result === 'no-user') throw new StanzaError('item-not-found', 'No such account');
     });
   },
 };

@@ -1,11 +1,16 @@
 // What a plugin registers through: a ModuleContext (hooks, IQ handlers, disco, properties,
 // unload steps, all recorded and undone at unload) plus what only plugins need: the
-// properties declared in plugin.json, HTTP routes (admin and public) and console pages, and
-// the API of the plugins it depends on. A plugin's hooks are also fenced: one that throws is
+// properties declared in plugin.json, HTTP routes (admin and public) and console pages, the
+// API of the plugins it depends on, health checks and, for a clustering plugin, the node's
+// cluster manager and routing table. A plugin's hooks are also fenced: one that throws is
 // logged and skipped, so a broken plugin cannot break routing for everyone else.
+import type { ClusterManager } from '../cluster/cluster-manager.ts';
+import type { ClusterSlot } from '../cluster/cluster-slot.ts';
+import type { Dependency } from '../health/dependency-monitor.ts';
 import { ModuleContext } from '../modules/module-context.ts';
 import type { ServerContext } from '../modules/server-context.ts';
 import type { Property, PropertyDefinition } from '../properties/types.ts';
+import type { RoutingTable } from '../routing/routing-table.ts';
 import type { PluginManifest } from './manifest.ts';
 import type { AdminPageRegistry, PluginRoute, PluginRouteTable } from './plugin-routes.ts';
 
@@ -17,6 +22,8 @@ export interface PluginServices {
   /** Served on the client HTTP listeners. */
   publicRoutes: PluginRouteTable;
   adminPages: AdminPageRegistry;
+  /** Where a clustering plugin installs its cluster manager and routing table. */
+  cluster: ClusterSlot;
   /** The API a loaded plugin returned from load(), by plugin name. */
   apiOf(name: string): unknown;
 }
@@ -98,6 +105,57 @@ export class PluginContext extends ModuleContext {
       title: page.title,
       url: `/plugins/${this.manifest.name}${page.path}`,
     }));
+  }
+
+  /**
+   * Adds a service this node depends on to the health monitor (see health/dependency-monitor.ts):
+   * while its check fails, the node is degraded or, for a critical one, paused (no new
+   * logins). Removed at unload, or earlier by calling the returned function.
+   */
+  healthCheck(dependency: Dependency): () => void {
+    const remove = this.server.health.add(dependency);
+    this.onUnload(remove);
+    return remove;
+  }
+
+  /**
+   * Makes `manager` and `table` this node's cluster manager and routing table: every local
+   * session is announced in `table` (with its availability and priority), then the router
+   * reaches other nodes through `manager` and `server.cluster()` returns it. Only for a plugin
+   * whose plugin.json says "kind": "cluster". Calling it again replaces the pair. If
+   * announcing the sessions fails, the node is standalone again and the error is thrown.
+   */
+  async installCluster(manager: ClusterManager, table: RoutingTable): Promise<void> {
+    if (this.manifest.kind !== 'cluster') {
+      throw new Error(`plugin ${this.manifest.name} cannot install a cluster: only a plugin whose plugin.json says "kind": "cluster" may`);
+    }
+    await this.services.cluster.install(this, manager, table);
+  }
+
+  /**
+   * Back to standalone: the standalone cluster manager and a fresh local routing table, in
+   * which every local session is announced again; no session is disconnected. The plugin's
+   * table is dropped as it is (removing this node's entries from the cluster is the plugin's
+   * business). Does nothing unless this plugin installed the current pair.
+   */
+  async uninstallCluster(): Promise<void> {
+    await this.services.cluster.uninstall(this);
+  }
+
+  /**
+   * A clustering plugin's unloading starts by going back to standalone, before its own
+   * unload steps run, so that no stanza is routed through a manager whose connections are
+   * closing.
+   */
+  override async unload(): Promise<void> {
+    if (this.manifest.kind === 'cluster') {
+      try {
+        await this.uninstallCluster();
+      } catch (err) {
+        this.log.warn('could not go back to standalone', { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    await super.unload();
   }
 
   /** What a plugin named in this plugin's dependencies returned from its load(). */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTestStorage, type TestStorage } from '../../test/helpers/test-database.ts';
 import { fakeServer, pluginArchive, writePluginFolder, type FakePlugin } from '../../test/plugins/fixtures.ts';
+import { ClusterSlot } from '../cluster/cluster-slot.ts';
 import { setLogLevel } from '../log.ts';
 import type { ServerContext } from '../modules/server-context.ts';
 import { PluginHost } from './plugin-host.ts';
@@ -45,7 +46,7 @@ async function setup(loadTimeoutMs?: number): Promise<Setup> {
   const workDir = join(root, 'work');
   mkdirSync(dir);
   const server = await fakeServer(db.storage);
-  const host = new PluginHost({ server, pluginsDir: dir, workDir, log: server.log, loadTimeoutMs });
+  const host = new PluginHost({ server, cluster: new ClusterSlot('test-node'), pluginsDir: dir, workDir, log: server.log, loadTimeoutMs });
   return {
     host,
     server,

@@ -9,6 +9,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { ClusterSlot } from '../cluster/cluster-slot.ts';
 import type { Logger } from '../log.ts';
 import type { ServerContext } from '../modules/server-context.ts';
 import { migrate } from '../storage/migrator.ts';
@@ -45,6 +46,8 @@ interface SourceRecord {
 
 export interface PluginHostOptions {
   server: ServerContext;
+  /** Where a clustering plugin installs its cluster manager and routing table. */
+  cluster: ClusterSlot;
   pluginsDir: string;
   /** Where sources are staged; emptied at start. */
   workDir: string;
@@ -83,6 +86,7 @@ export class PluginHost {
   readonly adminPages = new AdminPageRegistry();
   readonly pluginsDir: string;
   private readonly server: ServerContext;
+  private readonly cluster: ClusterSlot;
   private readonly workDir: string;
   private readonly log: Logger;
   private readonly loadTimeoutMs: number;
@@ -99,6 +103,7 @@ export class PluginHost {
 
   constructor(options: PluginHostOptions) {
     this.server = options.server;
+    this.cluster = options.cluster;
     this.pluginsDir = options.pluginsDir;
     this.workDir = options.workDir;
     this.log = options.log;
@@ -304,6 +309,7 @@ export class PluginHost {
         adminRoutes: this.adminRoutes,
         publicRoutes: this.publicRoutes,
         adminPages: this.adminPages,
+        cluster: this.cluster,
         apiOf: (name) => this.loadedApi(name).api,
       });
       ctx.defineDeclaredProperties();

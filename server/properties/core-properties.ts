@@ -12,6 +12,7 @@ export interface CoreProperties {
   stanzaMaxBytes: Property<number>;
   c2sMaxConnectionsPerIp: Property<number>;
   c2sNegotiationTimeout: Property<number>;
+  sessionMaxPerUser: Property<number>;
   registerInbandEnabled: Property<boolean>;
   authFailureDelay: Property<number>;
   authMaxFailures: Property<number>;
@@ -79,6 +80,15 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 1,
       max: 3600,
       description: 'Seconds a new client stream has to authenticate and bind a resource before it is closed',
+      live: true,
+    }),
+    sessionMaxPerUser: registry.define<number>({
+      name: 'xmpp.session.max-per-user',
+      type: 'integer',
+      default: 100,
+      min: 0,
+      max: 100000,
+      description: 'Sessions (bound resources) one account may have at once on this node, over every transport; a further bind gets <resource-constraint/> (0: no limit)',
       live: true,
     }),
     registerInbandEnabled: registry.define<boolean>({

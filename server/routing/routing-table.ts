@@ -4,6 +4,7 @@
 // Lookups are synchronous on purpose: they sit on the per-stanza path, and a clustered
 // table is expected to answer from a local replica kept current by cluster events (as a
 // near cache does) rather than by a network round trip per stanza. Writes may be async.
+import type { Element } from '../xml/element.ts';
 
 export interface RouteEntry {
   /** Full JID of the session, canonical string form. */
@@ -14,6 +15,11 @@ export interface RouteEntry {
   available: boolean;
   /** Priority of the last available presence (RFC 6121 4.7.2.3), 0 until then. */
   priority: number;
+  /**
+   * The presence the session last broadcast, while it is available: any node can then answer
+   * a probe or show a new resource its siblings without asking the node holding the session.
+   */
+  presence?: Element;
 }
 
 export interface RoutingTable {
@@ -56,6 +62,7 @@ export class LocalRoutingTable implements RoutingTable {
     current.available = entry.available;
     current.priority = entry.priority;
     current.nodeId = entry.nodeId;
+    current.presence = entry.presence;
   }
 
   removeRoute(fullJid: string): void {
@@ -80,5 +87,10 @@ export class LocalRoutingTable implements RoutingTable {
 
   size(): number {
     return this.byFull.size;
+  }
+
+  /** Every route (a clustered table filters its replica by node). */
+  all(): RouteEntry[] {
+    return [...this.byFull.values()];
   }
 }

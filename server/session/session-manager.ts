@@ -1,7 +1,8 @@
 // Local sessions of this node, by full and bare JID, and their routes in the RoutingTable.
 import type { EventBus } from '../events/event-bus.ts';
+import type { JID } from '../jid/jid.ts';
 import type { Logger } from '../log.ts';
-import type { RoutingTable } from '../routing/routing-table.ts';
+import type { RouteEntry, RoutingTable } from '../routing/routing-table.ts';
 import { StreamError } from '../xml/errors.ts';
 import type { ClientSession } from './client-session.ts';
 
@@ -25,14 +26,38 @@ export class SessionManager {
     private readonly log: Logger,
   ) {}
 
-  /** The clustering plugin swaps the table; every local session is re-announced in it. */
+  /**
+   * Swaps the table (cluster/cluster-slot.ts does, when clustering comes or goes); every
+   * local session is announced in the new one with its current availability and priority.
+   * The old table is dropped as it is: cleaning up what it holds is its owner's business.
+   * From the first line on, binds, unbinds and presence changes go to the new table; the
+   * live iteration skips sessions unbound meanwhile (no stale route is written back) and
+   * reads each route when it announces it (no stale priority).
+   */
   async setRoutingTable(table: RoutingTable): Promise<void> {
     this.routes = table;
-    for (const s of this.byFull.values()) await table.addRoute(this.routeOf(s));
+    for (const s of this.byFull.values()) {
+      // Swapped again while this one was announcing: the newer swap announces everyone.
+      if (this.routes !== table) return;
+      await table.addRoute(this.routeOf(s));
+    }
   }
 
   get routingTable(): RoutingTable {
     return this.routes;
+  }
+
+  /**
+   * Whether binding `jid` keeps its account within `limit` sessions on this node (0: no
+   * limit). A bind that takes over a full JID already bound replaces that session (see
+   * bind) rather than adding one, so it is always admitted. Only this node's sessions count:
+   * a shared routing table would be needed to count an account's sessions cluster-wide.
+   * Checked and followed by bind() in the same turn of the event loop, so two binds racing
+   * on this node cannot both take the last place.
+   */
+  admits(jid: JID, limit: number): boolean {
+    if (limit <= 0 || this.byFull.has(jid.toString())) return true;
+    return (this.byBare.get(jid.bareString())?.size ?? 0) < limit;
   }
 
   /**
@@ -75,7 +100,7 @@ export class SessionManager {
     this.events.fire<SessionClosedEvent>('session/closed', { session, reason });
   }
 
-  /** Call after a session's availability or priority changed. */
+  /** Call after a session's presence changed (availability, priority, show or status). */
   presenceChanged(session: ClientSession): void {
     if (this.byFull.get(session.jid.toString()) === session) void this.routes.updateRoute(this.routeOf(session));
   }
@@ -97,7 +122,9 @@ export class SessionManager {
     return this.byFull.size;
   }
 
-  private routeOf(s: ClientSession) {
-    return { jid: s.jid.toString(), nodeId: this.nodeId, available: s.available, priority: s.priority };
+  private routeOf(s: ClientSession): RouteEntry {
+    const route: RouteEntry = { jid: s.jid.toString(), nodeId: this.nodeId, available: s.available, priority: s.priority };
+    if (s.available && s.presence) route.presence = s.presence;
+    return route;
   }
 }

@@ -90,10 +90,28 @@ export interface OfflineRepository {
   total(): Promise<number>;
 }
 
+/** One element for private XML storage: its namespace key and its serialized XML. */
+export interface PrivateItem {
+  key: string;
+  xml: string;
+}
+
+/** 'over-limit': the new keys would take the user past the limit; 'no-user': no such user. */
+export type PrivateStoreResult = 'stored' | 'over-limit' | 'no-user';
+
 export interface PrivateRepository {
   /** Serialized element stored for (user, namespace key), or null. */
   get(username: string, key: string): Promise<string | null>;
+  /** Stores one element with no limit and no check that the user exists. */
   set(username: string, key: string, xml: string): Promise<void>;
+  /**
+   * Stores the elements of one request together, or none of them. Keys the user does not
+   * have yet must not take the user past `maxItems` elements (0: no limit); replacing a
+   * stored key adds nothing. Parallel calls (from any node) never exceed the limit together.
+   */
+  store(username: string, items: PrivateItem[], maxItems: number): Promise<PrivateStoreResult>;
+  /** Elements a user has stored. */
+  count(username: string): Promise<number>;
 }
 
 export interface VcardRepository {

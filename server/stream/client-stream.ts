@@ -274,6 +274,14 @@ export class ClientStream implements TransportEvents {
       }
     }
     const jid = JID.fromPrepared(this.username!, this.server.domain, resource);
+    const limit = this.server.core.sessionMaxPerUser.value;
+    if (!this.server.sessions.admits(jid, limit)) {
+      // RFC 6120 7.6.2.1. The stream stays open and unbound: the client may close it or
+      // try again once another session has ended (the negotiation timeout still runs).
+      this.log.info('bind refused: session limit reached', { jid: jid.bareString(), limit, address: this.transport.remoteAddress });
+      this.transport.send(errorReply(el, new StanzaError('resource-constraint', `An account may have at most ${limit} sessions at once`)));
+      return;
+    }
     const session = new ClientSession(this.id, jid, this.transport, this.server.stats);
     this.session = session;
     this.state = 'bound';

@@ -1,16 +1,23 @@
 // Client connections over TCP: port 5222 with STARTTLS, port 5223 with TLS from the first
 // byte. Bytes in go through the stream parser; elements out are batched into one socket
 // write per event-loop turn, because per-stanza writes are what bounds throughput.
+// Behind a TCP balancer, a listener may read the PROXY protocol header first (before TLS
+// on 5223), so the client's own address is the one limits and logs see.
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../log.ts';
 import { openTag, serialize, type Attrs, type Element } from '../xml/element.ts';
 import { NS_STREAMS, StreamError } from '../xml/errors.ts';
 import { StreamParser } from '../xml/stream-parser.ts';
+import { readProxyHeader } from './proxy-protocol.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
 /** How long we wait for the peer to close after we closed our stream. */
 const CLOSE_GRACE_MS = 5_000;
+/** How long a balancer has to send the PROXY header (the specification asks for 3 s at least). */
+const PROXY_HEADER_TIMEOUT_MS = 5_000;
+/** Direct TLS after a PROXY header: the handshake limit tls.Server applies by default. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 120_000;
 
 export class TcpTransport implements Transport {
   readonly kind = 'tcp' as const;
@@ -29,14 +36,18 @@ export class TcpTransport implements Transport {
     socket: net.Socket,
     private readonly secureContext: tls.SecureContext | null,
     private readonly log: Logger,
+    /** The client's address when a PROXY header named it; else the socket's. */
+    remoteAddress?: string,
   ) {
     this.socket = socket;
     this.tlsActive = socket instanceof tls.TLSSocket;
-    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.remoteAddress = remoteAddress ?? socket.remoteAddress ?? 'unknown';
     this.parser = this.newParser();
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     this.attach(socket);
+    // A socket that went through readProxyHeader was paused there, its first bytes put back.
+    socket.resume();
   }
 
   get secure(): boolean {
@@ -157,6 +168,8 @@ export interface TcpListenerOptions {
   /** Certificate for STARTTLS, or for the whole connection when `directTls` (5223). */
   credentials: { cert: string; key: string } | null;
   directTls: boolean;
+  /** Every connection starts with a PROXY protocol header (v1 or v2) from the balancer. */
+  proxyProtocol: boolean;
   log: Logger;
   onConnection(transport: TcpTransport): void;
 }
@@ -164,12 +177,16 @@ export interface TcpListenerOptions {
 /** Starts listening; resolves with the bound server once the port is open. */
 export function listenTcp(opts: TcpListenerOptions): Promise<net.Server> {
   const secureContext = opts.credentials ? tls.createSecureContext(opts.credentials) : null;
-  const accept = (socket: net.Socket): void => {
-    opts.onConnection(new TcpTransport(socket, secureContext, opts.log));
+  const accept = (socket: net.Socket, remoteAddress?: string): void => {
+    opts.onConnection(new TcpTransport(socket, secureContext, opts.log, remoteAddress));
   };
-  const server = opts.directTls && opts.credentials
-    ? tls.createServer(opts.credentials, accept)
-    : net.createServer(accept);
+  const directTls = opts.directTls && secureContext !== null;
+  const server = opts.proxyProtocol
+    // The header comes before TLS, so the listener is plain TCP and TLS starts after it.
+    ? net.createServer((socket) => void acceptProxied(socket, directTls ? secureContext : null, opts.log, accept))
+    : directTls
+      ? tls.createServer(opts.credentials!, (socket) => accept(socket))
+      : net.createServer((socket) => accept(socket));
   server.on('tlsClientError', (err: Error) => opts.log.debug('TLS handshake failed', { error: err.message }));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -178,4 +195,54 @@ export function listenTcp(opts: TcpListenerOptions): Promise<net.Server> {
       resolve(server);
     });
   });
+}
+
+/**
+ * A connection from the balancer: the PROXY header, then (direct TLS) the handshake, then
+ * the XMPP stream. Anything wrong before the stream ends the connection without a word:
+ * the peer is not speaking XMPP yet, and nothing it could read would be safe to say.
+ */
+async function acceptProxied(
+  socket: net.Socket,
+  secureContext: tls.SecureContext | null,
+  log: Logger,
+  accept: (socket: net.Socket, remoteAddress: string) => void,
+): Promise<void> {
+  const peer = socket.remoteAddress ?? 'unknown';
+  let client: string;
+  try {
+    client = (await readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS)).remoteAddress;
+  } catch (err) {
+    log.debug('PROXY protocol header refused', { address: peer, error: (err as Error).message });
+    socket.destroy();
+    return;
+  }
+  if (!secureContext) {
+    accept(socket, client);
+    return;
+  }
+  // The TLS socket takes over what readProxyHeader put back (the start of the ClientHello).
+  const secured = new tls.TLSSocket(socket, { isServer: true, secureContext });
+  const failure = await new Promise<Error | null>((resolve) => {
+    const settle = (err: Error | null): void => {
+      clearTimeout(timer);
+      secured.removeListener('secure', onSecure);
+      secured.removeListener('error', settle);
+      secured.removeListener('close', onClose);
+      resolve(err);
+    };
+    const onSecure = (): void => settle(null);
+    const onClose = (): void => settle(new Error('connection closed during TLS handshake'));
+    const timer = setTimeout(() => settle(new Error('TLS handshake timed out')), TLS_HANDSHAKE_TIMEOUT_MS);
+    secured.once('secure', onSecure);
+    secured.once('error', settle);
+    secured.once('close', onClose);
+  });
+  if (failure) {
+    log.debug('TLS handshake failed', { address: client, error: failure.message });
+    secured.on('error', () => {});
+    secured.destroy();
+    return;
+  }
+  accept(secured, client);
 }

@@ -39,13 +39,18 @@ export interface CliSandbox {
   remove(): void;
 }
 
-/** A temporary folder with a configuration for domain example.org and the given database. */
+/**
+ * A temporary folder with a configuration for domain example.org and the given database,
+ * and a plugins folder of its own (empty): the checkout's plugins/ must not change what the
+ * commands show.
+ */
 export function cliSandbox(databaseUrl?: string): CliSandbox {
   const dir = mkdtempSync(join(tmpdir(), 'xmppd-cli-'));
   const config = join(dir, 'xmppd.yml');
   writeFileSync(config, [
     'domain: example.org',
     `data_dir: ${join(dir, 'data')}`,
+    `plugins_dir: ${join(dir, 'plugins')}`,
     'database:',
     `  url: ${databaseUrl ?? `sqlite:${join(dir, 'data', 'xmppd.sqlite')}`}`,
     '',

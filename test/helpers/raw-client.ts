@@ -52,14 +52,26 @@ export class RawClient {
     this.attach(socket);
   }
 
-  static async connect(port: number, opts: { domain?: string; directTls?: boolean } = {}): Promise<RawClient> {
-    const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s: net.Socket = opts.directTls
-        ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, servername: opts.domain ?? 'localhost' }, () => resolve(s))
+  /** `preamble`: bytes written first, before TLS too (a balancer's PROXY protocol header). */
+  static async connect(port: number, opts: { domain?: string; directTls?: boolean; preamble?: Buffer } = {}): Promise<RawClient> {
+    const servername = opts.domain ?? 'localhost';
+    let socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s: net.Socket = opts.directTls && !opts.preamble
+        ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, servername }, () => resolve(s))
         : net.connect({ port, host: '127.0.0.1' }, () => resolve(s));
       s.once('error', reject);
     });
-    return new RawClient(socket, port, opts.domain ?? 'localhost');
+    if (opts.preamble) {
+      socket.write(opts.preamble);
+      if (opts.directTls) {
+        const plain = socket;
+        socket = await new Promise<net.Socket>((resolve, reject) => {
+          const s = tls.connect({ socket: plain, rejectUnauthorized: false, servername }, () => resolve(s));
+          s.once('error', reject);
+        });
+      }
+    }
+    return new RawClient(socket, port, servername);
   }
 
   private attach(socket: net.Socket): void {

@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
+import { waitFor } from '../plugins/fixtures.ts';
 import { BoshClient } from './bosh-client.ts';
 import { WsClient } from './ws-client.ts';
 
@@ -57,16 +58,21 @@ test('behind a trusted proxy each forwarded client has its own per-address limit
     "one limit across transports: bob's WebSocket has that address");
   await first.send('', { type: 'terminate' });
 
-  assert.match(server.logs(), /client logged in jid=alice@localhost\/ws transport=websocket address=203\.0\.113\.1/);
-  assert.match(server.logs(), /client logged in jid=bob@localhost\/ws transport=websocket address=203\.0\.113\.2/);
+  await logged(/client logged in jid=alice@localhost\/ws transport=websocket address=203\.0\.113\.1/);
+  await logged(/client logged in jid=bob@localhost\/ws transport=websocket address=203\.0\.113\.2/);
 });
+
+/** The server's output reaches the test a moment after its replies: wait for the line. */
+async function logged(line: RegExp): Promise<void> {
+  await waitFor(() => line.test(server.logs()), 5_000, `the log line ${line}`);
+}
 
 test('when nobody is trusted, the header is ignored: every client is the socket address', async () => {
   await server.setProperty('xmpp.http.trusted-proxies', '');
   await sleep(PROPERTY_POLL_MS);
   const carol = await ws('192.0.2.1');
   assert.equal(await carol.login('carol', 'secret'), 'carol@localhost/ws');
-  assert.match(server.logs(), /client logged in jid=carol@localhost\/ws transport=websocket address=127\.0\.0\.1/);
+  await logged(/client logged in jid=carol@localhost\/ws transport=websocket address=127\.0\.0\.1/);
   await refused(await ws('192.0.2.2'));
   await assert.rejects(BoshClient.create({ port: server.httpPort, headers: { 'x-forwarded-for': '192.0.2.3' } }), /policy-violation/);
 });
@@ -74,8 +80,8 @@ test('when nobody is trusted, the header is ignored: every client is the socket 
 test('a wrong entry in the property is named in the log; the valid ones still apply', async () => {
   await server.setProperty('xmpp.http.trusted-proxies', '127.0.0.0/8, not-an-address, 10.0.0.0/40');
   await sleep(PROPERTY_POLL_MS);
-  assert.match(server.logs(), /WARN .*ignoring an entry of xmpp\.http\.trusted-proxies.* entry=not-an-address/);
-  assert.match(server.logs(), /WARN .*ignoring an entry of xmpp\.http\.trusted-proxies.* entry=10\.0\.0\.0\/40/);
+  await logged(/WARN .*ignoring an entry of xmpp\.http\.trusted-proxies.* entry=not-an-address/);
+  await logged(/WARN .*ignoring an entry of xmpp\.http\.trusted-proxies.* entry=10\.0\.0\.0\/40/);
   // carol still holds 127.0.0.1's one connection; a forwarded client is its own address again.
   const dave = await ws('192.0.2.4');
   assert.equal(await dave.login('dave', 'secret'), 'dave@localhost/ws');

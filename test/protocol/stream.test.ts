@@ -2,8 +2,9 @@
 // STARTTLS, SASL, binding, stamping and stanza validation, each rule with its error path.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { RawClient } from '../helpers/raw-client.ts';
+import { RawClient, errorCondition } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
+import { WsClient } from '../http/ws-client.ts';
 
 const SASL = "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";
 const plain = (user: string, pass: string): string => Buffer.from(`\0${user}\0${pass}`).toString('base64');
@@ -298,5 +299,101 @@ describe('limits', () => {
     assert.ok(await c.nothing((e) => e.name === 'stream:error', 300), '10 kB is fine after auth');
     c.send(`<message to='alice@localhost'><body>${'x'.repeat(30_000)}</body></message>`);
     assert.equal(await c.expectStreamError(), 'policy-violation');
+  });
+});
+
+describe('sessions per account (xmpp.session.max-per-user)', () => {
+  let server: TestServer;
+  const open: { close(): unknown }[] = [];
+  const bindIq = (resource: string): string => `<iq type='set'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`;
+  const ping = "<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>";
+
+  async function login(user: string, resource: string): Promise<RawClient> {
+    const c = await RawClient.login(server.c2sPort, user, 'secret', { resource });
+    open.push(c);
+    return c;
+  }
+
+  /** A stream authenticated as `user`, not yet bound. */
+  async function authenticated(user: string): Promise<RawClient> {
+    const c = await RawClient.connect(server.c2sPort);
+    open.push(c);
+    await c.open();
+    assert.equal((await c.authPlain(user, 'secret')).name, 'success');
+    await c.open();
+    return c;
+  }
+
+  /** Binds on `c` again and again until it works: the server counts a closed connection as gone when it sees the close. */
+  async function bindOnceFree(c: RawClient, resource: string): Promise<import('../../server/xml/element.ts').Element> {
+    const deadline = Date.now() + 5_000;
+    let answer = await c.iq(bindIq(resource));
+    while (answer.attrs.type !== 'result' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      answer = await c.iq(bindIq(resource));
+    }
+    return answer;
+  }
+
+  before(async () => {
+    server = await startTestServer({ properties: { 'xmpp.session.max-per-user': '2' } });
+    for (const user of ['carol', 'dave', 'erin', 'frank']) await server.addUser(user, 'secret');
+  });
+  after(async () => {
+    for (const c of open) await Promise.resolve(c.close()).catch(() => {});
+    await server.stop();
+  });
+
+  test('a third bind gets resource-constraint (wait), the stream stays open, and a freed place can be taken', async () => {
+    const a = await login('carol', 'a');
+    const b = await login('carol', 'b');
+    const c = await authenticated('carol');
+    const refused = await c.iq(bindIq('c'));
+    assert.equal(refused.attrs.type, 'error');
+    assert.equal(errorCondition(refused), 'resource-constraint', String(refused));
+    assert.equal(refused.getChild('error')!.attrs.type, 'wait');
+    assert.match(refused.getChild('error')!.getChildText('text') ?? '', /at most 2 sessions/);
+    assert.ok(await c.nothing((e) => e.name === 'stream:error', 300), 'the refused stream stays open');
+    for (const bound of [a, b]) assert.equal((await bound.iq(ping)).attrs.type, 'result', 'bound sessions are unaffected');
+    assert.equal((await login('dave', 'a')).jid, 'dave@localhost/a', 'other accounts have places of their own');
+
+    await a.close();
+    const bound = await bindOnceFree(c, 'c');
+    assert.equal(bound.attrs.type, 'result', String(bound));
+    assert.equal(bound.getChild('bind')!.getChildText('jid'), 'carol@localhost/c');
+    assert.equal((await c.iq(ping)).attrs.type, 'result');
+    assert.equal((await b.iq(ping)).attrs.type, 'result');
+  });
+
+  test('a bind replacing a bound resource does not count twice', async () => {
+    const old = await login('erin', 'phone');
+    const other = await login('erin', 'laptop');
+    const fresh = await login('erin', 'phone');
+    assert.equal(fresh.jid, 'erin@localhost/phone', 'replacing at the limit is allowed');
+    assert.equal(await old.expectStreamError(), 'conflict');
+    await old.closed;
+    const third = await authenticated('erin');
+    assert.equal(errorCondition(await third.iq(bindIq('tablet'))), 'resource-constraint', 'still two sessions, not three');
+    for (const bound of [fresh, other]) assert.equal((await bound.iq(ping)).attrs.type, 'result');
+  });
+
+  test('sessions over every transport count: WebSocket and TCP share the limit', async () => {
+    const tcp = await login('frank', 'tcp');
+    const ws = await WsClient.connect(server.httpPort);
+    open.push({ close: () => ws.ws.terminate() });
+    assert.equal(await ws.login('frank', 'secret', 'web'), 'frank@localhost/web');
+    const refused = await authenticated('frank');
+    assert.equal(errorCondition(await refused.iq(bindIq('third'))), 'resource-constraint');
+
+    const ws2 = await WsClient.connect(server.httpPort);
+    open.push({ close: () => ws2.ws.terminate() });
+    assert.equal(await ws2.login('frank', 'secret', 'web2'), '', 'the WebSocket bind is refused too');
+    assert.ok(ws2.frames.some((f) => f.includes('resource-constraint')), ws2.frames.join('\n'));
+    assert.equal((await tcp.iq(ping)).attrs.type, 'result');
+
+    // The limit is live: raising it lets the waiting stream bind.
+    await server.setProperty('xmpp.session.max-per-user', '3');
+    const bound = await bindOnceFree(refused, 'third');
+    assert.equal(bound.attrs.type, 'result', String(bound));
   });
 });

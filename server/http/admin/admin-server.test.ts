@@ -8,6 +8,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { openTestStorage, type TestStorage } from '../../../test/helpers/test-database.ts';
 import { exampleArchive, fakeServer, pluginArchive } from '../../../test/plugins/fixtures.ts';
 import { deriveUserKeys } from '../../auth/scram-keys.ts';
+import { ClusterSlot } from '../../cluster/cluster-slot.ts';
 import { setLogLevel } from '../../log.ts';
 import type { ServerContext } from '../../modules/server-context.ts';
 import { PluginHost } from '../../plugins/plugin-host.ts';
@@ -33,7 +34,7 @@ before(async () => {
   await server.properties.set('xmpp.auth.failure-delay', '0');
   root = mkdtempSync(join(tmpdir(), 'xmppd-admin-'));
   mkdirSync(join(root, 'plugins'));
-  host = new PluginHost({ server, pluginsDir: join(root, 'plugins'), workDir: join(root, 'work'), log: server.log });
+  host = new PluginHost({ server, cluster: new ClusterSlot('test-node'), pluginsDir: join(root, 'plugins'), workDir: join(root, 'work'), log: server.log });
   await host.start();
   app = await createAdminApp({ context: server, plugins: host, log: server.log });
 });

@@ -6,7 +6,7 @@ import type { ClientSession } from '../../session/client-session.ts';
 import type { RosterItem } from '../../storage/types.ts';
 import { xml, type Element } from '../../xml/element.ts';
 import { parseXml } from '../../xml/stream-parser.ts';
-import { availableSessions, presenceCopy } from '../roster/resources.ts';
+import { availableResources, resourcePresence } from '../roster/resources.ts';
 import { hasFrom, hasTo } from '../roster/roster-item.ts';
 import type { Roster } from '../roster/roster-store.ts';
 import { takeDirected } from './directed-presence.ts';
@@ -34,8 +34,9 @@ function available(d: PresenceDeps, session: ClientSession, stanza: Element): vo
   server.router.route(readdressed(stanza, session.jid, user.toString()), session.jid);
   // ... and a new resource sees the others.
   if (initial) {
-    for (const other of availableSessions(server, user)) {
-      if (other !== session) session.send(presenceCopy(other, session.jid.toString()));
+    const self = session.jid.toString();
+    for (const other of availableResources(server, user)) {
+      if (other.jid !== self) session.send(resourcePresence(other, self));
     }
   }
   void withRoster(d, user, (roster) => {
@@ -75,6 +76,13 @@ export function onSessionClosed(d: PresenceDeps, session: ClientSession): void {
   session.presence = null;
   const stanza = xml('presence', { xmlns: 'jabber:client', type: 'unavailable', from: session.jid.toString() });
   sendUnavailable(d, session.jid, stanza, wasAvailable, directed);
+}
+
+/** A session on a node that left the cluster: its contacts hear it went unavailable (4.5.2). */
+export function onSessionLost(d: PresenceDeps, jid: JID, wasAvailable: boolean): void {
+  if (!wasAvailable) return;
+  const stanza = xml('presence', { xmlns: 'jabber:client', type: 'unavailable', from: jid.toString() });
+  sendUnavailable(d, jid, stanza, true, []);
 }
 
 /**

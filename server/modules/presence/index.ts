@@ -5,7 +5,8 @@ import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import type { SessionClosedEvent } from '../../session/session-manager.ts';
 import type { XmppModule } from '../module-context.ts';
 import { rosterStore } from '../roster/roster-store.ts';
-import { onBroadcast, onSessionClosed } from './broadcast.ts';
+import { SESSION_LOST, type SessionLostEvent } from '../../cluster/cluster-events.ts';
+import { onBroadcast, onSessionClosed, onSessionLost } from './broadcast.ts';
 import { trackDirected } from './directed-presence.ts';
 import { answerProbe, onPresenceToAccount } from './inbound-presence.ts';
 import type { PresenceDeps } from './presence-deps.ts';
@@ -32,5 +33,7 @@ export const presenceModule: XmppModule = {
       return true;
     });
     ctx.hook<SessionClosedEvent>('session/closed', ({ session }) => onSessionClosed(deps, session));
+    // Directed presence of a lost session is not known here; only its broadcast is undone.
+    ctx.hook<SessionLostEvent>(SESSION_LOST, ({ jid, available }) => onSessionLost(deps, jid, available));
   },
 };

@@ -1,6 +1,6 @@
 // Sending to an account's resources, and presence on behalf of them: shared by subscription
 // handling and presence broadcast.
-import type { JID } from '../../jid/jid.ts';
+import { JID } from '../../jid/jid.ts';
 import type { ClientSession } from '../../session/client-session.ts';
 import { xml, type Element } from '../../xml/element.ts';
 import type { ServerContext } from '../server-context.ts';
@@ -34,9 +34,13 @@ export function deliverToInterested(server: ServerContext, bareJid: string, stan
 
 /** The last presence a session broadcast, readdressed. */
 export function presenceCopy(session: ClientSession, to: string): Element {
-  const copy = session.presence!.clone();
+  return readdressedPresence(session.presence!, session.jid.toString(), to);
+}
+
+function readdressedPresence(presence: Element, from: string, to: string): Element {
+  const copy = presence.clone();
   copy.attrs.xmlns ??= 'jabber:client';
-  copy.attrs.from = session.jid.toString();
+  copy.attrs.from = from;
   copy.attrs.to = to;
   return copy;
 }
@@ -48,16 +52,33 @@ export function availableSessions(server: ServerContext, bare: JID): ClientSessi
   return out;
 }
 
+/**
+ * Available resources of an account wherever they are connected (every node of a cluster),
+ * with the presence each last broadcast.
+ */
+export function availableResources(server: ServerContext, bare: JID): { jid: string; presence: Element }[] {
+  const out: { jid: string; presence: Element }[] = [];
+  for (const route of server.sessions.routingTable.getRoutes(bare.toString())) {
+    if (route.available && route.presence) out.push({ jid: route.jid, presence: route.presence });
+  }
+  return out;
+}
+
+/** The current presence of one available resource, addressed to `to`. */
+export function resourcePresence(resource: { jid: string; presence: Element }, to: string): Element {
+  return readdressedPresence(resource.presence, resource.jid, to);
+}
+
 /** Sends the current presence of each available resource of `user` to `to`. Returns how many. */
 export function sendPresenceOf(server: ServerContext, user: JID, to: string): number {
-  const sessions = availableSessions(server, user);
-  for (const s of sessions) server.router.route(presenceCopy(s, to), s.jid);
-  return sessions.length;
+  const resources = availableResources(server, user);
+  for (const r of resources) server.router.route(resourcePresence(r, to), JID.parse(r.jid));
+  return resources.length;
 }
 
 /** Sends unavailable presence from each available resource of `user` to `to`. */
 export function sendUnavailableOf(server: ServerContext, user: JID, to: string): void {
-  for (const s of availableSessions(server, user)) {
-    server.router.route(xml('presence', { xmlns: 'jabber:client', type: 'unavailable', from: s.jid.toString(), to }), s.jid);
+  for (const r of availableResources(server, user)) {
+    server.router.route(xml('presence', { xmlns: 'jabber:client', type: 'unavailable', from: r.jid, to }), JID.parse(r.jid));
   }
 }

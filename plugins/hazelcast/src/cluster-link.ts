@@ -1,0 +1,259 @@
+// Node-to-node links: a stanza for a session on another node goes one hop, straight to that
+// node, not through a Hazelcast member. Each node listens on its link port and opens one
+// connection to each node it sends to, so a pair of nodes that talk both ways has two.
+//
+// Both ends prove they hold the cluster secret (shared through the database) before anything
+// else is accepted, without sending it:
+//   A -> B  hello   { node: A, nonce: nA }
+//   B -> A  welcome { node: B, nonce: nB, mac: HMAC(secret, "welcome", B, nA, nB) }
+//   A -> B  proof   { mac: HMAC(secret, "proof", A, nA, nB) }
+// A also checks that B is the node it meant to reach. Then A sends `deliver` frames and B
+// answers each with an `ack` saying whether a local session took the stanza.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import net from 'node:net';
+import type { Logger } from 'xmppd';
+import { encodeFrame, FrameError, FrameReader, type LinkMessage } from './link-frames.ts';
+
+/** Hands a stanza to a local session; false if there is no such session. */
+export type LocalDelivery = (fullJid: string, xml: string) => boolean;
+
+export interface LinkOptions {
+  nodeId: string;
+  secret: Buffer;
+  /** Largest frame accepted, in bytes (a stanza at the server's limit, JSON-escaped, fits). */
+  maxFrameBytes: number;
+  /** How long a handshake or an acknowledgement may take, in milliseconds. */
+  timeoutMs: () => number;
+  log: Logger;
+}
+
+function mac(secret: Buffer, ...parts: string[]): string {
+  return createHmac('sha256', secret).update(parts.join('\0')).digest('base64');
+}
+
+function macMatches(expected: string, got: unknown): boolean {
+  if (typeof got !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(got);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const nonce = (): string => randomBytes(18).toString('base64');
+
+/** Accepts links from other nodes and delivers what they send to local sessions. */
+export class LinkServer {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(private readonly options: LinkOptions, private readonly deliver: LocalDelivery) {
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  listen(host: string, port: number): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    const { secret, nodeId, log } = this.options;
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    const reader = new FrameReader(this.options.maxFrameBytes);
+    let peer: string | null = null;
+    let hello: { node: string; nonce: string } | null = null;
+    let ours = '';
+    const refuse = (why: string): void => {
+      log.warn('cluster link refused', { from: socket.remoteAddress, peer: hello?.node, reason: why });
+      socket.destroy();
+    };
+    const timer = setTimeout(() => refuse('no handshake in time'), this.options.timeoutMs());
+    socket.on('close', () => {
+      clearTimeout(timer);
+      this.sockets.delete(socket);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => {
+      let messages: LinkMessage[];
+      try {
+        messages = reader.push(chunk);
+      } catch (err) {
+        refuse(err instanceof FrameError ? err.message : String(err));
+        return;
+      }
+      for (const m of messages) {
+        if (socket.destroyed) return;
+        if (peer === null) {
+          if (hello === null) {
+            if (m.t !== 'hello' || typeof m.node !== 'string' || typeof m.nonce !== 'string') return refuse('expected hello');
+            hello = { node: m.node, nonce: m.nonce };
+            ours = nonce();
+            socket.write(encodeFrame({ t: 'welcome', node: nodeId, nonce: ours, mac: mac(secret, 'welcome', nodeId, hello.nonce, ours) }));
+          } else {
+            if (m.t !== 'proof' || !macMatches(mac(secret, 'proof', hello.node, hello.nonce, ours), m.mac)) return refuse('wrong proof (another cluster secret?)');
+            peer = hello.node;
+            clearTimeout(timer);
+            log.info('cluster link accepted', { peer });
+          }
+          continue;
+        }
+        if (m.t !== 'deliver' || typeof m.id !== 'number' || typeof m.to !== 'string' || typeof m.xml !== 'string') return refuse(`unexpected ${m.t} frame`);
+        let ok = false;
+        try {
+          ok = this.deliver(m.to, m.xml);
+        } catch (err) {
+          log.warn('cluster link: delivery failed', { peer, to: m.to, error: err instanceof Error ? err.message : String(err) });
+        }
+        socket.write(encodeFrame({ t: 'ack', id: m.id, ok }));
+      }
+    });
+  }
+}
+
+interface Pending {
+  resolve(ok: boolean): void;
+  timer: NodeJS.Timeout;
+}
+
+/** One outbound link to one node; reconnects on the next send after a failure. */
+class OutboundLink {
+  private socket: net.Socket | null = null;
+  private ready: Promise<void> | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(
+    private readonly options: LinkOptions,
+    readonly peer: string,
+    readonly address: string,
+  ) {}
+
+  async send(to: string, xml: string): Promise<boolean> {
+    try {
+      await (this.ready ??= this.connect());
+    } catch (err) {
+      this.options.log.warn('cluster link: cannot reach node', { peer: this.peer, address: this.address, error: err instanceof Error ? err.message : String(err) });
+      return false;
+    }
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return false;
+    const id = this.nextId++;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.options.log.warn('cluster link: no acknowledgement in time', { peer: this.peer, to });
+        resolve(false);
+      }, this.options.timeoutMs());
+      this.pending.set(id, { resolve, timer });
+      socket.write(encodeFrame({ t: 'deliver', id, to, xml }));
+    });
+  }
+
+  close(): void {
+    this.socket?.destroy();
+  }
+
+  private connect(): Promise<void> {
+    const { secret, nodeId } = this.options;
+    const [host, portText] = splitAddress(this.address);
+    return new Promise<void>((resolve, reject) => {
+      const socket = net.connect({ host, port: Number(portText) });
+      this.socket = socket;
+      socket.setNoDelay(true);
+      const reader = new FrameReader(this.options.maxFrameBytes);
+      const ours = nonce();
+      let up = false;
+      const fail = (why: string): void => {
+        socket.destroy();
+        if (!up) reject(new Error(why));
+      };
+      const timer = setTimeout(() => fail('handshake timed out'), this.options.timeoutMs());
+      socket.on('connect', () => socket.write(encodeFrame({ t: 'hello', node: nodeId, nonce: ours })));
+      socket.on('error', (err) => fail(err.message));
+      socket.on('close', () => {
+        clearTimeout(timer);
+        if (!up) reject(new Error('connection closed during the handshake'));
+        // Whatever was in flight is unknown: the caller falls back (offline storage, errors).
+        for (const p of this.pending.values()) {
+          clearTimeout(p.timer);
+          p.resolve(false);
+        }
+        this.pending.clear();
+        if (this.socket === socket) {
+          this.socket = null;
+          this.ready = null;
+        }
+      });
+      socket.on('data', (chunk: Buffer) => {
+        let messages: LinkMessage[];
+        try {
+          messages = reader.push(chunk);
+        } catch (err) {
+          fail(err instanceof FrameError ? err.message : String(err));
+          return;
+        }
+        for (const m of messages) {
+          if (!up) {
+            if (m.t !== 'welcome' || typeof m.nonce !== 'string') return fail('expected welcome');
+            if (m.node !== this.peer) return fail(`reached node ${String(m.node)}, not ${this.peer}`);
+            if (!macMatches(mac(secret, 'welcome', this.peer, ours, m.nonce), m.mac)) return fail('wrong welcome (another cluster secret?)');
+            socket.write(encodeFrame({ t: 'proof', mac: mac(secret, 'proof', nodeId, ours, m.nonce) }));
+            up = true;
+            clearTimeout(timer);
+            resolve();
+            continue;
+          }
+          if (m.t !== 'ack' || typeof m.id !== 'number') return fail(`unexpected ${m.t} frame`);
+          const p = this.pending.get(m.id);
+          if (!p) continue; // answered after its timeout
+          this.pending.delete(m.id);
+          clearTimeout(p.timer);
+          p.resolve(m.ok === true);
+        }
+      });
+    });
+  }
+}
+
+function splitAddress(address: string): [string, string] {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
+  return [host, address.slice(colon + 1)];
+}
+
+/** The outbound links of this node, one per peer, replaced when a peer's address changes. */
+export class LinkPool {
+  private readonly links = new Map<string, OutboundLink>();
+
+  constructor(private readonly options: LinkOptions) {}
+
+  send(peer: string, address: string, to: string, xml: string): Promise<boolean> {
+    let link = this.links.get(peer);
+    if (link && link.address !== address) {
+      link.close();
+      link = undefined;
+    }
+    if (!link) this.links.set(peer, (link = new OutboundLink(this.options, peer, address)));
+    return link.send(to, xml);
+  }
+
+  /** Drops the link to a node that left. */
+  forget(peer: string): void {
+    this.links.get(peer)?.close();
+    this.links.delete(peer);
+  }
+
+  close(): void {
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+  }
+}

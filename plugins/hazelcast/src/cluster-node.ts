@@ -1,0 +1,202 @@
+// This node's life in the cluster: join (connect to Hazelcast, open the link port, publish
+// itself, load the routes, hand the kernel the clustered routing table and manager) and leave
+// (the reverse, keeping every local session). A node that cannot reach Hazelcast stays
+// standalone and reports itself degraded.
+import { randomBytes } from 'node:crypto';
+import { Client } from 'hazelcast-client';
+import { JID, SESSION_LOST, StreamError, parseXml, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
+import { toClientConfig, type ClientSettings } from './client-config.ts';
+import { LinkPool, LinkServer } from './cluster-link.ts';
+import { HazelcastClusterManager } from './hazelcast-cluster-manager.ts';
+import { hazelcastLogger } from './hazelcast-logger.ts';
+import { MEMBERS_MAP, ROUTES_MAP } from './maps.ts';
+import { Membership, type MembershipTiming } from './membership.ts';
+import { ReplicatedRoutingTable } from './replicated-routing-table.ts';
+
+export interface ClusterNodeOptions {
+  settings: ClientSettings;
+  /** Attempts after the first failed one, and the pause between attempts. */
+  retry: { count: number; pauseMs: number };
+  link: { host: string; port: number };
+  timing: MembershipTiming;
+  /** Longest a cluster operation (a delivery to another node, a handshake) may take, in ms. */
+  executionTimeoutMs: () => number;
+  /** The Hazelcast client gave up reconnecting (after cluster-connect-timeout-millis): join again. */
+  onLost(): void;
+}
+
+interface Joined {
+  client: Client;
+  linkServer: LinkServer;
+  links: LinkPool;
+  table: ReplicatedRoutingTable;
+  membership: Membership;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class ClusterNode {
+  private joined: Joined | null = null;
+  private connected = false;
+  private stopping = false;
+  /** Why the last attempt to join failed, for the log and the health check. */
+  lastError: string | null = null;
+
+  constructor(private readonly ctx: PluginContext, private readonly options: ClusterNodeOptions) {}
+
+  get isJoined(): boolean {
+    return this.joined !== null;
+  }
+
+  /** Whether the Hazelcast connection is up (for the health check). */
+  get healthy(): boolean {
+    return this.joined !== null && this.connected;
+  }
+
+  async join(): Promise<boolean> {
+    if (this.joined) return true;
+    this.stopping = false;
+    const { retry } = this.options;
+    for (let attempt = 0; attempt <= retry.count && !this.stopping; attempt++) {
+      if (attempt > 0) await sleep(retry.pauseMs);
+      if (this.stopping) break;
+      try {
+        await this.joinOnce();
+        this.lastError = null;
+        return true;
+      } catch (err) {
+        this.lastError = err instanceof Error ? err.message : String(err);
+        this.ctx.log.error('cannot join the cluster', { attempt: attempt + 1, of: retry.count + 1, error: this.lastError });
+      }
+    }
+    return false;
+  }
+
+  async leave(): Promise<void> {
+    this.stopping = true;
+    const j = this.joined;
+    if (!j) return;
+    this.joined = null;
+    await this.ctx.uninstallCluster();
+    // Own routes go before the member entry, so that nobody takes the sessions (still
+    // connected here) for lost ones.
+    for (const route of j.table.ownRoutes()) await j.table.removeRoute(route.jid);
+    await j.membership.stop();
+    await j.table.stop();
+    j.links.close();
+    await j.linkServer.close();
+    await j.client.shutdown().catch(() => undefined);
+    this.ctx.log.info('left the cluster');
+  }
+
+  private async joinOnce(): Promise<void> {
+    const { ctx, options } = this;
+    const server = ctx.server;
+    const nodeId = server.config.nodeId;
+    const client = await Client.newHazelcastClient({
+      ...toClientConfig(options.settings),
+      customLogger: hazelcastLogger(ctx.log),
+      lifecycleListeners: [(state) => this.lifecycle(state)],
+    });
+    this.connected = true;
+    const cleanup: (() => Promise<unknown>)[] = [() => client.shutdown()];
+    try {
+      const secret = Buffer.from(await server.storage.secrets.getOrCreate('cluster.link', () => randomBytes(32).toString('base64')), 'base64');
+      const linkOptions = {
+        nodeId,
+        secret,
+        maxFrameBytes: server.core.stanzaMaxBytes.value * 2 + 4096,
+        timeoutMs: options.executionTimeoutMs,
+        log: ctx.log.child('link'),
+      };
+      const linkServer = new LinkServer(linkOptions, (to, xml) => this.deliverLocally(to, xml));
+      const bound = await linkServer.listen(options.link.host, options.link.port);
+      cleanup.push(() => linkServer.close());
+      const address = `${options.link.host.includes(':') ? `[${options.link.host}]` : options.link.host}:${bound.port}`;
+      const links = new LinkPool(linkOptions);
+      cleanup.push(async () => links.close());
+
+      const table = new ReplicatedRoutingTable(await client.getMap<string, string>(ROUTES_MAP), nodeId, ctx.log, (entry) => this.takenElsewhere(entry));
+      await table.start();
+      cleanup.push(() => table.stop());
+      const membership = new Membership(await client.getMap<string, string>(MEMBERS_MAP), nodeId, { address, joinedAt: Date.now() }, options.timing, {
+        joined: (peer, record) => ctx.log.info('node joined the cluster', { peer, address: record.address }),
+        left: (peer) => void this.nodeLeft(peer),
+        lostSelf: () => this.rewriteOwnRoutes('this node was taken for dead'),
+      }, ctx.log);
+      await membership.start();
+      cleanup.push(() => membership.stop());
+
+      await ctx.installCluster(new HazelcastClusterManager(nodeId, membership, links), table);
+      this.joined = { client, linkServer, links, table, membership };
+      ctx.log.info('joined the cluster', { cluster: options.settings.clusterName, link: address, nodes: membership.list().length, senior: membership.seniorNodeId() });
+    } catch (err) {
+      for (const undo of cleanup.reverse()) await undo().catch(() => undefined);
+      this.connected = false;
+      throw err;
+    }
+  }
+
+  private lifecycle(state: string): void {
+    if (state === 'SHUTDOWN' && this.joined && !this.stopping) {
+      this.connected = false;
+      this.ctx.log.error('the Hazelcast client gave up reconnecting; leaving the cluster to join it again');
+      this.options.onLost();
+    } else if (state === 'DISCONNECTED') {
+      this.connected = false;
+      if (this.joined) this.ctx.log.warn('lost the connection to the Hazelcast cluster; reconnecting');
+    } else if (state === 'CONNECTED') {
+      const wasDown = !this.connected;
+      this.connected = true;
+      // The members may have restarted and lost the routes: write this node's again.
+      if (wasDown && this.joined) this.rewriteOwnRoutes('reconnected to the Hazelcast cluster');
+    }
+  }
+
+  private rewriteOwnRoutes(why: string): void {
+    const j = this.joined;
+    if (!j) return;
+    const own = j.table.ownRoutes();
+    this.ctx.log.info(`${why}: publishing this node's routes again`, { routes: own.length });
+    for (const route of own) void j.table.addRoute(route);
+  }
+
+  /** A stanza another node sent for a session here. */
+  private deliverLocally(to: string, xml: string): boolean {
+    const session = this.ctx.server.sessions.get(to);
+    if (!session) return false;
+    session.send(parseXml(xml));
+    return true;
+  }
+
+  /** Another node bound a full JID that a session here holds: this one gives way (RFC 6120 7.7.2.2). */
+  private takenElsewhere(entry: RouteEntry): void {
+    const session = this.ctx.server.sessions.get(entry.jid);
+    if (!session) return;
+    this.ctx.log.info('session replaced by one on another node', { jid: entry.jid, node: entry.nodeId });
+    session.close(new StreamError('conflict', 'Replaced by new connection'));
+  }
+
+  /**
+   * A node left (or died). Every node forgets its routes at once, so messages to its users
+   * go to offline storage; the senior node alone also removes them from the cluster and tells
+   * the contacts those sessions are gone, so that happens exactly once.
+   */
+  private async nodeLeft(peer: string): Promise<void> {
+    const j = this.joined;
+    if (!j) return;
+    const routes = j.table.dropNode(peer);
+    j.links.forget(peer);
+    const senior = j.membership.seniorNodeId() === this.ctx.server.config.nodeId;
+    this.ctx.log.warn('node left the cluster', { peer, routes: routes.length, cleaning: senior });
+    if (!senior || !routes.length) return;
+    try {
+      await j.table.purgeNode(routes);
+    } catch (err) {
+      this.ctx.log.error('cannot remove the routes of a departed node', { peer, error: err instanceof Error ? err.message : String(err) });
+    }
+    for (const route of routes) {
+      this.ctx.server.events.fire<SessionLostEvent>(SESSION_LOST, { jid: JID.parse(route.jid), available: route.available });
+    }
+  }
+}

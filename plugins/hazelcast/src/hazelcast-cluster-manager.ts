@@ -1,0 +1,27 @@
+// The ClusterManager the kernel asks how to reach another node: through this node's link to
+// it, at the address the node published in the members map.
+import type { ClusterManager, ClusterSummary, Element } from 'xmppd';
+import type { LinkPool } from './cluster-link.ts';
+import type { Membership } from './membership.ts';
+
+export class HazelcastClusterManager implements ClusterManager {
+  constructor(
+    readonly nodeId: string,
+    private readonly membership: Membership,
+    private readonly links: LinkPool,
+  ) {}
+
+  isClustered(): boolean {
+    return true;
+  }
+
+  async sendToNode(nodeId: string, fullJid: string, stanza: Element): Promise<boolean> {
+    const peer = this.membership.peers().get(nodeId);
+    if (!peer) return false;
+    return this.links.send(nodeId, peer.address, fullJid, stanza.toString());
+  }
+
+  summary(): ClusterSummary {
+    return { enabled: true, state: 'joined', members: this.membership.list(), seniorNodeId: this.membership.seniorNodeId() };
+  }
+}

@@ -1,0 +1,59 @@
+// The Hazelcast maps the nodes share, and how their values are written. Values are JSON
+// strings, so any client (and a person with Management Center) can read them.
+import { parseXml, type RouteEntry } from 'xmppd';
+
+/** nodeId -> MemberRecord, refreshed by each node with a time to live (its heartbeat). */
+export const MEMBERS_MAP = 'xmppd.members';
+/** full JID -> RouteRecord: where every session of the cluster lives. */
+export const ROUTES_MAP = 'xmppd.routes';
+
+export interface MemberRecord {
+  /** host:port of the node's cluster link. */
+  address: string;
+  /** When the node joined (ms since the epoch); the oldest member is the senior one. */
+  joinedAt: number;
+}
+
+interface RouteRecord {
+  /** Node holding the session. */
+  n: string;
+  /** Available. */
+  a: boolean;
+  /** Priority. */
+  p: number;
+  /** The presence last broadcast, serialized, while available. */
+  x?: string;
+}
+
+export function encodeRoute(entry: RouteEntry): string {
+  const record: RouteRecord = { n: entry.nodeId, a: entry.available, p: entry.priority };
+  if (entry.presence) record.x = entry.presence.toString();
+  return JSON.stringify(record);
+}
+
+/** The entry for `jid`, or null if the value is not a route record (written by something else). */
+export function decodeRoute(jid: string, value: string): RouteEntry | null {
+  try {
+    const r = JSON.parse(value) as Partial<RouteRecord>;
+    if (typeof r.n !== 'string' || typeof r.a !== 'boolean' || typeof r.p !== 'number') return null;
+    const entry: RouteEntry = { jid, nodeId: r.n, available: r.a, priority: r.p };
+    if (typeof r.x === 'string') entry.presence = parseXml(r.x);
+    return entry;
+  } catch {
+    return null;
+  }
+}
+
+export function encodeMember(record: MemberRecord): string {
+  return JSON.stringify(record);
+}
+
+export function decodeMember(value: string): MemberRecord | null {
+  try {
+    const r = JSON.parse(value) as Partial<MemberRecord>;
+    if (typeof r.address !== 'string' || typeof r.joinedAt !== 'number') return null;
+    return { address: r.address, joinedAt: r.joinedAt };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,106 @@
+// Which nodes are in the cluster. Nodes are Hazelcast clients, not members, so they cannot
+// see each other through Hazelcast's own membership: each node keeps an entry in the members
+// map with a time to live and refreshes it (its heartbeat). An entry that expires is a node
+// that died or lost the cluster; every node hears of it through the map's events.
+import type { IMap } from 'hazelcast-client';
+import type { ClusterMember, Logger } from 'xmppd';
+import { decodeMember, encodeMember, type MemberRecord } from './maps.ts';
+
+export interface MembershipTiming {
+  /** How often this node refreshes its entry, in milliseconds. */
+  heartbeatMs: number;
+  /** How long its entry lives without a refresh, in milliseconds: the failure detection time. */
+  timeoutMs: number;
+}
+
+export interface MembershipListener {
+  joined(nodeId: string, record: MemberRecord): void;
+  left(nodeId: string): void;
+  /** This node's own entry disappeared (a pause longer than the timeout): it was taken for dead. */
+  lostSelf(): void;
+}
+
+export class Membership {
+  private readonly members = new Map<string, MemberRecord>();
+  private listenerId: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly map: IMap<string, string>,
+    private readonly nodeId: string,
+    private readonly self: MemberRecord,
+    private readonly timing: MembershipTiming,
+    private readonly listener: MembershipListener,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const gone = (nodeId: string): void => {
+      if (nodeId === this.nodeId) {
+        this.listener.lostSelf();
+        void this.beat();
+        return;
+      }
+      if (this.members.delete(nodeId)) this.listener.left(nodeId);
+    };
+    const put = (nodeId: string, value: string): void => {
+      const record = decodeMember(value);
+      if (!record || nodeId === this.nodeId) return;
+      const known = this.members.has(nodeId);
+      this.members.set(nodeId, record);
+      if (!known) this.listener.joined(nodeId, record);
+    };
+    this.listenerId = await this.map.addEntryListener({
+      added: (e) => put(e.key, e.value),
+      updated: (e) => put(e.key, e.value),
+      removed: (e) => gone(e.key),
+      expired: (e) => gone(e.key),
+      evicted: (e) => gone(e.key),
+    }, undefined, true);
+    await this.beat(true);
+    for (const [nodeId, value] of await this.map.entrySet()) put(nodeId, value);
+    this.timer = setInterval(() => void this.beat(), this.timing.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Leaves cleanly: the others hear of it at once instead of after the timeout. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.listenerId) await this.map.removeEntryListener(this.listenerId).catch(() => false);
+    this.listenerId = null;
+    await this.map.delete(this.nodeId).catch(() => undefined);
+    this.members.clear();
+  }
+
+  /** The other nodes, by id. */
+  peers(): ReadonlyMap<string, MemberRecord> {
+    return this.members;
+  }
+
+  /** The oldest node (ties broken by id): the one that cleans up after a node that left. */
+  seniorNodeId(): string {
+    let senior = this.nodeId;
+    let since = this.self.joinedAt;
+    for (const [id, r] of this.members) {
+      if (r.joinedAt < since || (r.joinedAt === since && id < senior)) [senior, since] = [id, r.joinedAt];
+    }
+    return senior;
+  }
+
+  list(): ClusterMember[] {
+    const all: [string, MemberRecord][] = [[this.nodeId, this.self], ...this.members];
+    return all
+      .sort((a, b) => a[1].joinedAt - b[1].joinedAt || a[0].localeCompare(b[0]))
+      .map(([nodeId, r]) => ({ nodeId, address: r.address, joinedAt: new Date(r.joinedAt) }));
+  }
+
+  private async beat(first = false): Promise<void> {
+    try {
+      await this.map.set(this.nodeId, encodeMember(this.self), this.timing.timeoutMs);
+    } catch (err) {
+      if (first) throw err;
+      this.log.warn('cluster heartbeat failed', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}

@@ -1,0 +1,136 @@
+// The cluster's routing table as each node sees it: a full local replica of the routes map,
+// kept current by Hazelcast entry events, so the per-stanza lookups the router makes stay
+// synchronous and cost no network round trip (see RoutingTable in the kernel).
+//
+// Each node is the only writer of its own sessions' routes. For those, the replica is the
+// truth and events about them are ignored (they may arrive late, after a newer local change);
+// for the routes of other nodes, events are applied in the order Hazelcast delivers them,
+// which is the order of the writes per key.
+import type { IMap } from 'hazelcast-client';
+import { LocalRoutingTable, type Logger, type RouteEntry, type RoutingTable } from 'xmppd';
+import { decodeRoute, encodeRoute } from './maps.ts';
+
+export interface RouteChange {
+  /** The route now in the table, or null when removed. */
+  entry: RouteEntry | null;
+  jid: string;
+}
+
+export class ReplicatedRoutingTable implements RoutingTable {
+  private readonly replica = new LocalRoutingTable();
+  private listenerId: string | null = null;
+
+  constructor(
+    private readonly map: IMap<string, string>,
+    private readonly nodeId: string,
+    private readonly log: Logger,
+    /** Told when another node takes a full JID (a session here must then give way). */
+    private readonly onRemoteRoute: (entry: RouteEntry) => void = () => {},
+  ) {}
+
+  /** Subscribes to changes, then loads what the map holds. */
+  async start(): Promise<void> {
+    // Removals seen while the snapshot loads must not be undone by the (older) snapshot.
+    const removedDuringLoad = new Set<string>();
+    let loading = true;
+    this.listenerId = await this.map.addEntryListener({
+      added: (e) => this.applyPut(e.key, e.value),
+      updated: (e) => this.applyPut(e.key, e.value),
+      removed: (e) => { if (loading) removedDuringLoad.add(e.key); this.applyRemove(e.key); },
+      expired: (e) => { if (loading) removedDuringLoad.add(e.key); this.applyRemove(e.key); },
+      evicted: (e) => { if (loading) removedDuringLoad.add(e.key); this.applyRemove(e.key); },
+    }, undefined, true);
+    for (const [jid, value] of await this.map.entrySet()) {
+      if (!removedDuringLoad.has(jid) && !this.replica.getRoute(jid)) this.applyPut(jid, value);
+    }
+    loading = false;
+  }
+
+  async stop(): Promise<void> {
+    if (this.listenerId) await this.map.removeEntryListener(this.listenerId).catch(() => false);
+    this.listenerId = null;
+  }
+
+  addRoute(entry: RouteEntry): Promise<void> {
+    this.replica.addRoute({ ...entry });
+    return this.write('add', entry.jid, () => this.map.set(entry.jid, encodeRoute(entry)));
+  }
+
+  updateRoute(entry: RouteEntry): Promise<void> {
+    const current = this.replica.getRoute(entry.jid);
+    if (!current || current.nodeId !== this.nodeId) return Promise.resolve();
+    this.replica.updateRoute(entry);
+    return this.write('update', entry.jid, () => this.map.set(entry.jid, encodeRoute(entry)));
+  }
+
+  removeRoute(fullJid: string): Promise<void> {
+    const current = this.replica.getRoute(fullJid);
+    // A route another node has taken over is that node's to remove.
+    if (!current || current.nodeId !== this.nodeId) return Promise.resolve();
+    this.replica.removeRoute(fullJid);
+    return this.write('remove', fullJid, () => this.map.delete(fullJid));
+  }
+
+  getRoute(fullJid: string): RouteEntry | undefined {
+    return this.replica.getRoute(fullJid);
+  }
+
+  getRoutes(bareJid: string): readonly RouteEntry[] {
+    return this.replica.getRoutes(bareJid);
+  }
+
+  size(): number {
+    return this.replica.size();
+  }
+
+  /** This node's own routes (to write them again after the cluster lost them). */
+  ownRoutes(): RouteEntry[] {
+    return this.entries().filter((e) => e.nodeId === this.nodeId);
+  }
+
+  /** Forgets the routes of a node that left; returns them. */
+  dropNode(nodeId: string): RouteEntry[] {
+    const gone = this.entries().filter((e) => e.nodeId === nodeId);
+    for (const e of gone) this.replica.removeRoute(e.jid);
+    return gone;
+  }
+
+  /** Removes a departed node's routes from the map, unless a new session took the JID since. */
+  async purgeNode(routes: readonly RouteEntry[]): Promise<void> {
+    for (const route of routes) {
+      const value = await this.map.get(route.jid);
+      if (value !== null && decodeRoute(route.jid, value)?.nodeId === route.nodeId) await this.map.remove(route.jid, value);
+    }
+  }
+
+  private entries(): RouteEntry[] {
+    return this.replica.all();
+  }
+
+  private applyPut(jid: string, value: string): void {
+    const entry = decodeRoute(jid, value);
+    if (!entry) {
+      this.log.warn('ignoring a route that is not one', { jid });
+      return;
+    }
+    if (entry.nodeId === this.nodeId) return;
+    const mine = this.replica.getRoute(jid)?.nodeId === this.nodeId;
+    this.replica.addRoute(entry);
+    if (mine) this.onRemoteRoute(entry);
+  }
+
+  private applyRemove(jid: string): void {
+    const current = this.replica.getRoute(jid);
+    if (current && current.nodeId !== this.nodeId) this.replica.removeRoute(jid);
+  }
+
+  private async write(what: string, jid: string, op: () => Promise<unknown>): Promise<void> {
+    try {
+      await op();
+    } catch (err) {
+      // The replica is right for this node; the cluster learns again when it comes back
+      // (the controller writes every own route again after a reconnection).
+      this.log.warn(`cluster route ${what} failed`, { jid, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}

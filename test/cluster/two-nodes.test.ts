@@ -1,0 +1,187 @@
+// Two real xmppd processes on one MariaDB database, clustered through a real Hazelcast member
+// started from the official jar, with the clustering plugin dropped in as an operator would.
+// Users on different nodes see each other's presence and exchange messages; a full JID bound
+// on one node replaces the session on the other; clustering turned off and on again keeps
+// every session; a node that dies is cleaned up once, by the survivor.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
+import { RawClient } from '../helpers/raw-client.ts';
+import { startTestServer, type TestServer } from '../helpers/server-process.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+import { waitFor } from '../plugins/fixtures.ts';
+import type { RosterItem } from '../../server/storage/types.ts';
+
+const PLUGIN = fileURLToPath(new URL('../../plugins/hazelcast/', import.meta.url));
+/** Joining, leaving and failure detection are a matter of seconds; these bound the waits. */
+const CLUSTER_MS = 30_000;
+
+let hazelcast: HazelcastCluster;
+let database: TestDatabase;
+let work: string;
+const nodes: Record<'a' | 'b', TestServer | null> = { a: null, b: null };
+const clients: RawClient[] = [];
+
+function friend(jid: string): RosterItem {
+  return { jid, name: null, subscription: 'both', askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [] };
+}
+
+async function startNode(name: 'a' | 'b', properties?: Record<string, string>): Promise<TestServer> {
+  // The plugins folder of the node, with the built plugin dropped in as a folder.
+  const plugins = join(work, `plugins-${name}`);
+  mkdirSync(join(plugins, 'hazelcast'), { recursive: true });
+  for (const file of ['plugin.json', 'index.js']) copyFileSync(join(PLUGIN, file), join(plugins, 'hazelcast', file));
+  const server = await startTestServer({
+    dialect: 'mysql',
+    database,
+    properties,
+    env: { XMPPD_NODE_ID: `node-${name}`, XMPPD_PLUGINS_DIR: plugins },
+  });
+  nodes[name] = server;
+  return server;
+}
+
+async function status(node: TestServer): Promise<{ state: string; cluster?: { members: { nodeId: string }[]; seniorNodeId: string } }> {
+  const res = await fetch(`http://127.0.0.1:${node.httpPort}/status`);
+  return (await res.json()) as never;
+}
+
+async function routes(node: TestServer): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
+  return Number(/^xmppd_routes (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+async function clusterOf(node: TestServer, size: number): Promise<void> {
+  try {
+    await waitFor(async () => (await status(node)).cluster?.members.length === size, CLUSTER_MS, `a cluster of ${size}`);
+  } catch (err) {
+    // What the node said about clustering is the useful part of a failure here.
+    const said = node.logs().split('\n').filter((l) => /cluster|hazelcast|plugin/i.test(l)).slice(-30).join('\n');
+    throw new Error(`${(err as Error).message}; the node logged:\n${said}`);
+  }
+}
+
+async function login(node: TestServer, user: string, resource: string): Promise<RawClient> {
+  const c = await RawClient.login(node.c2sPort, user, `${user}-pw`, { resource, presence: true });
+  clients.push(c);
+  return c;
+}
+
+const presenceFrom = (jid: string, type?: string) => (el: { name: string; attrs: Record<string, string | undefined> }) =>
+  el.name === 'presence' && el.attrs.from === jid && el.attrs.type === type;
+
+before(async () => {
+  assert.ok(existsSync(join(PLUGIN, 'index.js')), 'plugins/hazelcast/index.js is missing: npm install (or npm run prepare) bundles it');
+  work = mkdtempSync(join(tmpdir(), 'xmppd-cluster-'));
+  [hazelcast, database] = await Promise.all([startHazelcastCluster({ members: 1 }), createTestDatabase('mysql')]);
+  writeFileSync(join(work, 'client.xml'), `<?xml version="1.0"?>
+<!-- the test's Hazelcast client configuration -->
+<hazelcast-client xmlns="http://www.hazelcast.com/schema/client-config">
+  <cluster-name>${hazelcast.clusterName}</cluster-name>
+  <network><cluster-members>${hazelcast.addresses.map((a) => `<address>${a}</address>`).join('')}</cluster-members></network>
+</hazelcast-client>
+`);
+  const a = await startNode('a', {
+    'clustering.enabled': 'true',
+    'hazelcast.startup.delay.seconds': '0',
+    'hazelcast.config.xml.directory': work,
+    'hazelcast.config.xml.filename': 'client.xml',
+    'hazelcast.link.port': '0',
+    'hazelcast.heartbeat.seconds': '1',
+    'hazelcast.node.timeout.seconds': '3',
+  });
+  await startNode('b');
+  const storage = await a.storage();
+  for (const user of ['alice', 'bob', 'carol']) await a.addUser(user, `${user}-pw`);
+  await storage.roster.put('alice', friend('bob@localhost'));
+  await storage.roster.put('bob', friend('alice@localhost'));
+});
+
+after(async () => {
+  for (const c of clients) c.destroy();
+  for (const n of Object.values(nodes)) await n?.stop().catch(() => undefined);
+  await hazelcast?.stop();
+  await database?.drop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('both nodes join one cluster; the first is the senior; /status says so', async () => {
+  const { a, b } = nodes as Record<'a' | 'b', TestServer>;
+  await clusterOf(a, 2);
+  await clusterOf(b, 2);
+  const seen = await status(b);
+  assert.deepEqual(seen.cluster!.members.map((m) => m.nodeId), ['node-a', 'node-b']);
+  assert.equal(seen.cluster!.seniorNodeId, 'node-a');
+  assert.equal(seen.state, 'running');
+});
+
+test('users on different nodes see each other\'s presence and exchange messages by full and bare JID', async () => {
+  const { a, b } = nodes as Record<'a' | 'b', TestServer>;
+  const alice = await login(a, 'alice', 'desk');
+  await waitFor(async () => (await routes(b)) >= 1, CLUSTER_MS, 'node B to learn alice\'s route');
+  const bob = await login(b, 'bob', 'phone');
+  // Bob's probe is answered from the presence alice's node published; alice hears bob's broadcast.
+  await bob.expect(presenceFrom('alice@localhost/desk'));
+  await alice.expect(presenceFrom('bob@localhost/phone'));
+
+  alice.send(`<message to='bob@localhost/phone' type='chat' id='m1'><body>to the full JID</body></message>`);
+  const m1 = await bob.expect((el) => el.name === 'message' && el.attrs.id === 'm1');
+  assert.equal(m1.attrs.from, 'alice@localhost/desk');
+  assert.equal(m1.getChildText('body'), 'to the full JID');
+  bob.send(`<message to='alice@localhost' type='chat' id='m2'><body>to the bare JID</body></message>`);
+  assert.equal((await alice.expect((el) => el.name === 'message' && el.attrs.id === 'm2')).attrs.from, 'bob@localhost/phone');
+
+  // An IQ to a full JID on the other node, and its answer back.
+  alice.send(`<iq type='get' to='bob@localhost/phone' id='v1'><query xmlns='jabber:iq:version'/></iq>`);
+  const iq = await bob.expect((el) => el.name === 'iq' && el.attrs.id === 'v1');
+  bob.send(`<iq type='result' to='${iq.attrs.from}' id='v1'><query xmlns='jabber:iq:version'><name>test</name><version>1</version></query></iq>`);
+  assert.equal((await alice.expect((el) => el.name === 'iq' && el.attrs.id === 'v1')).attrs.type, 'result');
+});
+
+test('binding a full JID held on the other node replaces that session there', async () => {
+  const { a, b } = nodes as Record<'a' | 'b', TestServer>;
+  const first = await login(a, 'carol', 'laptop');
+  await waitFor(async () => (await routes(b)) >= 3, CLUSTER_MS, 'node B to learn carol\'s route');
+  const second = await login(b, 'carol', 'laptop');
+  assert.equal(await first.expectStreamError(10_000), 'conflict');
+  second.send(`<iq type='get' to='localhost' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`);
+  assert.equal((await second.expect((el) => el.attrs.id === 'p1')).attrs.type, 'result');
+  await second.close();
+});
+
+test('clustering turned off and on again: every node follows within seconds, and no session is dropped', async () => {
+  const { a, b } = nodes as Record<'a' | 'b', TestServer>;
+  const [alice, bob] = clients as [RawClient, RawClient];
+  await a.setProperty('clustering.enabled', 'false');
+  await waitFor(async () => !(await status(a)).cluster && !(await status(b)).cluster, CLUSTER_MS, 'both nodes to be standalone');
+  // Standalone, each node knows only its own sessions.
+  alice.send(`<message to='bob@localhost/phone' type='chat' id='m3'><body>while apart</body></message>`);
+  assert.equal(await bob.nothing((el) => el.attrs.id === 'm3', 1_000), true, 'nothing crosses while clustering is off');
+
+  await a.setProperty('clustering.enabled', 'true');
+  await clusterOf(a, 2);
+  await clusterOf(b, 2);
+  await waitFor(async () => (await routes(a)) >= 2 && (await routes(b)) >= 2, CLUSTER_MS, 'the routes to be shared again');
+  alice.send(`<message to='bob@localhost/phone' type='chat' id='m4'><body>together again</body></message>`);
+  await bob.expect((el) => el.attrs.id === 'm4');
+});
+
+test('a node that dies is cleaned up by the senior: contacts hear it went unavailable, messages go offline', async () => {
+  const { a, b } = nodes as Record<'a' | 'b', TestServer>;
+  const alice = clients[0]!;
+  await b.kill();
+  await alice.expect(presenceFrom('bob@localhost/phone', 'unavailable'), CLUSTER_MS);
+  await clusterOf(a, 1);
+  assert.equal(await routes(a), 1, 'only alice is left');
+  assert.equal(await alice.nothing(presenceFrom('bob@localhost/phone', 'unavailable'), 1_000), true, 'told once');
+
+  alice.send(`<message to='bob@localhost' type='chat' id='m5'><body>while you were gone</body></message>`);
+  await waitFor(async () => (await (await a.storage()).offline.count('bob')) === 1, 5_000, 'the message to be stored offline');
+  const bob = await login(a, 'bob', 'phone');
+  const m5 = await bob.expect((el) => el.attrs.id === 'm5');
+  assert.equal(m5.getChildText('body'), 'while you were gone');
+});
