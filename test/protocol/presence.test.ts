@@ -76,8 +76,10 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     test('presence updates are broadcast to subscribers only', async () => {
       const [alice, bob, carol] = [clients[0]!, clients[1]!, clients[2]!];
       bob.send(`<presence><show>dnd</show><status>busy</status></presence>`);
-      const update = await alice.expect(presence(undefined, bob.jid));
-      assert.equal(update.getChildText('status'), 'busy');
+      // Alice may still hold a second copy of bob's earlier presence: her login's probe can be
+      // answered after bob's own broadcast reached her. The update is the one with the status.
+      const update = await alice.expect((el) => presence(undefined, bob.jid)(el) && el.getChildText('status') === 'busy');
+      assert.equal(update.getChildText('show'), 'dnd');
       assert.ok(await carol.nothing(fromAccount('bob@localhost'), 300));
     });
 
