@@ -26,8 +26,18 @@ export interface ClusterManager {
    * unknown or the session is gone there, so the caller can fall back as RFC 6121 says.
    */
   sendToNode(nodeId: string, fullJid: string, stanza: Element): Promise<boolean>;
+  /**
+   * Fires `event` with `payload` (plain JSON data) on the event bus of every other node, for
+   * the modules that keep copies of shared state (rosters, block lists) and must hear of a
+   * change made on another node. Names must start with `remote/`: nothing else is fired on
+   * behalf of another node. Best effort: a node that is unreachable misses it.
+   */
+  broadcast(event: string, payload: unknown): void;
   summary(): ClusterSummary;
 }
+
+/** The prefix of the events a node fires on behalf of another (ClusterManager.broadcast). */
+export const REMOTE_EVENT_PREFIX = 'remote/';
 
 /** The standalone default: this node is the whole world. */
 export class StandaloneClusterManager implements ClusterManager {
@@ -40,6 +50,8 @@ export class StandaloneClusterManager implements ClusterManager {
   async sendToNode(): Promise<boolean> {
     return false;
   }
+
+  broadcast(): void {}
 
   summary(): ClusterSummary {
     return { enabled: false, state: 'standalone', members: [], seniorNodeId: this.nodeId };

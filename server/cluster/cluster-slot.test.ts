@@ -31,6 +31,7 @@ class FakeManager implements ClusterManager {
     this.sent.push({ nodeId, fullJid, stanza });
     return true;
   }
+  broadcast(): void {}
   summary(): ClusterSummary {
     return { enabled: true, state: 'joined', members: [], seniorNodeId: 'node0' };
   }

@@ -153,6 +153,32 @@ test('binding a full JID held on the other node replaces that session there', as
   await second.close();
 });
 
+test('roster and block list changes made on one node reach the account\'s resources on the other', async () => {
+  const b = nodes.b!;
+  const desk = clients[0]!;
+  const tablet = await login(b, 'alice', 'tablet');
+  for (const c of [desk, tablet]) {
+    assert.equal((await c.iq(`<iq type='get'><query xmlns='jabber:iq:roster'/></iq>`)).attrs.type, 'result');
+    assert.equal((await c.iq(`<iq type='get'><blocklist xmlns='urn:xmpp:blocking'/></iq>`)).attrs.type, 'result');
+  }
+  // Node B has alice's roster and block list in memory now; the changes come from node A.
+  desk.send(`<iq type='set' id='r1'><query xmlns='jabber:iq:roster'><item jid='dave@localhost' name='Dave'/></query></iq>`);
+  const rosterPush = await tablet.expect((el) => el.name === 'iq' && el.attrs.type === 'set' && !!el.getChild('query', 'jabber:iq:roster'));
+  assert.equal(rosterPush.getChild('query')!.getChild('item')!.attrs.jid, 'dave@localhost');
+
+  const carol = await login(b, 'carol', 'phone');
+  desk.send(`<iq type='set' id='b1'><block xmlns='urn:xmpp:blocking'><item jid='carol@localhost'/></block></iq>`);
+  await desk.expect((el) => el.attrs.id === 'b1');
+  const blockPush = await tablet.expect((el) => el.name === 'iq' && !!el.getChild('block', 'urn:xmpp:blocking'));
+  assert.equal(blockPush.getChild('block')!.getChild('item')!.attrs.jid, 'carol@localhost');
+  // Node B enforces the new list: carol's message to alice bounces there.
+  carol.send(`<message to='alice@localhost/tablet' type='chat' id='c1'><body>hello?</body></message>`);
+  const bounced = await carol.expect((el) => el.attrs.id === 'c1');
+  assert.equal(bounced.attrs.type, 'error');
+  assert.ok(await tablet.nothing((el) => el.attrs.id === 'c1', 500), 'the blocked message is not delivered');
+  await Promise.all([tablet.close(), carol.close()]);
+});
+
 test('clustering turned off and on again: every node follows within seconds, and no session is dropped', async () => {
   const { a, b } = nodes as Record<'a' | 'b', TestServer>;
   const [alice, bob] = clients as [RawClient, RawClient];

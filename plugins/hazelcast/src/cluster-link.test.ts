@@ -13,10 +13,17 @@ const secret = randomBytes(32);
 const options = (nodeId: string, s = secret): LinkOptions => ({ nodeId, secret: s, maxFrameBytes: 64 * 1024, timeoutMs: () => 2_000, log });
 
 const received: [string, string][] = [];
-const server = new LinkServer(options('node-b'), (to, xml) => {
-  if (to.startsWith('nobody@')) return false;
-  received.push([to, xml]);
-  return true;
+const events: [string, unknown][] = [];
+const server = new LinkServer(options('node-b'), {
+  deliver(to, xml) {
+    if (to.startsWith('nobody@')) return false;
+    received.push([to, xml]);
+    return true;
+  },
+  event(name, payload) {
+    events.push([name, payload]);
+    return name.startsWith('remote/');
+  },
 });
 const address = await server.listen('127.0.0.1', 0);
 const target = `127.0.0.1:${address.port}`;
@@ -32,6 +39,17 @@ test('a node with the secret delivers stanzas and learns whether a session took 
     assert.deepEqual(received.slice(0, 1), [['juliet@example.com/balcony', '<message>one</message>']]);
     assert.equal(received.length, 51, 'one link carried all of them, in order');
     assert.equal(received.at(-1)![1], '<message>49</message>');
+  } finally {
+    pool.close();
+  }
+});
+
+test('events reach the other node with their data, and its answer comes back', async () => {
+  const pool = new LinkPool(options('node-a'));
+  try {
+    assert.equal(await pool.sendEvent('node-b', target, 'remote/roster-changed', { username: 'juliet', groups: ['Friends'] }), true);
+    assert.equal(await pool.sendEvent('node-b', target, 'session/closed', {}), false);
+    assert.deepEqual(events, [['remote/roster-changed', { username: 'juliet', groups: ['Friends'] }], ['session/closed', {}]]);
   } finally {
     pool.close();
   }
@@ -66,14 +84,14 @@ test('garbage, oversized frames and deliveries before the handshake close the co
 });
 
 test('a node that is down makes delivery fail at once, and the next send reconnects', async () => {
-  const spare = new LinkServer(options('node-c'), () => true);
+  const spare = new LinkServer(options('node-c'), { deliver: () => true, event: () => true });
   const a = await spare.listen('127.0.0.1', 0);
   const pool = new LinkPool(options('node-a'));
   try {
     assert.equal(await pool.send('node-c', `127.0.0.1:${a.port}`, 'x@example.com/r', '<message/>'), true);
     await spare.close();
     assert.equal(await pool.send('node-c', `127.0.0.1:${a.port}`, 'x@example.com/r', '<message/>'), false);
-    const again = new LinkServer(options('node-c'), () => true);
+    const again = new LinkServer(options('node-c'), { deliver: () => true, event: () => true });
     const b = await again.listen('127.0.0.1', a.port);
     try {
       assert.equal(await pool.send('node-c', `127.0.0.1:${b.port}`, 'x@example.com/r', '<message/>'), true);

@@ -7,15 +7,21 @@
 //   A -> B  hello   { node: A, nonce: nA }
 //   B -> A  welcome { node: B, nonce: nB, mac: HMAC(secret, "welcome", B, nA, nB) }
 //   A -> B  proof   { mac: HMAC(secret, "proof", A, nA, nB) }
-// A also checks that B is the node it meant to reach. Then A sends `deliver` frames and B
-// answers each with an `ack` saying whether a local session took the stanza.
+// A also checks that B is the node it meant to reach. Then A sends `deliver` frames (a stanza
+// for a session on B) and `event` frames (an event for B's modules), and B answers each with
+// an `ack` saying whether it was taken.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from 'xmppd';
 import { encodeFrame, FrameError, FrameReader, type LinkMessage } from './link-frames.ts';
 
-/** Hands a stanza to a local session; false if there is no such session. */
-export type LocalDelivery = (fullJid: string, xml: string) => boolean;
+/** What a link hands to its node: stanzas for local sessions, and events another node broadcast. */
+export interface LinkReceiver {
+  /** Hands a stanza to a local session; false if there is no such session. */
+  deliver(fullJid: string, xml: string): boolean;
+  /** Fires an event another node broadcast; false if it is refused. */
+  event(name: string, payload: unknown): boolean;
+}
 
 export interface LinkOptions {
   nodeId: string;
@@ -45,7 +51,7 @@ export class LinkServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(private readonly options: LinkOptions, private readonly deliver: LocalDelivery) {
+  constructor(private readonly options: LinkOptions, private readonly receiver: LinkReceiver) {
     this.server = net.createServer((socket) => this.accept(socket));
   }
 
@@ -106,14 +112,16 @@ export class LinkServer {
           }
           continue;
         }
-        if (m.t !== 'deliver' || typeof m.id !== 'number' || typeof m.to !== 'string' || typeof m.xml !== 'string') return refuse(`unexpected ${m.t} frame`);
+        const deliver = m.t === 'deliver' && typeof m.to === 'string' && typeof m.xml === 'string';
+        const event = m.t === 'event' && typeof m.name === 'string';
+        if ((!deliver && !event) || typeof (m as { id?: unknown }).id !== 'number') return refuse(`unexpected ${m.t} frame`);
         let ok = false;
         try {
-          ok = this.deliver(m.to, m.xml);
+          ok = m.t === 'deliver' ? this.receiver.deliver(m.to, m.xml) : m.t === 'event' ? this.receiver.event(m.name, m.payload) : false;
         } catch (err) {
-          log.warn('cluster link: delivery failed', { peer, to: m.to, error: err instanceof Error ? err.message : String(err) });
+          log.warn('cluster link: handling a frame failed', { peer, frame: m.t, error: err instanceof Error ? err.message : String(err) });
         }
-        socket.write(encodeFrame({ t: 'ack', id: m.id, ok }));
+        socket.write(encodeFrame({ t: 'ack', id: (m as { id: number }).id, ok }));
       }
     });
   }
@@ -137,7 +145,16 @@ class OutboundLink {
     readonly address: string,
   ) {}
 
-  async send(to: string, xml: string): Promise<boolean> {
+  send(to: string, xml: string): Promise<boolean> {
+    return this.request((id) => ({ t: 'deliver', id, to, xml }), to);
+  }
+
+  sendEvent(name: string, payload: unknown): Promise<boolean> {
+    return this.request((id) => ({ t: 'event', id, name, payload }), name);
+  }
+
+  /** Sends one frame and resolves with its acknowledgement (false on any failure). */
+  private async request(frame: (id: number) => LinkMessage, what: string): Promise<boolean> {
     try {
       await (this.ready ??= this.connect());
     } catch (err) {
@@ -150,11 +167,11 @@ class OutboundLink {
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        this.options.log.warn('cluster link: no acknowledgement in time', { peer: this.peer, to });
+        this.options.log.warn('cluster link: no acknowledgement in time', { peer: this.peer, what });
         resolve(false);
       }, this.options.timeoutMs());
       this.pending.set(id, { resolve, timer });
-      socket.write(encodeFrame({ t: 'deliver', id, to, xml }));
+      socket.write(encodeFrame(frame(id)));
     });
   }
 
@@ -237,13 +254,21 @@ export class LinkPool {
   constructor(private readonly options: LinkOptions) {}
 
   send(peer: string, address: string, to: string, xml: string): Promise<boolean> {
+    return this.linkTo(peer, address).send(to, xml);
+  }
+
+  sendEvent(peer: string, address: string, name: string, payload: unknown): Promise<boolean> {
+    return this.linkTo(peer, address).sendEvent(name, payload);
+  }
+
+  private linkTo(peer: string, address: string): OutboundLink {
     let link = this.links.get(peer);
     if (link && link.address !== address) {
       link.close();
       link = undefined;
     }
     if (!link) this.links.set(peer, (link = new OutboundLink(this.options, peer, address)));
-    return link.send(to, xml);
+    return link;
   }
 
   /** Drops the link to a node that left. */

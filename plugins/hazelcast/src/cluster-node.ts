@@ -4,7 +4,7 @@
 // standalone and reports itself degraded.
 import { randomBytes } from 'node:crypto';
 import { Client } from 'hazelcast-client';
-import { JID, SESSION_LOST, StreamError, parseXml, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
+import { JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, parseXml, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
 import { toClientConfig, type ClientSettings } from './client-config.ts';
 import { LinkPool, LinkServer } from './cluster-link.ts';
 import { HazelcastClusterManager } from './hazelcast-cluster-manager.ts';
@@ -109,7 +109,10 @@ export class ClusterNode {
         timeoutMs: options.executionTimeoutMs,
         log: ctx.log.child('link'),
       };
-      const linkServer = new LinkServer(linkOptions, (to, xml) => this.deliverLocally(to, xml));
+      const linkServer = new LinkServer(linkOptions, {
+        deliver: (to, xml) => this.deliverLocally(to, xml),
+        event: (name, payload) => this.fireRemoteEvent(name, payload),
+      });
       const bound = await linkServer.listen(options.link.host, options.link.port);
       cleanup.push(() => linkServer.close());
       const address = `${options.link.host.includes(':') ? `[${options.link.host}]` : options.link.host}:${bound.port}`;
@@ -166,6 +169,16 @@ export class ClusterNode {
     const session = this.ctx.server.sessions.get(to);
     if (!session) return false;
     session.send(parseXml(xml));
+    return true;
+  }
+
+  /** An event another node broadcast; only `remote/` events are fired on its behalf. */
+  private fireRemoteEvent(name: string, payload: unknown): boolean {
+    if (!name.startsWith(REMOTE_EVENT_PREFIX)) {
+      this.ctx.log.warn('refusing an event from another node that is not a remote/ event', { name });
+      return false;
+    }
+    this.ctx.server.events.fire(name, payload);
     return true;
   }
 

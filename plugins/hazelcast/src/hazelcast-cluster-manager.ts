@@ -21,6 +21,10 @@ export class HazelcastClusterManager implements ClusterManager {
     return this.links.send(nodeId, peer.address, fullJid, stanza.toString());
   }
 
+  broadcast(event: string, payload: unknown): void {
+    for (const [nodeId, peer] of this.membership.peers()) void this.links.sendEvent(nodeId, peer.address, event, payload);
+  }
+
   summary(): ClusterSummary {
     return { enabled: true, state: 'joined', members: this.membership.list(), seniorNodeId: this.membership.seniorNodeId() };
   }

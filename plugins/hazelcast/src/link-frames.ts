@@ -8,6 +8,7 @@ export type LinkMessage =
   | { t: 'welcome'; node: string; nonce: string; mac: string }
   | { t: 'proof'; mac: string }
   | { t: 'deliver'; id: number; to: string; xml: string }
+  | { t: 'event'; id: number; name: string; payload: unknown }
   | { t: 'ack'; id: number; ok: boolean };
 
 export class FrameError extends Error {}

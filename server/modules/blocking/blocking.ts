@@ -14,6 +14,7 @@ import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import type { SessionEvent } from '../../session/session-manager.ts';
 import { xml, type Element } from '../../xml/element.ts';
 import { StanzaError, errorReply } from '../../xml/errors.ts';
+import { parseXml } from '../../xml/stream-parser.ts';
 import type { IqRequest, XmppModule } from '../module-context.ts';
 import { BlocklistCache } from './blocklist-cache.ts';
 import { isBlocked } from './jid-match.ts';
@@ -22,6 +23,14 @@ const NS_BLOCKING = 'urn:xmpp:blocking';
 const NS_BLOCKING_ERRORS = 'urn:xmpp:blocking:errors';
 /** Key in ClientSession.data: the session asked for the blocklist and gets pushes. */
 const INTERESTED = 'blocking';
+
+/** A block list changed on another node of the cluster: forget the copy here, push to resources here. */
+const BLOCKLIST_CHANGED_REMOTE = 'remote/blocklist-changed';
+interface BlocklistChangedRemote {
+  username: string;
+  /** The <block/> or <unblock/> element pushed to interested resources, serialized. */
+  push: string;
+}
 const EMPTY: ReadonlySet<string> = new Set();
 /** Lists of users without a session here are forgotten after this long. */
 const UNPINNED_TTL_MS = 60_000;
@@ -142,12 +151,21 @@ export const blockingModule: XmppModule = {
     };
 
     /** XEP-0191 3.3/3.4: every resource that asked for the blocklist hears of a change. */
-    const push = (username: string, payload: Element): void => {
+    const pushHere = (username: string, payload: Element): void => {
       for (const s of sessions.ofUser(bareOf(username))) {
         if (s.data.get(INTERESTED) !== true) continue;
         s.send(xml('iq', { type: 'set', id: `push-${randomBytes(6).toString('hex')}`, to: s.jid.toString() }, payload.clone()));
       }
     };
+    // On every node: the resources there hear of it, and the list cached there is stale.
+    const push = (username: string, payload: Element): void => {
+      pushHere(username, payload);
+      ctx.server.cluster().broadcast(BLOCKLIST_CHANGED_REMOTE, { username, push: payload.toString() } satisfies BlocklistChangedRemote);
+    };
+    ctx.hook<BlocklistChangedRemote>(BLOCKLIST_CHANGED_REMOTE, ({ username, push: payload }) => {
+      cache.forget(username);
+      pushHere(username, parseXml(payload));
+    });
 
     /** Contacts that receive the user's presence (subscription from/both) covered by `entries`. */
     const subscribersCovered = async (username: string, entries: ReadonlySet<string>): Promise<JID[]> => {

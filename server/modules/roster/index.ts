@@ -8,7 +8,7 @@ import { xml } from '../../xml/element.ts';
 import type { XmppModule } from '../module-context.ts';
 import { handleInbound } from './inbound-subscription.ts';
 import { handleOutbound, type SubscriptionDeps } from './outbound-subscription.ts';
-import { ROSTER_CHANGED, type RosterChangedEvent } from './roster-events.ts';
+import { ROSTER_CHANGED, ROSTER_CHANGED_REMOTE, ROSTER_INVALIDATE, type RosterChangedEvent, type RosterInvalidateEvent } from './roster-events.ts';
 import { rosterGet, rosterSet, type RosterIqDeps } from './roster-iq.ts';
 import { NS_ROSTER, removedElement, visibleElement } from './roster-item.ts';
 import { rosterStore } from './roster-store.ts';
@@ -70,8 +70,8 @@ export const rosterModule: XmppModule = {
       features.append(xml('ver', { xmlns: NS_ROSTERVER }), xml('sub', { xmlns: NS_PREAPPROVAL }));
     });
 
-    // 2.1.6: every interested resource hears of every change it can see.
-    ctx.hook<RosterChangedEvent>(ROSTER_CHANGED, (change) => {
+    // 2.1.6: every interested resource hears of every change it can see, on every node.
+    const push = (change: RosterChangedEvent): void => {
       const before = visibleElement(change.previous);
       const after = visibleElement(change.item);
       if (before?.toString() === after?.toString()) return;
@@ -82,6 +82,14 @@ export const rosterModule: XmppModule = {
           xml('query', { xmlns: NS_ROSTER, ver: change.version }, item.clone()));
         session.send(push);
       }
+    };
+    ctx.hook<RosterChangedEvent>(ROSTER_CHANGED, (change) => {
+      push(change);
+      server.cluster().broadcast(ROSTER_CHANGED_REMOTE, change);
+    });
+    ctx.hook<RosterChangedEvent>(ROSTER_CHANGED_REMOTE, (change) => {
+      server.events.fire<RosterInvalidateEvent>(ROSTER_INVALIDATE, { username: change.username });
+      push(change);
     });
 
     // A user's subscription stanza is handled before routing, wherever it goes, so that the

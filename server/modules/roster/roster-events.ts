@@ -21,4 +21,9 @@ export interface RosterInvalidateEvent {
 }
 
 export const ROSTER_CHANGED = 'roster/changed';
+/**
+ * A roster/changed made on another node of the cluster (same payload): the copy of that
+ * roster here is stale, and this node's interested resources of the account need the push.
+ */
+export const ROSTER_CHANGED_REMOTE = 'remote/roster-changed';
 export const ROSTER_INVALIDATE = 'roster/invalidate';
