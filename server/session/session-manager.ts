@@ -48,16 +48,15 @@ export class SessionManager {
   }
 
   /**
-   * Whether binding `jid` keeps its account within `limit` sessions on this node (0: no
-   * limit). A bind that takes over a full JID already bound replaces that session (see
-   * bind) rather than adding one, so it is always admitted. Only this node's sessions count:
-   * a shared routing table would be needed to count an account's sessions cluster-wide.
-   * Checked and followed by bind() in the same turn of the event loop, so two binds racing
-   * on this node cannot both take the last place.
+   * Whether binding `jid` keeps its account within `limit` sessions (0: no limit), counted
+   * in the routing table: this node's sessions, and every node's when clustered. A bind that
+   * takes over a full JID already bound replaces that session (see bind, and the clustering
+   * plugin across nodes) rather than adding one, so it is always admitted.
    */
   admits(jid: JID, limit: number): boolean {
-    if (limit <= 0 || this.byFull.has(jid.toString())) return true;
-    return (this.byBare.get(jid.bareString())?.size ?? 0) < limit;
+    const full = jid.toString();
+    if (limit <= 0 || this.byFull.has(full) || this.routes.getRoute(full)) return true;
+    return this.routes.getRoutes(jid.bareString()).length < limit;
   }
 
   /**
