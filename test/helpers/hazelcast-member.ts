@@ -15,6 +15,8 @@ export interface HazelcastClusterOptions {
   members?: number;
   /** Default: a random name, so clusters of concurrent tests never merge. */
   clusterName?: string;
+  /** The members' ports (default: free ones); its length wins over `members`. */
+  ports?: number[];
 }
 
 export interface HazelcastCluster {
@@ -183,9 +185,9 @@ function checkPrerequisites(): void {
 /** Starts `members` member JVMs in parallel and resolves once they form one cluster. */
 export async function startHazelcastCluster(opts: HazelcastClusterOptions = {}): Promise<HazelcastCluster> {
   checkPrerequisites();
-  const count = opts.members ?? 1;
+  const count = opts.ports?.length ?? opts.members ?? 1;
   const clusterName = opts.clusterName ?? `xmppd-test-${randomBytes(4).toString('hex')}`;
-  const ports: number[] = [];
+  const ports: number[] = [...(opts.ports ?? [])];
   while (ports.length < count) {
     const port = await freePort();
     if (!ports.includes(port)) ports.push(port);
