@@ -50,17 +50,22 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
       }
       // chat/normal go to the highest-priority resources, headline to all (8.5.2.1.1).
       const chosen = type === 'headline' ? targets : highest(targets);
-      for (const r of chosen) void router.deliverToFull(r.jid, ev.stanza);
+      const results = chosen.map((r) => router.deliverToFull(r.jid, ev.stanza));
+      // A message no chosen resource took (its node died before the cluster noticed, say)
+      // is kept offline rather than lost; this does not hold up the account's next messages.
+      if (type !== 'headline' && !results.includes(true)) settleAll(results, () => storeOffline(ev), router);
       return;
     }
     return existsThen(ev, () => {
       if (type !== 'headline') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
     }, () => {
       if (type === 'groupchat') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
-      else if (type !== 'headline' && !events.fire('message/offline', ev)) {
-        router.bounce(ev.stanza, new StanzaError('service-unavailable'));
-      }
+      else if (type !== 'headline') storeOffline(ev);
     });
+  };
+
+  const storeOffline = (ev: StanzaEvent): void => {
+    if (!events.fire('message/offline', ev)) router.bounce(ev.stanza, new StanzaError('service-unavailable'));
   };
 
   const messageToBare = (ev: StanzaEvent): boolean => {
@@ -115,6 +120,19 @@ function highest(routes: RouteEntry[]): RouteEntry[] {
   let max = -Infinity;
   for (const r of routes) if (r.priority > max) max = r.priority;
   return routes.filter((r) => r.priority === max);
+}
+
+/** Runs `onMissing` once every result is known and none is true. */
+function settleAll(results: (boolean | Promise<boolean>)[], onMissing: () => void, router: Router): void {
+  const pending = results.filter((r): r is Promise<boolean> => r instanceof Promise);
+  if (!pending.length) {
+    onMissing();
+    return;
+  }
+  Promise.all(pending).then((oks) => { if (!oks.includes(true)) onMissing(); }, (err) => {
+    router.reportError('remote delivery failed', err);
+    onMissing();
+  });
 }
 
 function settle(result: boolean | Promise<boolean>, onMissing: () => void, router: Router): void {
