@@ -1,7 +1,7 @@
-// Child processes of a benchmark run, each pinned to a CPU with taskset: the load generator
-// (one scenario, JSON result on stdout, progress passed through on stderr) and the
-// micro-benchmarks.
-import { spawn } from 'node:child_process';
+// Child processes of a benchmark run, each pinned to a CPU with taskset (or left to the
+// scheduler with a null CPU): the load generator (one scenario, JSON result on stdout,
+// progress passed through on stderr) and the micro-benchmarks.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../load/generator.ts';
@@ -12,12 +12,18 @@ interface Output {
   stdout: string;
 }
 
-function run(cpu: number, args: string[], passStderr: boolean): Promise<Output> {
+/** Children still running, so an interrupted benchmark can stop them (killChildren). */
+const running = new Set<ChildProcess>();
+
+function run(cpu: number | null, args: string[], passStderr: boolean): Promise<Output> {
   return new Promise((resolve, reject) => {
-    const proc = spawn('taskset', ['-c', String(cpu), process.execPath, '--import', 'tsx', ...args], {
+    const command = [process.execPath, '--import', 'tsx', ...args];
+    const proc = spawn(cpu === null ? command[0]! : 'taskset', cpu === null ? command.slice(1) : ['-c', String(cpu), ...command], {
       cwd: join(BENCH_DIR, '..'),
       stdio: ['ignore', 'pipe', passStderr ? 'inherit' : 'pipe'],
     });
+    running.add(proc);
+    proc.once('exit', () => running.delete(proc));
     let stdout = '';
     let stderr = '';
     proc.stdout!.on('data', (c: Buffer) => { stdout += c.toString(); });
@@ -30,8 +36,8 @@ function run(cpu: number, args: string[], passStderr: boolean): Promise<Output> 
   });
 }
 
-/** Runs one scenario in a generator process of its own on `cpu`. */
-export async function runGenerator<R>(cpu: number, scenario: Scenario): Promise<R> {
+/** Runs one scenario in a generator process of its own on `cpu` (anywhere if null). */
+export async function runGenerator<R>(cpu: number | null, scenario: Scenario): Promise<R> {
   const { stdout } = await run(cpu, [join(BENCH_DIR, 'load', 'generator.ts'), JSON.stringify(scenario)], true);
   const last = stdout.trim().split('\n').at(-1) ?? '';
   return JSON.parse(last) as R;
@@ -41,4 +47,10 @@ export async function runGenerator<R>(cpu: number, scenario: Scenario): Promise<
 export async function runMicro(cpu: number, script: string, args: string[] = []): Promise<string[]> {
   const { stdout } = await run(cpu, [join(BENCH_DIR, script), ...args], false);
   return stdout.trim().split('\n');
+}
+
+/** Kills every generator or micro-benchmark still running (an interrupted run). */
+export function killChildren(): void {
+  for (const proc of running) proc.kill('SIGKILL');
+  running.clear();
 }

@@ -6,11 +6,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deriveUserKeys, DEFAULT_SCRAM_ITERATIONS } from '../../server/auth/scram-keys.ts';
 import { Logger, setLogLevel } from '../../server/log.ts';
 import { openStorage } from '../../server/storage/database.ts';
 import { progress } from '../load/progress.ts';
-import { BENCH_PASSWORD, benchUser } from '../load/users.ts';
+import { writeBenchAccounts } from '../lib/accounts.ts';
 import { freePort, waitForPort } from '../lib/net-utils.ts';
 import { stopProcess } from '../../test/helpers/processes.ts';
 import { makeWorkDir, removeWorkDir } from '../lib/work-dir.ts';
@@ -18,7 +17,6 @@ import type { Target, TargetOptions } from './target.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'xmppd.js');
-const KEY_SETS = 64;
 
 export interface XmppdOptions extends TargetOptions {
   /** Remember verified PLAIN passwords (the server's default); off makes every PLAIN login a PBKDF2. */
@@ -31,9 +29,8 @@ async function createUsers(path: string, count: number): Promise<void> {
   setLogLevel('warn'); // this process's storage logs (migrations) are not the benchmark's
   const storage = await openStorage({ type: 'sqlite', path }, new Logger('bench'), { migrate: true });
   try {
-    const keys = await Promise.all(Array.from({ length: Math.min(KEY_SETS, count) }, () => deriveUserKeys(BENCH_PASSWORD, DEFAULT_SCRAM_ITERATIONS)));
     // WAL with synchronous=NORMAL: sequential inserts cost no fsync each.
-    for (let i = 0; i < count; i++) await storage.users.create(benchUser(i), keys[i % keys.length]!);
+    await writeBenchAccounts(storage, count);
   } finally {
     await storage.close();
   }

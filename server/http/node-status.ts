@@ -1,6 +1,6 @@
-// What GET /status reports about this node: identity, state with the reason, resources,
-// connections per transport and traffic. Read from counters kept elsewhere; nothing here
-// is on a hot path.
+// What GET /status (client listeners) and GET /api/status (admin listener) report about this
+// node: identity, state with the reason, resources, connections per transport and traffic.
+// Read from counters kept elsewhere; nothing here is on a hot path.
 import type { ClusterSummary } from '../cluster/cluster-manager.ts';
 import type { DependencyMonitor, DependencyStatus, NodeState } from '../health/dependency-monitor.ts';
 import type { ServerContext } from '../modules/server-context.ts';
@@ -27,6 +27,88 @@ export interface NodeStatus {
   /** Present when clustering is on. */
   cluster?: ClusterSummary;
 }
+
+const counters = {
+  type: 'object',
+  required: ['total', 'current', 'peak'],
+  properties: { total: { type: 'integer' }, current: { type: 'integer' }, peak: { type: 'integer' } },
+} as const;
+
+/** JSON schema of NodeStatus, for the routes that answer with it (client /status, admin /api/status). */
+export const nodeStatusSchema = {
+  type: 'object',
+  required: ['version', 'node', 'domain', 'state', 'reason', 'startedAt', 'pid', 'connections'],
+  properties: {
+    version: { type: 'string' },
+    node: { type: 'string' },
+    domain: { type: 'string' },
+    state: { type: 'string', enum: ['running', 'degraded', 'paused'] },
+    reason: { type: ['string', 'null'] },
+    stateSince: { type: 'string' },
+    dependencies: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          critical: { type: 'boolean' },
+          available: { type: 'boolean' },
+          checkedAt: { type: ['string', 'null'] },
+        },
+      },
+    },
+    startedAt: { type: 'string' },
+    uptimeSeconds: { type: 'integer' },
+    pid: { type: 'integer' },
+    cpu: {
+      type: 'object',
+      properties: { userSeconds: { type: 'number' }, systemSeconds: { type: 'number' }, percent: { type: 'number' } },
+    },
+    memory: {
+      type: 'object',
+      properties: {
+        rssBytes: { type: 'integer' },
+        peakRssBytes: { type: 'integer' },
+        heapUsedBytes: { type: 'integer' },
+        heapTotalBytes: { type: 'integer' },
+      },
+    },
+    connections: {
+      type: 'object',
+      properties: { tcp: counters, bosh: counters, websocket: counters },
+    },
+    sessions: { type: 'integer' },
+    logins: { type: 'object', properties: { succeeded: { type: 'integer' }, failed: { type: 'integer' } } },
+    stanzas: {
+      type: 'object',
+      properties: {
+        received: {
+          type: 'object',
+          properties: {
+            message: { type: 'integer' }, presence: { type: 'integer' }, iq: { type: 'integer' }, total: { type: 'integer' },
+          },
+        },
+        routed: { type: 'integer' },
+        delivered: { type: 'integer' },
+      },
+    },
+    cluster: {
+      type: 'object',
+      properties: {
+        enabled: { type: 'boolean' },
+        state: { type: 'string' },
+        seniorNodeId: { type: ['string', 'null'] },
+        members: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { nodeId: { type: 'string' }, address: { type: 'string' }, joinedAt: { type: 'string', format: 'date-time' } },
+          },
+        },
+      },
+    },
+  },
+} as const;
 
 /** CPU use between two /status calls, so the figure is recent rather than a lifetime average. */
 export class CpuSampler {

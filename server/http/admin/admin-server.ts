@@ -1,7 +1,8 @@
-// The admin listener (default 127.0.0.1:9090): a JSON API for plugins and system
-// properties, the base of the admin console. One encapsulated fastify plugin per resource,
-// JSON schemas on every route, errors from admin-errors.ts. Every route but login requires
-// an administrator (admin-auth.ts); console sessions also need the CSRF token for changes.
+// The admin listener (default 127.0.0.1:9090): a JSON API for plugins, system properties and
+// the node's status, and the admin console built on it (console-assets.ts). One encapsulated
+// fastify plugin per resource, JSON schemas on every route, errors from admin-errors.ts.
+// Every route but login and the console's static files requires an administrator
+// (admin-auth.ts); console sessions also need the CSRF token for changes.
 import type net from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ListenerConfig } from '../../config/types.ts';
@@ -11,14 +12,16 @@ import type { PluginHost } from '../../plugins/plugin-host.ts';
 import { AdminAuthenticator } from './admin-auth.ts';
 import { AdminError, errorBody } from './admin-errors.ts';
 import { AdminSessionStore } from './admin-sessions.ts';
+import { consoleAssets } from './console-assets.ts';
 import { pluginExtensions } from './plugin-extensions.ts';
 import { pluginResource } from './plugin-resource.ts';
 import { propertyResource } from './property-resource.ts';
 import { sessionResource } from './session-resource.ts';
+import { statusResource } from './status-resource.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Reachable without authentication (login only). */
+    /** Reachable without authentication (login, the console's static files). */
     public?: boolean;
   }
 }
@@ -27,6 +30,8 @@ export interface AdminServerOptions {
   context: ServerContext;
   plugins: PluginHost;
   log: Logger;
+  /** Where the built console is (tests); dist/console/ of the installation by default. */
+  consoleDir?: string;
 }
 
 export interface AdminServer {
@@ -45,7 +50,7 @@ function asAdminError(err: FastifyError, log: Logger, url: string): AdminError {
 }
 
 /** The admin app, not listening (tests use inject()). */
-export async function createAdminApp({ context, plugins, log }: AdminServerOptions): Promise<FastifyInstance> {
+export async function createAdminApp({ context, plugins, log, consoleDir }: AdminServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
@@ -63,7 +68,8 @@ export async function createAdminApp({ context, plugins, log }: AdminServerOptio
     req.admin = await auth.identify(req);
   });
   app.addHook('onSend', async (_req, reply) => {
-    reply.header('cache-control', 'no-store');
+    // API answers are never cached; the console's files say how they may be.
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'SAMEORIGIN');
   });
@@ -80,6 +86,8 @@ export async function createAdminApp({ context, plugins, log }: AdminServerOptio
   await app.register(pluginResource(plugins, context));
   await app.register(propertyResource(context));
   await app.register(pluginExtensions(plugins, log));
+  await app.register(statusResource(context));
+  await app.register(consoleAssets(consoleDir));
   return app;
 }
 
