@@ -19,6 +19,7 @@ import { ModuleContext, type StreamFeatureProvider } from './modules/module-cont
 import type { ServerContext } from './modules/server-context.ts';
 import { PropertyRegistry } from './properties/property-registry.ts';
 import { registerDefaultDelivery } from './routing/default-delivery.ts';
+import { listenForRemoteEnds } from './session/end-sessions.ts';
 import { Router } from './routing/router.ts';
 import { SessionManager } from './session/session-manager.ts';
 import { ServerStats } from './stats.ts';
@@ -92,6 +93,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const router = new Router(config.domain, events, sessions, cluster.standalone, log.child('router'));
     cluster.connect({ router, sessions });
     registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
+    listenForRemoteEnds(events, sessions);
 
     const context: ServerContext = {
       domain: config.domain,

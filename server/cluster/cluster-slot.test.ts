@@ -70,6 +70,9 @@ class FakeTable implements RoutingTable {
   size(): number {
     return this.local.size();
   }
+  all(): RouteEntry[] {
+    return this.local.all();
+  }
 }
 
 interface Node {

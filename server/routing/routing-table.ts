@@ -33,6 +33,8 @@ export interface RoutingTable {
   getRoutes(bareJid: string): readonly RouteEntry[];
   /** Number of routes known (metrics, status). */
   size(): number;
+  /** Every route known (the admin's list of sessions online). */
+  all(): readonly RouteEntry[];
 }
 
 const NO_ROUTES: readonly RouteEntry[] = Object.freeze([]);
@@ -89,7 +91,6 @@ export class LocalRoutingTable implements RoutingTable {
     return this.byFull.size;
   }
 
-  /** Every route (a clustered table filters its replica by node). */
   all(): RouteEntry[] {
     return [...this.byFull.values()];
   }

@@ -28,6 +28,8 @@ export interface UserRepository {
   delete(username: string): Promise<boolean>;
   list(): Promise<string[]>;
   count(): Promise<number>;
+  /** One page of user names containing `search` (any case for ASCII), sorted, and how many match in all. */
+  page(options: { search?: string; limit: number; offset: number }): Promise<{ usernames: string[]; total: number }>;
 }
 
 export class UserExistsError extends Error {

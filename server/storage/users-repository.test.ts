@@ -75,6 +75,18 @@ for (const type of DIALECTS) {
       assert.ok(all.includes('alice') && all.includes('用户'));
     });
 
+    test('page: sorted slices, a case-insensitive search, wildcards taken literally', async () => {
+      const { users } = db.storage;
+      for (const name of ['page_anna', 'page_bert', 'page_Carl', 'pagexdora', 'page%eve']) await users.create(name, sampleKeys(name));
+      assert.deepEqual(await users.page({ search: 'page_', limit: 2, offset: 0 }), { usernames: ['page_Carl', 'page_anna'], total: 3 });
+      assert.deepEqual(await users.page({ search: 'page_', limit: 2, offset: 2 }), { usernames: ['page_bert'], total: 3 });
+      assert.deepEqual((await users.page({ search: 'CARL', limit: 10, offset: 0 })).usernames, ['page_Carl']);
+      assert.deepEqual((await users.page({ search: 'page%', limit: 10, offset: 0 })).usernames, ['page%eve']);
+      const all = await users.page({ limit: 1000, offset: 0 });
+      assert.equal(all.total, await users.count());
+      assert.deepEqual(all.usernames, await users.list());
+    });
+
     test('delete removes the user and every row the user owns, and only those', async () => {
       const s = db.storage;
       for (const u of ['carol', 'dave']) {

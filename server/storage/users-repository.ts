@@ -73,6 +73,21 @@ export class SqlUserRepository implements UserRepository {
     return rows.map((r) => r.username);
   }
 
+  async page({ search, limit, offset }: { search?: string; limit: number; offset: number }): Promise<{ usernames: string[]; total: number }> {
+    const matching = (): Knex.QueryBuilder => {
+      const q = this.knex('users');
+      // LIKE with its wildcards escaped, so that "_" and "%" in a search are literal. Both
+      // dialects compare ASCII letters without case here only if asked: lower() on both sides.
+      if (search) q.whereRaw("lower(username) like ? escape '!'", [`%${search.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`]);
+      return q;
+    };
+    const [rows, counted] = await Promise.all([
+      matching().orderBy('username').limit(limit).offset(offset).select('username') as Promise<{ username: string }[]>,
+      matching().count({ n: '*' }).first(),
+    ]);
+    return { usernames: rows.map((r) => r.username), total: toCount(counted?.n) };
+  }
+
   async count(): Promise<number> {
     const row = await this.knex('users').count({ n: '*' }).first();
     return toCount(row?.n);

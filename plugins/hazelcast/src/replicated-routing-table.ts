@@ -85,12 +85,12 @@ export class ReplicatedRoutingTable implements RoutingTable {
 
   /** This node's own routes (to write them again after the cluster lost them). */
   ownRoutes(): RouteEntry[] {
-    return this.entries().filter((e) => e.nodeId === this.nodeId);
+    return this.all().filter((e) => e.nodeId === this.nodeId);
   }
 
   /** Forgets the routes of a node that left; returns them. */
   dropNode(nodeId: string): RouteEntry[] {
-    const gone = this.entries().filter((e) => e.nodeId === nodeId);
+    const gone = this.all().filter((e) => e.nodeId === nodeId);
     for (const e of gone) this.replica.removeRoute(e.jid);
     return gone;
   }
@@ -103,7 +103,7 @@ export class ReplicatedRoutingTable implements RoutingTable {
     }
   }
 
-  private entries(): RouteEntry[] {
+  all(): RouteEntry[] {
     return this.replica.all();
   }
 

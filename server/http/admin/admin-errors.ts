@@ -20,6 +20,10 @@ export const ADMIN_ERRORS = {
   PLUGIN_IS_FOLDER: { status: 409, message: 'the plugin is a folder, not an archive; it is not deleted through the API' },
   PLUGIN_LOAD_FAILED: { status: 422, message: 'the plugin was installed but failed to load' },
   PROPERTY_NOT_FOUND: { status: 404, message: 'no such property' },
+  USER_NOT_FOUND: { status: 404, message: 'no such user' },
+  USER_EXISTS: { status: 409, message: 'the user already exists' },
+  USER_INVALID: { status: 400, message: 'not a user name or password this server accepts' },
+  SESSION_NOT_FOUND: { status: 404, message: 'no such session online' },
   PROPERTY_INVALID: { status: 400, message: 'the value breaks the property definition' },
   INTERNAL: { status: 500, message: 'internal error (see the server log)' },
 } as const;

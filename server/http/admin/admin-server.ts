@@ -15,7 +15,9 @@ import { AdminSessionStore } from './admin-sessions.ts';
 import { consoleAssets } from './console-assets.ts';
 import { pluginExtensions } from './plugin-extensions.ts';
 import { pluginResource } from './plugin-resource.ts';
+import { onlineResource } from './online-resource.ts';
 import { propertyResource } from './property-resource.ts';
+import { userResource } from './user-resource.ts';
 import { sessionResource } from './session-resource.ts';
 import { statusResource } from './status-resource.ts';
 
@@ -85,6 +87,8 @@ export async function createAdminApp({ context, plugins, log, consoleDir }: Admi
   await app.register(sessionResource(auth));
   await app.register(pluginResource(plugins, context));
   await app.register(propertyResource(context));
+  await app.register(userResource(context));
+  await app.register(onlineResource(context));
   await app.register(pluginExtensions(plugins, log));
   await app.register(statusResource(context));
   await app.register(consoleAssets(consoleDir));

@@ -11,7 +11,8 @@ import type { PropertyDefinition } from '../../properties/types.ts';
 import { UserExistsError } from '../../storage/types.ts';
 import type { PreauthIqEvent } from '../../stream/client-stream.ts';
 import { xml, type Element } from '../../xml/element.ts';
-import { StanzaError, StreamError, errorReply } from '../../xml/errors.ts';
+import { StanzaError, errorReply } from '../../xml/errors.ts';
+import { endSessions } from '../../session/end-sessions.ts';
 import type { IqRequest, XmppModule } from '../module-context.ts';
 import { RateLimit } from './rate-limit.ts';
 
@@ -63,7 +64,7 @@ export const registerModule: XmppModule = {
   name: 'register',
   properties: Object.values(REGISTER_PROPERTIES),
   load(ctx) {
-    const { core, storage, sessions, router, config, domain } = ctx.server;
+    const { core, storage, router, config, domain } = ctx.server;
     const maxPerIp = ctx.property<number>(REGISTER_PROPERTIES.maxPerIp);
     const windowSeconds = ctx.property<number>(REGISTER_PROPERTIES.window);
     const limit = new RateLimit(() => windowSeconds.value * 1000);
@@ -156,7 +157,7 @@ export const registerModule: XmppModule = {
           if (item.subscription === 'to' || item.subscription === 'both' || item.askOut) send('unsubscribe');
           if (item.subscription === 'from' || item.subscription === 'both' || item.askIn) send('unsubscribed');
         }
-        for (const s of [...sessions.ofUser(bare.toString())]) s.close(new StreamError('not-authorized', 'Account removed'));
+        endSessions(ctx.server, { jid: bare.toString(), condition: 'not-authorized', text: 'Account removed' });
       });
     };
 
