@@ -13,7 +13,7 @@ import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelca
 import { RawClient } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
-import { waitFor } from '../plugins/fixtures.ts';
+import { ADMIN_PROPERTIES, ADMIN_USER, admin, waitFor } from '../plugins/fixtures.ts';
 import type { RosterItem } from '../../server/storage/types.ts';
 
 const PLUGIN = fileURLToPath(new URL('../../plugins/hazelcast/', import.meta.url));
@@ -93,10 +93,12 @@ before(async () => {
     'hazelcast.link.port': '0',
     'hazelcast.heartbeat.seconds': '1',
     'hazelcast.node.timeout.seconds': '3',
+    ...ADMIN_PROPERTIES,
   });
   await startNode('b');
   const storage = await a.storage();
   for (const user of ['alice', 'bob', 'carol']) await a.addUser(user, `${user}-pw`);
+  await a.addUser('admin', ADMIN_USER[1]);
   await storage.roster.put('alice', friend('bob@localhost'));
   await storage.roster.put('bob', friend('alice@localhost'));
 });
@@ -177,6 +179,19 @@ test('roster and block list changes made on one node reach the account\'s resour
   assert.equal(bounced.attrs.type, 'error');
   assert.ok(await tablet.nothing((el) => el.attrs.id === 'c1', 500), 'the blocked message is not delivered');
   await Promise.all([tablet.close(), carol.close()]);
+});
+
+test('an administrator on one node sees the sessions of both and ends one held by the other', async () => {
+  const { a, b } = nodes as Record<'a' | 'b', TestServer>;
+  const carol = await login(b, 'carol', 'tablet');
+  await waitFor(async () => (await admin(a.adminPort, 'GET', '/api/online?user=carol')).body.sessions?.length === 1, CLUSTER_MS, 'node A to list carol');
+  const online = (await admin(a.adminPort, 'GET', '/api/online')).body.sessions as { jid: string; node: string }[];
+  assert.deepEqual(online.map((s) => [s.jid, s.node]), [
+    ['alice@localhost/desk', 'node-a'], ['bob@localhost/phone', 'node-b'], ['carol@localhost/tablet', 'node-b'],
+  ]);
+  assert.equal((await admin(a.adminPort, 'DELETE', `/api/online/${encodeURIComponent('carol@localhost/tablet')}`)).status, 204);
+  assert.equal(await carol.expectStreamError(), 'policy-violation');
+  await waitFor(async () => (await routes(a)) === 2, CLUSTER_MS, 'carol\'s route to go');
 });
 
 test('clustering turned off and on again: every node follows within seconds, and no session is dropped', async () => {
