@@ -32,7 +32,7 @@ async function status(node: TestServer): Promise<Status> {
 }
 
 /** A node with the plugin, clustering on, pointed at a member expected on `port`. */
-async function nodeFor(name: string, clusterName: string, port: number, retry: { count: number; seconds: number }): Promise<TestServer> {
+async function nodeFor(name: string, clusterName: string, port: number, retry: { count: number; seconds: number }, nodeId = name): Promise<TestServer> {
   assert.ok(existsSync(join(PLUGIN, 'index.js')), 'plugins/hazelcast/index.js is missing: npm install (or npm run prepare) bundles it');
   const dir = join(work, name);
   mkdirSync(join(dir, 'plugins', 'hazelcast'), { recursive: true });
@@ -44,7 +44,7 @@ async function nodeFor(name: string, clusterName: string, port: number, retry: {
   <connection-strategy><connection-retry><cluster-connect-timeout-millis>1000</cluster-connect-timeout-millis></connection-retry></connection-strategy>
 </hazelcast-client>`);
   const node = await startTestServer({
-    env: { XMPPD_NODE_ID: name, XMPPD_PLUGINS_DIR: join(dir, 'plugins') },
+    env: { XMPPD_NODE_ID: nodeId, XMPPD_PLUGINS_DIR: join(dir, 'plugins') },
     properties: {
       'clustering.enabled': 'true',
       'hazelcast.startup.delay.seconds': '0',
@@ -89,4 +89,17 @@ test('when the retries run out the node stays standalone and says why in the log
   const s = await status(node);
   assert.equal(s.state, 'degraded');
   assert.equal(s.cluster, undefined);
+});
+
+test('a second node under the same node id is refused, and says why', async () => {
+  const hazelcast = await startHazelcastCluster({ members: 1 });
+  cleanup.push(() => hazelcast.stop());
+  const port = Number(hazelcast.addresses[0]!.split(':')[1]);
+  const first = await nodeFor('node-twin', hazelcast.clusterName, port, { count: 0, seconds: 1 });
+  await waitFor(async () => (await status(first)).cluster?.members.length === 1, 30_000, 'the first node to join');
+  // Same id, its own folder (nodeFor keys folders by name: give the second one another).
+  const second = await nodeFor('node-twin-2', hazelcast.clusterName, port, { count: 0, seconds: 1 }, 'node-twin');
+  await waitFor(() => /node id node-twin is in use by the node at/.test(second.logs()), 30_000, 'the second node to be refused');
+  assert.equal((await status(second)).cluster, undefined);
+  assert.equal((await status(first)).cluster?.members.length, 1, 'the first node is not disturbed');
 });

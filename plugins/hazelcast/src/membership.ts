@@ -35,6 +35,12 @@ export class Membership {
   ) {}
 
   async start(): Promise<void> {
+    // Two nodes under one id would take each other's routes: refuse to join as a second one.
+    const existing = decodeMember((await this.map.get(this.nodeId)) ?? '');
+    if (existing && existing.address !== this.self.address) {
+      throw new Error(`node id ${this.nodeId} is in use by the node at ${existing.address}: give each node its own node_id `
+        + `(after a crash, the old entry expires within ${this.timing.timeoutMs / 1000} s)`);
+    }
     const gone = (nodeId: string): void => {
       if (nodeId === this.nodeId) {
         this.listener.lostSelf();
