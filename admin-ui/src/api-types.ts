@@ -1,0 +1,60 @@
+// What the admin API answers, as its JSON schemas (server/http/admin/admin-schemas.ts) say.
+// The node status is the server's own type, as JSON carries it.
+import type { NodeStatus as ServerNodeStatus } from '../../server/http/node-status.ts';
+
+/** What JSON makes of a server-side type: dates travel as ISO strings. */
+type Json<T> = T extends Date ? string : T extends (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
+
+export type NodeStatus = Json<ServerNodeStatus>;
+
+export interface Session {
+  jid: string;
+  method: 'basic' | 'session';
+  /** Sent back as X-CSRF-Token with every change; null for HTTP Basic. */
+  csrfToken: string | null;
+}
+
+export interface Plugin {
+  name: string;
+  file: string;
+  version: string | null;
+  kind: 'feature' | 'cluster' | null;
+  description: string;
+  author: string;
+  state: 'loaded' | 'failed' | 'loading';
+  reason: string | null;
+  since: string;
+}
+
+export type PropertyValue = string | number | boolean;
+
+export interface Property {
+  name: string;
+  /** False for a value stored under a name nothing defines on this node (a plugin not loaded here). */
+  defined: boolean;
+  value: PropertyValue;
+  stored: string | null;
+  isDefault: boolean;
+  problem: string | null;
+  type?: 'string' | 'integer' | 'boolean' | 'duration';
+  default?: PropertyValue;
+  min?: number;
+  max?: number;
+  choices?: string[];
+  description?: string;
+  live?: boolean;
+}
+
+export interface AdminPage {
+  plugin: string;
+  id: string;
+  title: string;
+  url: string;
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  error: string;
+  message: string;
+}

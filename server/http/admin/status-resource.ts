@@ -1,0 +1,16 @@
+// /api/status: this node's status for the console's dashboard and clustering page, the same
+// object the client listeners answer at /status (node-status.ts), behind the admin login.
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../../modules/server-context.ts';
+import { CpuSampler, nodeStatus, nodeStatusSchema } from '../node-status.ts';
+import { errors } from './admin-schemas.ts';
+
+export function statusResource(context: ServerContext) {
+  return async (app: FastifyInstance): Promise<void> => {
+    // Its own sampler: CPU use is measured between this listener's calls.
+    const cpu = new CpuSampler();
+    app.get('/api/status', {
+      schema: { response: { 200: nodeStatusSchema, ...errors() } },
+    }, async () => nodeStatus(context, context.health, cpu));
+  };
+}

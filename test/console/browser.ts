@@ -1,0 +1,21 @@
+// The browser the console tests drive: Debian's Chromium (.ci/run installs it), through
+// playwright-core, which downloads no browser of its own. A missing browser is a failure that
+// says what to install, never a skip.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+/** Where the browser is; XMPPD_TEST_CHROMIUM points elsewhere (a Chrome on another system). */
+export const CHROMIUM = process.env.XMPPD_TEST_CHROMIUM ?? '/usr/bin/chromium';
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(process.env.CI === 'true'
+      ? `${CHROMIUM} is missing although .ci/run installs it (apt-get install chromium): see that step's output`
+      : `the console tests need Chromium at ${CHROMIUM}: install it (Debian: apt-get install chromium), or set XMPPD_TEST_CHROMIUM to a Chromium or Chrome binary`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // Chromium refuses to run as root with its sandbox on (CI and containers run as root).
+    args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+  });
+}

@@ -1,0 +1,174 @@
+// The admin console against a real server process: its page and the API behind it over
+// plain HTTP (headers that keep the page safe, the CSRF check), then an operator's round in a
+// real browser: logging in, the dashboard, plugins, properties, the cluster switch (no
+// clustering plugin installed: the page says so, the switch still works) and logging out.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { bundleConsole } from '../../scripts/bundle-console.ts';
+import { CONSOLE_CSP } from '../../server/http/admin/console-assets.ts';
+import { startTestServer, type TestServer } from '../helpers/server-process.ts';
+import { admin, ADMIN_PROPERTIES, ADMIN_USER, exampleArchive } from '../plugins/fixtures.ts';
+import { launchChromium } from './browser.ts';
+
+const PASSWORD = ADMIN_USER[1];
+let server: TestServer;
+let base: string;
+
+before(async () => {
+  // The server serves dist/console/: build it from the sources under test.
+  await bundleConsole();
+  server = await startTestServer({ properties: { ...ADMIN_PROPERTIES, 'admin.login.max-failures': '3' } });
+  await server.addUser('admin', PASSWORD);
+  base = `http://127.0.0.1:${server.adminPort}`;
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+const property = async (name: string): Promise<any> => (await admin(server.adminPort, 'GET', `/api/properties/${name}`)).body;
+
+test('the console page is served with a strict CSP and the API behind it still wants the CSRF token', async () => {
+  const page = await fetch(`${base}/`);
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.equal(page.headers.get('content-security-policy'), CONSOLE_CSP);
+  assert.match(CONSOLE_CSP, /script-src 'self'/);
+  assert.doesNotMatch(CONSOLE_CSP, /unsafe/);
+  assert.equal(page.headers.get('cache-control'), 'no-cache');
+  const html = await page.text();
+  assert.doesNotMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/, 'every script is a file');
+  const script = /<script type="module" src="(\/console\/console-[A-Z0-9]{8}\.js)">/.exec(html)?.[1];
+  assert.ok(script, html);
+  const js = await fetch(`${base}${script}`);
+  assert.equal(js.status, 200);
+  assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
+  assert.equal(js.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  assert.equal((await fetch(`${base}/console/..%2F..%2Fpackage.json`)).status, 404);
+
+  // Logged in as the console is, a change without the token is refused and changes nothing.
+  const login = await admin(server.adminPort, 'POST', '/api/session', { user: null, json: { jid: 'admin', password: PASSWORD } });
+  assert.equal(login.status, 200);
+  const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+  const withoutToken: Record<string, string>[] = [{ cookie }, { cookie, 'x-csrf-token': 'not-the-token' }];
+  for (const headers of withoutToken) {
+    const forged = await admin(server.adminPort, 'PUT', '/api/properties/xmpp.offline.max-per-user', { user: null, headers, json: { value: 7 } });
+    assert.equal(forged.status, 403);
+    assert.equal(forged.body.code, 'CSRF_TOKEN_INVALID');
+  }
+  assert.equal((await property('xmpp.offline.max-per-user')).value, 100);
+
+  // /api/status is the client listener's /status, behind the login.
+  assert.equal((await admin(server.adminPort, 'GET', '/api/status', { user: null })).status, 401);
+  const status = (await admin(server.adminPort, 'GET', '/api/status')).body;
+  const publicStatus = await (await fetch(`http://127.0.0.1:${server.httpPort}/status`)).json();
+  assert.deepEqual(Object.keys(status).sort(), Object.keys(publicStatus).sort());
+  assert.equal(status.state, 'running');
+  assert.equal(status.node, publicStatus.node);
+});
+
+/** Waits until the locator's element shows `text`. */
+async function shows(page: Page, selector: string, text: string | RegExp): Promise<void> {
+  await page.locator(selector).filter({ hasText: text }).first().waitFor();
+}
+
+test('an operator logs in, reads the dashboard, manages plugins, edits properties, flips the cluster switch and logs out', async () => {
+  const browser = await launchChromium();
+  const cspViolations: string[] = [];
+  const pageErrors: string[] = [];
+  try {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.goto(`${base}/`);
+
+    // A wrong password is answered on the form.
+    await page.getByLabel('JID').fill('admin@localhost');
+    await page.getByLabel('Password').fill('wrong');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await shows(page, '[role=alert]', 'Wrong JID or password.');
+
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await shows(page, '#node-state', 'running');
+    assert.equal(await page.locator('#node-state').getAttribute('data-state'), 'running');
+    assert.equal(await page.getByRole('link', { name: 'Dashboard' }).getAttribute('aria-current'), 'page');
+    await shows(page, 'main', 'Connections');
+    await shows(page, 'header', 'admin@localhost');
+
+    // Plugins: upload the example plugin, see it loaded and its page listed, remove it.
+    await page.getByRole('link', { name: 'Plugins', exact: true }).click();
+    await shows(page, 'main', 'No plugins are installed');
+    await page.getByLabel('Plugin archive (.tgz)').setInputFiles({ name: 'example.tgz', mimeType: 'application/gzip', buffer: await exampleArchive() });
+    await page.getByRole('button', { name: 'Install' }).click();
+    await shows(page, '#plugins-message', 'Installed example 1.0.0');
+    await shows(page, 'table.plugins', 'loaded');
+    await page.getByRole('link', { name: 'Plugin pages' }).click();
+    assert.equal(await page.getByRole('link', { name: 'Echo statistics' }).getAttribute('href'), '/plugins/example/stats');
+    await page.getByRole('link', { name: 'Plugins', exact: true }).click();
+    await page.getByRole('button', { name: 'Remove example' }).click();
+    await shows(page, '#plugins-message', 'Removed example.');
+    assert.deepEqual((await admin(server.adminPort, 'GET', '/api/plugins')).body.plugins, []);
+
+    // Properties: a value within bounds is stored; one beyond is refused beside the field.
+    await page.getByRole('link', { name: 'Properties' }).click();
+    await page.getByLabel('Filter').fill('offline.max');
+    const row = page.locator('tr[data-property="xmpp.offline.max-per-user"]');
+    await row.waitFor();
+    assert.equal(await page.locator('tr[data-property="admin.jids"]').isHidden(), true, 'the filter hides the rest');
+    await page.getByLabel('xmpp.offline.max-per-user', { exact: true }).fill('250');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await shows(page, 'tr[data-property="xmpp.offline.max-per-user"] [role=status]', 'Saved.');
+    assert.equal((await property('xmpp.offline.max-per-user')).value, 250);
+    await page.getByLabel('xmpp.offline.max-per-user', { exact: true }).fill('100001');
+    await page.locator('tr[data-property="xmpp.offline.max-per-user"]').getByRole('button', { name: 'Save' }).click();
+    await shows(page, 'tr[data-property="xmpp.offline.max-per-user"] [role=alert]', 'property xmpp.offline.max-per-user: 100001 is above the maximum 100000');
+    assert.equal((await property('xmpp.offline.max-per-user')).value, 250);
+
+    // A reload keeps the session, and the token comes back with it: changes still go through.
+    await page.reload();
+    await page.locator('tr[data-property="xmpp.offline.max-per-user"]').getByRole('button', { name: 'Default' }).click();
+    await shows(page, 'tr[data-property="xmpp.offline.max-per-user"] [role=status]', 'Back to the default.');
+    assert.equal((await property('xmpp.offline.max-per-user')).isDefault, true);
+
+    // Clustering: no plugin here, which the page says; the switch is stored all the same.
+    await page.getByRole('link', { name: 'Clustering' }).click();
+    await shows(page, '#cluster-plugin', 'No clustering plugin is installed on this node');
+    await shows(page, '#cluster-state', 'standalone');
+    const toggle = page.getByRole('switch', { name: 'Clustering for all nodes' });
+    assert.equal(await toggle.getAttribute('aria-checked'), 'false');
+    await toggle.click();
+    await page.getByRole('switch', { name: 'Clustering for all nodes', checked: true }).waitFor();
+    await shows(page, '#cluster-switch-message', 'Clustering is now on for every node');
+    assert.equal((await property('clustering.enabled')).stored, 'true');
+    await toggle.click();
+    await page.getByRole('switch', { name: 'Clustering for all nodes', checked: false }).waitFor();
+    assert.equal((await property('clustering.enabled')).stored, 'false');
+
+    // Logging out ends the session: back at the login form, and a reload stays there.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('JID').waitFor();
+    await page.reload();
+    await page.getByLabel('JID').waitFor();
+    assert.equal(await page.locator('nav').count(), 0);
+
+    // Too many failures: the console says how long to wait, from the server's Retry-After.
+    await page.getByLabel('JID').fill('admin');
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      await page.getByLabel('Password').fill(`guess-${attempt}`);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await shows(page, '[role=alert]', attempt <= 3 ? 'Wrong JID or password.' : /Too many failed logins .* Try again in \d+ (min|s)/);
+      await page.getByRole('button', { name: 'Log in', disabled: false }).waitFor();
+    }
+
+    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
