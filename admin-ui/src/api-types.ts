@@ -58,3 +58,30 @@ export interface ErrorBody {
   error: string;
   message: string;
 }
+
+export interface User {
+  username: string;
+  /** The account's bare JID. */
+  jid: string;
+  /** Sessions online now, on every node of the cluster. */
+  sessions: number;
+}
+
+export interface UserPage {
+  users: User[];
+  /** How many accounts match the search in all. */
+  total: number;
+}
+
+/** A client session online somewhere in the cluster (GET /api/online). */
+export interface OnlineSession {
+  /** The full JID. */
+  jid: string;
+  /** The node holding the session. */
+  node: string;
+  available: boolean;
+  priority: number;
+  /** From the presence last broadcast, when available. */
+  show?: string;
+  status?: string;
+}

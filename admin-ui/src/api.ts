@@ -1,7 +1,7 @@
 // The admin JSON API as the console uses it: same-origin requests carrying the session
 // cookie, the CSRF token (kept in this module's memory, never in browser storage) on every
 // change, and failures turned into ApiError with the API's code and message.
-import type { AdminPage, ErrorBody, NodeStatus, Plugin, Property, PropertyValue, Session } from './api-types.ts';
+import type { AdminPage, ErrorBody, NodeStatus, OnlineSession, Plugin, Property, PropertyValue, Session, User, UserPage } from './api-types.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -133,4 +133,35 @@ export function unsetProperty(name: string): Promise<Property | undefined> {
 
 export async function adminPages(): Promise<AdminPage[]> {
   return (await call<{ pages: AdminPage[] }>('GET', '/api/pages')).pages;
+}
+
+/** One page of the accounts whose name contains `search`, sorted by name. */
+export function users(search: string, limit: number, offset: number): Promise<UserPage> {
+  const query = new URLSearchParams({ limit: String(limit), offset: String(offset) });
+  if (search) query.set('search', search);
+  return call('GET', `/api/users?${query}`);
+}
+
+export function createUser(username: string, password: string): Promise<User> {
+  return call('POST', '/api/users', { json: { username, password } });
+}
+
+export function setUserPassword(username: string, password: string): Promise<void> {
+  return call('PUT', `/api/users/${encodeURIComponent(username)}/password`, { json: { password } });
+}
+
+/** Ends the account's sessions on every node and deletes it with everything it owns. */
+export function deleteUser(username: string): Promise<void> {
+  return call('DELETE', `/api/users/${encodeURIComponent(username)}`);
+}
+
+/** The sessions online on every node, or only those of `user` (a user name or bare JID). */
+export async function onlineSessions(user = ''): Promise<OnlineSession[]> {
+  const path = user ? `/api/online?${new URLSearchParams({ user })}` : '/api/online';
+  return (await call<{ sessions: OnlineSession[] }>('GET', path)).sessions;
+}
+
+/** Ends one session (a full JID) wherever it is connected. */
+export function endSession(jid: string): Promise<void> {
+  return call('DELETE', `/api/online/${encodeURIComponent(jid)}`);
 }

@@ -39,8 +39,13 @@ export interface ProfileSummary {
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** A drop-in plugin runs from a copy in the server's data folder (data/plugin-work/NAME-VERSION-HASH/). */
+const PLUGIN_COPY = /\/plugin-work\/([^/]+?)-\d[^/]*-[0-9a-f]+\/(.+)$/;
+
 function where(url: string): string {
   if (url === '') return '(native)';
+  const plugin = PLUGIN_COPY.exec(url);
+  if (plugin) return `plugin ${plugin[1]}: ${plugin[2]}`;
   if (url.startsWith('file://')) return relative(ROOT, fileURLToPath(url)).replace(/^node_modules\//, 'npm:');
   return url;
 }

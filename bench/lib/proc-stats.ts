@@ -46,3 +46,29 @@ export class CpuMeter {
     };
   }
 }
+
+/** CPU seconds of the whole machine, from the first line of /proc/stat ("cpu  user nice system idle iowait irq softirq steal ..."). */
+export function parseMachineCpu(statText: string): { busy: number; steal: number } {
+  const line = statText.slice(0, statText.indexOf('\n') === -1 ? undefined : statText.indexOf('\n'));
+  const m = /^cpu\s+(.*)$/.exec(line);
+  if (!m) throw new Error('/proc/stat does not start with the cpu line');
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = m[1]!.trim().split(/\s+/).map(Number);
+  // Guest time is already counted in user and nice.
+  return { busy: (user + nice + system + irq + softirq) / 100, steal: steal / 100 };
+}
+
+/**
+ * Cores the whole machine kept busy over an interval, and those the hypervisor took (steal):
+ * what the processes under test used, set beside this, says how much else was running.
+ */
+export class MachineCpuMeter {
+  private readonly start = parseMachineCpu(readFileSync('/proc/stat', 'latin1'));
+  private readonly wallStart = performance.now();
+
+  read(): { busyCores: number; stealCores: number } {
+    const wall = (performance.now() - this.wallStart) / 1000;
+    const now = parseMachineCpu(readFileSync('/proc/stat', 'latin1'));
+    const round = (x: number): number => Math.round(x * 100) / 100;
+    return { busyCores: round((now.busy - this.start.busy) / wall), stealCores: round((now.steal - this.start.steal) / wall) };
+  }
+}

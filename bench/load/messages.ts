@@ -11,7 +11,7 @@ import { closeAll, openSessions } from './open-sessions.ts';
 import { everySecond, progress, sleep } from './progress.ts';
 import { ScramKeyCache } from './scram-client.ts';
 import { TagCounter } from './tag-counter.ts';
-import { CpuMeter } from '../lib/proc-stats.ts';
+import { CpuMeter, MachineCpuMeter } from '../lib/proc-stats.ts';
 
 export interface MessagesParams extends Endpoint {
   mechanism: Mechanism;
@@ -24,7 +24,10 @@ export interface MessagesParams extends Endpoint {
   serverPids: number[];
   /** Where the receivers log in, if not at host:port (another node of the same cluster and domain). */
   receiverEndpoint?: { host: string; port: number };
-  /** Processes whose CPU use is also reported one by one, by name (the nodes of a cluster, a Hazelcast member). */
+  /**
+   * Processes whose CPU use is also reported one by one, by name (the nodes of a cluster, a
+   * Hazelcast member), with the whole machine's beside them.
+   */
   watchPids?: Record<string, number>;
 }
 
@@ -44,6 +47,8 @@ export interface MessagesResult {
   serverCpuUsPerMessage: number;
   /** CPU use of each of `watchPids` over the measured interval, in cores. */
   processCores?: Record<string, number>;
+  /** With `watchPids`: cores the whole machine kept busy meanwhile, and the hypervisor's steal. */
+  machine?: { busyCores: number; stealCores: number };
 }
 
 /** A chat stanza as a client sends it (about 113 bytes to a full JID, much like bench/parser.ts's). */
@@ -154,6 +159,7 @@ export async function runMessages(p: MessagesParams): Promise<MessagesResult> {
   phase = 'measuring';
   const cpu = new CpuMeter(p.serverPids);
   const watched = Object.entries(p.watchPids ?? {}).map(([name, pid]) => [name, new CpuMeter([pid])] as const);
+  const machine = p.watchPids ? new MachineCpuMeter() : null;
   const start = performance.now();
   await sleep(p.seconds * 1000);
   measuring = false;
@@ -161,6 +167,7 @@ export async function runMessages(p: MessagesParams): Promise<MessagesResult> {
   const elapsed = (performance.now() - start) / 1000;
   const usage = cpu.read();
   const processCores = watched.length ? Object.fromEntries(watched.map(([name, meter]) => [name, meter.read().serverCores])) : undefined;
+  const machineCores = machine?.read();
   running = false;
   for (let waited = 0; inFlight > 0 && waited < 5000; waited += 50) await sleep(50);
   stopTicker();
@@ -177,5 +184,6 @@ export async function runMessages(p: MessagesParams): Promise<MessagesResult> {
     ...usage,
     serverCpuUsPerMessage: Math.round((usage.serverCores * elapsed * 1e6) / Math.max(1, received) * 100) / 100,
     ...(processCores ? { processCores } : {}),
+    ...(machineCores ? { machine: machineCores } : {}),
   };
 }

@@ -1,12 +1,15 @@
 // The admin console against a real server process: its page and the API behind it over
-// plain HTTP (headers that keep the page safe, the CSRF check), then an operator's round in a
-// real browser: logging in, the dashboard, plugins, properties, the cluster switch (no
-// clustering plugin installed: the page says so, the switch still works) and logging out.
+// plain HTTP (headers that keep the page safe, the CSRF check), then an operator's rounds in a
+// real browser: an account's life on the Users and Sessions pages with a real XMPP client
+// logged in as it (created, found, disconnected, its password changed, deleted); then
+// logging in, the dashboard, plugins, properties, the cluster switch (no clustering plugin
+// installed: the page says so, the switch still works) and logging out.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { bundleConsole } from '../../scripts/bundle-console.ts';
 import { CONSOLE_CSP } from '../../server/http/admin/console-assets.ts';
+import { RawClient } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 import { admin, ADMIN_PROPERTIES, ADMIN_USER, exampleArchive } from '../plugins/fixtures.ts';
 import { launchChromium } from './browser.ts';
@@ -72,6 +75,139 @@ test('the console page is served with a strict CSP and the API behind it still w
 async function shows(page: Page, selector: string, text: string | RegExp): Promise<void> {
   await page.locator(selector).filter({ hasText: text }).first().waitFor();
 }
+
+/** Logs in through the form as the administrator; resolves on the dashboard. */
+async function logIn(page: Page): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.getByLabel('JID').fill('admin@localhost');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await shows(page, '#node-state', 'running');
+}
+
+// Before the round below, whose last part locks logins from this address out for a while.
+test('an operator creates an account, finds it, disconnects its client, changes its password and deletes it', async () => {
+  const FIRST = 'carol-first-secret';
+  const SECOND = 'carol-second-secret';
+  // Two pages of accounts (20 a page): admin, carol and these 25.
+  for (let i = 0; i < 25; i++) {
+    const made = await admin(server.adminPort, 'POST', '/api/users', { json: { username: `page-${String(i).padStart(2, '0')}`, password: 'page-secret' } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+  }
+  const browser = await launchChromium();
+  const cspViolations: string[] = [];
+  const pageErrors: string[] = [];
+  /** What each confirmation asked; the next one is refused when `refuseNext` is set. */
+  const dialogs: string[] = [];
+  let refuseNext = false;
+  const clients: RawClient[] = [];
+  try {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void (refuseNext ? dialog.dismiss() : dialog.accept());
+      refuseNext = false;
+    });
+    await logIn(page);
+
+    // Users: create carol; the same name again (in other case) and a JID of another domain
+    // are refused with the API's reasons.
+    await page.getByRole('link', { name: 'Users' }).click();
+    await shows(page, '#users-range', '1–20 of 26');
+    await page.getByLabel('User name').fill('carol');
+    await page.getByLabel('Password', { exact: true }).fill(FIRST);
+    await page.getByRole('button', { name: 'Create' }).click();
+    await shows(page, '#user-create-message [role=status]', 'Created carol@localhost.');
+    await shows(page, '#users-range', '1–20 of 27');
+    await page.getByLabel('User name').fill('Carol');
+    await page.getByLabel('Password', { exact: true }).fill('another-secret');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await shows(page, '#user-create-message [role=alert]', 'user carol@localhost already exists');
+    await page.getByLabel('User name').fill('carol@elsewhere.example');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await shows(page, '#user-create-message [role=alert]', "'carol@elsewhere.example' is not a user name or a bare JID of localhost");
+
+    // Paging through all of them, then searching.
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await shows(page, '#users-range', '21–27 of 27');
+    await page.locator('tr[data-user="page-24"]').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Next page' }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await shows(page, '#users-range', '1–20 of 27');
+    assert.equal(await page.getByRole('button', { name: 'Previous page' }).isDisabled(), true);
+    await page.getByLabel('Search').fill('CARO');
+    await shows(page, '#users-range', '1–1 of 1');
+    assert.deepEqual(await page.locator('table.users tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-user'))), ['carol']);
+    const carol = page.locator('tr[data-user="carol"]');
+    await shows(page, 'tr[data-user="carol"]', 'carol@localhost');
+
+    // A real client logs in as carol: the list counts its session, the Sessions page shows it.
+    const client = await RawClient.login(server.c2sPort, 'carol', FIRST, { resource: 'console', presence: true });
+    clients.push(client);
+    assert.equal(client.jid, 'carol@localhost/console');
+    await page.getByLabel('Search').press('Enter');
+    await shows(page, 'tr[data-user="carol"] td.number', '1');
+
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    const row = page.locator('tr[data-jid="carol@localhost/console"]');
+    await row.filter({ hasText: 'yes' }).waitFor();
+    assert.equal(await row.locator('td').nth(1).textContent(), (await admin(server.adminPort, 'GET', '/api/status')).body.node);
+    await page.getByLabel('User').fill('nobody');
+    await shows(page, 'main', 'nobody has no session online.');
+    await page.getByLabel('User').fill('carol');
+    await shows(page, '#sessions-count', '1 online');
+
+    // Disconnect: confirmed, the client gets policy-violation, the list loses the row.
+    await page.getByRole('button', { name: 'Disconnect carol@localhost/console' }).click();
+    assert.equal(await client.expectStreamError(), 'policy-violation');
+    assert.match(dialogs.at(-1)!, /^Disconnect carol@localhost\/console\? .*policy-violation/);
+    await shows(page, '#sessions-message [role=status]', 'Disconnected carol@localhost/console.');
+    await row.waitFor({ state: 'detached' });
+    await shows(page, 'main', 'carol has no session online.');
+
+    // A new password: the old one is refused, the new one logs in.
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByLabel('Search').fill('carol');
+    await shows(page, '#users-range', '1–1 of 1');
+    await carol.getByRole('button', { name: 'Change the password of carol' }).click();
+    await page.getByLabel('New password for carol').fill(SECOND);
+    await carol.getByRole('button', { name: 'Save' }).click();
+    await shows(page, '#users-message [role=status]', 'The password of carol@localhost is changed.');
+    const refused = await RawClient.connect(server.c2sPort);
+    clients.push(refused);
+    await refused.open();
+    assert.equal((await refused.authPlain('carol', FIRST)).name, 'failure');
+    const again = await RawClient.login(server.c2sPort, 'carol', SECOND, { resource: 'again', presence: true });
+    clients.push(again);
+    assert.equal(again.jid, 'carol@localhost/again');
+
+    // Deleting asks first, saying what goes; refused, nothing happens.
+    await page.getByLabel('Search').press('Enter');
+    await shows(page, 'tr[data-user="carol"] td.number', '1');
+    refuseNext = true;
+    await carol.getByRole('button', { name: 'Delete carol' }).click();
+    assert.match(dialogs.at(-1)!, /^Delete the account carol@localhost\? Its session online ends at once, on every node, and everything it owns is deleted/);
+    assert.equal((await admin(server.adminPort, 'GET', '/api/users?search=carol')).body.total, 1);
+    // Confirmed: the client's stream ends, and the account is gone.
+    await carol.getByRole('button', { name: 'Delete carol' }).click();
+    assert.equal(await again.expectStreamError(), 'not-authorized');
+    await shows(page, '#users-message [role=status]', 'Deleted carol@localhost');
+    await shows(page, 'main', 'No user name contains “carol”.');
+    assert.deepEqual((await admin(server.adminPort, 'GET', '/api/users?search=carol')).body, { users: [], total: 0 });
+    assert.equal(dialogs.length, 3);
+
+    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    for (const c of clients) c.destroy();
+    await browser.close();
+  }
+});
 
 test('an operator logs in, reads the dashboard, manages plugins, edits properties, flips the cluster switch and logs out', async () => {
   const browser = await launchChromium();
