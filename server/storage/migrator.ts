@@ -75,19 +75,52 @@ export async function checkSchema(knex: Knex, source: MigrationSource): Promise<
   if (s.pending.length) throw new PendingMigrationsError(s.component, s.pending);
 }
 
-/** Applies the pending migrations of one component; returns the names applied. */
+/** How often a SQLite runner starts over after finding the database busy (see migrate). */
+const SQLITE_BUSY_RETRIES = 20;
+
+function isSqliteBusy(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if ((e as { code?: string }).code?.startsWith('SQLITE_BUSY') || /database is locked/.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * Applies the pending migrations of one component; returns the names applied. On SQLite two
+ * runners (two processes on one file) can find each other's write in the way: SQLite then
+ * answers "busy" at once rather than waiting (a transaction whose snapshot is stale cannot
+ * wait its turn). Each migration is one transaction that leaves nothing behind when it
+ * fails, so the runner starts over from the recorded state.
+ */
 export async function migrate(knex: Knex, source: MigrationSource, log: Logger): Promise<string[]> {
+  // Filled as migrations are applied, so those applied before a busy answer still count.
+  const done: string[] = [];
+  if (knex.client.dialect === 'mysql') {
+    await migrateOnce(knex, source, log, done);
+    return done;
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await migrateOnce(knex, source, log, done);
+      return done;
+    } catch (err) {
+      if (!isSqliteBusy(err) || attempt >= SQLITE_BUSY_RETRIES) throw err;
+      log.info('database busy with another migration runner; starting over', { component: source.component });
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+    }
+  }
+}
+
+async function migrateOnce(knex: Knex, source: MigrationSource, log: Logger, done: string[]): Promise<void> {
   const known = await available(source.dir);
-  return withMigrationLock(knex, async () => {
+  await withMigrationLock(knex, async () => {
     await ensureTable(knex);
     const s = await status(knex, source, known);
     if (s.unknown.length) throw new SchemaTooNewError(s.component, s.unknown);
     if (!s.pending.length) log.info('schema up to date', { component: s.component, applied: s.applied.length });
-    const done: string[] = [];
     for (const name of s.pending) {
       if (await apply(knex, source.component, name, known.get(name)!, log)) done.push(name);
     }
-    return done;
   });
 }
 
