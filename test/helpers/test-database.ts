@@ -4,8 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import mysql from 'mysql2/promise';
+import { createScratchDatabase } from '../../scripts/scratch-database.ts';
 import type { DatabaseConfig } from '../../server/config/types.ts';
 import { Logger } from '../../server/log.ts';
 import { openStorage } from '../../server/storage/database.ts';
@@ -30,47 +29,13 @@ export interface TestDatabases {
   drop(): Promise<void>;
 }
 
-async function adminConnection(): Promise<mysql.Connection> {
-  const u = new URL(mysqlAdminUrl);
-  try {
-    return await mysql.createConnection({
-      host: u.hostname,
-      port: u.port ? Number(u.port) : 3306,
-      user: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-      connectTimeout: 5000,
-    });
-  } catch (err) {
-    const where = `${u.hostname}:${u.port || 3306} as ${decodeURIComponent(u.username) || '(no user)'}`;
-    throw new Error(`tests need MariaDB/MySQL at ${where} (set XMPPD_TEST_MYSQL_URL to use another): ${(err as Error).message}`, { cause: err });
-  }
-}
-
 export async function createTestDatabase(type: DatabaseConfig['type']): Promise<TestDatabase> {
   if (type === 'sqlite') {
     const dir = await mkdtemp(join(tmpdir(), 'xmppd-test-'));
     return { config: { type: 'sqlite', path: join(dir, 'xmppd.sqlite') }, drop: () => rm(dir, { recursive: true, force: true }) };
   }
-  const name = `xmppd_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = await adminConnection();
-  try {
-    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(mysqlAdminUrl);
-  url.pathname = `/${name}`;
-  return {
-    config: { type: 'mysql', url: url.toString() },
-    async drop() {
-      const c = await adminConnection();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      } finally {
-        await c.end();
-      }
-    },
-  };
+  const db = await createScratchDatabase(mysqlAdminUrl, 'xmppd_test', 'tests need MariaDB/MySQL at %s (set XMPPD_TEST_MYSQL_URL to use another)');
+  return { config: { type: 'mysql', url: db.url }, drop: db.drop };
 }
 
 export async function createTestDatabases(): Promise<TestDatabases> {
