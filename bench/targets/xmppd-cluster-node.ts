@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { stopProcess } from '../../test/helpers/processes.ts';
 import type { Endpoint } from '../load/login.ts';
 import { clusterMembers } from '../lib/cluster-report.ts';
-import { freePort, waitForPort } from '../lib/net-utils.ts';
+import { waitForPort } from '../lib/net-utils.ts';
+import { serverEnv } from '../lib/server-env.ts';
 import { dieWithParent } from '../lib/teardown.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -44,26 +45,9 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   const plugins = join(o.dir, 'plugins');
   mkdirSync(join(plugins, 'hazelcast'), { recursive: true });
   for (const file of ['plugin.json', 'index.js']) copyFileSync(join(o.plugin ?? PLUGIN_DIR, file), join(plugins, 'hazelcast', file));
-  const [c2s, c2sTls, http, admin] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    XMPPD_NODE_ID: o.nodeId,
-    XMPPD_DOMAIN: 'localhost',
-    XMPPD_DATA_DIR: join(o.dir, 'data'),
-    XMPPD_DATABASE_URL: o.databaseUrl,
-    XMPPD_C2S_HOST: '127.0.0.1',
-    XMPPD_C2S_PORT: String(c2s),
-    XMPPD_C2S_TLS_HOST: '127.0.0.1',
-    XMPPD_C2S_TLS_PORT: String(c2sTls),
-    XMPPD_HTTP_HOST: '127.0.0.1',
-    XMPPD_HTTP_PORT: String(http),
-    XMPPD_ADMIN_HOST: '127.0.0.1',
-    XMPPD_ADMIN_PORT: String(admin),
-    XMPPD_ALLOW_PLAINTEXT_AUTH: 'true',
-    XMPPD_REQUIRE_TLS: 'false',
-    XMPPD_PLUGINS_DIR: plugins,
-    XMPPD_LOG_LEVEL: o.logLevel,
-  };
+  const { env, ports: { c2s, http } } = await serverEnv({
+    nodeId: o.nodeId, dataDir: join(o.dir, 'data'), databaseUrl: o.databaseUrl, pluginsDir: plugins, logLevel: o.logLevel,
+  });
   const logFile = join(o.dir, 'xmppd.log');
   const log = openSync(logFile, 'a');
   const node = [process.execPath, ...(o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : []), BIN, 'start'];

@@ -10,7 +10,8 @@ import { Logger, setLogLevel } from '../../server/log.ts';
 import { openStorage } from '../../server/storage/database.ts';
 import { progress } from '../load/progress.ts';
 import { writeBenchAccounts } from '../lib/accounts.ts';
-import { freePort, waitForPort } from '../lib/net-utils.ts';
+import { waitForPort } from '../lib/net-utils.ts';
+import { serverEnv } from '../lib/server-env.ts';
 import { stopProcess } from '../../test/helpers/processes.ts';
 import { makeWorkDir, removeWorkDir } from '../lib/work-dir.ts';
 import type { Target, TargetOptions } from './target.ts';
@@ -44,25 +45,9 @@ export interface XmppdTarget extends Target {
 export async function startXmppd(opts: XmppdOptions): Promise<XmppdTarget> {
   const dir = makeWorkDir('xmppd');
   const dbPath = join(dir, 'xmppd.sqlite');
-  const [c2s, c2sTls, http, admin] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    XMPPD_DOMAIN: 'localhost',
-    XMPPD_DATA_DIR: join(dir, 'data'),
-    XMPPD_DATABASE_URL: `sqlite:${dbPath}`,
-    XMPPD_C2S_HOST: '127.0.0.1',
-    XMPPD_C2S_PORT: String(c2s),
-    XMPPD_C2S_TLS_HOST: '127.0.0.1',
-    XMPPD_C2S_TLS_PORT: String(c2sTls),
-    XMPPD_HTTP_HOST: '127.0.0.1',
-    XMPPD_HTTP_PORT: String(http),
-    XMPPD_ADMIN_HOST: '127.0.0.1',
-    XMPPD_ADMIN_PORT: String(admin),
-    XMPPD_ALLOW_PLAINTEXT_AUTH: 'true',
-    XMPPD_REQUIRE_TLS: 'false',
-    XMPPD_PLUGINS_DIR: join(dir, 'plugins'),
-    XMPPD_LOG_LEVEL: 'info',
-  };
+  const { env, ports: { c2s } } = await serverEnv({
+    dataDir: join(dir, 'data'), databaseUrl: `sqlite:${dbPath}`, pluginsDir: join(dir, 'plugins'), logLevel: 'info',
+  });
 
   const t0 = performance.now();
   await createUsers(dbPath, opts.users);
