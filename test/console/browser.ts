@@ -2,7 +2,7 @@
 // playwright-core, which downloads no browser of its own. A missing browser is a failure that
 // says what to install, never a skip.
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Where the browser is; XMPPD_TEST_CHROMIUM points elsewhere (a Chrome on another system). */
 export const CHROMIUM = process.env.XMPPD_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -18,4 +18,17 @@ export async function launchChromium(): Promise<Browser> {
     // Chromium refuses to run as root with its sandbox on (CI and containers run as root).
     args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
   });
+}
+
+/** A page whose Content-Security-Policy violations and uncaught errors are collected, to assert none. */
+export async function watchedPage(browser: Browser): Promise<{ page: Page; cspViolations: string[]; pageErrors: string[] }> {
+  const cspViolations: string[] = [];
+  const pageErrors: string[] = [];
+  const page = await browser.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  return { page, cspViolations, pageErrors };
 }

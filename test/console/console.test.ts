@@ -12,7 +12,7 @@ import { CONSOLE_CSP } from '../../server/http/admin/console-assets.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 import { admin, ADMIN_PROPERTIES, ADMIN_USER, exampleArchive } from '../plugins/fixtures.ts';
-import { launchChromium } from './browser.ts';
+import { launchChromium, watchedPage } from './browser.ts';
 
 const PASSWORD = ADMIN_USER[1];
 let server: TestServer;
@@ -95,19 +95,12 @@ test('an operator creates an account, finds it, disconnects its client, changes 
     assert.equal(made.status, 201, JSON.stringify(made.body));
   }
   const browser = await launchChromium();
-  const cspViolations: string[] = [];
-  const pageErrors: string[] = [];
   /** What each confirmation asked; the next one is refused when `refuseNext` is set. */
   const dialogs: string[] = [];
   let refuseNext = false;
   const clients: RawClient[] = [];
   try {
-    const page = await browser.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('console', (m) => {
-      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const { page, cspViolations, pageErrors } = await watchedPage(browser);
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
       void (refuseNext ? dialog.dismiss() : dialog.accept());
@@ -211,15 +204,8 @@ test('an operator creates an account, finds it, disconnects its client, changes 
 
 test('an operator logs in, reads the dashboard, manages plugins, edits properties, flips the cluster switch and logs out', async () => {
   const browser = await launchChromium();
-  const cspViolations: string[] = [];
-  const pageErrors: string[] = [];
   try {
-    const page = await browser.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('console', (m) => {
-      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const { page, cspViolations, pageErrors } = await watchedPage(browser);
     page.on('dialog', (dialog) => void dialog.accept());
     await page.goto(`${base}/`);
 
