@@ -3,17 +3,16 @@
 // joins once a member comes up. When the retries run out it stays standalone.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { clusterProperties, nodeStatus, pluginsWithCluster } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { freePort } from '../helpers/processes.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 import { waitFor } from '../plugins/fixtures.ts';
 
-const PLUGIN = fileURLToPath(new URL('../../plugins/hazelcast/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'xmppd-cluster-startup-'));
 const cleanup: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -21,38 +20,16 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-interface Status {
-  state: string;
-  reason: string | null;
-  cluster?: { members: unknown[] };
-}
-
-async function status(node: TestServer): Promise<Status> {
-  return (await (await fetch(`http://127.0.0.1:${node.httpPort}/status`)).json()) as Status;
-}
-
 /** A node with the plugin, clustering on, pointed at a member expected on `port`. */
 async function nodeFor(name: string, clusterName: string, port: number, retry: { count: number; seconds: number }, nodeId = name): Promise<TestServer> {
-  assert.ok(existsSync(join(PLUGIN, 'index.js')), 'plugins/hazelcast/index.js is missing: npm install (or npm run prepare) bundles it');
   const dir = join(work, name);
-  mkdirSync(join(dir, 'plugins', 'hazelcast'), { recursive: true });
-  for (const file of ['plugin.json', 'index.js']) copyFileSync(join(PLUGIN, file), join(dir, 'plugins', 'hazelcast', file));
-  // Each attempt gives up after one second, so the retries are what the test watches.
-  writeFileSync(join(dir, 'client.xml'), `<hazelcast-client>
-  <cluster-name>${clusterName}</cluster-name>
-  <network><cluster-members><address>127.0.0.1:${port}</address></cluster-members></network>
-  <connection-strategy><connection-retry><cluster-connect-timeout-millis>1000</cluster-connect-timeout-millis></connection-retry></connection-strategy>
-</hazelcast-client>`);
   const node = await startTestServer({
-    env: { XMPPD_NODE_ID: nodeId, XMPPD_PLUGINS_DIR: join(dir, 'plugins') },
+    env: { XMPPD_NODE_ID: nodeId, XMPPD_PLUGINS_DIR: pluginsWithCluster(dir) },
     properties: {
-      'clustering.enabled': 'true',
-      'hazelcast.startup.delay.seconds': '0',
+      // Each attempt gives up after one second, so the retries are what the test watches.
+      ...clusterProperties(dir, { clusterName, addresses: [`127.0.0.1:${port}`], connectTimeoutMs: 1000 }),
       'hazelcast.startup.retry.count': String(retry.count),
       'hazelcast.startup.retry.seconds': String(retry.seconds),
-      'hazelcast.config.xml.directory': dir,
-      'hazelcast.config.xml.filename': 'client.xml',
-      'hazelcast.link.port': '0',
     },
   });
   cleanup.push(() => node.stop());
@@ -63,8 +40,8 @@ test('no member yet: the node serves, degraded because of Hazelcast, and joins w
   const port = await freePort();
   const clusterName = `xmppd-startup-${process.pid}`;
   const node = await nodeFor('node-late', clusterName, port, { count: 60, seconds: 1 });
-  await waitFor(async () => (await status(node)).state === 'degraded', 15_000, 'the node to report itself degraded');
-  const degraded = await status(node);
+  await waitFor(async () => (await nodeStatus(node)).state === 'degraded', 15_000, 'the node to report itself degraded');
+  const degraded = await nodeStatus(node);
   assert.match(degraded.reason ?? '', /Hazelcast/);
   assert.equal(degraded.cluster, undefined, 'standalone meanwhile');
   // It serves its clients all along.
@@ -75,7 +52,7 @@ test('no member yet: the node serves, degraded because of Hazelcast, and joins w
   const hazelcast: HazelcastCluster = await startHazelcastCluster({ clusterName, ports: [port] });
   cleanup.push(() => hazelcast.stop());
   await waitFor(async () => {
-    const s = await status(node);
+    const s = await nodeStatus(node);
     return s.state === 'running' && s.cluster?.members.length === 1;
   }, 30_000, 'the node to join once the member is up');
   assert.match(node.logs(), /cannot join the cluster attempt=1/);
@@ -86,7 +63,7 @@ test('when the retries run out the node stays standalone and says why in the log
   const node = await nodeFor('node-alone', `xmppd-nobody-${process.pid}`, await freePort(), { count: 1, seconds: 1 });
   await waitFor(() => /could not join; it serves standalone/.test(node.logs()), 20_000, 'the node to give up');
   assert.match(node.logs(), /cannot join the cluster attempt=2 of=2/);
-  const s = await status(node);
+  const s = await nodeStatus(node);
   assert.equal(s.state, 'degraded');
   assert.equal(s.cluster, undefined);
 });
@@ -96,10 +73,10 @@ test('a second node under the same node id is refused, and says why', async () =
   cleanup.push(() => hazelcast.stop());
   const port = Number(hazelcast.addresses[0]!.split(':')[1]);
   const first = await nodeFor('node-twin', hazelcast.clusterName, port, { count: 0, seconds: 1 });
-  await waitFor(async () => (await status(first)).cluster?.members.length === 1, 30_000, 'the first node to join');
+  await waitFor(async () => (await nodeStatus(first)).cluster?.members.length === 1, 30_000, 'the first node to join');
   // Same id, its own folder (nodeFor keys folders by name: give the second one another).
   const second = await nodeFor('node-twin-2', hazelcast.clusterName, port, { count: 0, seconds: 1 }, 'node-twin');
   await waitFor(() => /node id node-twin is in use by the node at/.test(second.logs()), 30_000, 'the second node to be refused');
-  assert.equal((await status(second)).cluster, undefined);
-  assert.equal((await status(first)).cluster?.members.length, 1, 'the first node is not disturbed');
+  assert.equal((await nodeStatus(second)).cluster, undefined);
+  assert.equal((await nodeStatus(first)).cluster?.members.length, 1, 'the first node is not disturbed');
 });

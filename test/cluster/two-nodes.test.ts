@@ -5,10 +5,10 @@
 // every session; a node that dies is cleaned up once, by the survivor.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { clusterProperties, nodeStatus, pluginsWithCluster, routeCount } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
@@ -16,7 +16,6 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 import { ADMIN_PROPERTIES, ADMIN_USER, admin, waitFor } from '../plugins/fixtures.ts';
 import type { RosterItem } from '../../server/storage/types.ts';
 
-const PLUGIN = fileURLToPath(new URL('../../plugins/hazelcast/', import.meta.url));
 /** Joining, leaving and failure detection are a matter of seconds; these bound the waits. */
 const CLUSTER_MS = 30_000;
 
@@ -31,33 +30,19 @@ function friend(jid: string): RosterItem {
 }
 
 async function startNode(name: 'a' | 'b', properties?: Record<string, string>): Promise<TestServer> {
-  // The plugins folder of the node, with the built plugin dropped in as a folder.
-  const plugins = join(work, `plugins-${name}`);
-  mkdirSync(join(plugins, 'hazelcast'), { recursive: true });
-  for (const file of ['plugin.json', 'index.js']) copyFileSync(join(PLUGIN, file), join(plugins, 'hazelcast', file));
   const server = await startTestServer({
     dialect: 'mysql',
     database,
     properties,
-    env: { XMPPD_NODE_ID: `node-${name}`, XMPPD_PLUGINS_DIR: plugins },
+    env: { XMPPD_NODE_ID: `node-${name}`, XMPPD_PLUGINS_DIR: pluginsWithCluster(join(work, name)) },
   });
   nodes[name] = server;
   return server;
 }
 
-async function status(node: TestServer): Promise<{ state: string; cluster?: { members: { nodeId: string }[]; seniorNodeId: string } }> {
-  const res = await fetch(`http://127.0.0.1:${node.httpPort}/status`);
-  return (await res.json()) as never;
-}
-
-async function routes(node: TestServer): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
-  return Number(/^xmppd_routes (\d+)/m.exec(text)?.[1] ?? NaN);
-}
-
 async function clusterOf(node: TestServer, size: number): Promise<void> {
   try {
-    await waitFor(async () => (await status(node)).cluster?.members.length === size, CLUSTER_MS, `a cluster of ${size}`);
+    await waitFor(async () => (await nodeStatus(node)).cluster?.members.length === size, CLUSTER_MS, `a cluster of ${size}`);
   } catch (err) {
     // What the node said about clustering is the useful part of a failure here.
     const said = node.logs().split('\n').filter((l) => /cluster|hazelcast|plugin/i.test(l)).slice(-30).join('\n');
@@ -75,22 +60,10 @@ const presenceFrom = (jid: string, type?: string) => (el: { name: string; attrs:
   el.name === 'presence' && el.attrs.from === jid && el.attrs.type === type;
 
 before(async () => {
-  assert.ok(existsSync(join(PLUGIN, 'index.js')), 'plugins/hazelcast/index.js is missing: npm install (or npm run prepare) bundles it');
   work = mkdtempSync(join(tmpdir(), 'xmppd-cluster-'));
   [hazelcast, database] = await Promise.all([startHazelcastCluster({ members: 1 }), createTestDatabase('mysql')]);
-  writeFileSync(join(work, 'client.xml'), `<?xml version="1.0"?>
-<!-- the test's Hazelcast client configuration -->
-<hazelcast-client xmlns="http://www.hazelcast.com/schema/client-config">
-  <cluster-name>${hazelcast.clusterName}</cluster-name>
-  <network><cluster-members>${hazelcast.addresses.map((a) => `<address>${a}</address>`).join('')}</cluster-members></network>
-</hazelcast-client>
-`);
   const a = await startNode('a', {
-    'clustering.enabled': 'true',
-    'hazelcast.startup.delay.seconds': '0',
-    'hazelcast.config.xml.directory': work,
-    'hazelcast.config.xml.filename': 'client.xml',
-    'hazelcast.link.port': '0',
+    ...clusterProperties(work, hazelcast),
     'hazelcast.heartbeat.seconds': '1',
     'hazelcast.node.timeout.seconds': '3',
     ...ADMIN_PROPERTIES,
@@ -115,7 +88,7 @@ test('both nodes join one cluster; the first is the senior; /status says so', as
   const { a, b } = nodes as Record<'a' | 'b', TestServer>;
   await clusterOf(a, 2);
   await clusterOf(b, 2);
-  const seen = await status(b);
+  const seen = await nodeStatus(b);
   assert.deepEqual(seen.cluster!.members.map((m) => m.nodeId), ['node-a', 'node-b']);
   assert.equal(seen.cluster!.seniorNodeId, 'node-a');
   assert.equal(seen.state, 'running');
@@ -124,7 +97,7 @@ test('both nodes join one cluster; the first is the senior; /status says so', as
 test('users on different nodes see each other\'s presence and exchange messages by full and bare JID', async () => {
   const { a, b } = nodes as Record<'a' | 'b', TestServer>;
   const alice = await login(a, 'alice', 'desk');
-  await waitFor(async () => (await routes(b)) >= 1, CLUSTER_MS, 'node B to learn alice\'s route');
+  await waitFor(async () => (await routeCount(b)) >= 1, CLUSTER_MS, 'node B to learn alice\'s route');
   const bob = await login(b, 'bob', 'phone');
   // Bob's probe is answered from the presence alice's node published; alice hears bob's broadcast.
   await bob.expect(presenceFrom('alice@localhost/desk'));
@@ -147,7 +120,7 @@ test('users on different nodes see each other\'s presence and exchange messages 
 test('binding a full JID held on the other node replaces that session there', async () => {
   const { a, b } = nodes as Record<'a' | 'b', TestServer>;
   const first = await login(a, 'carol', 'laptop');
-  await waitFor(async () => (await routes(b)) >= 3, CLUSTER_MS, 'node B to learn carol\'s route');
+  await waitFor(async () => (await routeCount(b)) >= 3, CLUSTER_MS, 'node B to learn carol\'s route');
   const second = await login(b, 'carol', 'laptop');
   assert.equal(await first.expectStreamError(10_000), 'conflict');
   second.send(`<iq type='get' to='localhost' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`);
@@ -191,14 +164,14 @@ test('an administrator on one node sees the sessions of both and ends one held b
   ]);
   assert.equal((await admin(a.adminPort, 'DELETE', `/api/online/${encodeURIComponent('carol@localhost/tablet')}`)).status, 204);
   assert.equal(await carol.expectStreamError(), 'policy-violation');
-  await waitFor(async () => (await routes(a)) === 2, CLUSTER_MS, 'carol\'s route to go');
+  await waitFor(async () => (await routeCount(a)) === 2, CLUSTER_MS, 'carol\'s route to go');
 });
 
 test('clustering turned off and on again: every node follows within seconds, and no session is dropped', async () => {
   const { a, b } = nodes as Record<'a' | 'b', TestServer>;
   const [alice, bob] = clients as [RawClient, RawClient];
   await a.setProperty('clustering.enabled', 'false');
-  await waitFor(async () => !(await status(a)).cluster && !(await status(b)).cluster, CLUSTER_MS, 'both nodes to be standalone');
+  await waitFor(async () => !(await nodeStatus(a)).cluster && !(await nodeStatus(b)).cluster, CLUSTER_MS, 'both nodes to be standalone');
   // Standalone, each node knows only its own sessions.
   alice.send(`<message to='bob@localhost/phone' type='chat' id='m3'><body>while apart</body></message>`);
   assert.equal(await bob.nothing((el) => el.attrs.id === 'm3', 1_000), true, 'nothing crosses while clustering is off');
@@ -206,7 +179,7 @@ test('clustering turned off and on again: every node follows within seconds, and
   await a.setProperty('clustering.enabled', 'true');
   await clusterOf(a, 2);
   await clusterOf(b, 2);
-  await waitFor(async () => (await routes(a)) >= 2 && (await routes(b)) >= 2, CLUSTER_MS, 'the routes to be shared again');
+  await waitFor(async () => (await routeCount(a)) >= 2 && (await routeCount(b)) >= 2, CLUSTER_MS, 'the routes to be shared again');
   alice.send(`<message to='bob@localhost/phone' type='chat' id='m4'><body>together again</body></message>`);
   await bob.expect((el) => el.attrs.id === 'm4');
 });
@@ -217,7 +190,7 @@ test('a node that dies is cleaned up by the senior: contacts hear it went unavai
   await b.kill();
   await alice.expect(presenceFrom('bob@localhost/phone', 'unavailable'), CLUSTER_MS);
   await clusterOf(a, 1);
-  assert.equal(await routes(a), 1, 'only alice is left');
+  assert.equal(await routeCount(a), 1, 'only alice is left');
   assert.equal(await alice.nothing(presenceFrom('bob@localhost/phone', 'unavailable'), 1_000), true, 'told once');
 
   alice.send(`<message to='bob@localhost' type='chat' id='m5'><body>while you were gone</body></message>`);
