@@ -50,10 +50,16 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
       }
       // chat/normal go to the highest-priority resources, headline to all (8.5.2.1.1).
       const chosen = type === 'headline' ? targets : highest(targets);
-      const results = chosen.map((r) => router.deliverToFull(r.jid, ev.stanza));
+      let taken = false;
+      let remote: Promise<boolean>[] | null = null;
+      for (const r of chosen) {
+        const result = router.deliverToFull(r.jid, ev.stanza);
+        if (result === true) taken = true;
+        else if (result !== false) (remote ??= []).push(result);
+      }
       // A message no chosen resource took (its node died before the cluster noticed, say)
       // is kept offline rather than lost; this does not hold up the account's next messages.
-      if (type !== 'headline' && !results.includes(true)) settleAll(results, () => storeOffline(ev), router);
+      if (type !== 'headline' && !taken) settleAll(remote ?? [], () => storeOffline(ev), router);
       return;
     }
     return existsThen(ev, () => {
@@ -122,9 +128,8 @@ function highest(routes: RouteEntry[]): RouteEntry[] {
   return routes.filter((r) => r.priority === max);
 }
 
-/** Runs `onMissing` once every result is known and none is true. */
-function settleAll(results: (boolean | Promise<boolean>)[], onMissing: () => void, router: Router): void {
-  const pending = results.filter((r): r is Promise<boolean> => r instanceof Promise);
+/** Runs `onMissing` once every pending delivery is known and none was taken. */
+function settleAll(pending: Promise<boolean>[], onMissing: () => void, router: Router): void {
   if (!pending.length) {
     onMissing();
     return;

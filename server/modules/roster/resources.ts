@@ -1,7 +1,6 @@
 // Sending to an account's resources, and presence on behalf of them: shared by subscription
 // handling and presence broadcast.
 import { JID } from '../../jid/jid.ts';
-import type { ClientSession } from '../../session/client-session.ts';
 import { xml, type Element } from '../../xml/element.ts';
 import type { ServerContext } from '../server-context.ts';
 
@@ -32,26 +31,6 @@ export function deliverToInterested(server: ServerContext, bareJid: string, stan
   }
 }
 
-/** The last presence a session broadcast, readdressed. */
-export function presenceCopy(session: ClientSession, to: string): Element {
-  return readdressedPresence(session.presence!, session.jid.toString(), to);
-}
-
-function readdressedPresence(presence: Element, from: string, to: string): Element {
-  const copy = presence.clone();
-  copy.attrs.xmlns ??= 'jabber:client';
-  copy.attrs.from = from;
-  copy.attrs.to = to;
-  return copy;
-}
-
-/** Available sessions of an account on this node. */
-export function availableSessions(server: ServerContext, bare: JID): ClientSession[] {
-  const out: ClientSession[] = [];
-  for (const s of server.sessions.ofUser(bare.toString())) if (s.available && !s.closed) out.push(s);
-  return out;
-}
-
 /**
  * Available resources of an account wherever they are connected (every node of a cluster),
  * with the presence each last broadcast.
@@ -66,7 +45,11 @@ export function availableResources(server: ServerContext, bare: JID): { jid: str
 
 /** The current presence of one available resource, addressed to `to`. */
 export function resourcePresence(resource: { jid: string; presence: Element }, to: string): Element {
-  return readdressedPresence(resource.presence, resource.jid, to);
+  const copy = resource.presence.clone();
+  copy.attrs.xmlns ??= 'jabber:client';
+  copy.attrs.from = resource.jid;
+  copy.attrs.to = to;
+  return copy;
 }
 
 /** Sends the current presence of each available resource of `user` to `to`. Returns how many. */
