@@ -21,12 +21,7 @@ function endLocal(sessions: SessionManager, request: EndSessionsRequest): number
   const jid = JID.tryParse(request.jid);
   if (!jid) return 0;
   const targets = jid.resource ? [sessions.get(jid.toString())].filter((s) => s !== undefined) : [...sessions.ofUser(jid.toString())];
-  for (const s of targets) {
-    // Unbound at once, as a replaced session is: what arrives for the JID from now on is
-    // routed as for a session that is gone, not written into a stream that is ending.
-    sessions.unbind(s, `ended: ${request.condition}`);
-    s.close(new StreamError(request.condition, request.text));
-  }
+  for (const s of targets) sessions.end(s, new StreamError(request.condition, request.text), `ended: ${request.condition}`);
   return targets.length;
 }
 

@@ -66,10 +66,7 @@ export class SessionManager {
   bind(session: ClientSession): void {
     const full = session.jid.toString();
     const old = this.byFull.get(full);
-    if (old) {
-      this.unbind(old, 'replaced by a new session (conflict)');
-      old.close(new StreamError('conflict', 'Replaced by new connection'));
-    }
+    if (old) this.end(old, new StreamError('conflict', 'Replaced by new connection'), 'replaced by a new session (conflict)');
     this.byFull.set(full, session);
     const bare = session.jid.bareString();
     let set = this.byBare.get(bare);
@@ -78,6 +75,16 @@ export class SessionManager {
     void this.routes.addRoute(this.routeOf(session));
     this.log.debug('session bound', { jid: full, transport: session.kind });
     this.events.fire<SessionEvent>('session/bound', { session });
+  }
+
+  /**
+   * Ends a session on the server's initiative (replaced, kicked, account removed): it is
+   * unbound at once, so what arrives for its JID from now on is routed as for a session that
+   * is gone rather than written into a stream that is ending, then its stream is closed.
+   */
+  end(session: ClientSession, error: StreamError, reason: string): void {
+    this.unbind(session, reason);
+    session.close(error);
   }
 
   /** Removes a session; idempotent. Fires session/closed so modules can clean up. */

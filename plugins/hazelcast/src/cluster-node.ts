@@ -195,7 +195,7 @@ export class ClusterNode {
     const session = this.ctx.server.sessions.get(entry.jid);
     if (!session) return;
     this.ctx.log.info('session replaced by one on another node', { jid: entry.jid, node: entry.nodeId });
-    session.close(new StreamError('conflict', 'Replaced by new connection'));
+    this.ctx.server.sessions.end(session, new StreamError('conflict', 'Replaced by new connection'), `replaced by a session on ${entry.nodeId} (conflict)`);
   }
 
   /**
