@@ -12,6 +12,22 @@ import { NS_CLIENT, adoptClientNamespace, serializeStandalone } from './wire-ele
 
 export const NS_FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
 
+/** Room in a frame for whitespace around its one element. */
+const FRAME_SLACK_BYTES = 1024;
+
+/**
+ * The ws library checks a frame's announced length against its maxPayload as soon as the
+ * header arrives, before buffering the payload; but maxPayload is fixed per server. Lowering
+ * it per connection (to the preauth stanza limit until the client logs in) keeps an
+ * unauthenticated client from parking megabytes of incomplete frames in memory. The field
+ * is not public API, so its shape is checked; test/http/websocket-limits.test.ts fails if a
+ * ws upgrade moves it.
+ */
+function limitFrameSize(ws: WebSocket, bytes: number): void {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
+  if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = bytes;
+}
+
 /** How long we wait for the peer's closing handshake after ours. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -67,6 +83,7 @@ export class WebSocketTransport implements Transport {
 
   setMaxStanzaSize(bytes: number): void {
     this.maxStanzaBytes = bytes;
+    limitFrameSize(this.ws, bytes + FRAME_SLACK_BYTES);
   }
 
   close(error?: StreamError): void {

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { JID, JidError } from './jid.ts';
 import { prepareDomain, prepareLocal, prepareResource } from './prep.ts';
 
@@ -175,4 +177,35 @@ test('the JID helpers keep the prepared form', () => {
   assert.equal(JID.tryParse('@bad'), null);
   assert.equal(JID.tryParse('a@b')!.toString(), 'a@b');
   assert.throws(() => JID.parse('a@b@c'), (err: unknown) => err instanceof JidError && /domainpart/.test(err.message));
+});
+
+// A crafted localpart (ASCII letters, then a refused non-ASCII character) once made the
+// identifier-class check backtrack exponentially: 30 letters blocked the event loop for
+// seconds, 40 for hours. Every length up to the part limit must now finish at once. The
+// inputs run in a child process, so that a return of the exponential case fails at the
+// deadline instead of hanging the test run.
+const WORST_CASES = `
+  import { prepareDomain, prepareLocal, prepareResource } from ${JSON.stringify(new URL('./prep.ts', import.meta.url).href)};
+  const tails = ['\\u00a0', '\\u0000', '\\u200b', '\\ud800', '\\u3000', '\\u00e9', '\\u1100'];
+  const wrong = [];
+  for (let n = 1; n <= 1023; n++) {
+    const letters = 'a'.repeat(n);
+    if (prepareLocal(letters + '\\u00a0') !== null) wrong.push('local ' + n);
+    if (prepareResource(letters + '\\u0000') !== null) wrong.push('resource ' + n);
+    if (prepareDomain(letters + '\\u00a0') !== null) wrong.push('domain ' + n);
+    const mixed = 'a\\u00e9'.repeat(n >> 1) + tails[n % tails.length];
+    prepareLocal(mixed); prepareResource(mixed); prepareDomain(mixed);
+  }
+  process.stdout.write(JSON.stringify(wrong));
+`;
+
+test('preparation is linear in its input for every length up to the limits', async () => {
+  const run = promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', WORST_CASES], { timeout: 20_000 });
+  const { stdout } = await run.catch((err: { killed?: boolean }) => {
+    assert.fail(err.killed ? 'JID preparation did not finish within 20 s' : String(err));
+  });
+  assert.deepEqual(JSON.parse(stdout), []);
+  assert.equal(prepareLocal('a'.repeat(1020) + 'é'), 'a'.repeat(1020) + 'é');
+  assert.equal(prepareLocal('a'.repeat(1022) + 'é'), null, 'over 1023 bytes once encoded');
+  assert.equal(JID.tryParse('b'.repeat(40) + '\u00a0@localhost'), null);
 });

@@ -23,9 +23,21 @@ const LOCAL_FORBIDDEN = /["&'/:<>@]/;
 const WIDE = /[\uff01-\uffef]/g;
 // PRECIS IdentifierClass (RFC 8264 9.1): ASCII7, LetterDigits and the PVALID exceptions,
 // without the exceptions RFC 5892 disallows, Old Hangul Jamo and default-ignorables.
-const IDENTIFIER_CLASS = new RegExp('^(?:[\\x21-\\x7e\\u00df\\u03c2\\u06fd\\u06fe\\u0f0b\\u3007\\u0660-\\u0669\\u06f0-\\u06f9]'
-  + '|(?![\\p{Default_Ignorable_Code_Point}\\u0640\\u07fa\\u302e\\u302f\\u3031-\\u3035\\u303b\\u1100-\\u11ff\\ua960-\\ua97f\\ud7b0-\\ud7ff])'
-  + '[\\p{Ll}\\p{Lu}\\p{Lo}\\p{Nd}\\p{Lm}\\p{Mn}\\p{Mc}])+$', 'u');
+// Checked one code point at a time with single-character classes: one regex repeating an
+// alternation whose branches overlap (ASCII letters are in both) backtracks exponentially
+// on a refused last character, which froze the server on a crafted stream header.
+const IDENTIFIER_EXCEPTIONS = /[\x21-\x7e\u00df\u03c2\u06fd\u06fe\u0f0b\u3007\u0660-\u0669\u06f0-\u06f9]/u;
+const IDENTIFIER_EXCLUDED = /[\p{Default_Ignorable_Code_Point}\u0640\u07fa\u302e\u302f\u3031-\u3035\u303b\u1100-\u11ff\ua960-\ua97f\ud7b0-\ud7ff]/u;
+const LETTER_DIGIT = /[\p{Ll}\p{Lu}\p{Lo}\p{Nd}\p{Lm}\p{Mn}\p{Mc}]/u;
+
+function isIdentifierClass(s: string): boolean {
+  if (s.length === 0) return false;
+  for (const ch of s) {
+    if (IDENTIFIER_EXCEPTIONS.test(ch)) continue;
+    if (IDENTIFIER_EXCLUDED.test(ch) || !LETTER_DIGIT.test(ch)) return false;
+  }
+  return true;
+}
 // PRECIS FreeformClass (RFC 8264 9.2) refuses controls, format characters, surrogates,
 // private use, unassigned code points, line and paragraph separators, default-ignorables,
 // noncharacters and Old Hangul Jamo; everything else (spaces, symbols, punctuation) is valid.
@@ -88,7 +100,7 @@ export function prepareLocal(raw: string): string | null {
     return ascii === UPPER ? raw.toLowerCase() : raw;
   }
   const s = raw.replace(WIDE, (c) => c.normalize('NFKC')).toLowerCase().normalize('NFC');
-  if (!IDENTIFIER_CLASS.test(s) || hasCompatibilityForm(s) || !fitsPart(s) || LOCAL_FORBIDDEN.test(s)) return null;
+  if (!isIdentifierClass(s) || hasCompatibilityForm(s) || !fitsPart(s) || LOCAL_FORBIDDEN.test(s)) return null;
   return s;
 }
 

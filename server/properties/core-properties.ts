@@ -12,6 +12,7 @@ export interface CoreProperties {
   stanzaMaxBytes: Property<number>;
   c2sMaxConnectionsPerIp: Property<number>;
   c2sNegotiationTimeout: Property<number>;
+  c2sQueueMaxElements: Property<number>;
   sessionMaxPerUser: Property<number>;
   registerInbandEnabled: Property<boolean>;
   authFailureDelay: Property<number>;
@@ -80,6 +81,17 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 1,
       max: 3600,
       description: 'Seconds a new client stream has to authenticate and bind a resource before it is closed',
+      live: true,
+    }),
+    c2sQueueMaxElements: registry.define<number>({
+      name: 'xmpp.c2s.queue.max-elements',
+      type: 'integer',
+      default: 64,
+      min: 8,
+      max: 100000,
+      // Each element is at most xmpp.stanza.max-bytes.preauth while the stream is unauthenticated,
+      // so this also bounds the bytes one unauthenticated stream can hold.
+      description: 'Elements a client stream may send ahead while the server finishes an earlier step (SASL, STARTTLS); one more closes the stream with <policy-violation/>',
       live: true,
     }),
     sessionMaxPerUser: registry.define<number>({

@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import type { ServerContext } from '../modules/server-context.ts';
 import { ClientSession } from '../session/client-session.ts';
 import type { Transport, TransportEvents } from '../transport/transport.ts';
+import { Fifo } from '../util/fifo.ts';
 import { Element, xml, type Attrs } from '../xml/element.ts';
 import { StanzaError, StreamError, errorReply } from '../xml/errors.ts';
 import { SaslNegotiation } from './sasl-negotiation.ts';
@@ -36,8 +37,8 @@ export class ClientStream implements TransportEvents {
   private session: ClientSession | null = null;
   private sasl: SaslNegotiation | null = null;
   private negotiationTimer: NodeJS.Timeout | null;
-  /** Input that arrived while an async step (SASL) was running; replayed in order. */
-  private readonly backlog: (() => void)[] = [];
+  /** Input that arrived while an async step (SASL, STARTTLS) was running; replayed in order. */
+  private readonly backlog = new Fifo<() => void | Promise<void>>();
   private busy = false;
   private readonly log: Logger;
 
@@ -86,7 +87,7 @@ export class ClientStream implements TransportEvents {
     if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
     this.negotiationTimer = null;
     this.state = 'closed';
-    this.backlog.length = 0;
+    this.backlog.clear();
     this.server.stats.closed(this.transport.kind, this.transport.remoteAddress);
     if (this.session) this.server.sessions.unbind(this.session, 'connection closed');
   }
@@ -95,6 +96,14 @@ export class ClientStream implements TransportEvents {
 
   private serially(step: () => void | Promise<void>): void {
     if (this.busy) {
+      if (this.state === 'closed') return;
+      // A client may pipeline a little, but a stream that keeps sending while its SASL
+      // failure delay runs must not make the server hold its input without bound.
+      if (this.backlog.length >= this.server.core.c2sQueueMaxElements.value) {
+        this.backlog.clear();
+        this.fail(new StreamError('policy-violation', 'Too much input sent ahead of the server\'s answers'));
+        return;
+      }
       this.backlog.push(step);
       return;
     }
@@ -106,9 +115,7 @@ export class ClientStream implements TransportEvents {
         this.fail(new StreamError('internal-server-error'));
       }).finally(() => {
         this.busy = false;
-        const next = this.backlog.shift();
-        if (next) this.serially(next);
-        // Drain the rest in order; a step that goes async again re-queues them.
+        // Drain in order; a step that goes async again leaves the rest queued behind it.
         while (!this.busy && this.backlog.length) this.serially(this.backlog.shift()!);
       });
     }

@@ -22,6 +22,8 @@ const streamCases: StreamCase[] = [
   { name: 'DOCTYPE with an entity declaration', phase: 'raw', input: `<?xml version='1.0'?><!DOCTYPE x [<!ENTITY boom 'aaaaaaaaaa'>]>${HEADER}`, condition: 'restricted-xml' },
   { name: 'non-UTF-8 encoding declared', phase: 'raw', input: `<?xml version='1.0' encoding='ISO-8859-1'?>${HEADER}`, condition: 'unsupported-encoding' },
   { name: 'undeclared stream prefix', phase: 'raw', input: "<stream:stream xmlns='jabber:client' version='1.0' to='localhost'>", condition: 'bad-namespace-prefix' },
+  // Once took the identifier-class check exponential time: the whole server froze.
+  { name: 'to with a crafted localpart (40 letters and a no-break space)', phase: 'raw', input: `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' to='${'a'.repeat(40)}\u00a0@localhost'>`, condition: 'host-unknown' },
   { name: 'root element is not a stream', phase: 'raw', input: "<html xmlns='jabber:client'>", condition: 'invalid-namespace' },
   { name: 'comment', phase: 'opened', input: '<!-- hello -->', condition: 'restricted-xml' },
   { name: 'processing instruction', phase: 'opened', input: "<?evil stuff?>", condition: 'restricted-xml' },
@@ -60,6 +62,9 @@ const SASL_GARBAGE: [string, string, string][] = [
   ['PLAIN without separators', 'PLAIN', Buffer.from('justgarbage').toString('base64')],
   ['SCRAM first message without gs2 header', 'SCRAM-SHA-256', Buffer.from('garbage').toString('base64')],
   ['SCRAM first message requesting channel binding', 'SCRAM-SHA-1', Buffer.from('p=tls-unique,,n=alice,r=abc').toString('base64')],
+  // Crafted usernames that once made JID preparation backtrack exponentially.
+  ['PLAIN with a crafted authcid', 'PLAIN', Buffer.from(`\0${'a'.repeat(40)}\u00a0\0secret`).toString('base64')],
+  ['SCRAM with a crafted username', 'SCRAM-SHA-256', Buffer.from(`n,,n=${'a'.repeat(40)}\u00a0,r=abcdefgh`).toString('base64')],
 ];
 
 describe('malformed input', () => {
@@ -133,6 +138,15 @@ describe('malformed input', () => {
       await bystandersUnharmed();
     });
   }
+
+  test('input sent ahead of a pending SASL answer is bounded: over the bound, <policy-violation/>', async () => {
+    const c = await clientIn('opened');
+    const wrong = Buffer.from('\0carol\0wrong').toString('base64');
+    c.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${wrong}</auth>` + '<x/>'.repeat(100_000));
+    assert.equal(await c.expectStreamError(), 'policy-violation');
+    await c.closed;
+    await bystandersUnharmed();
+  });
 
   test('a client dropping mid-stanza leaves nothing behind', async () => {
     const c = await clientIn('bound');
