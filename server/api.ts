@@ -20,8 +20,8 @@ export type { PluginManifest, PluginKind } from './plugins/manifest.ts';
 export type { PluginRoute, PluginRouteHandler, PluginRouteRequest, HttpMethod, AdminPage } from './plugins/plugin-routes.ts';
 export {
   ModuleContext, type DiscoIdentity, type IqHandler, type IqRequest, type StreamFeatureProvider, type XmppModule,
-} from './modules/module-context.ts';
-export type { ServerContext } from './modules/server-context.ts';
+} from './extension/module-context.ts';
+export type { ServerContext } from './server-context.ts';
 export { iqEventName, DEFAULT_PRIORITY, type StanzaEvent } from './routing/stanza-event.ts';
 
 // System properties.

@@ -4,7 +4,7 @@ import { EventBus } from '../events/event-bus.ts';
 import { DependencyMonitor } from '../health/dependency-monitor.ts';
 import { JID } from '../jid/jid.ts';
 import { Logger } from '../log.ts';
-import type { ServerContext } from '../modules/server-context.ts';
+import type { ServerContext } from '../server-context.ts';
 import { parseManifest } from '../plugins/manifest.ts';
 import { PluginContext } from '../plugins/plugin-context.ts';
 import { AdminPageRegistry, PluginRouteTable } from '../plugins/plugin-routes.ts';

@@ -7,7 +7,7 @@ import type net from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { ListenerConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
-import type { ServerContext } from '../modules/server-context.ts';
+import type { ServerContext } from '../server-context.ts';
 import type { Transport } from '../transport/transport.ts';
 import { BoshEndpoint } from './bosh/bosh-endpoint.ts';
 import { terminalBody } from './bosh/bosh-body.ts';

@@ -7,7 +7,7 @@
 import type http from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log.ts';
-import type { ServerContext } from '../modules/server-context.ts';
+import type { ServerContext } from '../server-context.ts';
 import type { PluginRouteTable } from '../plugins/plugin-routes.ts';
 import type { BoshEndpoint } from './bosh/bosh-endpoint.ts';
 import { TrustedProxies, clientAddress } from './client-address.ts';

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DependencyMonitor, NodeState } from '../health/dependency-monitor.ts';
-import type { ServerContext } from '../modules/server-context.ts';
+import type { ServerContext } from '../server-context.ts';
 import type { TransportKind } from '../transport/transport.ts';
 
 const TRANSPORTS: TransportKind[] = ['tcp', 'bosh', 'websocket'];

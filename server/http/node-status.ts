@@ -3,7 +3,7 @@
 // Read from counters kept elsewhere; nothing here is on a hot path.
 import type { ClusterSummary } from '../cluster/cluster-manager.ts';
 import type { DependencyMonitor, DependencyStatus, NodeState } from '../health/dependency-monitor.ts';
-import type { ServerContext } from '../modules/server-context.ts';
+import type { ServerContext } from '../server-context.ts';
 import type { ConnectionCounters } from '../stats.ts';
 import type { TransportKind } from '../transport/transport.ts';
 

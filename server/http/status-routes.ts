@@ -2,7 +2,7 @@
 // (it takes new clients: false while paused) for load balancers and orchestrators.
 import type { FastifyInstance } from 'fastify';
 import type { DependencyMonitor } from '../health/dependency-monitor.ts';
-import type { ServerContext } from '../modules/server-context.ts';
+import type { ServerContext } from '../server-context.ts';
 import { CpuSampler, nodeStatus, nodeStatusSchema } from './node-status.ts';
 
 const readySchema = {

@@ -1,6 +1,6 @@
 // The built-in modules, loaded in this order at start. Each is one file or folder under
 // modules/ and registers everything through its ModuleContext.
-import type { XmppModule } from './module-context.ts';
+import type { XmppModule } from '../extension/module-context.ts';
 import { blockingModule } from './blocking/blocking.ts';
 import { discoModule } from './disco.ts';
 import { lastModule } from './last.ts';

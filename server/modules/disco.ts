@@ -6,7 +6,7 @@
 // gets service-unavailable, the same answer as for an account that does not exist.
 import { xml, type Element } from '../xml/element.ts';
 import { StanzaError } from '../xml/errors.ts';
-import type { IqRequest, XmppModule } from './module-context.ts';
+import type { IqRequest, XmppModule } from '../extension/module-context.ts';
 import { maySeePresence } from './presence-access.ts';
 
 export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';

@@ -6,7 +6,7 @@ import type { StanzaEvent } from '../routing/stanza-event.ts';
 import type { SessionClosedEvent } from '../session/session-manager.ts';
 import { xml } from '../xml/element.ts';
 import { StanzaError } from '../xml/errors.ts';
-import type { XmppModule } from './module-context.ts';
+import type { XmppModule } from '../extension/module-context.ts';
 import { maySeePresence } from './presence-access.ts';
 
 const NS_LAST = 'jabber:iq:last';

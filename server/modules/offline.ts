@@ -11,7 +11,7 @@ import type { StanzaEvent } from '../routing/stanza-event.ts';
 import { xml, type Element } from '../xml/element.ts';
 import { StanzaError } from '../xml/errors.ts';
 import { parseXml } from '../xml/stream-parser.ts';
-import type { XmppModule } from './module-context.ts';
+import type { XmppModule } from '../extension/module-context.ts';
 
 const NS_DELAY = 'urn:xmpp:delay';
 const NS_HINTS = 'urn:xmpp:hints';

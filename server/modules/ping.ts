@@ -1,6 +1,6 @@
 // XMPP Ping (XEP-0199): the server answers pings addressed to it, which clients use to
 // check that the connection is alive.
-import type { XmppModule } from './module-context.ts';
+import type { XmppModule } from '../extension/module-context.ts';
 
 const NS_PING = 'urn:xmpp:ping';
 

@@ -2,7 +2,7 @@
 // an account) answer only those allowed to see the account's presence: the account itself
 // and contacts it has granted a subscription to (RFC 6121: subscription 'from' or 'both').
 import type { JID } from '../jid/jid.ts';
-import type { ServerContext } from './server-context.ts';
+import type { ServerContext } from '../server-context.ts';
 
 export async function maySeePresence(server: ServerContext, account: JID, requester: JID): Promise<boolean> {
   if (requester.local === account.local && requester.domain === account.domain) return true;

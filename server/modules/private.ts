@@ -7,7 +7,7 @@ import type { PropertyDefinition } from '../properties/types.ts';
 import { xml, type Element } from '../xml/element.ts';
 import { StanzaError } from '../xml/errors.ts';
 import { parseXml } from '../xml/stream-parser.ts';
-import type { IqRequest, XmppModule } from './module-context.ts';
+import type { IqRequest, XmppModule } from '../extension/module-context.ts';
 
 const NS_PRIVATE = 'jabber:iq:private';
 

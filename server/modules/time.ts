@@ -1,6 +1,6 @@
 // Entity Time (XEP-0202): the server's UTC time and its time zone offset.
 import { xml } from '../xml/element.ts';
-import type { XmppModule } from './module-context.ts';
+import type { XmppModule } from '../extension/module-context.ts';
 
 const NS_TIME = 'urn:xmpp:time';
 

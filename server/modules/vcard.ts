@@ -7,7 +7,7 @@
 import type { PropertyDefinition } from '../properties/types.ts';
 import { StanzaError } from '../xml/errors.ts';
 import { parseXml } from '../xml/stream-parser.ts';
-import type { XmppModule } from './module-context.ts';
+import type { XmppModule } from '../extension/module-context.ts';
 
 const NS_VCARD = 'vcard-temp';
 

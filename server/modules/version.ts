@@ -3,7 +3,7 @@
 import { release, type } from 'node:os';
 import type { PropertyDefinition } from '../properties/types.ts';
 import { xml } from '../xml/element.ts';
-import type { XmppModule } from './module-context.ts';
+import type { XmppModule } from '../extension/module-context.ts';
 
 const NS_VERSION = 'jabber:iq:version';
 

@@ -7,8 +7,8 @@
 import type { ClusterManager } from '../cluster/cluster-manager.ts';
 import type { ClusterSlot } from '../cluster/cluster-slot.ts';
 import type { Dependency } from '../health/dependency-monitor.ts';
-import { ModuleContext } from '../modules/module-context.ts';
-import type { ServerContext } from '../modules/server-context.ts';
+import { ModuleContext } from '../extension/module-context.ts';
+import type { ServerContext } from '../server-context.ts';
 import type { Property, PropertyDefinition } from '../properties/types.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import type { PluginManifest } from './manifest.ts';

@@ -8,7 +8,7 @@ import { openTestStorage, type TestStorage } from '../../test/helpers/test-datab
 import { fakeServer, pluginArchive, writePluginFolder, type FakePlugin } from '../../test/plugins/fixtures.ts';
 import { ClusterSlot } from '../cluster/cluster-slot.ts';
 import { setLogLevel } from '../log.ts';
-import type { ServerContext } from '../modules/server-context.ts';
+import type { ServerContext } from '../server-context.ts';
 import { PluginHost } from './plugin-host.ts';
 
 setLogLevel('error');

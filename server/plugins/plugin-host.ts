@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ClusterSlot } from '../cluster/cluster-slot.ts';
 import type { Logger } from '../log.ts';
-import type { ServerContext } from '../modules/server-context.ts';
+import type { ServerContext } from '../server-context.ts';
 import { migrate } from '../storage/migrator.ts';
 import type { PluginKind } from './manifest.ts';
 import { PluginContext, type Plugin } from './plugin-context.ts';

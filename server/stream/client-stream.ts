@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { JID } from '../jid/jid.ts';
 import { prepareResource } from '../jid/prep.ts';
 import type { Logger } from '../log.ts';
-import type { ServerContext } from '../modules/server-context.ts';
+import type { ServerContext } from '../server-context.ts';
 import { ClientSession } from '../session/client-session.ts';
 import type { Transport, TransportEvents } from '../transport/transport.ts';
 import { Fifo } from '../util/fifo.ts';

@@ -3,7 +3,7 @@
 // slowly each time (xmpp.auth.failure-delay), and the stream is ended after a few
 // (xmpp.auth.max-failures).
 import type { Logger } from '../log.ts';
-import type { ServerContext } from '../modules/server-context.ts';
+import type { ServerContext } from '../server-context.ts';
 import type { Transport } from '../transport/transport.ts';
 import { xml, type Element } from '../xml/element.ts';
 import { decodeBase64Strict, type SaslCondition, type SaslServerMechanism } from './sasl/mechanism.ts';

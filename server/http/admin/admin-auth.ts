@@ -9,7 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import { verifyPassword } from '../../auth/scram-keys.ts';
 import { VerifiedPasswordCache } from '../../auth/verified-password-cache.ts';
 import { JID } from '../../jid/jid.ts';
-import type { ServerContext } from '../../modules/server-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 import { AdminError } from './admin-errors.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { cookieValue, csrfTokenMatches, SESSION_COOKIE, type AdminSession, type AdminSessionStore } from './admin-sessions.ts';

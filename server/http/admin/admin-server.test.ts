@@ -10,7 +10,7 @@ import { exampleArchive, fakeServer, pluginArchive } from '../../../test/plugins
 import { deriveUserKeys } from '../../auth/scram-keys.ts';
 import { ClusterSlot } from '../../cluster/cluster-slot.ts';
 import { setLogLevel } from '../../log.ts';
-import type { ServerContext } from '../../modules/server-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 import { PluginHost } from '../../plugins/plugin-host.ts';
 import { createAdminApp } from './admin-server.ts';
 

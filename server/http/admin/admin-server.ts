@@ -7,7 +7,7 @@ import type net from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ListenerConfig } from '../../config/types.ts';
 import type { Logger } from '../../log.ts';
-import type { ServerContext } from '../../modules/server-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 import type { PluginHost } from '../../plugins/plugin-host.ts';
 import { AdminAuthenticator } from './admin-auth.ts';
 import { AdminError, errorBody } from './admin-errors.ts';

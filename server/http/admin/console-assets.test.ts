@@ -11,7 +11,7 @@ import { openTestStorage, type TestStorage } from '../../../test/helpers/test-da
 import { fakeServer } from '../../../test/plugins/fixtures.ts';
 import { ClusterSlot } from '../../cluster/cluster-slot.ts';
 import { setLogLevel } from '../../log.ts';
-import type { ServerContext } from '../../modules/server-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 import { PluginHost } from '../../plugins/plugin-host.ts';
 import { createAdminApp } from './admin-server.ts';
 import { CONSOLE_CSP, CONSOLE_NOT_BUILT } from './console-assets.ts';

@@ -3,7 +3,7 @@
 // the node that holds it ends it with a policy-violation stream error.
 import type { FastifyInstance } from 'fastify';
 import { JID } from '../../jid/jid.ts';
-import type { ServerContext } from '../../modules/server-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 import type { RouteEntry } from '../../routing/routing-table.ts';
 import { endSessions } from '../../session/end-sessions.ts';
 import { AdminError } from './admin-errors.ts';

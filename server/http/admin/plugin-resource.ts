@@ -3,7 +3,7 @@
 // Both change the folder and then wait for the host's pass over it, so the answer tells
 // whether the plugin actually loaded.
 import type { FastifyInstance } from 'fastify';
-import type { ServerContext } from '../../modules/server-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 import { installArchive, PluginFileError, removePlugin, type PluginFileErrorCode } from '../../plugins/plugin-files.ts';
 import type { PluginHost } from '../../plugins/plugin-host.ts';
 import { AdminError, type AdminErrorCode } from './admin-errors.ts';

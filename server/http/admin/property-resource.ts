@@ -2,7 +2,7 @@
 // plugins loaded here) and any value stored under another name. Changes are checked against
 // the definition and stored in the shared database; other nodes pick them up by polling.
 import type { FastifyInstance } from 'fastify';
-import type { ServerContext } from '../../modules/server-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 import { UnknownPropertyError, type PropertyInfo } from '../../properties/property-registry.ts';
 import { PropertyValueError } from '../../properties/types.ts';
 import { AdminError } from './admin-errors.ts';

@@ -1,7 +1,7 @@
 // /api/status: this node's status for the console's dashboard and clustering page, the same
 // object the client listeners answer at /status (node-status.ts), behind the admin login.
 import type { FastifyInstance } from 'fastify';
-import type { ServerContext } from '../../modules/server-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 import { CpuSampler, nodeStatus, nodeStatusSchema } from '../node-status.ts';
 import { errors } from './admin-schemas.ts';
 

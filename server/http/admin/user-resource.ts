@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SaslPrepError, deriveUserKeys, saslPrep } from '../../auth/scram-keys.ts';
 import { JID } from '../../jid/jid.ts';
-import type { ServerContext } from '../../modules/server-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 import { endSessions } from '../../session/end-sessions.ts';
 import { UserExistsError } from '../../storage/types.ts';
 import { AdminError } from './admin-errors.ts';

@@ -15,7 +15,7 @@ import type { SessionEvent } from '../../session/session-manager.ts';
 import { xml, type Element } from '../../xml/element.ts';
 import { StanzaError, errorReply } from '../../xml/errors.ts';
 import { parseXml } from '../../xml/stream-parser.ts';
-import type { IqRequest, XmppModule } from '../module-context.ts';
+import type { IqRequest, XmppModule } from '../../extension/module-context.ts';
 import { BlocklistCache } from './blocklist-cache.ts';
 import { isBlocked } from './jid-match.ts';
 

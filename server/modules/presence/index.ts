@@ -3,7 +3,7 @@
 // Rosters come from the roster module's store; subscriptions are the roster module's too.
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import type { SessionClosedEvent } from '../../session/session-manager.ts';
-import type { XmppModule } from '../module-context.ts';
+import type { XmppModule } from '../../extension/module-context.ts';
 import { rosterStore } from '../roster/roster-store.ts';
 import { SESSION_LOST, type SessionLostEvent } from '../../cluster/cluster-events.ts';
 import { onBroadcast, onSessionClosed, onSessionLost } from './broadcast.ts';

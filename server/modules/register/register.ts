@@ -13,7 +13,7 @@ import type { PreauthIqEvent } from '../../stream/client-stream.ts';
 import { xml, type Element } from '../../xml/element.ts';
 import { StanzaError, errorReply } from '../../xml/errors.ts';
 import { endSessions } from '../../session/end-sessions.ts';
-import type { IqRequest, XmppModule } from '../module-context.ts';
+import type { IqRequest, XmppModule } from '../../extension/module-context.ts';
 import { RateLimit } from './rate-limit.ts';
 
 const NS_REGISTER = 'jabber:iq:register';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { PropertyDefinition } from '../../properties/types.ts';
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import { xml } from '../../xml/element.ts';
-import type { XmppModule } from '../module-context.ts';
+import type { XmppModule } from '../../extension/module-context.ts';
 import { handleInbound } from './inbound-subscription.ts';
 import { handleOutbound, type SubscriptionDeps } from './outbound-subscription.ts';
 import { ROSTER_CHANGED, ROSTER_CHANGED_REMOTE, ROSTER_INVALIDATE, type RosterChangedEvent, type RosterInvalidateEvent } from './roster-events.ts';

@@ -1,7 +1,7 @@
 // Unloading the roster and presence modules leaves nothing behind in the server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ModuleContext } from '../module-context.ts';
+import { ModuleContext } from '../../extension/module-context.ts';
 import { presenceModule } from '../presence/index.ts';
 import { rosterModule } from './index.ts';
 import { testServer } from './test-server.ts';

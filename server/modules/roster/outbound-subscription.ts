@@ -3,7 +3,7 @@
 // the user's bare JID and leaves for the contact, or is swallowed when it changes nothing.
 import type { JID } from '../../jid/jid.ts';
 import type { Element } from '../../xml/element.ts';
-import type { ServerContext } from '../server-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 import { saveItem, stamped, withState } from './item-update.ts';
 import { sendPresenceOf, sendUnavailableOf } from './resources.ts';
 import { newItem } from './roster-item.ts';

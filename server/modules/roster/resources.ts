@@ -2,7 +2,7 @@
 // handling and presence broadcast.
 import { JID } from '../../jid/jid.ts';
 import { xml, type Element } from '../../xml/element.ts';
-import type { ServerContext } from '../server-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 
 /** RFC 6121 8.5.2.1.2: presence to a bare JID goes to every available resource. Returns how many. */
 export function deliverToAvailable(server: ServerContext, bareJid: string, stanza: Element): number {

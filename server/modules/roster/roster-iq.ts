@@ -2,7 +2,7 @@
 import type { RosterItem } from '../../storage/types.ts';
 import { xml } from '../../xml/element.ts';
 import { StanzaError } from '../../xml/errors.ts';
-import type { IqHandler, IqRequest } from '../module-context.ts';
+import type { IqHandler, IqRequest } from '../../extension/module-context.ts';
 import { subscriptionPresence } from './item-update.ts';
 import type { SubscriptionDeps } from './outbound-subscription.ts';
 import { sendUnavailableOf } from './resources.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RosterItem } from '../../storage/types.ts';
-import { ModuleContext } from '../module-context.ts';
+import { ModuleContext } from '../../extension/module-context.ts';
 import { ROSTER_CHANGED, type RosterChangedEvent } from './roster-events.ts';
 import { newItem } from './roster-item.ts';
 import { rosterStore } from './roster-store.ts';

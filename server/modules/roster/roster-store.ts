@@ -8,8 +8,8 @@
 import { JID } from '../../jid/jid.ts';
 import type { SessionClosedEvent } from '../../session/session-manager.ts';
 import type { RosterItem } from '../../storage/types.ts';
-import type { ModuleContext } from '../module-context.ts';
-import type { ServerContext } from '../server-context.ts';
+import type { ModuleContext } from '../../extension/module-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 import { KeyedQueue } from '../../util/keyed-queue.ts';
 import { ROSTER_CHANGED, ROSTER_INVALIDATE, type RosterChangedEvent, type RosterInvalidateEvent } from './roster-events.ts';
 

@@ -11,9 +11,9 @@ import { ServerStats } from '../../stats.ts';
 import type { PropertyRepository, RosterItem, RosterRepository, Storage } from '../../storage/types.ts';
 import type { Transport } from '../../transport/transport.ts';
 import type { Element } from '../../xml/element.ts';
-import { DiscoRegistry } from '../disco-registry.ts';
-import type { StreamFeatureProvider } from '../module-context.ts';
-import type { ServerContext } from '../server-context.ts';
+import { DiscoRegistry } from '../../extension/disco-registry.ts';
+import type { StreamFeatureProvider } from '../../extension/module-context.ts';
+import type { ServerContext } from '../../server-context.ts';
 
 /** An in-memory roster repository that counts reads and can hold them back. */
 export class MemoryRosterRepository implements RosterRepository {

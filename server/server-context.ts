@@ -1,20 +1,20 @@
 // Everything a module may use, handed to it through its ModuleContext. This is the surface
 // plugins see too (re-exported by server/api.ts), so it changes with care.
-import type { ClusterManager } from '../cluster/cluster-manager.ts';
-import type { ServerConfig } from '../config/types.ts';
-import type { EventBus } from '../events/event-bus.ts';
-import type { Logger } from '../log.ts';
-import type { CoreProperties } from '../properties/core-properties.ts';
-import type { PropertyRegistry } from '../properties/property-registry.ts';
-import type { Router } from '../routing/router.ts';
-import type { SessionManager } from '../session/session-manager.ts';
-import type { Storage } from '../storage/types.ts';
-import type { DiscoRegistry } from './disco-registry.ts';
-import type { StreamFeatureProvider } from './module-context.ts';
-import type { ServerStats } from '../stats.ts';
-import type { VerifiedPasswordCache } from '../auth/verified-password-cache.ts';
-import type { DependencyMonitor } from '../health/dependency-monitor.ts';
-import type { ServerSecrets } from '../auth/server-secrets.ts';
+import type { ClusterManager } from './cluster/cluster-manager.ts';
+import type { ServerConfig } from './config/types.ts';
+import type { EventBus } from './events/event-bus.ts';
+import type { Logger } from './log.ts';
+import type { CoreProperties } from './properties/core-properties.ts';
+import type { PropertyRegistry } from './properties/property-registry.ts';
+import type { Router } from './routing/router.ts';
+import type { SessionManager } from './session/session-manager.ts';
+import type { Storage } from './storage/types.ts';
+import type { DiscoRegistry } from './extension/disco-registry.ts';
+import type { StreamFeatureProvider } from './extension/module-context.ts';
+import type { ServerStats } from './stats.ts';
+import type { VerifiedPasswordCache } from './auth/verified-password-cache.ts';
+import type { DependencyMonitor } from './health/dependency-monitor.ts';
+import type { ServerSecrets } from './auth/server-secrets.ts';
 
 export interface ServerContext {
   readonly domain: string;

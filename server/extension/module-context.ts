@@ -8,7 +8,7 @@ import { iqEventName, type StanzaEvent } from '../routing/stanza-event.ts';
 import type { ClientSession } from '../session/client-session.ts';
 import { xml, type Element } from '../xml/element.ts';
 import { StanzaError, errorReply } from '../xml/errors.ts';
-import type { ServerContext } from './server-context.ts';
+import type { ServerContext } from '../server-context.ts';
 
 export interface IqRequest {
   stanza: Element;
