@@ -19,9 +19,11 @@ export { PluginContext, type Plugin } from './plugins/plugin-context.ts';
 export type { PluginManifest, PluginKind } from './plugins/manifest.ts';
 export type { PluginRoute, PluginRouteHandler, PluginRouteRequest, HttpMethod, AdminPage } from './plugins/plugin-routes.ts';
 export {
-  ModuleContext, type DiscoIdentity, type IqHandler, type IqRequest, type StreamFeatureProvider, type XmppModule,
+  ModuleContext, type DiscoIdentity, type DiscoView, type IqHandler, type IqRequest, type ModuleRepositoryName,
+  type StreamFeatureProvider, type XmppModule,
 } from './extension/module-context.ts';
-export type { ServerContext } from './server-context.ts';
+export type { Kernel } from './extension/kernel.ts';
+export type { EndSessionsRequest } from './session/end-sessions.ts';
 export { iqEventName, DEFAULT_PRIORITY, type StanzaEvent } from './routing/stanza-event.ts';
 
 // System properties.

@@ -1,5 +1,6 @@
-// Everything a module may use, handed to it through its ModuleContext. This is the surface
-// plugins see too (re-exported by server/api.ts), so it changes with care.
+// The parts of one running node, as server.ts wires them, for the kernel's own components
+// (streams, HTTP listeners, the admin API, the plugin host). Modules and plugins never see
+// it: they get a ModuleContext with the narrow Kernel (extension/kernel.ts) instead.
 import type { ClusterManager } from './cluster/cluster-manager.ts';
 import type { ServerConfig } from './config/types.ts';
 import type { EventBus } from './events/event-bus.ts';
@@ -10,6 +11,7 @@ import type { Router } from './routing/router.ts';
 import type { SessionManager } from './session/session-manager.ts';
 import type { Storage } from './storage/types.ts';
 import type { DiscoRegistry } from './extension/disco-registry.ts';
+import type { Kernel } from './extension/kernel.ts';
 import type { StreamFeatureProvider } from './extension/module-context.ts';
 import type { ServerStats } from './stats.ts';
 import type { VerifiedPasswordCache } from './auth/verified-password-cache.ts';
@@ -17,6 +19,8 @@ import type { DependencyMonitor } from './health/dependency-monitor.ts';
 import type { ServerSecrets } from './auth/server-secrets.ts';
 
 export interface ServerContext {
+  /** The facade modules and plugins see (extension/kernel.ts). */
+  readonly kernel: Kernel;
   readonly domain: string;
   readonly version: string;
   readonly config: ServerConfig;

@@ -15,7 +15,10 @@ import { BUILTIN_MODULES } from './modules/builtin.ts';
 import { PluginHost } from './plugins/plugin-host.ts';
 import { workDirOf } from './plugins/work-dir.ts';
 import { DiscoRegistry } from './extension/disco-registry.ts';
-import { ModuleContext, type StreamFeatureProvider } from './extension/module-context.ts';
+import { createKernel } from './extension/kernel-facade.ts';
+import type { StreamFeatureProvider } from './extension/module-context.ts';
+import { ModuleLoader } from './extension/module-loader.ts';
+import { moduleServicesOf } from './module-services.ts';
 import type { ServerContext } from './server-context.ts';
 import { PropertyRegistry } from './properties/property-registry.ts';
 import { registerDefaultDelivery } from './routing/default-delivery.ts';
@@ -95,7 +98,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
     listenForRemoteEnds(events, sessions);
 
+    const kernel = createKernel({
+      version: SERVER_VERSION,
+      nodeId: config.nodeId,
+      plaintextAuthAllowed: config.allowPlaintextAuth,
+      router,
+      sessions,
+      events,
+      cluster: () => cluster.current(),
+    });
     const context: ServerContext = {
+      kernel,
       domain: config.domain,
       version: SERVER_VERSION,
       config,
@@ -117,11 +130,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     core.plainCacheSize.onChange((size) => { context.passwordCache = new VerifiedPasswordCache(size); });
 
-    for (const mod of BUILTIN_MODULES) {
-      const ctx = new ModuleContext(mod.name, context);
-      teardown.push(() => ctx.unload());
-      await mod.load(ctx);
-    }
+    const modules = new ModuleLoader(moduleServicesOf(context));
+    teardown.push(() => modules.unloadAll());
+    for (const mod of BUILTIN_MODULES) await modules.load(mod);
     // Plugins after the built-in modules, which they may build on, and before the listeners,
     // so the first client already sees their features.
     const plugins = new PluginHost({ server: context, cluster, pluginsDir: config.pluginsDir, workDir: workDirOf(config.dataDir), log: log.child('plugins') });

@@ -4,7 +4,7 @@
 // keeps in its work folder, so no credentials are needed on the server's own machine).
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { DEFAULT_MAX_ARCHIVE_BYTES } from '../plugins/archive.ts';
+import { DEFAULT_MAX_ARCHIVE_BYTES } from '../properties/core-properties.ts';
 import { installArchive, PluginFileError, readInstalled, removePlugin } from '../plugins/plugin-files.ts';
 import { sourceStem } from '../plugins/plugin-sources.ts';
 import { readStatusFile, workDirOf, type PluginStatus, type StatusFile } from '../plugins/work-dir.ts';

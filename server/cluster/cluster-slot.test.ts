@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { createKernel } from '../extension/kernel-facade.ts';
+import { moduleServicesOf } from '../module-services.ts';
+import type { SecretRepository } from '../storage/types.ts';
 import assert from 'node:assert/strict';
 import { EventBus } from '../events/event-bus.ts';
 import { DependencyMonitor } from '../health/dependency-monitor.ts';
@@ -92,14 +95,19 @@ function node(): Node {
   const router = new Router('localhost', events, sessions, slot.standalone, quiet);
   slot.connect({ router, sessions });
   const health = new DependencyMonitor(quiet, { intervalMs: () => 60_000, timeoutMs: 1000 });
-  const server = { domain: 'localhost', log: quiet, events, router, sessions, health, cluster: () => slot.current() } as unknown as ServerContext;
-  const services = { adminRoutes: new PluginRouteTable(), publicRoutes: new PluginRouteTable(), adminPages: new AdminPageRegistry(), cluster: slot, apiOf: () => undefined };
+  const kernel = createKernel({ version: '0.0.0', nodeId: 'node1', plaintextAuthAllowed: true, router, sessions, events, cluster: () => slot.current() });
+  const server = { kernel, domain: 'localhost', log: quiet, events, router, sessions, health, cluster: () => slot.current() } as unknown as ServerContext;
+  const modules = { ...moduleServicesOf(server), apiOf: () => undefined };
+  const services = {
+    adminRoutes: new PluginRouteTable(), publicRoutes: new PluginRouteTable(), adminPages: new AdminPageRegistry(), cluster: slot,
+    pluginApiOf: () => undefined, health, secrets: {} as SecretRepository,
+  };
   return {
     slot,
     sessions,
     router,
     server,
-    context: (kind, name = 'clusterer') => new PluginContext(parseManifest({ name, version: '1.0.0', kind }), '/nowhere', server, services),
+    context: (kind, name = 'clusterer') => new PluginContext(parseManifest({ name, version: '1.0.0', kind }), '/nowhere', modules, services),
     bind(full, priority) {
       const received: Element[] = [];
       let closed = false;

@@ -41,4 +41,11 @@ export class EventBus {
   has(name: string): boolean {
     return this.handlers.has(name);
   }
+
+  /** Handlers registered, over every event (tests check that unloading removes them all). */
+  get size(): number {
+    let n = 0;
+    for (const list of this.handlers.values()) n += list.length;
+    return n;
+  }
 }

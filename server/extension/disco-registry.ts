@@ -1,6 +1,11 @@
 // Features and identities announced in service discovery (XEP-0030). The kernel keeps the
 // list because every module registers into it; the disco module only answers queries.
-import type { DiscoIdentity } from './module-context.ts';
+/** An identity the server shows in disco#info (XEP-0030 3.1). */
+export interface DiscoIdentity {
+  category: string;
+  type: string;
+  name?: string;
+}
 
 export class DiscoRegistry {
   private readonly hostFeatures = new Map<string, number>();

@@ -1,14 +1,27 @@
 // The one registration API for modules and plugins. Every registration made through a
 // context is recorded, and unload() undoes exactly those, newest first: a module or plugin
-// can come and go without a restart and without leaving anything behind.
+// can come and go without a restart and without leaving anything behind. What a module may
+// ask of the rest of the server is the narrow Kernel (kernel.ts), the storage repositories
+// it declares and the APIs of the modules it depends on; the parts behind them are held in
+// private fields, so there is no way around the record.
+import type { EventBus } from '../events/event-bus.ts';
 import type { JID } from '../jid/jid.ts';
 import type { Logger } from '../log.ts';
+import type { PropertyRegistry } from '../properties/property-registry.ts';
+import type { PropertyValue } from '../properties/property-value.ts';
 import type { Property, PropertyDefinition } from '../properties/types.ts';
 import { iqEventName, type StanzaEvent } from '../routing/stanza-event.ts';
 import type { ClientSession } from '../session/client-session.ts';
+import type { Storage } from '../storage/types.ts';
 import { xml, type Element } from '../xml/element.ts';
 import { StanzaError, errorReply } from '../xml/errors.ts';
-import type { ServerContext } from '../server-context.ts';
+import type { DiscoIdentity, DiscoRegistry } from './disco-registry.ts';
+
+export type { DiscoIdentity };
+
+/** The read side of the disco registry. */
+export type DiscoView = Pick<DiscoRegistry, 'hostIdentities' | 'features'>;
+import type { Kernel } from './kernel.ts';
 
 export interface IqRequest {
   stanza: Element;
@@ -26,29 +39,58 @@ export interface IqRequest {
  */
 export type IqHandler = (req: IqRequest) => Element | void | undefined | Promise<Element | void | undefined>;
 
-export interface DiscoIdentity {
-  category: string;
-  type: string;
-  name?: string;
-}
 
 /** What a stream advertises: before authentication or after it (with bind). */
 export type StreamFeatureProvider = (features: Element, session: { secure: boolean; authenticated: boolean }) => void;
 
-export class ModuleContext {
-  private readonly undo: (() => unknown)[] = [];
-  readonly log: Logger;
+/** The repositories a module may declare it uses; the kernel's own (properties, secrets) are not among them. */
+export type ModuleRepositoryName = 'users' | 'roster' | 'offline' | 'privateXml' | 'vcards' | 'blocklist' | 'lastActivity';
 
-  constructor(
-    readonly name: string,
-    readonly server: ServerContext,
-  ) {
-    this.log = server.log.child(name);
+/** What the kernel lends every context; none of it is reachable from outside the context. */
+export interface ModuleServices {
+  kernel: Kernel;
+  events: EventBus;
+  disco: DiscoRegistry;
+  streamFeatures: Set<StreamFeatureProvider>;
+  properties: PropertyRegistry;
+  storage: Storage;
+  log: Logger;
+  /** What a loaded module's load() returned, by module name (undefined if it is not loaded). */
+  apiOf(name: string): unknown;
+}
+
+/** What a context needs to know of the module it serves. */
+export interface ModuleDeclaration {
+  readonly name: string;
+  readonly depends?: readonly string[];
+  readonly storage?: readonly ModuleRepositoryName[];
+}
+
+export class ModuleContext {
+  readonly #undo: (() => unknown)[] = [];
+  readonly #services: ModuleServices;
+  readonly #declaration: ModuleDeclaration;
+  readonly name: string;
+  readonly log: Logger;
+  /** The kernel's narrow facade: routing, sessions, events (kernel.ts). */
+  readonly kernel: Kernel;
+
+  constructor(declaration: ModuleDeclaration, services: ModuleServices) {
+    this.#services = services;
+    this.#declaration = declaration;
+    this.name = declaration.name;
+    this.kernel = services.kernel;
+    this.log = services.log.child(declaration.name);
+  }
+
+  /** The domain this server serves (short for kernel.domain). */
+  get domain(): string {
+    return this.kernel.domain;
   }
 
   /** Hooks a named event (see routing/stanza-event.ts for stanza events). */
   hook<P>(event: string, handler: (payload: P) => boolean | void, priority = 0): void {
-    this.undo.push(this.server.events.on(event, handler, priority));
+    this.#undo.push(this.#services.events.on(event, handler, priority));
   }
 
   /**
@@ -65,17 +107,18 @@ export class ModuleContext {
 
   /** Runs a handler and routes its result or error reply back to the IQ's sender. */
   private answer(stanza: Element, run: () => ReturnType<IqHandler>): void {
+    const { kernel } = this;
     const reply = (result: Element | void | undefined): void => {
       const iq = xml('iq', { type: 'result', id: stanza.attrs.id, from: stanza.attrs.to, to: stanza.attrs.from });
       if (result) iq.append(result);
-      this.server.router.route(iq, this.server.router.domainJid);
+      kernel.route(iq, kernel.domainJid);
     };
     const fail = (err: unknown): void => {
       if (err instanceof StanzaError) {
-        this.server.router.route(errorReply(stanza, err), this.server.router.domainJid);
+        kernel.route(errorReply(stanza, err), kernel.domainJid);
       } else {
         this.log.error('IQ handler failed', { error: err instanceof Error ? err.stack : String(err) });
-        this.server.router.route(errorReply(stanza, new StanzaError('internal-server-error')), this.server.router.domainJid);
+        kernel.route(errorReply(stanza, new StanzaError('internal-server-error')), kernel.domainJid);
       }
     };
     try {
@@ -89,17 +132,23 @@ export class ModuleContext {
 
   /** Advertises a feature in service discovery of the server (and, with `account`, of accounts). */
   feature(xmlns: string, where: { host?: boolean; account?: boolean } = { host: true }): void {
-    this.undo.push(this.server.disco.addFeature(xmlns, where));
+    this.#undo.push(this.#services.disco.addFeature(xmlns, where));
   }
 
   identity(identity: DiscoIdentity): void {
-    this.undo.push(this.server.disco.addIdentity(identity));
+    this.#undo.push(this.#services.disco.addIdentity(identity));
+  }
+
+  /** What service discovery lists (read-only): for the module that answers disco queries. */
+  get discoView(): DiscoView {
+    return this.#services.disco;
   }
 
   /** Adds elements to <stream:features/>. */
   streamFeature(provider: StreamFeatureProvider): void {
-    this.server.streamFeatures.add(provider);
-    this.undo.push(() => this.server.streamFeatures.delete(provider));
+    const features = this.#services.streamFeatures;
+    features.add(provider);
+    this.#undo.push(() => features.delete(provider));
   }
 
   /**
@@ -107,20 +156,67 @@ export class ModuleContext {
    * built-in module also lists the definition in XmppModule.properties, so that the kernel
    * knows it without loading the module (see known-properties.ts).
    */
-  property<T extends string | number | boolean>(definition: PropertyDefinition<T>): Property<T> {
-    const prop = this.server.properties.define(definition);
-    this.undo.push(() => this.server.properties.undefine(definition.name));
+  property<T extends PropertyValue>(definition: PropertyDefinition<T>): Property<T> {
+    const registry = this.#services.properties;
+    const prop = registry.define(definition);
+    this.#undo.push(() => registry.undefine(definition.name));
     return prop;
   }
 
-  /** Subscribes to a property's changes for the lifetime of the module. */
-  watch<T extends string | number | boolean>(prop: Property<T>, listener: (value: T) => void): void {
-    this.undo.push(prop.onChange(listener));
+  /** The current value of any defined property (another component's limit, say); read-only. */
+  readProperty<T extends PropertyValue>(name: string): T {
+    const info = this.#services.properties.get(name);
+    if (!info?.definition) throw new Error(`${this.name} read property ${name}, which nothing defines`);
+    return info.value as T;
   }
 
-  /** Runs a function at unload (timers, sockets, anything not registered above); it may be async. */
+  /** Subscribes to a property's changes for the lifetime of the module. */
+  watch<T extends PropertyValue>(prop: Property<T>, listener: (value: T) => void): void {
+    this.#undo.push(prop.onChange(listener));
+  }
+
+  /** A storage repository the module declared in XmppModule.storage. */
+  repository<K extends ModuleRepositoryName>(name: K): Storage[K] {
+    if (!this.#declaration.storage?.includes(name)) {
+      throw new Error(`${this.name} uses the ${name} repository without declaring it (storage: ['${name}'])`);
+    }
+    return this.#services.storage[name];
+  }
+
+  /** What a module named in XmppModule.depends returned from its load(). */
+  dependency<T>(name: string): T {
+    if (!this.#declaration.depends?.includes(name)) {
+      throw new Error(`${this.name} uses module ${name} without declaring it (depends: ['${name}'])`);
+    }
+    const api = this.#services.apiOf(name);
+    if (api === undefined) throw new Error(`${this.name} depends on module ${name}, which is not loaded`);
+    return api as T;
+  }
+
+  /** setInterval, cleared at unload; the timer does not keep the process alive. */
+  every(ms: number, fn: () => void): NodeJS.Timeout {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    this.#undo.push(() => clearInterval(timer));
+    return timer;
+  }
+
+  /** setTimeout, cleared at unload if it has not run; it does not keep the process alive. */
+  after(ms: number, fn: () => void): NodeJS.Timeout {
+    const timer = setTimeout(fn, ms);
+    timer.unref();
+    this.#undo.push(() => clearTimeout(timer));
+    return timer;
+  }
+
+  /** Runs a function at unload (sockets, anything not registered above); it may be async. */
   onUnload(fn: () => void | Promise<void>): void {
-    this.undo.push(fn);
+    this.#undo.push(fn);
+  }
+
+  /** How many registrations are recorded and not yet undone (for tests of unload). */
+  get registrations(): number {
+    return this.#undo.length;
   }
 
   /**
@@ -129,8 +225,8 @@ export class ModuleContext {
    * Safe to call twice.
    */
   async unload(): Promise<void> {
-    while (this.undo.length) {
-      const fn = this.undo.pop()!;
+    while (this.#undo.length) {
+      const fn = this.#undo.pop()!;
       try {
         const done: unknown = fn();
         // Only a promise is waited for: an undo function may return anything (Set.delete's true).
@@ -143,12 +239,16 @@ export class ModuleContext {
 }
 
 /** A built-in module or the entry of a plugin. */
-export interface XmppModule {
-  readonly name: string;
+export interface XmppModule extends ModuleDeclaration {
   /**
    * The system properties load() defines, as data: `xmppd property` and the admin API know
    * them, with their types and bounds, whether or not the module is loaded.
    */
   readonly properties?: readonly PropertyDefinition[];
-  load(ctx: ModuleContext): void | Promise<void>;
+  /** Modules whose APIs this one uses (ctx.dependency); they are loaded first. */
+  readonly depends?: readonly string[];
+  /** Storage repositories this module reads or writes (ctx.repository). */
+  readonly storage?: readonly ModuleRepositoryName[];
+  /** Registers everything through ctx; may return an API for the modules that depend on this one. */
+  load(ctx: ModuleContext): unknown;
 }

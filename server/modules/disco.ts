@@ -19,8 +19,10 @@ function refuseNode(req: IqRequest): void {
 
 export const discoModule: XmppModule = {
   name: 'disco',
+  storage: ['roster'],
   load(ctx) {
-    const { disco } = ctx.server;
+    const disco = ctx.discoView;
+    const rosters = ctx.repository('roster');
     ctx.feature(NS_DISCO_INFO, { host: true, account: true });
     ctx.feature(NS_DISCO_ITEMS, { host: true, account: true });
 
@@ -32,7 +34,7 @@ export const discoModule: XmppModule = {
     };
 
     const authorize = async (req: IqRequest): Promise<void> => {
-      if (!(await maySeePresence(ctx.server, req.to, req.from))) throw new StanzaError('service-unavailable');
+      if (!(await maySeePresence(rosters, req.to, req.from))) throw new StanzaError('service-unavailable');
     };
 
     ctx.iq('host', 'get', NS_DISCO_INFO, (req) => {

@@ -19,21 +19,25 @@ function seconds(since: number): string {
 
 export const lastModule: XmppModule = {
   name: 'last',
+  storage: ['roster', 'users', 'lastActivity'],
   load(ctx) {
-    const { storage, sessions } = ctx.server;
+    const { kernel } = ctx;
+    const rosters = ctx.repository('roster');
+    const users = ctx.repository('users');
+    const lastActivity = ctx.repository('lastActivity');
     const startedAt = Date.now();
     ctx.feature(NS_LAST, { host: true, account: true });
 
     ctx.iq('host', 'get', NS_LAST, () => xml('query', { xmlns: NS_LAST, seconds: seconds(startedAt) }));
 
     ctx.iq('bare', 'get', NS_LAST, async (req) => {
-      if (!(await maySeePresence(ctx.server, req.to, req.from))) {
+      if (!(await maySeePresence(rosters, req.to, req.from))) {
         throw new StanzaError('forbidden', 'Only contacts subscribed to the presence of this account may ask');
       }
-      if (sessions.routingTable.getRoutes(req.to.bareString()).some((r) => r.available)) {
+      if (kernel.routes(req.to.bareString()).some((r) => r.available)) {
         return xml('query', { xmlns: NS_LAST, seconds: '0' });
       }
-      const last = await storage.lastActivity.get(req.to.local);
+      const last = await lastActivity.get(req.to.local);
       if (!last) throw new StanzaError('item-not-found', 'No recorded activity');
       return xml('query', { xmlns: NS_LAST, seconds: seconds(last.at.getTime()) }, last.status || undefined);
     });
@@ -44,12 +48,12 @@ export const lastModule: XmppModule = {
     }, 100);
 
     ctx.hook<SessionClosedEvent>('session/closed', ({ session }) => {
-      if (sessions.routingTable.getRoutes(session.jid.bareString()).length) return;
+      if (kernel.routes(session.jid.bareString()).length) return;
       const username = session.jid.local;
       const status = session.data.get(STATUS);
       const record = { at: new Date(), status: typeof status === 'string' ? status : '' };
       // A session also closes when its account was just deleted: leave no row behind then.
-      storage.users.exists(username).then((exists) => (exists ? storage.lastActivity.set(username, record) : undefined))
+      users.exists(username).then((exists) => (exists ? lastActivity.set(username, record) : undefined))
         .catch((err) => ctx.log.error('recording last activity failed', { user: username, error: err instanceof Error ? err.message : String(err) }));
     });
   },

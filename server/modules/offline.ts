@@ -12,6 +12,7 @@ import { xml, type Element } from '../xml/element.ts';
 import { StanzaError } from '../xml/errors.ts';
 import { parseXml } from '../xml/stream-parser.ts';
 import type { XmppModule } from '../extension/module-context.ts';
+import type { PropertyDefinition } from '../properties/types.ts';
 
 const NS_DELAY = 'urn:xmpp:delay';
 const NS_HINTS = 'urn:xmpp:hints';
@@ -39,6 +40,18 @@ export function stamped(message: Element, domain: string, at: Date): Element {
   return copy;
 }
 
+export const OFFLINE_PROPERTIES = {
+  maxPerUser: {
+    name: 'xmpp.offline.max-per-user',
+    type: 'integer',
+    default: 100,
+    min: 0,
+    max: 100000,
+    description: 'Messages kept for a user who is offline; beyond it senders get an error (0 stores none)',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+};
+
 const MAX_ROUNDS = 3;
 
 /** One turn of the event loop: what was queued on a transport is then on the socket. */
@@ -46,8 +59,12 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 export const offlineModule: XmppModule = {
   name: 'offline',
+  properties: Object.values(OFFLINE_PROPERTIES),
+  storage: ['offline'],
   load(ctx) {
-    const { storage, router, domain, core, sessions } = ctx.server;
+    const { kernel, domain } = ctx;
+    const offline = ctx.repository('offline');
+    const maxPerUser = ctx.property<number>(OFFLINE_PROPERTIES.maxPerUser);
     ctx.feature('msgoffline');
 
     // Stores for one user run one at a time: on a database that runs transactions in
@@ -65,15 +82,15 @@ export const offlineModule: XmppModule = {
     };
 
     ctx.hook<StanzaEvent>('message/offline', (ev) => {
-      const limit = core.offlineMaxPerUser.value;
+      const limit = maxPerUser.value;
       if (limit <= 0) return false; // storage is off: the kernel answers service-unavailable
       if (!worthStoring(ev.stanza)) return true; // dropped without an error (see worthStoring)
       const text = stamped(ev.stanza, domain, new Date()).toString();
-      inOrder(ev.to.local, () => storage.offline.store(ev.to.local, text, limit)).then((stored) => {
-        if (!stored) router.bounce(ev.stanza, new StanzaError('resource-constraint', 'The recipient has too many messages waiting'));
+      inOrder(ev.to.local, () => offline.store(ev.to.local, text, limit)).then((stored) => {
+        if (!stored) kernel.bounce(ev.stanza, new StanzaError('resource-constraint', 'The recipient has too many messages waiting'));
       }, (err) => {
-        router.reportError('storing an offline message failed', err);
-        router.bounce(ev.stanza, new StanzaError('internal-server-error', 'The message could not be stored'));
+        kernel.reportError('storing an offline message failed', err);
+        kernel.bounce(ev.stanza, new StanzaError('internal-server-error', 'The message could not be stored'));
       });
       return true;
     });
@@ -87,7 +104,7 @@ export const offlineModule: XmppModule = {
       // Messages stored while a batch was being delivered are picked up by the next round;
       // the bound keeps a storage that fails to delete from causing endless redelivery.
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        const messages = await storage.offline.list(username);
+        const messages = await offline.list(username);
         if (session.closed) return false;
         if (!messages.length) return true;
         const done: number[] = [];
@@ -106,7 +123,7 @@ export const offlineModule: XmppModule = {
         }
         await nextTurn();
         if (session.closed) return false;
-        await storage.offline.delete(username, done);
+        await offline.delete(username, done);
       }
       return true;
     };
@@ -119,7 +136,7 @@ export const offlineModule: XmppModule = {
         let target: ClientSession | undefined = session;
         // If the session goes away midway, another available resource takes the messages.
         while (target && !(await deliverTo(target))) {
-          target = [...sessions.ofUser(session.jid.bareString())].find((s) => !s.closed && s.available && s.priority >= 0);
+          target = [...kernel.localSessions(session.jid.bareString())].find((s) => !s.closed && s.available && s.priority >= 0);
         }
       } catch (err) {
         ctx.log.error('delivering offline messages failed', { user: username, error: err instanceof Error ? err.message : String(err) });

@@ -2,10 +2,10 @@
 // an account) answer only those allowed to see the account's presence: the account itself
 // and contacts it has granted a subscription to (RFC 6121: subscription 'from' or 'both').
 import type { JID } from '../jid/jid.ts';
-import type { ServerContext } from '../server-context.ts';
+import type { RosterRepository } from '../storage/types.ts';
 
-export async function maySeePresence(server: ServerContext, account: JID, requester: JID): Promise<boolean> {
+export async function maySeePresence(rosters: RosterRepository, account: JID, requester: JID): Promise<boolean> {
   if (requester.local === account.local && requester.domain === account.domain) return true;
-  const item = await server.storage.roster.get(account.local, requester.bareString());
+  const item = await rosters.get(account.local, requester.bareString());
   return item !== null && (item.subscription === 'from' || item.subscription === 'both');
 }

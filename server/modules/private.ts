@@ -60,8 +60,9 @@ function items(req: IqRequest): Element[] {
 export const privateModule: XmppModule = {
   name: 'private',
   properties: Object.values(PRIVATE_PROPERTIES),
+  storage: ['privateXml'],
   load(ctx) {
-    const repo = ctx.server.storage.privateXml;
+    const repo = ctx.repository('privateXml');
     const maxBytes = ctx.property<number>(PRIVATE_PROPERTIES.maxBytes);
     const maxItems = ctx.property<number>(PRIVATE_PROPERTIES.maxItems);
     ctx.feature(NS_PRIVATE);

@@ -26,13 +26,14 @@ export const VCARD_PROPERTIES = {
 export const vcardModule: XmppModule = {
   name: 'vcard',
   properties: Object.values(VCARD_PROPERTIES),
+  storage: ['vcards'],
   load(ctx) {
-    const { storage } = ctx.server;
+    const vcards = ctx.repository('vcards');
     const maxBytes = ctx.property<number>(VCARD_PROPERTIES.maxBytes);
     ctx.feature(NS_VCARD, { host: true, account: true });
 
     ctx.iq('bare', 'get', NS_VCARD, async (req) => {
-      const stored = await storage.vcards.get(req.to.local);
+      const stored = await vcards.get(req.to.local);
       if (stored === null) throw new StanzaError('item-not-found', 'No vCard');
       return parseXml(stored);
     });
@@ -50,7 +51,7 @@ export const vcardModule: XmppModule = {
         // Not in XEP-0054; not-acceptable is what XEP-0363 uses for content over a size limit.
         throw new StanzaError('not-acceptable', `The vCard is larger than the ${limit} bytes allowed`);
       }
-      await storage.vcards.set(req.to.local, text);
+      await vcards.set(req.to.local, text);
     });
   },
 };

@@ -25,7 +25,7 @@ export const versionModule: XmppModule = {
     ctx.feature(NS_VERSION);
     ctx.iq('host', 'get', NS_VERSION, () => xml('query', { xmlns: NS_VERSION },
       xml('name', null, 'xmppd'),
-      xml('version', null, ctx.server.version),
+      xml('version', null, ctx.kernel.version),
       showOs.value ? xml('os', null, `${type()} ${release()}`) : undefined));
   },
 };

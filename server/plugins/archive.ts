@@ -12,8 +12,6 @@ import { readTar, TarFormatError, type TarEntry } from './tar.ts';
 
 const gunzipAsync = promisify(gunzip);
 
-/** Default for the plugins.archive.max-bytes property. */
-export const DEFAULT_MAX_ARCHIVE_BYTES = 100 * 1024 * 1024;
 const MAX_ENTRIES = 100_000;
 
 export class ArchiveError extends Error {

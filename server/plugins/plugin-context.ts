@@ -4,11 +4,12 @@
 // API of the plugins it depends on, health checks and, for a clustering plugin, the node's
 // cluster manager and routing table. A plugin's hooks are also fenced: one that throws is
 // logged and skipped, so a broken plugin cannot break routing for everyone else.
+import { randomBytes } from 'node:crypto';
 import type { ClusterManager } from '../cluster/cluster-manager.ts';
 import type { ClusterSlot } from '../cluster/cluster-slot.ts';
-import type { Dependency } from '../health/dependency-monitor.ts';
-import { ModuleContext } from '../extension/module-context.ts';
-import type { ServerContext } from '../server-context.ts';
+import type { SecretRepository } from '../storage/types.ts';
+import type { Dependency, DependencyMonitor } from '../health/dependency-monitor.ts';
+import { ModuleContext, type ModuleServices } from '../extension/module-context.ts';
 import type { Property, PropertyDefinition } from '../properties/types.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import type { PluginManifest } from './manifest.ts';
@@ -25,21 +26,25 @@ export interface PluginServices {
   /** Where a clustering plugin installs its cluster manager and routing table. */
   cluster: ClusterSlot;
   /** The API a loaded plugin returned from load(), by plugin name. */
-  apiOf(name: string): unknown;
+  pluginApiOf(name: string): unknown;
+  health: DependencyMonitor;
+  secrets: SecretRepository;
 }
 
 export class PluginContext extends ModuleContext {
   private readonly declared = new Map<string, Property>();
+  readonly #services: PluginServices;
 
   constructor(
     /** The plugin's manifest, as checked. */
     readonly manifest: PluginManifest,
     /** The folder the plugin runs from (its own files: templates, assets, data it ships). */
     readonly dir: string,
-    server: ServerContext,
-    private readonly services: PluginServices,
+    modules: ModuleServices,
+    services: PluginServices,
   ) {
-    super(`plugin:${manifest.name}`, server);
+    super({ name: `plugin:${manifest.name}` }, modules);
+    this.#services = services;
   }
 
   /** Defines the properties declared in plugin.json (the host calls it before load). */
@@ -85,7 +90,7 @@ export class PluginContext extends ModuleContext {
    * administrators only (state-changing methods also need the CSRF token of a console login).
    */
   adminRoute(route: PluginRoute): void {
-    this.onUnload(this.services.adminRoutes.add(this.manifest.name, route));
+    this.onUnload(this.#services.adminRoutes.add(this.manifest.name, route));
   }
 
   /**
@@ -94,12 +99,12 @@ export class PluginContext extends ModuleContext {
    * route needs (a token, a signature) and bounds what it does for a stranger.
    */
   httpRoute(route: PluginRoute): void {
-    this.onUnload(this.services.publicRoutes.add(this.manifest.name, route));
+    this.onUnload(this.#services.publicRoutes.add(this.manifest.name, route));
   }
 
   /** Lists a page in the admin console's navigation; `path` is one of this plugin's GET admin routes. */
   adminPage(page: { id: string; title: string; path: string }): void {
-    this.onUnload(this.services.adminPages.add({
+    this.onUnload(this.#services.adminPages.add({
       plugin: this.manifest.name,
       id: page.id,
       title: page.title,
@@ -113,7 +118,7 @@ export class PluginContext extends ModuleContext {
    * logins). Removed at unload, or earlier by calling the returned function.
    */
   healthCheck(dependency: Dependency): () => void {
-    const remove = this.server.health.add(dependency);
+    const remove = this.#services.health.add(dependency);
     this.onUnload(remove);
     return remove;
   }
@@ -129,7 +134,7 @@ export class PluginContext extends ModuleContext {
     if (this.manifest.kind !== 'cluster') {
       throw new Error(`plugin ${this.manifest.name} cannot install a cluster: only a plugin whose plugin.json says "kind": "cluster" may`);
     }
-    await this.services.cluster.install(this, manager, table);
+    await this.#services.cluster.install(this, manager, table);
   }
 
   /**
@@ -139,7 +144,7 @@ export class PluginContext extends ModuleContext {
    * business). Does nothing unless this plugin installed the current pair.
    */
   async uninstallCluster(): Promise<void> {
-    await this.services.cluster.uninstall(this);
+    await this.#services.cluster.uninstall(this);
   }
 
   /**
@@ -161,7 +166,17 @@ export class PluginContext extends ModuleContext {
   /** What a plugin named in this plugin's dependencies returned from its load(). */
   dependency<T = unknown>(name: string): T {
     if (!(name in this.manifest.dependencies)) throw new Error(`${name} is not among ${this.manifest.name}'s dependencies in plugin.json`);
-    return this.services.apiOf(name) as T;
+    return this.#services.pluginApiOf(name) as T;
+  }
+
+  /**
+   * A random secret of 32 bytes shared by every node through the database, created by the
+   * first node that asks for it (a clustering plugin authenticates its node links with one).
+   * Names are global: prefix them with something of the plugin's.
+   */
+  async sharedSecret(name: string): Promise<Buffer> {
+    const text = await this.#services.secrets.getOrCreate(name, () => randomBytes(32).toString('base64'));
+    return Buffer.from(text, 'base64');
   }
 }
 

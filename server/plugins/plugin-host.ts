@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ClusterSlot } from '../cluster/cluster-slot.ts';
 import type { Logger } from '../log.ts';
+import { moduleServicesOf } from '../module-services.ts';
 import type { ServerContext } from '../server-context.ts';
 import { migrate } from '../storage/migrator.ts';
 import type { PluginKind } from './manifest.ts';
@@ -305,12 +306,14 @@ export class PluginHost {
       if (manifest.migrations) {
         await migrate(this.server.storage.knex, { component: manifest.name, dir: join(dir, manifest.migrations) }, this.log.child(`plugin:${manifest.name}`));
       }
-      ctx = new PluginContext(manifest, dir, this.server, {
+      ctx = new PluginContext(manifest, dir, { ...moduleServicesOf(this.server), apiOf: () => undefined }, {
         adminRoutes: this.adminRoutes,
         publicRoutes: this.publicRoutes,
         adminPages: this.adminPages,
         cluster: this.cluster,
-        apiOf: (name) => this.loadedApi(name).api,
+        pluginApiOf: (name) => this.loadedApi(name).api,
+        health: this.server.health,
+        secrets: this.server.storage.secrets,
       });
       ctx.defineDeclaredProperties();
       const loading = Promise.resolve().then(() => r.plugin!.load(ctx!));

@@ -1,20 +1,20 @@
 // The kernel's own system properties, defined in one place so that the server, the CLI and
 // the admin console agree on names, defaults and bounds. Plugins define theirs through the
 // plugin context instead.
-import { DEFAULT_MAX_ARCHIVE_BYTES } from '../plugins/archive.ts';
 import type { PropertyRegistry } from './property-registry.ts';
 import type { Property } from './types.ts';
 
+/** Default of plugins.archive.max-bytes: the limit the CLI applies when it cannot read the property. */
+export const DEFAULT_MAX_ARCHIVE_BYTES = 100 * 1024 * 1024;
+
 export interface CoreProperties {
   scramIterations: Property<number>;
-  offlineMaxPerUser: Property<number>;
   stanzaMaxBytesPreauth: Property<number>;
   stanzaMaxBytes: Property<number>;
   c2sMaxConnectionsPerIp: Property<number>;
   c2sNegotiationTimeout: Property<number>;
   c2sQueueMaxElements: Property<number>;
   sessionMaxPerUser: Property<number>;
-  registerInbandEnabled: Property<boolean>;
   authFailureDelay: Property<number>;
   authMaxFailures: Property<number>;
   plainCacheSize: Property<number>;
@@ -36,15 +36,6 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 4096,
       max: 100000,
       description: 'PBKDF2 iterations for SCRAM keys derived from new or changed passwords; existing keys keep theirs',
-      live: true,
-    }),
-    offlineMaxPerUser: registry.define<number>({
-      name: 'xmpp.offline.max-per-user',
-      type: 'integer',
-      default: 100,
-      min: 0,
-      max: 100000,
-      description: 'Messages kept for a user who is offline; beyond it senders get an error (0 stores none)',
       live: true,
     }),
     stanzaMaxBytesPreauth: registry.define<number>({
@@ -101,13 +92,6 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 0,
       max: 100000,
       description: 'Sessions (bound resources) one account may have at once on this node, over every transport; a further bind gets <resource-constraint/> (0: no limit)',
-      live: true,
-    }),
-    registerInbandEnabled: registry.define<boolean>({
-      name: 'xmpp.register.inband.enabled',
-      type: 'boolean',
-      default: false,
-      description: 'Let anyone create an account from a client (XEP-0077 in-band registration)',
       live: true,
     }),
     authFailureDelay: registry.define<number>({

@@ -27,24 +27,24 @@ test('a value set on one node is seen by another node on the same database', asy
     const coreB = defineCoreProperties(b);
     await Promise.all([a.load(), b.load()]);
     const seen: number[] = [];
-    coreB.offlineMaxPerUser.onChange((v) => seen.push(v));
+    coreB.sessionMaxPerUser.onChange((v) => seen.push(v));
     b.startPolling(20);
 
-    await a.set('xmpp.offline.max-per-user', '500');
+    await a.set('xmpp.session.max-per-user', '500');
     // Two quick changes in a row must not be merged into one the poller cannot see.
     await a.set('xmpp.auth.failure-delay', '3');
     await a.set('xmpp.auth.failure-delay', '4');
     const deadline = Date.now() + 3000;
-    while ((coreB.offlineMaxPerUser.value !== 500 || coreB.authFailureDelay.value !== 4) && Date.now() < deadline) await sleep(10);
-    assert.equal(coreB.offlineMaxPerUser.value, 500);
+    while ((coreB.sessionMaxPerUser.value !== 500 || coreB.authFailureDelay.value !== 4) && Date.now() < deadline) await sleep(10);
+    assert.equal(coreB.sessionMaxPerUser.value, 500);
     assert.equal(coreB.authFailureDelay.value, 4);
     assert.deepEqual(seen, [500]);
 
-    await a.unset('xmpp.offline.max-per-user');
+    await a.unset('xmpp.session.max-per-user');
     while (seen.length < 2 && Date.now() < deadline + 3000) await sleep(10);
     assert.deepEqual(seen, [500, 100]);
-    assert.equal(coreA.offlineMaxPerUser.value, 100);
-    assert.equal(b.get('xmpp.offline.max-per-user')?.stored, null);
+    assert.equal(coreA.sessionMaxPerUser.value, 100);
+    assert.equal(b.get('xmpp.session.max-per-user')?.stored, null);
   } finally {
     await b.stopPolling();
     await storageA.close();

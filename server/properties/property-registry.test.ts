@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '../log.ts';
 import type { LogFields } from '../log.ts';
 import type { PropertyRepository, PropertyRow } from '../storage/types.ts';
+import { defineKnownProperties } from '../known-properties.ts';
 import { defineCoreProperties } from './core-properties.ts';
 import { PropertyRegistry, UnknownPropertyError } from './property-registry.ts';
 import { PropertyValueError } from './types.ts';
@@ -200,7 +201,7 @@ test('list covers defined and stored-only properties, by name', async () => {
   const { repo, reg } = registry();
   await repo.set('zzz.orphan', 'v');
   await reg.load();
-  defineCoreProperties(reg);
+  defineKnownProperties(reg);
   const list = reg.list();
   const names = list.map((i) => i.name);
   assert.deepEqual(names, [...names].sort());
@@ -213,10 +214,10 @@ test('core properties have the documented defaults and bounds', async () => {
   const { reg } = registry();
   const core = defineCoreProperties(reg);
   assert.equal(core.scramIterations.value, 4096);
-  assert.equal(core.offlineMaxPerUser.value, 100);
-  assert.equal(core.registerInbandEnabled.value, false);
+  assert.equal(core.authMaxFailures.value, 5);
+  assert.equal(core.pluginsScanInterval.value, 10);
   await rejectsWithMessage(reg.set('xmpp.auth.scram.iterations', '1000'), PropertyValueError, 'property xmpp.auth.scram.iterations: 1000 is below the minimum 4096');
-  await rejectsWithMessage(reg.set('xmpp.offline.max-per-user', '100001'), PropertyValueError, 'property xmpp.offline.max-per-user: 100001 is above the maximum 100000');
+  await rejectsWithMessage(reg.set('xmpp.session.max-per-user', '100001'), PropertyValueError, 'property xmpp.session.max-per-user: 100001 is above the maximum 100000');
   // Calling it again (the server after the CLI, a reload) is harmless.
   assert.equal(defineCoreProperties(reg).scramIterations, core.scramIterations);
 });

@@ -9,10 +9,15 @@ import { EventBus } from '../../server/events/event-bus.ts';
 import { Logger } from '../../server/log.ts';
 import { DiscoRegistry } from '../../server/extension/disco-registry.ts';
 import type { StreamFeatureProvider } from '../../server/extension/module-context.ts';
+import { StandaloneClusterManager } from '../../server/cluster/cluster-manager.ts';
+import { createKernel } from '../../server/extension/kernel-facade.ts';
+import { LocalRoutingTable } from '../../server/routing/routing-table.ts';
+import { Router } from '../../server/routing/router.ts';
+import { SessionManager } from '../../server/session/session-manager.ts';
 import type { ServerContext } from '../../server/server-context.ts';
 import { packPlugin } from '../../server/plugins/plugin-pack.ts';
 import { writeTar, type TarInput } from '../../server/plugins/tar.ts';
-import { defineCoreProperties } from '../../server/properties/core-properties.ts';
+import { defineKnownProperties } from '../../server/known-properties.ts';
 import { PropertyRegistry } from '../../server/properties/property-registry.ts';
 import type { Storage } from '../../server/storage/types.ts';
 import { SERVER_VERSION } from '../../server/version.ts';
@@ -84,14 +89,21 @@ const quiet = new Logger('test');
 /** A ServerContext with what plugins and the host use; properties are stored in `storage`. */
 export async function fakeServer(storage: Storage): Promise<ServerContext> {
   const properties = new PropertyRegistry(storage.properties, quiet);
-  const core = defineCoreProperties(properties);
+  const core = defineKnownProperties(properties);
   await properties.load();
+  const events = new EventBus();
+  const sessions = new SessionManager('test-node', new LocalRoutingTable(), events, quiet);
+  const cluster = new StandaloneClusterManager('test-node');
+  const router = new Router('localhost', events, sessions, cluster, quiet);
   return {
+    kernel: createKernel({ version: SERVER_VERSION, nodeId: 'test-node', plaintextAuthAllowed: true, router, sessions, events, cluster: () => cluster }),
     domain: 'localhost',
     version: SERVER_VERSION,
     config: { nodeId: 'test-node' },
     log: quiet,
-    events: new EventBus(),
+    events,
+    sessions,
+    router,
     storage,
     properties,
     core,

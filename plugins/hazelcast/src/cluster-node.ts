@@ -2,7 +2,6 @@
 // itself, load the routes, hand the kernel the clustered routing table and manager) and leave
 // (the reverse, keeping every local session). A node that cannot reach Hazelcast stays
 // standalone and reports itself degraded.
-import { randomBytes } from 'node:crypto';
 import { Client } from 'hazelcast-client';
 import { JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, parseXml, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
 import { toClientConfig, type ClientSettings } from './client-config.ts';
@@ -96,8 +95,7 @@ export class ClusterNode {
 
   private async joinOnce(): Promise<void> {
     const { ctx, options } = this;
-    const server = ctx.server;
-    const nodeId = server.config.nodeId;
+    const nodeId = ctx.kernel.nodeId;
     if (['0.0.0.0', '::', ''].includes(options.link.host)) {
       throw new Error(`hazelcast.link.host is ${JSON.stringify(options.link.host)}: it must be an address the other nodes can reach this one at`);
     }
@@ -109,11 +107,11 @@ export class ClusterNode {
     this.connected = true;
     const cleanup: (() => Promise<unknown>)[] = [() => client.shutdown()];
     try {
-      const secret = Buffer.from(await server.storage.secrets.getOrCreate('cluster.link', () => randomBytes(32).toString('base64')), 'base64');
+      const secret = await ctx.sharedSecret('cluster.link');
       const linkOptions = {
         nodeId,
         secret,
-        maxFrameBytes: server.core.stanzaMaxBytes.value * 2 + 4096,
+        maxFrameBytes: ctx.readProperty<number>('xmpp.stanza.max-bytes') * 2 + 4096,
         timeoutMs: options.executionTimeoutMs,
         log: ctx.log.child('link'),
       };
@@ -174,7 +172,7 @@ export class ClusterNode {
 
   /** A stanza another node sent for a session here. */
   private deliverLocally(to: string, xml: string): boolean {
-    const session = this.ctx.server.sessions.get(to);
+    const session = this.ctx.kernel.localSession(to);
     if (!session) return false;
     session.send(parseXml(xml));
     return true;
@@ -186,16 +184,16 @@ export class ClusterNode {
       this.ctx.log.warn('refusing an event from another node that is not a remote/ event', { name });
       return false;
     }
-    this.ctx.server.events.fire(name, payload);
+    this.ctx.kernel.fire(name, payload);
     return true;
   }
 
   /** Another node bound a full JID that a session here holds: this one gives way (RFC 6120 7.7.2.2). */
   private takenElsewhere(entry: RouteEntry): void {
-    const session = this.ctx.server.sessions.get(entry.jid);
+    const session = this.ctx.kernel.localSession(entry.jid);
     if (!session) return;
     this.ctx.log.info('session replaced by one on another node', { jid: entry.jid, node: entry.nodeId });
-    this.ctx.server.sessions.end(session, new StreamError('conflict', 'Replaced by new connection'), `replaced by a session on ${entry.nodeId} (conflict)`);
+    this.ctx.kernel.endSession(session, new StreamError('conflict', 'Replaced by new connection'), `replaced by a session on ${entry.nodeId} (conflict)`);
   }
 
   /**
@@ -208,7 +206,7 @@ export class ClusterNode {
     if (!j) return;
     const routes = j.table.dropNode(peer);
     j.links.forget(peer);
-    const senior = j.membership.seniorNodeId() === this.ctx.server.config.nodeId;
+    const senior = j.membership.seniorNodeId() === this.ctx.kernel.nodeId;
     this.ctx.log.warn('node left the cluster', { peer, routes: routes.length, cleaning: senior });
     if (!senior || !routes.length) return;
     try {
@@ -217,7 +215,7 @@ export class ClusterNode {
       this.ctx.log.error('cannot remove the routes of a departed node', { peer, error: err instanceof Error ? err.message : String(err) });
     }
     for (const route of routes) {
-      this.ctx.server.events.fire<SessionLostEvent>(SESSION_LOST, { jid: JID.parse(route.jid), available: route.available });
+      this.ctx.kernel.fire<SessionLostEvent>(SESSION_LOST, { jid: JID.parse(route.jid), available: route.available });
     }
   }
 }

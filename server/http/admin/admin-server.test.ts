@@ -1,4 +1,5 @@
 // The admin API through fastify's inject(), with a real plugin host and a SQLite database.
+import { OFFLINE_PROPERTIES } from '../../modules/offline.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -86,7 +87,7 @@ test('a console session: cookie, CSRF token on changes, logout, and revocation t
   assertError(await app.inject({ ...put, headers: session }), 403, 'CSRF_TOKEN_INVALID');
   assertError(await app.inject({ ...put, headers: { ...session, 'x-csrf-token': 'x'.repeat(43) } }), 403, 'CSRF_TOKEN_INVALID');
   assert.equal((await app.inject({ ...put, headers: { ...session, 'x-csrf-token': csrfToken } })).statusCode, 200);
-  assert.equal(server.core.offlineMaxPerUser.value, 42);
+  assert.equal(server.properties.get('xmpp.offline.max-per-user')?.value, 42);
 
   const logout = await app.inject({ method: 'DELETE', url: '/api/session', headers: { ...session, 'x-csrf-token': csrfToken } });
   assert.equal(logout.statusCode, 204);
@@ -110,7 +111,7 @@ test('properties: list, get, set with checks, unset', async () => {
   const offline = list.find((p) => p.name === 'xmpp.offline.max-per-user');
   assert.deepEqual(offline, {
     name: 'xmpp.offline.max-per-user', defined: true, value: 100, stored: null, isDefault: true, problem: null,
-    type: 'integer', default: 100, min: 0, max: 100000, description: server.core.offlineMaxPerUser.definition.description, live: true,
+    type: 'integer', default: 100, min: 0, max: 100000, description: OFFLINE_PROPERTIES.maxPerUser.description, live: true,
   });
   assertError(await app.inject({ url: '/api/properties/no.such', headers: ADMIN }), 404, 'PROPERTY_NOT_FOUND');
 
@@ -123,7 +124,7 @@ test('properties: list, get, set with checks, unset', async () => {
   const changed = await set('xmpp.register.inband.enabled', { value: true });
   assert.equal(changed.statusCode, 200);
   assert.equal(changed.json().value, true);
-  assert.equal(server.core.registerInbandEnabled.value, true);
+  assert.equal(server.properties.get('xmpp.register.inband.enabled')?.value, true);
   const forced = await set('someplugin.limit', { value: '5', force: true });
   assert.deepEqual(forced.json(), { name: 'someplugin.limit', defined: false, value: '5', stored: '5', isDefault: false, problem: null });
 

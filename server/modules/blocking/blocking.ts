@@ -75,9 +75,12 @@ function itemsElement(name: string, jids: Iterable<string>): Element {
 export const blockingModule: XmppModule = {
   name: 'blocking',
   properties: Object.values(BLOCKING_PROPERTIES),
+  storage: ['blocklist', 'roster'],
   load(ctx) {
-    const { storage, router, sessions, domain } = ctx.server;
-    const cache = new BlocklistCache(storage.blocklist);
+    const { kernel, domain } = ctx;
+    const rosters = ctx.repository('roster');
+    const blocklists = ctx.repository('blocklist');
+    const cache = new BlocklistCache(blocklists);
     const maxItems = ctx.property<number>(BLOCKING_PROPERTIES.maxItems);
     ctx.feature(NS_BLOCKING);
 
@@ -85,12 +88,12 @@ export const blockingModule: XmppModule = {
     const exempt = new WeakSet<Element>();
     const routeExempt = (stanza: Element, from: JID): void => {
       exempt.add(stanza);
-      router.route(stanza, from);
+      kernel.route(stanza, from);
     };
     const localUser = (jid: JID): string | null => (jid.local !== '' && jid.domain === domain ? jid.local : null);
     const bareOf = (username: string): string => `${username}@${domain}`;
     const hasLocalSession = (bare: string): boolean => {
-      for (const _ of sessions.ofUser(bare)) return true;
+      for (const _ of kernel.localSessions(bare)) return true;
       return false;
     };
 
@@ -117,7 +120,7 @@ export const blockingModule: XmppModule = {
       const recipient = localUser(ev.to);
       // Neither end is a user of ours, a user talks to itself, or the server itself speaks
       // (IQ results, pushes): nothing to check.
-      if (sender === recipient || ev.from.equals(router.domainJid)) return false;
+      if (sender === recipient || ev.from.equals(kernel.domainJid)) return false;
       const senderList = sender === null ? EMPTY : cache.peek(sender);
       const recipientList = recipient === null ? EMPTY : cache.peek(recipient);
       if (senderList && recipientList) return enforce(ev, senderList, recipientList);
@@ -127,17 +130,17 @@ export const blockingModule: XmppModule = {
         .then(([s, r]) => {
           if (!enforce(ev, s, r)) {
             exempt.add(ev.stanza);
-            router.route(ev.stanza, ev.from, ev.origin);
+            kernel.route(ev.stanza, ev.from, ev.origin);
           }
         }, (err) => {
-          router.reportError('loading a blocklist failed', err);
-          router.bounce(ev.stanza, new StanzaError('internal-server-error'));
+          kernel.reportError('loading a blocklist failed', err);
+          kernel.bounce(ev.stanza, new StanzaError('internal-server-error'));
         });
       return true;
     }, 100);
 
     ctx.hook<SessionEvent>('session/bound', ({ session }) => {
-      cache.get(session.jid.local).catch((err) => router.reportError('loading a blocklist failed', err));
+      cache.get(session.jid.local).catch((err) => kernel.reportError('loading a blocklist failed', err));
     });
     const sweeper = setInterval(() => {
       cache.sweep(UNPINNED_TTL_MS, (username) => hasLocalSession(bareOf(username)));
@@ -152,7 +155,7 @@ export const blockingModule: XmppModule = {
 
     /** XEP-0191 3.3/3.4: every resource that asked for the blocklist hears of a change. */
     const pushHere = (username: string, payload: Element): void => {
-      for (const s of sessions.ofUser(bareOf(username))) {
+      for (const s of kernel.localSessions(bareOf(username))) {
         if (s.data.get(INTERESTED) !== true) continue;
         s.send(xml('iq', { type: 'set', id: `push-${randomBytes(6).toString('hex')}`, to: s.jid.toString() }, payload.clone()));
       }
@@ -160,7 +163,7 @@ export const blockingModule: XmppModule = {
     // On every node: the resources there hear of it, and the list cached there is stale.
     const push = (username: string, payload: Element): void => {
       pushHere(username, payload);
-      ctx.server.cluster().broadcast(BLOCKLIST_CHANGED_REMOTE, { username, push: payload.toString() } satisfies BlocklistChangedRemote);
+      kernel.broadcast(BLOCKLIST_CHANGED_REMOTE, { username, push: payload.toString() } satisfies BlocklistChangedRemote);
     };
     ctx.hook<BlocklistChangedRemote>(BLOCKLIST_CHANGED_REMOTE, ({ username, push: payload }) => {
       cache.forget(username);
@@ -170,7 +173,7 @@ export const blockingModule: XmppModule = {
     /** Contacts that receive the user's presence (subscription from/both) covered by `entries`. */
     const subscribersCovered = async (username: string, entries: ReadonlySet<string>): Promise<JID[]> => {
       const out: JID[] = [];
-      for (const item of await storage.roster.list(username)) {
+      for (const item of await rosters.list(username)) {
         if (item.subscription !== 'from' && item.subscription !== 'both') continue;
         const jid = JID.tryParse(item.jid);
         if (jid && isBlocked(entries, jid)) out.push(jid);
@@ -180,11 +183,11 @@ export const blockingModule: XmppModule = {
 
     /** XEP-0191 3.3: newly blocked contacts see every available resource go offline. */
     const sendUnavailable = async (username: string, blocked: ReadonlySet<string>): Promise<void> => {
-      const resources = sessions.routingTable.getRoutes(bareOf(username)).filter((r) => r.available);
+      const resources = kernel.routes(bareOf(username)).filter((r) => r.available);
       if (!resources.length) return;
       const targets = new Map<string, JID>();
       for (const jid of await subscribersCovered(username, blocked)) targets.set(jid.toString(), jid);
-      for (const s of sessions.ofUser(bareOf(username))) {
+      for (const s of kernel.localSessions(bareOf(username))) {
         for (const d of s.directedPresence) {
           const jid = JID.tryParse(d);
           if (jid && isBlocked(blocked, jid)) targets.set(jid.toString(), jid);
@@ -198,7 +201,7 @@ export const blockingModule: XmppModule = {
 
     /** XEP-0191 3.4: unblocked contacts get the current presence of each available resource. */
     const sendCurrentPresence = async (username: string, freed: ReadonlySet<string>, stillBlocked: ReadonlySet<string>): Promise<void> => {
-      const available = [...sessions.ofUser(bareOf(username))].filter((s) => s.presence !== null);
+      const available = [...kernel.localSessions(bareOf(username))].filter((s) => s.presence !== null);
       if (!available.length) return;
       const targets = (await subscribersCovered(username, freed)).filter((jid) => !isBlocked(stillBlocked, jid));
       for (const s of available) {
@@ -208,7 +211,7 @@ export const blockingModule: XmppModule = {
           presence.attrs.from = s.jid.toString();
           presence.attrs.to = to.toString();
           delete presence.attrs.id;
-          router.route(presence, s.jid);
+          kernel.route(presence, s.jid);
         }
       }
     };
@@ -216,7 +219,7 @@ export const blockingModule: XmppModule = {
     /** Work after the IQ result: pushes and presence come after the answer, as in the XEP. */
     const afterwards = (what: string, fn: () => void | Promise<void>): void => {
       setImmediate(() => {
-        Promise.resolve().then(fn).catch((err) => router.reportError(what, err));
+        Promise.resolve().then(fn).catch((err) => kernel.reportError(what, err));
       });
     };
 
@@ -239,7 +242,7 @@ export const blockingModule: XmppModule = {
           if (current.size + added > maxItems.value) {
             throw new StanzaError('policy-violation', `At most ${maxItems.value} JIDs can be blocked`);
           }
-          await storage.blocklist.add(username, jids);
+          await blocklists.add(username, jids);
         });
         const fresh = new Set(jids.filter((j) => !before.has(j)));
         afterwards('blocking: notifying resources failed', async () => {
@@ -251,7 +254,7 @@ export const blockingModule: XmppModule = {
       if (payload.is('unblock')) {
         const jids = itemJids(payload);
         // No item: unblock everyone (XEP-0191 3.5).
-        const { before, after } = await cache.change(username, () => storage.blocklist.remove(username, jids));
+        const { before, after } = await cache.change(username, () => blocklists.remove(username, jids));
         const freed = new Set(jids.length ? jids.filter((j) => before.has(j)) : before);
         afterwards('unblocking: notifying resources failed', async () => {
           push(username, itemsElement('unblock', jids));

@@ -21,32 +21,32 @@ export function onBroadcast(d: PresenceDeps, session: ClientSession, stanza: Ele
 }
 
 function available(d: PresenceDeps, session: ClientSession, stanza: Element): void {
-  const { server } = d;
+  const { kernel } = d;
   const initial = !session.available;
   // The session is available at once, before any roster is read, so that a message right
   // behind this presence already finds it.
   session.presence = stanza;
   session.priority = priorityOf(stanza);
-  server.sessions.presenceChanged(session);
+  kernel.presenceChanged(session);
   const user = session.jid.bare();
   // 4.2.2: the account's available resources, this one included, see it (an account is
   // subscribed to itself) ...
-  server.router.route(readdressed(stanza, session.jid, user.toString()), session.jid);
+  kernel.route(readdressed(stanza, session.jid, user.toString()), session.jid);
   // ... and a new resource sees the others.
   if (initial) {
     const self = session.jid.toString();
-    for (const other of availableResources(server, user)) {
+    for (const other of availableResources(kernel, user)) {
       if (other.jid !== self) session.send(resourcePresence(other, self));
     }
   }
   void withRoster(d, user, (roster) => {
     for (const item of roster.items.values()) {
-      if (hasFrom(item)) server.router.route(readdressed(stanza, session.jid, item.jid), session.jid);
+      if (hasFrom(item)) kernel.route(readdressed(stanza, session.jid, item.jid), session.jid);
     }
     if (!initial || session.closed) return;
     // 4.3.1: ask for the presence of the contacts the user is subscribed to.
     for (const item of roster.items.values()) {
-      if (hasTo(item)) server.router.route(xml('presence', { xmlns: 'jabber:client', type: 'probe', from: user.toString(), to: item.jid }), user);
+      if (hasTo(item)) kernel.route(xml('presence', { xmlns: 'jabber:client', type: 'probe', from: user.toString(), to: item.jid }), user);
     }
     // 3.1.3: requests still waiting for an answer are delivered again.
     for (const item of roster.items.values()) {
@@ -54,7 +54,7 @@ function available(d: PresenceDeps, session: ClientSession, stanza: Element): vo
     }
   }).then(() => {
     // Offline messages and the like come after the presence of the contacts.
-    if (initial && !session.closed) server.events.fire(PRESENCE_INITIAL, { session });
+    if (initial && !session.closed) kernel.fire(PRESENCE_INITIAL, { session });
   });
 }
 
@@ -63,7 +63,7 @@ function unavailable(d: PresenceDeps, session: ClientSession, stanza: Element): 
   const directed = takeDirected(session);
   if (wasAvailable) {
     session.presence = null;
-    d.server.sessions.presenceChanged(session);
+    d.kernel.presenceChanged(session);
   }
   sendUnavailable(d, session.jid, stanza, wasAvailable, directed);
 }
@@ -90,22 +90,22 @@ export function onSessionLost(d: PresenceDeps, jid: JID, wasAvailable: boolean):
  * contacts if the session had been available, and to everyone it sent directed presence to.
  */
 function sendUnavailable(d: PresenceDeps, from: JID, stanza: Element, broadcast: boolean, directed: string[]): void {
-  const { router } = d.server;
+  const { kernel } = d;
   const user = from.bare();
-  if (broadcast) router.route(readdressed(stanza, from, user.toString()), from);
+  if (broadcast) kernel.route(readdressed(stanza, from, user.toString()), from);
   if (!broadcast && !directed.length) return;
   const told = new Set<string>();
   void withRoster(d, user, (roster) => {
     if (!broadcast) return;
     for (const item of roster.items.values()) {
       if (!hasFrom(item)) continue;
-      router.route(readdressed(stanza, from, item.jid), from);
+      kernel.route(readdressed(stanza, from, item.jid), from);
       told.add(item.jid);
     }
   }).then(() => {
     for (const target of directed) {
       // A contact already told at its bare JID hears of it on every resource.
-      if (!told.has(bareOf(target))) router.route(readdressed(stanza, from, target), from);
+      if (!told.has(bareOf(target))) kernel.route(readdressed(stanza, from, target), from);
     }
   });
 }

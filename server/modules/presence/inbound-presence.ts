@@ -15,7 +15,7 @@ export function onPresenceToAccount(d: PresenceDeps, ev: StanzaEvent): boolean {
       // Behind any subscription change still being processed for the account, so that a
       // contact's presence does not overtake the approval that allows it.
       const to = ev.to.toString();
-      d.store.queue.run(ev.to.local, () => { deliverToAvailable(d.server, to, ev.stanza); });
+      d.store.queue.run(ev.to.local, () => { deliverToAvailable(d.kernel, to, ev.stanza); });
       return true;
     }
     case 'probe':
@@ -36,20 +36,20 @@ export function onPresenceToAccount(d: PresenceDeps, ev: StanzaEvent): boolean {
  * roster lookup, which reveals nothing and keeps logins with large rosters cheap.
  */
 export function answerProbe(d: PresenceDeps, ev: StanzaEvent): void {
-  const { server, store } = d;
+  const { kernel, store } = d;
   const user = ev.to.bare();
   const prober = ev.from;
-  const unavailable = (): void => server.router.route(
+  const unavailable = (): void => kernel.route(
     xml('presence', { xmlns: 'jabber:client', type: 'unavailable', from: user.toString(), to: prober.toString() }), user);
-  if (!server.sessions.routingTable.getRoutes(user.toString()).some((r) => r.available)) {
+  if (!kernel.routes(user.toString()).some((r) => r.available)) {
     unavailable();
     return;
   }
   store.queue.run(user.local, async () => {
     if (prober.bareString() !== user.toString() && !hasFrom(await store.get(user.local, prober.bareString()))) {
-      server.router.route(xml('presence', { xmlns: 'jabber:client', type: 'unsubscribed', from: user.toString(), to: prober.bareString() }), user);
+      kernel.route(xml('presence', { xmlns: 'jabber:client', type: 'unsubscribed', from: user.toString(), to: prober.bareString() }), user);
       return;
     }
-    if (sendPresenceOf(server, user, prober.toString()) === 0) unavailable();
+    if (sendPresenceOf(kernel, user, prober.toString()) === 0) unavailable();
   });
 }

@@ -4,7 +4,7 @@
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import type { SessionClosedEvent } from '../../session/session-manager.ts';
 import type { XmppModule } from '../../extension/module-context.ts';
-import { rosterStore } from '../roster/roster-store.ts';
+import type { RosterApi } from '../roster/index.ts';
 import { SESSION_LOST, type SessionLostEvent } from '../../cluster/cluster-events.ts';
 import { onBroadcast, onSessionClosed, onSessionLost } from './broadcast.ts';
 import { trackDirected } from './directed-presence.ts';
@@ -13,8 +13,9 @@ import type { PresenceDeps } from './presence-deps.ts';
 
 export const presenceModule: XmppModule = {
   name: 'presence',
+  depends: ['roster'],
   load(ctx) {
-    const deps: PresenceDeps = { server: ctx.server, store: rosterStore(ctx), log: ctx.log };
+    const deps: PresenceDeps = { kernel: ctx.kernel, store: ctx.dependency<RosterApi>('roster').store, log: ctx.log };
 
     ctx.hook<StanzaEvent>('presence/broadcast', (ev) => {
       if (ev.origin) onBroadcast(deps, ev.origin, ev.stanza);

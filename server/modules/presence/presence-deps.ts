@@ -3,10 +3,10 @@ import type { JID } from '../../jid/jid.ts';
 import type { Logger } from '../../log.ts';
 import type { Element } from '../../xml/element.ts';
 import type { RosterStore } from '../roster/roster-store.ts';
-import type { ServerContext } from '../../server-context.ts';
+import type { Kernel } from '../../extension/kernel.ts';
 
 export interface PresenceDeps {
-  server: ServerContext;
+  kernel: Kernel;
   store: RosterStore;
   log: Logger;
 }

@@ -12,7 +12,6 @@ import { UserExistsError } from '../../storage/types.ts';
 import type { PreauthIqEvent } from '../../stream/client-stream.ts';
 import { xml, type Element } from '../../xml/element.ts';
 import { StanzaError, errorReply } from '../../xml/errors.ts';
-import { endSessions } from '../../session/end-sessions.ts';
 import type { IqRequest, XmppModule } from '../../extension/module-context.ts';
 import { RateLimit } from './rate-limit.ts';
 
@@ -31,6 +30,13 @@ export const REGISTER_PROPERTIES = {
     description: 'Accounts one IP address may try to create in-band (XEP-0077) within xmpp.register.inband.window; more get <resource-constraint/>',
     live: true,
   } satisfies PropertyDefinition<number>,
+  enabled: {
+    name: 'xmpp.register.inband.enabled',
+    type: 'boolean',
+    default: false,
+    description: 'Let anyone create an account from a client (XEP-0077 in-band registration)',
+    live: true,
+  } satisfies PropertyDefinition<boolean>,
   window: {
     name: 'xmpp.register.inband.window',
     type: 'duration',
@@ -63,18 +69,21 @@ function withoutPayload(iq: Element): Element {
 export const registerModule: XmppModule = {
   name: 'register',
   properties: Object.values(REGISTER_PROPERTIES),
+  storage: ['users', 'roster'],
   load(ctx) {
-    const { core, storage, router, config, domain } = ctx.server;
+    const { kernel, domain } = ctx;
+    const users = ctx.repository('users');
+    const rosters = ctx.repository('roster');
+    const enabled = ctx.property<boolean>(REGISTER_PROPERTIES.enabled);
+    const scramIterations = (): number => ctx.readProperty<number>('xmpp.auth.scram.iterations');
     const maxPerIp = ctx.property<number>(REGISTER_PROPERTIES.maxPerIp);
     const windowSeconds = ctx.property<number>(REGISTER_PROPERTIES.window);
     const limit = new RateLimit(() => windowSeconds.value * 1000);
-    const sweeper = setInterval(() => limit.sweep(), SWEEP_MS);
-    sweeper.unref();
-    ctx.onUnload(() => clearInterval(sweeper));
+    ctx.every(SWEEP_MS, () => limit.sweep());
 
     ctx.feature(NS_REGISTER);
     ctx.streamFeature((features, stream) => {
-      if (!stream.authenticated && core.registerInbandEnabled.value) features.append(xml('register', { xmlns: NS_FEATURE }));
+      if (!stream.authenticated && enabled.value) features.append(xml('register', { xmlns: NS_FEATURE }));
     });
 
     // ---- before authentication: account creation ------------------------------------
@@ -86,7 +95,7 @@ export const registerModule: XmppModule = {
 
     const create = async (ev: PreauthIqEvent, query: Element): Promise<void> => {
       if (query.getChild('remove')) throw new StanzaError('unexpected-request', 'Log in to remove your account');
-      if (!ev.secure && !config.allowPlaintextAuth) throw new StanzaError('not-authorized', 'Use STARTTLS before sending a password');
+      if (!ev.secure && !kernel.plaintextAuthAllowed) throw new StanzaError('not-authorized', 'Use STARTTLS before sending a password');
       const raw = query.getChildText('username');
       if (raw === undefined || raw === '') throw new StanzaError('not-acceptable', 'A username is required');
       const username = prepareLocal(raw);
@@ -96,7 +105,7 @@ export const registerModule: XmppModule = {
         throw new StanzaError('resource-constraint', 'Too many accounts were created from your address; try again later');
       }
       try {
-        await storage.users.create(username, await deriveUserKeys(password, core.scramIterations.value));
+        await users.create(username, await deriveUserKeys(password, scramIterations()));
       } catch (err) {
         if (err instanceof UserExistsError) throw new StanzaError('conflict', 'That username is taken');
         throw err;
@@ -112,7 +121,7 @@ export const registerModule: XmppModule = {
       if (type !== 'get' && type !== 'set') return true; // a result or error answers nothing of ours
       const run = async (): Promise<Element | undefined> => {
         // XEP-0077 3.1: a host without in-band registration answers service-unavailable.
-        if (!core.registerInbandEnabled.value) throw new StanzaError('service-unavailable', 'In-band registration is disabled');
+        if (!enabled.value) throw new StanzaError('service-unavailable', 'In-band registration is disabled');
         if (type === 'get') return form();
         await create(ev, query);
         return undefined;
@@ -144,8 +153,8 @@ export const registerModule: XmppModule = {
 
     /** XEP-0077 3.2: subscriptions are cancelled, the account goes, then every session. */
     const remove = async (username: string): Promise<void> => {
-      const roster = await storage.roster.list(username);
-      if (!(await storage.users.delete(username))) throw new StanzaError('registration-required', 'No such account');
+      const roster = await rosters.list(username);
+      if (!(await users.delete(username))) throw new StanzaError('registration-required', 'No such account');
       ctx.log.info('account removed in-band', { user: username });
       const bare = JID.fromPrepared(username, domain);
       // After the result has been written: the sessions end with not-authorized.
@@ -153,11 +162,11 @@ export const registerModule: XmppModule = {
         for (const item of roster) {
           const contact = JID.tryParse(item.jid);
           if (!contact) continue;
-          const send = (type: string): void => router.route(xml('presence', { type, from: bare.toString(), to: item.jid }), bare);
+          const send = (type: string): void => kernel.route(xml('presence', { type, from: bare.toString(), to: item.jid }), bare);
           if (item.subscription === 'to' || item.subscription === 'both' || item.askOut) send('unsubscribe');
           if (item.subscription === 'from' || item.subscription === 'both' || item.askIn) send('unsubscribed');
         }
-        endSessions(ctx.server, { jid: bare.toString(), condition: 'not-authorized', text: 'Account removed' });
+        kernel.endSessions({ jid: bare.toString(), condition: 'not-authorized', text: 'Account removed' });
       });
     };
 
@@ -170,8 +179,8 @@ export const registerModule: XmppModule = {
       if (prepareLocal(claimed) !== username) throw new StanzaError('forbidden', 'You can only change your own password');
       const password = passwordOf(req.payload);
       const secure = req.origin?.secure ?? false;
-      if (!secure && !config.allowPlaintextAuth) throw new StanzaError('not-authorized', 'Use an encrypted connection to change your password');
-      if (!(await storage.users.setKeys(username, await deriveUserKeys(password, core.scramIterations.value)))) {
+      if (!secure && !kernel.plaintextAuthAllowed) throw new StanzaError('not-authorized', 'Use an encrypted connection to change your password');
+      if (!(await users.setKeys(username, await deriveUserKeys(password, scramIterations())))) {
         throw new StanzaError('registration-required', 'No such account');
       }
       ctx.log.info('password changed in-band', { user: username });

@@ -21,10 +21,10 @@ export function handleInbound(d: SubscriptionDeps, ev: StanzaEvent): void {
 }
 
 async function applyInbound(d: SubscriptionDeps, userBare: JID, sender: string, type: SubscriptionType, stanza: Element): Promise<void> {
-  const { server, store } = d;
+  const { kernel, store } = d;
   const username = userBare.local;
   const reply = (answer: 'subscribed' | 'unsubscribed'): void =>
-    server.router.route(subscriptionPresence(answer, userBare.toString(), sender), userBare);
+    kernel.route(subscriptionPresence(answer, userBare.toString(), sender), userBare);
   const item = await store.get(username, sender);
   const state = stateOf(item);
 
@@ -35,7 +35,7 @@ async function applyInbound(d: SubscriptionDeps, userBare: JID, sender: string, 
     if (item?.approved && !state.from) {
       await saveItem(store, username, item, withState(item, { ...state, from: true, askIn: false }));
       reply('subscribed');
-      sendPresenceOf(server, userBare, sender);
+      sendPresenceOf(kernel, userBare, sender);
       return;
     }
   }
@@ -48,13 +48,13 @@ async function applyInbound(d: SubscriptionDeps, userBare: JID, sender: string, 
     await saveItem(store, username, item, next);
   }
   if (!t.pass) return;
-  if (type === 'subscribe') deliverToAvailable(server, userBare.toString(), stanza);
-  else deliverToInterested(server, userBare.toString(), stanza);
+  if (type === 'subscribe') deliverToAvailable(kernel, userBare.toString(), stanza);
+  else deliverToInterested(kernel, userBare.toString(), stanza);
   // 3.3.3: the contact no longer sees the user, and learns that the user's resources are gone.
-  if (type === 'unsubscribe' && state.from) sendUnavailableOf(server, userBare, sender);
+  if (type === 'unsubscribe' && state.from) sendUnavailableOf(kernel, userBare, sender);
 }
 
 async function accountExists(d: SubscriptionDeps, userBare: JID): Promise<boolean> {
-  if (d.server.sessions.routingTable.getRoutes(userBare.toString()).length) return true;
-  return d.server.storage.users.exists(userBare.local);
+  if (d.kernel.routes(userBare.toString()).length) return true;
+  return d.users.exists(userBare.local);
 }

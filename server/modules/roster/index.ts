@@ -11,7 +11,7 @@ import { handleOutbound, type SubscriptionDeps } from './outbound-subscription.t
 import { ROSTER_CHANGED, ROSTER_CHANGED_REMOTE, ROSTER_INVALIDATE, type RosterChangedEvent, type RosterInvalidateEvent } from './roster-events.ts';
 import { rosterGet, rosterSet, type RosterIqDeps } from './roster-iq.ts';
 import { NS_ROSTER, removedElement, visibleElement } from './roster-item.ts';
-import { rosterStore } from './roster-store.ts';
+import { RosterStore } from './roster-store.ts';
 import { isSubscriptionType } from './subscription-state.ts';
 
 const NS_ROSTERVER = 'urn:xmpp:features:rosterver';
@@ -47,18 +47,26 @@ export const ROSTER_PROPERTIES = {
   } satisfies PropertyDefinition<number>,
 };
 
+/** What the roster module offers the modules that depend on it. */
+export interface RosterApi {
+  /** The rosters of this node's accounts, cached while they have a session here. */
+  readonly store: RosterStore;
+}
+
 export const rosterModule: XmppModule = {
   name: 'roster',
   properties: Object.values(ROSTER_PROPERTIES),
-  load(ctx) {
-    const { server } = ctx;
-    const store = rosterStore(ctx);
+  storage: ['roster', 'users'],
+  load(ctx): RosterApi {
+    const { kernel } = ctx;
+    const store = new RosterStore(ctx);
     const maxItems = ctx.property<number>(ROSTER_PROPERTIES.maxItems);
     const maxTextLength = ctx.property<number>(ROSTER_PROPERTIES.maxTextLength);
     const maxGroups = ctx.property<number>(ROSTER_PROPERTIES.maxGroups);
     const deps: RosterIqDeps & SubscriptionDeps = {
-      server,
+      kernel,
       store,
+      users: ctx.repository('users'),
       maxItems: () => maxItems.value,
       setLimits: () => ({ maxTextLength: maxTextLength.value, maxGroups: maxGroups.value }),
     };
@@ -76,7 +84,7 @@ export const rosterModule: XmppModule = {
       const after = visibleElement(change.item);
       if (before?.toString() === after?.toString()) return;
       const item = after ?? removedElement(change.jid);
-      for (const session of server.sessions.ofUser(store.bareJid(change.username).toString())) {
+      for (const session of kernel.localSessions(store.bareJid(change.username).toString())) {
         if (!session.interested) continue;
         const push = xml('iq', { type: 'set', id: `push-${randomBytes(6).toString('hex')}`, to: session.jid.toString() },
           xml('query', { xmlns: NS_ROSTER, ver: change.version }, item.clone()));
@@ -85,10 +93,10 @@ export const rosterModule: XmppModule = {
     };
     ctx.hook<RosterChangedEvent>(ROSTER_CHANGED, (change) => {
       push(change);
-      server.cluster().broadcast(ROSTER_CHANGED_REMOTE, change);
+      kernel.broadcast(ROSTER_CHANGED_REMOTE, change);
     });
     ctx.hook<RosterChangedEvent>(ROSTER_CHANGED_REMOTE, (change) => {
-      server.events.fire<RosterInvalidateEvent>(ROSTER_INVALIDATE, { username: change.username });
+      kernel.fire<RosterInvalidateEvent>(ROSTER_INVALIDATE, { username: change.username });
       push(change);
     });
 
@@ -108,5 +116,6 @@ export const rosterModule: XmppModule = {
     };
     ctx.hook<StanzaEvent>('presence/bare', inbound, 10);
     ctx.hook<StanzaEvent>('presence/full', inbound, 10);
+    return { store };
   },
 };

@@ -2,8 +2,9 @@
 // resources updates the user's roster item for the contact (Appendix A.2), is stamped with
 // the user's bare JID and leaves for the contact, or is swallowed when it changes nothing.
 import type { JID } from '../../jid/jid.ts';
+import type { UserRepository } from '../../storage/types.ts';
 import type { Element } from '../../xml/element.ts';
-import type { ServerContext } from '../../server-context.ts';
+import type { Kernel } from '../../extension/kernel.ts';
 import { saveItem, stamped, withState } from './item-update.ts';
 import { sendPresenceOf, sendUnavailableOf } from './resources.ts';
 import { newItem } from './roster-item.ts';
@@ -11,8 +12,9 @@ import type { RosterStore } from './roster-store.ts';
 import { outbound, stateOf, type SubscriptionType } from './subscription-state.ts';
 
 export interface SubscriptionDeps {
-  server: ServerContext;
+  kernel: Kernel;
   store: RosterStore;
+  users: UserRepository;
   /** Current limit on roster items (a pre-approval adds one). */
   maxItems(): number;
 }
@@ -28,7 +30,7 @@ export function handleOutbound(d: SubscriptionDeps, user: JID, contact: JID, sta
 }
 
 async function applyOutbound(d: SubscriptionDeps, userBare: JID, contact: string, type: SubscriptionType, out: Element): Promise<void> {
-  const { server, store } = d;
+  const { kernel, store } = d;
   const username = userBare.local;
   const item = await store.get(username, contact);
   const state = stateOf(item);
@@ -45,9 +47,9 @@ async function applyOutbound(d: SubscriptionDeps, userBare: JID, contact: string
   if (type === 'unsubscribed' && next?.approved) next = { ...next, approved: false };
 
   // 3.2.2: while the contact is still subscribed, it learns that the user's resources are gone.
-  if (type === 'unsubscribed' && t.pass && state.from) sendUnavailableOf(server, userBare, contact);
+  if (type === 'unsubscribed' && t.pass && state.from) sendUnavailableOf(kernel, userBare, contact);
   if (next && next !== item) await saveItem(store, username, item, next);
-  if (t.pass) server.router.route(out, userBare);
+  if (t.pass) kernel.route(out, userBare);
   // 3.1.5: the newly subscribed contact gets the user's current presence.
-  if (type === 'subscribed' && t.pass) sendPresenceOf(server, userBare, contact);
+  if (type === 'subscribed' && t.pass) sendPresenceOf(kernel, userBare, contact);
 }

@@ -61,10 +61,10 @@ export function rosterSet(d: RosterIqDeps): IqHandler {
 
 /** 2.5.2: removing a contact cancels the subscriptions both ways, and pending requests too. */
 async function removeItem(d: RosterIqDeps, username: string, item: RosterItem): Promise<void> {
-  const { server, store } = d;
+  const { kernel, store } = d;
   const user = store.bareJid(username);
   await store.remove(username, item);
-  if (hasFrom(item)) sendUnavailableOf(server, user, item.jid);
-  if (hasFrom(item) || item.askIn) server.router.route(subscriptionPresence('unsubscribed', user.toString(), item.jid), user);
-  if (hasTo(item) || item.askOut) server.router.route(subscriptionPresence('unsubscribe', user.toString(), item.jid), user);
+  if (hasFrom(item)) sendUnavailableOf(kernel, user, item.jid);
+  if (hasFrom(item) || item.askIn) kernel.route(subscriptionPresence('unsubscribed', user.toString(), item.jid), user);
+  if (hasTo(item) || item.askOut) kernel.route(subscriptionPresence('unsubscribe', user.toString(), item.jid), user);
 }

@@ -1,17 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RosterItem } from '../../storage/types.ts';
-import { ModuleContext } from '../../extension/module-context.ts';
 import { ROSTER_CHANGED, type RosterChangedEvent } from './roster-events.ts';
 import { newItem } from './roster-item.ts';
-import { rosterStore } from './roster-store.ts';
-import { bindSession, testServer } from './test-server.ts';
+import { RosterStore } from './roster-store.ts';
+import { bindSession, contextFor, testServer } from './test-server.ts';
 
 const item = (jid: string, subscription: RosterItem['subscription'] = 'both'): RosterItem => ({ ...newItem(jid, true), subscription });
 
 test('the roster of an account with a session here is read once and kept current by changes', async () => {
   const server = testServer();
-  const store = rosterStore(new ModuleContext('roster', server));
+  const store = new RosterStore(contextFor(server, { name: 'roster', storage: ['roster'] }));
   await server.roster.put('alice', item('bob@localhost'));
   bindSession(server, 'alice@localhost/a');
   const first = await store.load('alice');
@@ -29,7 +28,7 @@ test('the roster of an account with a session here is read once and kept current
 
 test('a change made while the roster is being read is not lost', async () => {
   const server = testServer();
-  const store = rosterStore(new ModuleContext('roster', server));
+  const store = new RosterStore(contextFor(server, { name: 'roster', storage: ['roster'] }));
   bindSession(server, 'alice@localhost/a');
   let open!: () => void;
   server.roster.gate = new Promise((r) => { open = r; });
@@ -43,7 +42,7 @@ test('a change made while the roster is being read is not lost', async () => {
 
 test('accounts without a session here are not cached; the cache goes with the last session', async () => {
   const server = testServer();
-  const store = rosterStore(new ModuleContext('roster', server));
+  const store = new RosterStore(contextFor(server, { name: 'roster', storage: ['roster'] }));
   await store.load('bob');
   await store.load('bob');
   assert.equal(store.cachedCount, 0);
@@ -59,7 +58,7 @@ test('accounts without a session here are not cached; the cache goes with the la
 
 test('every change is announced with the item before and after', async () => {
   const server = testServer();
-  const store = rosterStore(new ModuleContext('roster', server));
+  const store = new RosterStore(contextFor(server, { name: 'roster', storage: ['roster'] }));
   const seen: RosterChangedEvent[] = [];
   server.events.on<RosterChangedEvent>(ROSTER_CHANGED, (e) => { seen.push(e); });
   const a = item('bob@localhost', 'none');

@@ -7,9 +7,9 @@
 // themselves with a roster/changed event.
 import { JID } from '../../jid/jid.ts';
 import type { SessionClosedEvent } from '../../session/session-manager.ts';
-import type { RosterItem } from '../../storage/types.ts';
+import type { RosterItem, RosterRepository } from '../../storage/types.ts';
+import type { Kernel } from '../../extension/kernel.ts';
 import type { ModuleContext } from '../../extension/module-context.ts';
-import type { ServerContext } from '../../server-context.ts';
 import { KeyedQueue } from '../../util/keyed-queue.ts';
 import { ROSTER_CHANGED, ROSTER_INVALIDATE, type RosterChangedEvent, type RosterInvalidateEvent } from './roster-events.ts';
 
@@ -38,13 +38,24 @@ export class RosterStore {
   readonly queue: KeyedQueue;
   private readonly detachers: (() => void)[] = [];
 
-  constructor(private readonly server: ServerContext) {
-    const log = server.log.child('roster');
-    this.queue = new KeyedQueue((err) => log.error('roster work failed', { error: err instanceof Error ? err.stack : String(err) }));
+  private readonly kernel: Kernel;
+  private readonly rosters: RosterRepository;
+
+  /** Registers its cache upkeep through the roster module's context, so it ends with the module. */
+  constructor(ctx: ModuleContext) {
+    this.kernel = ctx.kernel;
+    this.rosters = ctx.repository('roster');
+    this.queue = new KeyedQueue((err) => ctx.log.error('roster work failed', { error: err instanceof Error ? err.stack : String(err) }));
+    // Low priority: the presence module still reads the roster when a session closes.
+    ctx.hook<SessionClosedEvent>('session/closed', ({ session }) => {
+      if (session.jid.domain === this.kernel.domain && !this.hasLocalSession(session.jid.local)) this.forget(session.jid.local);
+    }, -50);
+    ctx.hook<RosterInvalidateEvent>(ROSTER_INVALIDATE, ({ username }) => this.forget(username));
+    ctx.onUnload(() => this.cache.clear());
   }
 
   bareJid(username: string): JID {
-    return JID.fromPrepared(username, this.server.domain);
+    return JID.fromPrepared(username, this.kernel.domain);
   }
 
   /** The whole roster, hidden items included. */
@@ -68,25 +79,25 @@ export class RosterStore {
 
   async get(username: string, jid: string): Promise<RosterItem | null> {
     if (this.cache.has(username) || this.hasLocalSession(username)) return (await this.load(username)).items.get(jid) ?? null;
-    return this.server.storage.roster.get(username, jid);
+    return this.rosters.get(username, jid);
   }
 
   /** Writes an item; `previous` is what the caller read (null for a new item). */
   async put(username: string, item: RosterItem, previous: RosterItem | null): Promise<string> {
-    const version = await this.server.storage.roster.put(username, item);
+    const version = await this.rosters.put(username, item);
     this.changed({ username, jid: item.jid, item, previous, version });
     return version;
   }
 
   async remove(username: string, previous: RosterItem): Promise<string> {
-    const version = await this.server.storage.roster.remove(username, previous.jid);
+    const version = await this.rosters.remove(username, previous.jid);
     this.changed({ username, jid: previous.jid, item: null, previous, version });
     return version;
   }
 
   private changed(change: RosterChangedEvent): void {
     this.apply(change);
-    this.server.events.fire(ROSTER_CHANGED, change);
+    this.kernel.fire(ROSTER_CHANGED, change);
   }
 
   /** Brings a cached roster up to date (also for changes relayed from other nodes). */
@@ -107,49 +118,12 @@ export class RosterStore {
 
   /** Version first: a list read after it is at least as new, never older than it claims. */
   private async read(username: string): Promise<Roster> {
-    const version = await this.server.storage.roster.version(username);
-    const list = await this.server.storage.roster.list(username);
+    const version = await this.rosters.version(username);
+    const list = await this.rosters.list(username);
     return { items: new Map(list.map((item) => [item.jid, item])), version };
   }
 
   private hasLocalSession(username: string): boolean {
-    return !this.server.sessions.ofUser(`${username}@${this.server.domain}`)[Symbol.iterator]().next().done;
+    return !this.kernel.localSessions(`${username}@${this.kernel.domain}`)[Symbol.iterator]().next().done;
   }
-
-  attach(): void {
-    const { events } = this.server;
-    // Low priority: the presence module still reads the roster when a session closes.
-    this.detachers.push(events.on<SessionClosedEvent>('session/closed', ({ session }) => {
-      if (session.jid.domain === this.server.domain && !this.hasLocalSession(session.jid.local)) this.forget(session.jid.local);
-    }, -50));
-    this.detachers.push(events.on<RosterInvalidateEvent>(ROSTER_INVALIDATE, ({ username }) => this.forget(username)));
-  }
-
-  detach(): void {
-    for (const off of this.detachers.splice(0)) off();
-    this.cache.clear();
-  }
-}
-
-const stores = new WeakMap<ServerContext, { store: RosterStore; holders: number }>();
-
-/**
- * The roster store of a server, shared by the modules that need rosters (roster, presence).
- * It lives while at least one of them is loaded.
- */
-export function rosterStore(ctx: ModuleContext): RosterStore {
-  let entry = stores.get(ctx.server);
-  if (!entry) {
-    entry = { store: new RosterStore(ctx.server), holders: 0 };
-    entry.store.attach();
-    stores.set(ctx.server, entry);
-  }
-  const held = entry;
-  held.holders++;
-  ctx.onUnload(() => {
-    if (--held.holders > 0) return;
-    held.store.detach();
-    if (stores.get(ctx.server) === held) stores.delete(ctx.server);
-  });
-  return held.store;
 }

@@ -12,7 +12,11 @@ import type { PropertyRepository, RosterItem, RosterRepository, Storage } from '
 import type { Transport } from '../../transport/transport.ts';
 import type { Element } from '../../xml/element.ts';
 import { DiscoRegistry } from '../../extension/disco-registry.ts';
-import type { StreamFeatureProvider } from '../../extension/module-context.ts';
+import { ModuleContext, type ModuleDeclaration, type StreamFeatureProvider } from '../../extension/module-context.ts';
+import { createKernel } from '../../extension/kernel-facade.ts';
+import { StandaloneClusterManager } from '../../cluster/cluster-manager.ts';
+import { Router } from '../../routing/router.ts';
+import { moduleServicesOf } from '../../module-services.ts';
 import type { ServerContext } from '../../server-context.ts';
 
 /** An in-memory roster repository that counts reads and can hold them back. */
@@ -68,8 +72,13 @@ export function testServer(roster = new MemoryRosterRepository()): ServerContext
   const log = new Logger('test');
   const events = new EventBus();
   const sessions = new SessionManager('node1', new LocalRoutingTable(), events, log);
-  const storage = { roster } as unknown as Storage;
+  const cluster = new StandaloneClusterManager('node1');
+  const router = new Router('localhost', events, sessions, cluster, log);
+  // Repositories other than the roster are never called by the tests that use this.
+  const storage = { roster, users: {}, offline: {}, privateXml: {}, vcards: {}, blocklist: {}, lastActivity: {} } as unknown as Storage;
   return {
+    kernel: createKernel({ version: '0.0.0', nodeId: 'node1', plaintextAuthAllowed: true, router, sessions, events, cluster: () => cluster }),
+    router,
     domain: 'localhost',
     log,
     events,
@@ -80,6 +89,11 @@ export function testServer(roster = new MemoryRosterRepository()): ServerContext
     streamFeatures: new Set<StreamFeatureProvider>(),
     properties: new PropertyRegistry(unusedProperties, log),
   } as unknown as ServerContext & { roster: MemoryRosterRepository };
+}
+
+/** A context for one module over a test server, as the module loader would make it. */
+export function contextFor(server: ServerContext, declaration: ModuleDeclaration, apiOf: (name: string) => unknown = () => undefined): ModuleContext {
+  return new ModuleContext(declaration, { ...moduleServicesOf(server), apiOf });
 }
 
 /** Binds a session whose output is collected in `sent`. */

@@ -1,0 +1,49 @@
+// The Kernel that modules and plugins see, built over the server's own parts. Each method
+// forwards to the one part that owns the answer; nothing here holds state.
+import type { ClusterManager } from '../cluster/cluster-manager.ts';
+import { REMOTE_EVENT_PREFIX } from '../cluster/cluster-manager.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import type { Router } from '../routing/router.ts';
+import { endSessions } from '../session/end-sessions.ts';
+import type { SessionManager } from '../session/session-manager.ts';
+import type { Kernel } from './kernel.ts';
+
+export interface KernelParts {
+  version: string;
+  nodeId: string;
+  plaintextAuthAllowed: boolean;
+  router: Router;
+  sessions: SessionManager;
+  events: EventBus;
+  /** The cluster manager in use now (standalone unless the clustering plugin installed one). */
+  cluster(): ClusterManager;
+}
+
+export function createKernel(parts: KernelParts): Kernel {
+  const { router, sessions, events } = parts;
+  return {
+    domain: router.domainJid.domain,
+    domainJid: router.domainJid,
+    version: parts.version,
+    nodeId: parts.nodeId,
+    plaintextAuthAllowed: parts.plaintextAuthAllowed,
+    route: (stanza, from, origin) => router.route(stanza, from, origin ?? null),
+    deliverToFull: (fullJid, stanza) => router.deliverToFull(fullJid, stanza),
+    bounce: (stanza, error) => router.bounce(stanza, error),
+    sendIq: (iq, timeoutMs) => router.sendIq(iq, timeoutMs),
+    reportError: (context, err) => router.reportError(context, err),
+    localSession: (fullJid) => sessions.get(fullJid),
+    localSessions: (bareJid) => sessions.ofUser(bareJid),
+    routes: (bareJid) => sessions.routingTable.getRoutes(bareJid),
+    routeOf: (fullJid) => sessions.routingTable.getRoute(fullJid),
+    presenceChanged: (session) => sessions.presenceChanged(session),
+    endSession: (session, error, reason) => sessions.end(session, error, reason),
+    endSessions: (request) => endSessions({ sessions, cluster: parts.cluster }, request),
+    fire: (event, payload) => events.fire(event, payload),
+    broadcast: (event, payload) => {
+      if (!event.startsWith(REMOTE_EVENT_PREFIX)) throw new Error(`cluster-wide events are named ${REMOTE_EVENT_PREFIX}...; got ${event}`);
+      parts.cluster().broadcast(event, payload);
+    },
+    clustered: () => parts.cluster().isClustered(),
+  };
+}

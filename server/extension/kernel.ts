@@ -1,0 +1,64 @@
+// What a module or plugin may ask of the kernel, and nothing more: route and deliver
+// stanzas, look up sessions and routes, end sessions, fire events here or on every node.
+// Registrations (hooks, handlers, features, properties) are not here: they go through the
+// module's context, which records them so that unload can undo them. The router, the
+// session manager, the event bus and the cluster slot stay behind this interface, so no
+// module can re-route the node, bind a session or add an unrecorded hook.
+import type { JID } from '../jid/jid.ts';
+import type { RouteEntry } from '../routing/routing-table.ts';
+import type { ClientSession } from '../session/client-session.ts';
+import type { EndSessionsRequest } from '../session/end-sessions.ts';
+import type { Element } from '../xml/element.ts';
+import type { StanzaError, StreamError } from '../xml/errors.ts';
+
+export interface Kernel {
+  /** The XMPP domain this server serves. */
+  readonly domain: string;
+  /** The domain as a JID: the sender of what the server itself says. */
+  readonly domainJid: JID;
+  /** The server's version (XEP-0092 answers it). */
+  readonly version: string;
+  /** This node's id, unique in a cluster. */
+  readonly nodeId: string;
+  /** Whether the configuration lets passwords travel unencrypted (allow_plaintext_auth). */
+  readonly plaintextAuthAllowed: boolean;
+
+  /** Routes a stanza as sent by `from` (addresses as written in the stanza). */
+  route(stanza: Element, from: JID, origin?: ClientSession | null): void;
+  /**
+   * Delivers to one full JID on whichever node holds it. False (or a promise of false) if
+   * there is no such session, so the caller applies the RFC 6121 fallback for its kind.
+   */
+  deliverToFull(fullJid: string, stanza: Element): boolean | Promise<boolean>;
+  /** Answers a stanza's sender with an error, unless RFC 6120/6121 say not to (errors, subscriptions). */
+  bounce(stanza: Element, error: StanzaError): void;
+  /** Sends an IQ from the server and resolves with the answer (result or error). */
+  sendIq(iq: Element, timeoutMs?: number): Promise<Element>;
+  /** Logs an error of asynchronous work that has nobody else to tell. */
+  reportError(context: string, err: unknown): void;
+
+  /** This node's session for a full JID. */
+  localSession(fullJid: string): ClientSession | undefined;
+  /** This node's sessions of an account (by bare JID). */
+  localSessions(bareJid: string): Iterable<ClientSession>;
+  /** The routes of an account's resources on every node, with their availability and presence. */
+  routes(bareJid: string): readonly RouteEntry[];
+  /** The route of one full JID, wherever it is connected. */
+  routeOf(fullJid: string): RouteEntry | undefined;
+  /** Call after a session's presence changed (availability, priority, show, status). */
+  presenceChanged(session: ClientSession): void;
+  /** Ends a local session on the server's initiative: unbound at once, then its stream closed. */
+  endSession(session: ClientSession, error: StreamError, reason: string): void;
+  /** Ends the sessions of an account (or one full JID) on every node; returns how many were here. */
+  endSessions(request: EndSessionsRequest): number;
+
+  /** Fires an event on this node; true if a handler took it. */
+  fire<P>(event: string, payload: P): boolean;
+  /**
+   * Fires `event` (which must start with `remote/`) on every other node of the cluster;
+   * standalone, it does nothing. A module hooks the same name to hear other nodes.
+   */
+  broadcast(event: string, payload: unknown): void;
+  /** True while this node takes part in a cluster. */
+  clustered(): boolean;
+}
