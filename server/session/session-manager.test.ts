@@ -7,7 +7,7 @@ import { LocalRoutingTable } from '../routing/routing-table.ts';
 import { ServerStats } from '../stats.ts';
 import type { Transport } from '../transport/transport.ts';
 import { ClientSession } from './client-session.ts';
-import { SessionManager } from './session-manager.ts';
+import { ROUTING_TABLE_ERROR, SessionManager, type RoutingTableErrorEvent } from './session-manager.ts';
 
 function manager(): SessionManager {
   return new SessionManager('node1', new LocalRoutingTable(), new EventBus(), new Logger('test'));
@@ -52,4 +52,24 @@ test('0 is no limit; a limit lowered below the current count admits no new resou
   assert.equal(sessions.admits(JID.parse('alice@localhost/d'), 0), true);
   assert.equal(sessions.admits(JID.parse('alice@localhost/d'), 1), false);
   assert.equal(sessions.admits(JID.parse('alice@localhost/a'), 1), true, 'replacing is still allowed');
+});
+
+test('a routing table that refuses writes does not break binding, presence or unbinding; each refusal is announced', async () => {
+  const refusing = new (class extends LocalRoutingTable {
+    override addRoute(): Promise<void> { return Promise.reject(new Error('cluster unreachable')); }
+    override updateRoute(): void { throw new Error('cluster unreachable'); }
+    override removeRoute(): Promise<void> { return Promise.reject(new Error('cluster unreachable')); }
+  })();
+  const events = new EventBus();
+  const seen: RoutingTableErrorEvent[] = [];
+  events.on<RoutingTableErrorEvent>(ROUTING_TABLE_ERROR, (e) => { seen.push(e); });
+  const sessions = new SessionManager('node1', refusing, events, new Logger('test'));
+  const s = session('alice@localhost/a');
+  sessions.bind(s);
+  sessions.presenceChanged(s);
+  sessions.unbind(s, 'closed by client');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(seen.map((e) => e.operation).sort(), ['add', 'remove', 'update']);
+  assert.ok(seen.every((e) => e.jid === 'alice@localhost/a'));
+  assert.equal(sessions.size, 0);
 });

@@ -15,6 +15,15 @@ export interface SessionClosedEvent extends SessionEvent {
   reason: string;
 }
 
+/** Fired when the routing table refused a write (payload: RoutingTableErrorEvent). */
+export const ROUTING_TABLE_ERROR = 'routing/table-error';
+
+export interface RoutingTableErrorEvent {
+  operation: 'add' | 'update' | 'remove';
+  jid: string;
+  error: unknown;
+}
+
 export class SessionManager {
   private readonly byFull = new Map<string, ClientSession>();
   private readonly byBare = new Map<string, Set<ClientSession>>();
@@ -72,7 +81,7 @@ export class SessionManager {
     let set = this.byBare.get(bare);
     if (!set) this.byBare.set(bare, (set = new Set()));
     set.add(session);
-    void this.routes.addRoute(this.routeOf(session));
+    this.write('add', full, () => this.routes.addRoute(this.routeOf(session)));
     this.log.debug('session bound', { jid: full, transport: session.kind });
     this.events.fire<SessionEvent>('session/bound', { session });
   }
@@ -94,7 +103,7 @@ export class SessionManager {
     const full = session.jid.toString();
     if (this.byFull.get(full) === session) {
       this.byFull.delete(full);
-      void this.routes.removeRoute(full);
+      this.write('remove', full, () => this.routes.removeRoute(full));
     }
     const bare = session.jid.bareString();
     const set = this.byBare.get(bare);
@@ -108,7 +117,8 @@ export class SessionManager {
 
   /** Call after a session's presence changed (availability, priority, show or status). */
   presenceChanged(session: ClientSession): void {
-    if (this.byFull.get(session.jid.toString()) === session) void this.routes.updateRoute(this.routeOf(session));
+    const full = session.jid.toString();
+    if (this.byFull.get(full) === session) this.write('update', full, () => this.routes.updateRoute(this.routeOf(session)));
   }
 
   get(fullJid: string): ClientSession | undefined {
@@ -126,6 +136,24 @@ export class SessionManager {
 
   get size(): number {
     return this.byFull.size;
+  }
+
+  /**
+   * A routing table write, which a clustered table may refuse (its cluster unreachable). The
+   * session stays served from this node either way; the failure is logged and announced
+   * (the clustering plugin reconciles its table), never thrown into the caller's path.
+   */
+  private write(operation: RoutingTableErrorEvent['operation'], jid: string, op: () => void | Promise<void>): void {
+    const failed = (error: unknown): void => {
+      this.log.error('routing table refused a write', { operation, jid, error: error instanceof Error ? error.message : String(error) });
+      this.events.fire<RoutingTableErrorEvent>(ROUTING_TABLE_ERROR, { operation, jid, error });
+    };
+    try {
+      const out = op();
+      if (out instanceof Promise) out.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   }
 
   private routeOf(s: ClientSession): RouteEntry {
