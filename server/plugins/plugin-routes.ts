@@ -47,6 +47,13 @@ function segmentsOf(path: string): string[] {
 export class PluginRouteTable {
   private readonly routes = new Map<string, Registered[]>();
 
+  /** Routes registered, over every plugin. */
+  get size(): number {
+    let n = 0;
+    for (const list of this.routes.values()) n += list.length;
+    return n;
+  }
+
   /** Adds a route for a plugin; returns the function that removes it. */
   add(plugin: string, route: PluginRoute): () => void {
     if (!PATH.test(route.path)) throw new Error(`route path ${JSON.stringify(route.path)} must start with "/" and use URL-safe segments`);

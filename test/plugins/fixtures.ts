@@ -9,6 +9,7 @@ import { EventBus } from '../../server/events/event-bus.ts';
 import { Logger } from '../../server/log.ts';
 import { DiscoRegistry } from '../../server/extension/disco-registry.ts';
 import type { StreamFeatureProvider } from '../../server/extension/module-context.ts';
+import { DependencyMonitor } from '../../server/health/dependency-monitor.ts';
 import { StandaloneClusterManager } from '../../server/cluster/cluster-manager.ts';
 import { createKernel } from '../../server/extension/kernel-facade.ts';
 import { LocalRoutingTable } from '../../server/routing/routing-table.ts';
@@ -108,6 +109,7 @@ export async function fakeServer(storage: Storage): Promise<ServerContext> {
     properties,
     core,
     disco: new DiscoRegistry(),
+    health: new DependencyMonitor(quiet, { intervalMs: () => 60_000, timeoutMs: 1_000 }),
     streamFeatures: new Set<StreamFeatureProvider>(),
   } as unknown as ServerContext;
 }
