@@ -50,6 +50,15 @@ export const OFFLINE_PROPERTIES = {
     description: 'Messages kept for a user who is offline; beyond it senders get an error (0 stores none)',
     live: true,
   } satisfies PropertyDefinition<number>,
+  maxBytesPerUser: {
+    name: 'xmpp.offline.max-bytes-per-user',
+    type: 'integer',
+    default: 1048576,
+    min: 0,
+    max: 1073741824,
+    description: 'Bytes of messages kept for a user who is offline, all messages together; a message that would pass it is refused with <resource-constraint/> (0: no byte quota)',
+    live: true,
+  } satisfies PropertyDefinition<number>,
 };
 
 const MAX_ROUNDS = 3;
@@ -65,6 +74,7 @@ export const offlineModule: XmppModule = {
     const { kernel, domain } = ctx;
     const offline = ctx.repository('offline');
     const maxPerUser = ctx.property<number>(OFFLINE_PROPERTIES.maxPerUser);
+    const maxBytesPerUser = ctx.property<number>(OFFLINE_PROPERTIES.maxBytesPerUser);
     ctx.feature('msgoffline');
 
     // Stores for one user run one at a time: on a database that runs transactions in
@@ -86,7 +96,7 @@ export const offlineModule: XmppModule = {
       if (limit <= 0) return false; // storage is off: the kernel answers service-unavailable
       if (!worthStoring(ev.stanza)) return true; // dropped without an error (see worthStoring)
       const text = stamped(ev.stanza, domain, new Date()).toString();
-      inOrder(ev.to.local, () => offline.store(ev.to.local, text, limit)).then((stored) => {
+      inOrder(ev.to.local, () => offline.store(ev.to.local, text, limit, maxBytesPerUser.value)).then((stored) => {
         if (!stored) kernel.bounce(ev.stanza, new StanzaError('resource-constraint', 'The recipient has too many messages waiting'));
       }, (err) => {
         kernel.reportError('storing an offline message failed', err);

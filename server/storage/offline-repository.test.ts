@@ -13,7 +13,7 @@ for (const type of DIALECTS) {
     let db: TestStorage;
     before(async () => {
       db = await openTestStorage(type);
-      for (const u of ['alice', 'bob', 'carol', 'ünï']) await db.storage.users.create(u, { scramSha1: keys, scramSha256: keys });
+      for (const u of ['alice', 'bob', 'carol', 'dave', 'ünï']) await db.storage.users.create(u, { scramSha1: keys, scramSha256: keys });
     });
     after(() => db.close());
 
@@ -57,6 +57,18 @@ for (const type of DIALECTS) {
       const results = await Promise.all(Array.from({ length: 40 }, (_, i) => offline.store('carol', `<message id="p${i}"/>`, 7)));
       assert.equal(results.filter(Boolean).length, 7);
       assert.equal(await offline.count('carol'), 7);
+    });
+
+    test('a byte quota counts what is stored, in UTF-8 bytes', async () => {
+      const { offline } = db.storage;
+      const message = `<message><body>${'é'.repeat(100)}</body></message>`; // 232 bytes
+      assert.equal(Buffer.byteLength(message), 232);
+      assert.equal(await offline.store('dave', message, 100, 500), true);
+      assert.equal(await offline.store('dave', message, 100, 500), true);
+      assert.equal(await offline.store('dave', message, 100, 500), false, 'a third would make 696 bytes');
+      assert.equal(await offline.store('dave', '<message/>', 100, 500), true, 'a small one still fits');
+      assert.equal(await offline.store('dave', message, 100, 0), true, '0: no quota');
+      assert.equal(await offline.store('dave', 'x'.repeat(600), 100, 500), false);
     });
 
     test('large stanzas and many deletions', async () => {

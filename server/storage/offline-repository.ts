@@ -14,15 +14,18 @@ export class SqlOfflineRepository implements OfflineRepository {
    * sees every message committed before it. Messages for users who do not exist are not
    * stored. SQLite needs no lock: its writers are serialized.
    */
-  async store(username: string, stanza: string, limit: number): Promise<boolean> {
+  async store(username: string, stanza: string, limit: number, maxBytes = 0): Promise<boolean> {
     if (limit <= 0) return false;
+    const bytes = Buffer.byteLength(stanza, 'utf8');
+    if (maxBytes > 0 && bytes > maxBytes) return false;
     const user_key = keyOf(username);
     return this.knex.transaction(async (trx) => {
       const user = await trx('users').where({ user_key }).forUpdate().first('user_key');
       if (!user) return false;
-      const row = await trx('offline_messages').where({ user_key }).count({ n: '*' }).first();
+      const row = await trx('offline_messages').where({ user_key }).count({ n: '*' }).sum({ total: 'bytes' }).first();
       if (toCount(row?.n) >= limit) return false;
-      await trx('offline_messages').insert({ user_key, username, stanza, created_at: new Date() });
+      if (maxBytes > 0 && toCount(row?.total) + bytes > maxBytes) return false;
+      await trx('offline_messages').insert({ user_key, username, stanza, bytes, created_at: new Date() });
       return true;
     });
   }

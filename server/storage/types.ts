@@ -82,8 +82,12 @@ export interface OfflineMessage {
 }
 
 export interface OfflineRepository {
-  /** Stores the message unless the user already has `limit` or more; returns whether stored. */
-  store(username: string, stanza: string, limit: number): Promise<boolean>;
+  /**
+   * Stores the message unless the user already has `limit` messages or more, or the message
+   * would take the user's stored messages over `maxBytes` (0 or absent: no byte quota);
+   * returns whether stored.
+   */
+  store(username: string, stanza: string, limit: number, maxBytes?: number): Promise<boolean>;
   count(username: string): Promise<number>;
   /** Returns the messages oldest first; they stay stored until deleted. */
   list(username: string): Promise<OfflineMessage[]>;

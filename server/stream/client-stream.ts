@@ -10,7 +10,7 @@ import { ClientSession } from '../session/client-session.ts';
 import type { Transport, TransportEvents } from '../transport/transport.ts';
 import { Fifo } from '../util/fifo.ts';
 import { Element, xml, type Attrs } from '../xml/element.ts';
-import { StanzaError, StreamError, errorReply } from '../xml/errors.ts';
+import { NS_STREAMS, NS_STREAM_ERRORS, StanzaError, StreamError, errorReply } from '../xml/errors.ts';
 import { SaslNegotiation } from './sasl-negotiation.ts';
 
 export const NS_CLIENT = 'jabber:client';
@@ -179,6 +179,7 @@ export class ClientStream implements TransportEvents {
   // ---- elements ----------------------------------------------------------------------
 
   private onElement(el: Element): void | Promise<void> {
+    if (el.localName === 'error' && el.getNS() === NS_STREAMS) return this.peerFailed(el);
     switch (this.state) {
       case 'negotiating': return this.onNegotiationElement(el);
       case 'authenticated': return this.onBindElement(el);
@@ -271,10 +272,12 @@ export class ClientStream implements TransportEvents {
     }
     const requested = bind.getChildText('resource');
     let resource: string | null;
-    if (requested === undefined || requested.trim() === '') {
+    // Absent or blank: the server picks one (RFC 6120 7.6). Anything else is prepared as
+    // RFC 7622 says, not trimmed: trim() also removed characters (U+FEFF) that must be refused.
+    if (requested === undefined || /^[ \t\r\n]*$/.test(requested)) {
       resource = randomBytes(6).toString('hex');
     } else {
-      resource = prepareResource(requested.trim());
+      resource = prepareResource(requested);
       if (resource === null) {
         this.transport.send(errorReply(el, new StanzaError('bad-request', 'Invalid resource')));
         return;
@@ -340,6 +343,16 @@ export class ClientStream implements TransportEvents {
   }
 
   // ---- ending ------------------------------------------------------------------------
+
+  /** RFC 6120 4.9.1: a stream error from the peer ends the stream; we close ours, saying nothing more. */
+  private peerFailed(el: Element): void {
+    if (this.state === 'closed') return;
+    const condition = el.getChildElements().find((c) => c.getNS() === NS_STREAM_ERRORS)?.localName ?? 'undefined-condition';
+    this.log.info('client ended its stream with an error', { condition, jid: this.session?.jid.toString(), address: this.transport.remoteAddress });
+    this.sendHeader();
+    this.state = 'closed';
+    this.transport.close();
+  }
 
   /** Sends a stream error (opening our stream first if we had not) and closes. */
   private fail(err: StreamError): void {

@@ -2,7 +2,7 @@
 // and stanzas, each sent on its own connection while a bystander session keeps chatting.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { RawClient } from '../helpers/raw-client.ts';
+import { RawClient, errorCondition } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 
 const HEADER = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' to='localhost'>";
@@ -74,10 +74,15 @@ describe('malformed input', () => {
   let round = 0;
 
   before(async () => {
-    server = await startTestServer({ properties: { 'xmpp.auth.failure-delay': '0' } });
+    server = await startTestServer({ properties: {
+      'xmpp.auth.failure-delay': '0',
+      'xmpp.presence.max-directed': '5',
+      'xmpp.offline.max-bytes-per-user': '2000',
+    } });
     await server.addUser('alice', 'secret');
     await server.addUser('bob', 'secret');
     await server.addUser('carol', 'secret');
+    await server.addUser('dave', 'secret');
     bystanderA = await RawClient.login(server.c2sPort, 'alice', 'secret', { resource: 'watch' });
     bystanderB = await RawClient.login(server.c2sPort, 'bob', 'secret', { resource: 'watch' });
   });
@@ -146,6 +151,53 @@ describe('malformed input', () => {
     assert.equal(await c.expectStreamError(), 'policy-violation');
     await c.closed;
     await bystandersUnharmed();
+  });
+
+  test('a stream error from the client ends the stream, answered with no error of ours', async () => {
+    const c = await clientIn('bound');
+    c.send("<stream:error><not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>");
+    await c.closed;
+    assert.doesNotMatch(c.received, /<stream:error/, 'nothing but the close of our stream');
+    assert.match(c.received, /<\/stream:stream>$/);
+    await bystandersUnharmed();
+  });
+
+  test('a resource with a byte order mark is refused with <bad-request/>, not trimmed', async () => {
+    const c = await RawClient.connect(server.c2sPort);
+    await c.open();
+    assert.equal((await c.authPlain('carol', 'secret')).name, 'success');
+    await c.open();
+    const reply = await c.iq("<iq type='set'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>\ufeffphone</resource></bind></iq>");
+    assert.equal(reply.attrs.type, 'error');
+    assert.equal(errorCondition(reply), 'bad-request');
+    assert.match(await c.bind('phone'), /\/phone$/, 'the stream stays usable');
+    await c.close();
+  });
+
+  test('directed presence to more addresses than xmpp.presence.max-directed is refused with <resource-constraint/>', async () => {
+    const c = await clientIn('bound');
+    for (let i = 0; i < 5; i++) c.send(`<presence id='d${i}' to='alice@localhost/peer${i}'/>`);
+    c.send("<presence id='again' to='alice@localhost/peer0'/>"); // an address already counted is fine
+    c.send("<presence id='over' to='alice@localhost/peer5'/>");
+    const refused = await c.expect((e) => e.name === 'presence' && e.attrs.type === 'error');
+    assert.equal(refused.attrs.id, 'over', 'only the sixth address is refused');
+    assert.equal(errorCondition(refused), 'resource-constraint');
+    await c.close();
+    await bystandersUnharmed();
+  });
+
+  test('offline messages beyond xmpp.offline.max-bytes-per-user are refused with <resource-constraint/>', async () => {
+    const c = await clientIn('bound');
+    const body = 'z'.repeat(300); // about 550 bytes each once stored with its addresses and delay stamp
+    for (let i = 0; i < 4; i++) c.send(`<message id='q${i}' to='dave@localhost' type='chat'><body>${body}</body></message>`);
+    const refused = await c.expect((e) => e.name === 'message' && e.attrs.type === 'error');
+    assert.equal(refused.attrs.id, 'q3', 'three fit in 2000 bytes, the fourth does not');
+    assert.equal(errorCondition(refused), 'resource-constraint');
+    await c.close();
+    const dave = await RawClient.login(server.c2sPort, 'dave', 'secret', { presence: true });
+    const got = [await dave.expect((e) => e.name === 'message'), await dave.expect((e) => e.name === 'message'), await dave.expect((e) => e.name === 'message')];
+    assert.deepEqual(got.map((m) => m.attrs.id), ['q0', 'q1', 'q2']);
+    await dave.close();
   });
 
   test('a client dropping mid-stanza leaves nothing behind', async () => {

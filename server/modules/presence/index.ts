@@ -10,11 +10,27 @@ import { onBroadcast, onSessionClosed, onSessionLost } from './broadcast.ts';
 import { trackDirected } from './directed-presence.ts';
 import { answerProbe, onPresenceToAccount } from './inbound-presence.ts';
 import type { PresenceDeps } from './presence-deps.ts';
+import type { PropertyDefinition } from '../../properties/types.ts';
+import { StanzaError } from '../../xml/errors.ts';
+
+export const PRESENCE_PROPERTIES = {
+  maxDirected: {
+    name: 'xmpp.presence.max-directed',
+    type: 'integer',
+    default: 1000,
+    min: 1,
+    max: 1000000,
+    description: 'Addresses one session may have sent directed available presence to (each is told when the session ends); presence to one more is refused with <resource-constraint/>',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+};
 
 export const presenceModule: XmppModule = {
   name: 'presence',
+  properties: Object.values(PRESENCE_PROPERTIES),
   depends: ['roster'],
   load(ctx) {
+    const maxDirected = ctx.property<number>(PRESENCE_PROPERTIES.maxDirected);
     const deps: PresenceDeps = { kernel: ctx.kernel, store: ctx.dependency<RosterApi>('roster').store, log: ctx.log };
 
     ctx.hook<StanzaEvent>('presence/broadcast', (ev) => {
@@ -23,8 +39,9 @@ export const presenceModule: XmppModule = {
     });
     // Seen before routing, so that directed presence to any address is remembered.
     ctx.hook<StanzaEvent>('stanza/pre-route', (ev) => {
-      trackDirected(ev);
-      return false;
+      if (trackDirected(ev, maxDirected.value)) return false;
+      ctx.kernel.bounce(ev.stanza, new StanzaError('resource-constraint', `A session may send directed presence to at most ${maxDirected.value} addresses`));
+      return true;
     }, -10);
     ctx.hook<StanzaEvent>('presence/bare', (ev) => onPresenceToAccount(deps, ev));
     // To a full JID, presence is delivered by the kernel; a probe is answered for the account (8.5.3.1).
