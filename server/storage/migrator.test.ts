@@ -19,7 +19,7 @@ class CaptureLogger extends Logger {
   }
 }
 
-const CORE_TABLES = ['users', 'roster_items', 'roster_versions', 'offline_messages', 'private_xml', 'vcards', 'blocklist', 'last_activity', 'properties', 'property_changes', 'secrets'];
+const CORE_TABLES = ['users', 'roster_items', 'roster_versions', 'offline_messages', 'private_xml', 'vcards', 'blocklist', 'last_activity', 'properties', 'property_changes', 'secrets', 'auth_failures'];
 
 for (const type of DIALECTS) {
   describe(`migrator (${type})`, () => {
@@ -43,17 +43,18 @@ for (const type of DIALECTS) {
     test('applies the core migrations from scratch, logging each, then does nothing', async () => {
       const { knex } = connect((await fresh()).config, quiet);
       try {
-        assert.deepEqual(await schemaStatus(knex, coreMigrations), { component: 'core', applied: [], pending: ['0001-core', '0002-secrets'], unknown: [] });
+        assert.deepEqual(await schemaStatus(knex, coreMigrations), { component: 'core', applied: [], pending: ['0001-core', '0002-secrets', '0003-auth-failures'], unknown: [] });
         const log = new CaptureLogger('test');
-        assert.deepEqual(await migrate(knex, coreMigrations, log), ['0001-core', '0002-secrets']);
-        assert.deepEqual(log.lines, ['applying migration core/0001-core', 'applied migration core/0001-core', 'applying migration core/0002-secrets', 'applied migration core/0002-secrets']);
+        assert.deepEqual(await migrate(knex, coreMigrations, log), ['0001-core', '0002-secrets', '0003-auth-failures']);
+        assert.deepEqual(log.lines, ['applying migration core/0001-core', 'applied migration core/0001-core', 'applying migration core/0002-secrets', 'applied migration core/0002-secrets',
+          'applying migration core/0003-auth-failures', 'applied migration core/0003-auth-failures']);
         for (const table of CORE_TABLES) assert.ok(await knex.schema.hasTable(table), `table ${table}`);
-        assert.deepEqual(await schemaStatus(knex, coreMigrations), { component: 'core', applied: ['0001-core', '0002-secrets'], pending: [], unknown: [] });
+        assert.deepEqual(await schemaStatus(knex, coreMigrations), { component: 'core', applied: ['0001-core', '0002-secrets', '0003-auth-failures'], pending: [], unknown: [] });
 
         assert.deepEqual(await migrate(knex, coreMigrations, quiet), []);
         await checkSchema(knex, coreMigrations);
         const rows = await knex('schema_migrations').select('component', 'name', 'applied_at');
-        assert.equal(rows.length, 2);
+        assert.equal(rows.length, 3);
       } finally {
         await knex.destroy();
       }
@@ -65,7 +66,7 @@ for (const type of DIALECTS) {
       const b = connect(config, quiet);
       try {
         const [ra, rb] = await Promise.all([migrate(a.knex, coreMigrations, quiet), migrate(b.knex, coreMigrations, quiet)]);
-        assert.deepEqual([...ra, ...rb].sort(), ['0001-core', '0002-secrets']);
+        assert.deepEqual([...ra, ...rb].sort(), ['0001-core', '0002-secrets', '0003-auth-failures']);
       } finally {
         await Promise.all([a.knex.destroy(), b.knex.destroy()]);
       }
@@ -75,7 +76,7 @@ for (const type of DIALECTS) {
       const { config } = await fresh();
       await assert.rejects(openStorage(config, quiet), (err: unknown) => {
         assert.ok(err instanceof PendingMigrationsError);
-        assert.deepEqual(err.pending, ['0001-core', '0002-secrets']);
+        assert.deepEqual(err.pending, ['0001-core', '0002-secrets', '0003-auth-failures']);
         assert.match(err.message, /core\/0001-core/);
         assert.match(err.message, /xmppd migrate/);
         return true;
