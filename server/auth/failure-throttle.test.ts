@@ -71,6 +71,24 @@ test('expired failures are purged on a later failure, at most once a minute', as
   assert.deepEqual([...(await store.recent(['ip:a', 'ip:b'], 0)).keys()], ['ip:b'], 'the expired key is gone');
 });
 
+test('exclusive: attempts at one key take turns, other keys do not wait, and ending a turn twice is harmless', async () => {
+  const { t } = throttle();
+  const order: string[] = [];
+  const endA1 = await t.exclusive('account:a');
+  const a2 = t.exclusive('account:a').then((end) => { order.push('a2'); return end; });
+  const endB = await t.exclusive('account:b');
+  order.push('b');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(order, ['b'], 'the second turn at a waits for the first');
+  endA1();
+  endA1();
+  const endA2 = await a2;
+  assert.deepEqual(order, ['b', 'a2']);
+  endA2();
+  endB();
+  (await t.exclusive('account:a'))();
+});
+
 test('memory is bounded when addresses are sprayed', async () => {
   const { t } = throttle();
   for (let i = 0; i < 20_000; i++) await t.failed([key(`ip:${i}`, 1)]);

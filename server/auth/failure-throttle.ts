@@ -9,6 +9,7 @@
 // database every node shares (XMPP SASL, see storage/auth-failure-repository.ts), so that a
 // guesser gains nothing by spreading attempts over the nodes of a cluster.
 import net from 'node:net';
+import { KeyedQueue } from '../util/keyed-queue.ts';
 
 export interface ThrottleKey {
   /** What is counted: `account:<prepared username>` or `address:<address or /64 prefix>`. */
@@ -44,6 +45,7 @@ const PURGE_INTERVAL_MS = 60_000;
 
 export class FailureThrottle {
   private lastPurge: number;
+  private readonly turns = new KeyedQueue(() => {});
 
   constructor(
     private readonly store: FailureStore,
@@ -85,10 +87,31 @@ export class FailureThrottle {
     }
   }
 
+  /**
+   * Waits until no other attempt holds the key on this node, and holds it until the returned
+   * function is called (calling it again does nothing). An attempt held from its check until
+   * its failure is counted keeps parallel guesses on one node from all passing the check
+   * before the first of them is counted.
+   */
+  exclusive(name: string): Promise<() => void> {
+    return new Promise((resolve) => {
+      void this.turns.exclusive(name, () => new Promise<void>((done) => resolve(once(done))));
+    });
+  }
+
   /** A successful login clears the counts of these keys (nothing is asked of the store for none). */
   async succeeded(names: readonly string[]): Promise<void> {
     if (names.length) await this.store.clear(names);
   }
+}
+
+function once(fn: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    fn();
+  };
 }
 
 /** The throttle key of an account: its prepared username (or bare JID for the admin API). */
@@ -105,13 +128,22 @@ export function addressKey(address: string): string {
   return `address:${throttledAddress(address)}`;
 }
 
+/** The address or /64 prefix an address is counted under. */
 export function throttledAddress(address: string): string {
+  const plain = plainAddress(address);
+  if (!net.isIPv6(plain)) return plain;
+  const groups = ipv6Groups(plain);
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+}
+
+/**
+ * An address as firewalls and fail2ban know it: IPv4 mapped into IPv6 (how a dual-stack
+ * listener sees IPv4 clients) as plain IPv4, IPv6 in lower case without a zone.
+ */
+export function plainAddress(address: string): string {
   const bare = address.replace(/%.*$/, '').toLowerCase();
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
-  if (mapped && net.isIPv4(mapped[1]!)) return mapped[1]!;
-  if (net.isIPv4(bare) || !net.isIPv6(bare)) return bare;
-  const groups = ipv6Groups(bare);
-  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+  return mapped && net.isIPv4(mapped[1]!) ? mapped[1]! : bare;
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (with or without "::" or a dotted tail). */
