@@ -147,7 +147,7 @@ export class SaslNegotiation {
     attempt.username = username;
     attempt.keys = this.throttleKeys(username);
     const throttle = this.server.authThrottle;
-    if (attempt.keys[1]!.maxFailures > 0) attempt.release = await throttle.exclusive(attempt.keys[1]!.name);
+    if (this.server.core.authThrottleAccountMaxFailures.value > 0) attempt.release = await throttle.exclusive(accountKey(username));
     const verdict = await throttle.check(attempt.keys);
     attempt.failing = verdict.failing;
     if (verdict.retryAfter === 0) return null;
