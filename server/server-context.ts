@@ -17,6 +17,7 @@ import type { ServerStats } from './stats.ts';
 import type { VerifiedPasswordCache } from './auth/verified-password-cache.ts';
 import type { DependencyMonitor } from './health/dependency-monitor.ts';
 import type { ServerSecrets } from './auth/server-secrets.ts';
+import type { FailureThrottle } from './auth/failure-throttle.ts';
 
 export interface ServerContext {
   /** The facade modules and plugins see (extension/kernel.ts). */
@@ -43,4 +44,6 @@ export interface ServerContext {
   readonly health: DependencyMonitor;
   /** The current cluster manager (standalone unless the clustering plugin is active). */
   cluster(): ClusterManager;
+  /** Failed logins per account and per address, counted in the database for every node (auth/failure-throttle.ts). */
+  readonly authThrottle: FailureThrottle;
 }

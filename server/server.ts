@@ -28,6 +28,7 @@ import { SessionManager } from './session/session-manager.ts';
 import { ServerStats } from './stats.ts';
 import { VerifiedPasswordCache } from './auth/verified-password-cache.ts';
 import { loadServerSecrets } from './auth/server-secrets.ts';
+import { FailureThrottle } from './auth/failure-throttle.ts';
 import { openStorage } from './storage/database.ts';
 import { ClientStream } from './stream/client-stream.ts';
 import { loadOrCreateCertificate } from './tls/certificates.ts';
@@ -126,6 +127,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       secrets,
       health,
       cluster: () => cluster.current(),
+      authThrottle: new FailureThrottle(storage.authFailures, () => core.authThrottleWindow.value),
     };
 
     core.plainCacheSize.onChange((size) => { context.passwordCache = new VerifiedPasswordCache(size); });

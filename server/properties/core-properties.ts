@@ -24,6 +24,9 @@ export interface CoreProperties {
   adminSessionIdleTimeout: Property<number>;
   adminLoginMaxFailures: Property<number>;
   adminLoginFailureWindow: Property<number>;
+  authThrottleAccountMaxFailures: Property<number>;
+  authThrottleAddressMaxFailures: Property<number>;
+  authThrottleWindow: Property<number>;
 }
 
 export function defineCoreProperties(registry: PropertyRegistry): CoreProperties {
@@ -172,6 +175,35 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 1,
       max: 86400,
       description: 'Seconds a failed admin login counts toward admin.login.max-failures',
+      live: true,
+    }),
+    // The defaults follow Openfire's console limits (10 per user name per 15 minutes) and
+    // ejabberd's mod_fail2ban (20 failures per address); counted on every node together.
+    authThrottleAccountMaxFailures: registry.define<number>({
+      name: 'xmpp.auth.throttle.account.max-failures',
+      type: 'integer',
+      default: 10,
+      min: 0,
+      max: 100000,
+      description: 'Failed logins allowed per account, from any address and on any node, within xmpp.auth.throttle.window; then SASL answers <temporary-auth-failure/> without checking the password, for existing and unknown accounts alike (0: no limit)',
+      live: true,
+    }),
+    authThrottleAddressMaxFailures: registry.define<number>({
+      name: 'xmpp.auth.throttle.address.max-failures',
+      type: 'integer',
+      default: 20,
+      min: 0,
+      max: 100000,
+      description: 'Failed logins allowed per client address (IPv6: per /64 prefix), for any account and on any node, within xmpp.auth.throttle.window; then SASL answers <temporary-auth-failure/> without checking the password (0: no limit)',
+      live: true,
+    }),
+    authThrottleWindow: registry.define<number>({
+      name: 'xmpp.auth.throttle.window',
+      type: 'duration',
+      default: 900,
+      min: 1,
+      max: 86400,
+      description: 'Seconds a failed login counts toward xmpp.auth.throttle.account.max-failures and xmpp.auth.throttle.address.max-failures',
       live: true,
     }),
   };

@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { DatabaseConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
+import { SqlAuthFailureRepository } from './auth-failure-repository.ts';
 import { SqlBlocklistRepository } from './blocklist-repository.ts';
 import { connect, type Connection } from './connection.ts';
 import { DatabaseUnavailableError } from './errors.ts';
@@ -68,6 +69,7 @@ function createStorage({ knex, dialect }: Connection): Storage {
     lastActivity: new SqlLastActivityRepository(knex),
     properties: new SqlPropertyRepository(knex),
     secrets: new SqlSecretRepository(knex),
+    authFailures: new SqlAuthFailureRepository(knex),
     async ping() {
       try {
         await knex.raw('select 1');

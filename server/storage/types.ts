@@ -167,6 +167,21 @@ export interface SecretRepository {
   getOrCreate(name: string, generate: () => string): Promise<string>;
 }
 
+/**
+ * Failed logins counted per throttle key (`account:alice`, `address:203.0.113.5`) for every
+ * node sharing the database; instants are milliseconds since the epoch.
+ */
+export interface AuthFailureRepository {
+  /** The failure instants after `since` of those keys that have any, oldest first. */
+  recent(names: readonly string[], since: number): Promise<Map<string, number[]>>;
+  /** One failure at `at` for each key. */
+  record(names: readonly string[], at: number): Promise<void>;
+  /** Removes every failure of the keys. */
+  clear(names: readonly string[]): Promise<void>;
+  /** Removes every failure at or before `before`, of any key. */
+  purge(before: number): Promise<void>;
+}
+
 export interface Storage {
   readonly knex: Knex;
   readonly dialect: 'sqlite' | 'mysql';
@@ -179,6 +194,7 @@ export interface Storage {
   readonly lastActivity: LastActivityRepository;
   readonly properties: PropertyRepository;
   readonly secrets: SecretRepository;
+  readonly authFailures: AuthFailureRepository;
   /** True if a trivial query answers (used by /status and the pause logic). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -52,13 +52,18 @@ export class RawClient {
     this.attach(socket);
   }
 
-  /** `preamble`: bytes written first, before TLS too (a balancer's PROXY protocol header). */
-  static async connect(port: number, opts: { domain?: string; directTls?: boolean; preamble?: Buffer } = {}): Promise<RawClient> {
+  /**
+   * `preamble`: bytes written first, before TLS too (a balancer's PROXY protocol header).
+   * `localAddress`: the address to connect from over plain TCP (any 127.x.y.z is this machine),
+   * for tests of per-address rules.
+   */
+  static async connect(port: number, opts: { domain?: string; directTls?: boolean; preamble?: Buffer; localAddress?: string } = {}): Promise<RawClient> {
     const servername = opts.domain ?? 'localhost';
+    const localAddress = opts.localAddress;
     let socket = await new Promise<net.Socket>((resolve, reject) => {
       const s: net.Socket = opts.directTls && !opts.preamble
         ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, servername }, () => resolve(s))
-        : net.connect({ port, host: '127.0.0.1' }, () => resolve(s));
+        : net.connect({ port, host: '127.0.0.1', localAddress }, () => resolve(s));
       s.once('error', reject);
     });
     if (opts.preamble) {

@@ -6,12 +6,12 @@
 // 401 answers carry no `WWW-Authenticate: Basic` challenge on purpose: a browser would then
 // prompt for and cache the credentials and send them to cross-site requests by itself.
 import type { FastifyRequest } from 'fastify';
+import { FailureThrottle, MemoryFailureStore, accountKey, addressKey, type ThrottleKey } from '../../auth/failure-throttle.ts';
 import { verifyPassword } from '../../auth/scram-keys.ts';
 import { VerifiedPasswordCache } from '../../auth/verified-password-cache.ts';
 import { JID } from '../../jid/jid.ts';
 import type { ServerContext } from '../../server-context.ts';
 import { AdminError } from './admin-errors.ts';
-import { LoginThrottle } from './login-throttle.ts';
 import { cookieValue, csrfTokenMatches, SESSION_COOKIE, type AdminSession, type AdminSessionStore } from './admin-sessions.ts';
 
 export interface AdminIdentity {
@@ -33,11 +33,12 @@ export class AdminAuthenticator {
   private readonly verified = new VerifiedPasswordCache(256);
   private parsedFrom: string | null = null;
   private parsed = new Set<string>();
-  private readonly throttle: LoginThrottle;
+  /** Failed logins per address and per account, on this node (the admin listener is local to it). */
+  private readonly throttle: FailureThrottle;
 
   constructor(private readonly context: ServerContext, readonly sessions: AdminSessionStore) {
     const core = context.core;
-    this.throttle = new LoginThrottle({ maxFailures: () => core.adminLoginMaxFailures.value, windowSeconds: () => core.adminLoginFailureWindow.value });
+    this.throttle = new FailureThrottle(new MemoryFailureStore(), () => core.adminLoginFailureWindow.value);
   }
 
   /** The bare JIDs admin.jids lists; entries that are not JIDs are logged and ignored. */
@@ -60,8 +61,12 @@ export class AdminAuthenticator {
    */
   async checkCredentials(user: string, password: string, address: string): Promise<string> {
     const jid = JID.tryParse(user.includes('@') ? user : `${user}@${this.context.domain}`);
-    const throttleKeys = [`address:${address}`, `account:${jid ? jid.bareString() : user.toLowerCase()}`];
-    const wait = this.throttle.retryAfter(throttleKeys);
+    const maxFailures = this.context.core.adminLoginMaxFailures.value;
+    const throttleKeys: ThrottleKey[] = [
+      { name: addressKey(address), maxFailures },
+      { name: accountKey(jid ? jid.bareString() : user.toLowerCase()), maxFailures },
+    ];
+    const { retryAfter: wait } = await this.throttle.check(throttleKeys);
     if (wait > 0) {
       this.context.log.warn('admin login refused: too many failures', { user, address });
       throw new AdminError('TOO_MANY_ATTEMPTS', undefined, wait);
@@ -76,13 +81,13 @@ export class AdminAuthenticator {
       if (ok) this.verified.add(jid!.local, password, keys);
     }
     if (!ok) {
-      this.throttle.failed(throttleKeys);
+      await this.throttle.failed(throttleKeys);
       // As for SASL: a failure is answered late, to slow guessing.
       await new Promise((r) => setTimeout(r, this.context.core.authFailureDelay.value * 1000));
       this.context.log.warn('admin authentication failed', { user, address });
       throw new AdminError('AUTH_FAILED');
     }
-    this.throttle.succeeded(throttleKeys);
+    await this.throttle.succeeded(throttleKeys.map((k) => k.name));
     const bare = jid!.bareString();
     if (!this.admins().has(bare)) throw new AdminError('NOT_ADMIN');
     return bare;

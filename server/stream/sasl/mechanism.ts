@@ -43,6 +43,13 @@ export interface SaslContext {
   passwordCache?: VerifiedPasswordCache;
   /** Where storage errors are reported; the client only learns temporary-auth-failure. */
   log?: Logger;
+  /**
+   * Called with the prepared username right before the credentials are verified: by PLAIN
+   * before the account is looked up, by SCRAM before the client's proof is checked. A failure
+   * returned is the answer to the exchange (the throttle's temporary-auth-failure); null lets
+   * the verification go on.
+   */
+  admit?(username: string): Promise<SaslStep | null>;
 }
 
 export interface SaslServerMechanism {

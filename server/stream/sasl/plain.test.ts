@@ -120,3 +120,16 @@ test('PLAIN: with a password cache, a verified password is remembered and then t
   assert.deepEqual(await plain(withTybalt).step(Buffer.from('\0tybalt\0sword')), { kind: 'success', username: 'tybalt' });
   assertFailure(await plain({ ...withTybalt, passwordCache: undefined }).step(Buffer.from('\0tybalt\0sword')), 'not-authorized');
 });
+
+test('PLAIN: admit is asked with the prepared name before the lookup, and its refusal is the answer', async () => {
+  const asked: string[] = [];
+  const before = lookups;
+  const refusing: SaslContext = { ...ctx, admit: async (name) => { asked.push(name); return { kind: 'failure', condition: 'temporary-auth-failure', text: 'wait' } as const; } };
+  assert.deepEqual(await plain(refusing).step(Buffer.from('\0Juliet\0r0meo')), { kind: 'failure', condition: 'temporary-auth-failure', text: 'wait' });
+  assert.deepEqual(asked, ['juliet']);
+  assert.equal(lookups, before, 'nothing was looked up, no password checked');
+  const admitting: SaslContext = { ...ctx, admit: async (name) => { asked.push(name); return null; } };
+  assert.deepEqual(await plain(admitting).step(Buffer.from('\0juliet\0r0meo')), { kind: 'success', username: 'juliet' });
+  assertFailure(await plain(admitting).step(Buffer.from('\0jul iet\0r0meo')), 'not-authorized');
+  assert.deepEqual(asked, ['juliet', 'juliet'], 'a name that cannot be prepared is refused before admit');
+});

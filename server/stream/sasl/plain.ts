@@ -36,6 +36,8 @@ export class PlainMechanism implements SaslServerMechanism {
 
     const username = prepareLocal(authcid);
     if (username === null) return failure('not-authorized');
+    const refused = await this.ctx.admit?.(username);
+    if (refused) return refused;
     const found = await lookupUser(this.ctx, username);
     if (found === null) return failure('temporary-auth-failure');
     const user = found.user;

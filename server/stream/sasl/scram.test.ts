@@ -316,3 +316,27 @@ test('a replayed client-final does not authenticate a new exchange', async () =>
   await m.step(b(RFC7677.clientFirst));
   assertFailure(await m.step(b(RFC7677.clientFinal)), 'malformed-request');
 });
+
+test('admit is asked with the prepared name at the client-final message, and its refusal is the answer whatever the proof', async () => {
+  const asked: string[] = [];
+  let refuse = true;
+  const context: SaslContext = {
+    ...ctx,
+    admit: async (name) => {
+      asked.push(name);
+      return refuse ? { kind: 'failure', condition: 'temporary-auth-failure', text: 'wait' } : null;
+    },
+  };
+  for (const hash of ['sha1', 'sha256'] as const) {
+    const name = hash === 'sha1' ? 'SCRAM-SHA-1' : 'SCRAM-SHA-256';
+    refuse = true;
+    assert.deepEqual(await exchange(name, new TestClient(hash, 'User', 'pencil'), context), { kind: 'failure', condition: 'temporary-auth-failure', text: 'wait' });
+    const m = mech(name, context);
+    const first = await m.step(b(new TestClient(hash, 'user', 'pencil').first()));
+    assert.equal(first.kind, 'challenge', 'the first round is the same as without admit');
+    refuse = false;
+    assert.equal((await exchange(name, new TestClient(hash, 'user', 'pencil'), context)).kind, 'success');
+    assertFailure(await exchange(name, new TestClient(hash, 'user', 'wrong'), context), 'not-authorized');
+  }
+  assert.deepEqual(asked, ['user', 'user', 'user', 'user', 'user', 'user']);
+});

@@ -65,7 +65,7 @@ export class ScramMechanism implements SaslServerMechanism {
           return await this.first(message);
         case 'first-sent':
           this.state = 'done';
-          return this.final(message ?? Buffer.alloc(0));
+          return await this.final(message ?? Buffer.alloc(0));
         case 'done':
           return failure('malformed-request', 'the SCRAM exchange is already over');
       }
@@ -104,7 +104,7 @@ export class ScramMechanism implements SaslServerMechanism {
     return { kind: 'challenge', data: Buffer.from(serverFirst) };
   }
 
-  private final(message: Buffer): SaslStep {
+  private async final(message: Buffer): Promise<SaslStep> {
     const ex = this.exchange!;
     const text = decodeUtf8(message);
     if (text === null) return failure('malformed-request', 'client-final-message is not UTF-8');
@@ -123,6 +123,10 @@ export class ScramMechanism implements SaslServerMechanism {
     if (attrs[1]!.slice(2) !== ex.nonce) return failure('malformed-request', 'nonce (r=) does not match');
     const proof = decodeBase64Strict(text.slice(proofAt + 3));
     if (proof === null || proof.length !== hashLength(this.hash)) return failure('malformed-request', 'proof (p=) is not a valid base64 digest');
+    // The throttle decides here, where a guess would be checked: a refused client learns
+    // nothing it did not know from the first round (which is the same for unknown users).
+    const refused = await this.ctx.admit?.(ex.username);
+    if (refused) return refused;
 
     const authMessage = `${ex.clientFirstBare},${ex.serverFirst},${withoutProof}`;
     const clientSignature = hmac(this.hash, ex.storedKey, authMessage);
