@@ -95,3 +95,16 @@ test('openTag writes a stream header without closing it', () => {
   assert.equal(openTag('stream:stream', { xmlns: 'jabber:client', from: 'a&b', id: undefined }),
     '<stream:stream xmlns="jabber:client" from="a&amp;b">');
 });
+
+test('an Element is an ltx Element: xmpp.js and @xmpp/xml code can use it, and their elements serialize here', async () => {
+  const { default: xmppXml } = (await import('@xmpp/xml' as string)) as { default: ((name: string, attrs?: object, ...children: unknown[]) => Element) & { Element: new (...args: never[]) => object } };
+  const ours = xml('message', { to: 'a@b' }, xml('body', null, 'hi'));
+  assert.ok(ours instanceof xmppXml.Element, 'our element is an instance of the Element @xmpp/xml uses');
+  assert.equal(ours.getChild('body')?.up(), ours, 'ltx methods are inherited');
+  assert.equal(ours.getName(), 'message');
+  const theirs = xmppXml('iq', { type: 'result', id: '1' }, xmppXml('query', { xmlns: 'jabber:iq:version' }));
+  assert.equal(serialize(theirs), '<iq type="result" id="1"><query xmlns="jabber:iq:version"/></iq>');
+  const reply = xml('iq', { type: 'result' });
+  reply.append(theirs.getChildElements()[0]!);
+  assert.equal(reply.toString(), '<iq type="result"><query xmlns="jabber:iq:version"/></iq>');
+});

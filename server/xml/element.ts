@@ -1,9 +1,24 @@
 // The XML element every layer passes around: a stanza, a stream feature, an IQ payload.
-// Deliberately small and typed; serialization is hand-rolled because it sits on the
-// per-stanza path (every routed stanza is written once).
+// It is an ltx Element (the element type of xmpp.js and @xmpp/xml), so plugin authors find
+// the API they know, and elements built with @xmpp/xml's xml() can be handed to the kernel.
+// The methods on the per-stanza path are our own, typed and allocation-light, and
+// serialization is hand-rolled because every routed stanza is written once.
+import LtxElement from 'ltx/lib/Element.js';
 
 export type Attrs = Record<string, string | undefined>;
 export type Node = Element | string;
+
+/** Methods every Element inherits from ltx's Element as they are. */
+export interface Element {
+  up(): Element;
+  root(): Element;
+  getAttr(name: string, xmlns?: string): string | undefined;
+  getChildByAttr(attr: string, value: string, xmlns?: string, recursive?: boolean): Element | undefined;
+  getChildrenByAttr(attr: string, value: string, xmlns?: string, recursive?: boolean): Element[];
+  cnode<T extends Node>(child: T): T;
+  prepend(...nodes: Node[]): void;
+  write(writer: (part: string) => void): void;
+}
 
 export class Element {
   name: string;
@@ -15,6 +30,17 @@ export class Element {
     this.name = name;
     this.attrs = attrs ?? {};
     this.children = children ?? [];
+  }
+
+  /** ltx's attribute setter: a string is the namespace, an object is merged in. */
+  setAttrs(attrs: Attrs | string | null | undefined): void {
+    if (typeof attrs === 'string') this.attrs.xmlns = attrs;
+    else if (attrs) Object.assign(this.attrs, attrs);
+  }
+
+  /** ltx's name for the local name. */
+  getName(): string {
+    return this.localName;
   }
 
   /** Namespace of this element, inherited from ancestors as XML says. */
@@ -103,7 +129,12 @@ export class Element {
     return this;
   }
 
-  remove(child: Element): this {
+  /** Removes a child element, or (ltx's second form) every child element of a name and namespace. */
+  remove(child: Element | string, xmlns?: string): this {
+    if (typeof child === 'string') {
+      this.children = this.children.filter((c) => typeof c === 'string' || !c.is(child, xmlns));
+      return this;
+    }
     const i = this.children.indexOf(child);
     if (i !== -1) this.children.splice(i, 1);
     return this;
@@ -128,6 +159,12 @@ export class Element {
     return serialize(this);
   }
 }
+
+// Our own constructor, with ltx's Element.prototype behind ours: instanceof ltx's Element
+// holds (ltx's CommonJS build, the one @xmpp/xml uses) and ltx's other methods are
+// inherited, without ltx's constructor, which copies every attribute object and made
+// building an element twice as slow.
+Object.setPrototypeOf(Element.prototype, LtxElement.prototype);
 
 /** Shorthand builder: xml('iq', {type: 'result'}, xml('query', {xmlns: NS}))`. */
 export function xml(name: string, attrs?: Attrs | null, ...children: (Node | undefined | null | false)[]): Element {
