@@ -34,6 +34,8 @@ const CLOSE_GRACE_MS = 5_000;
 export interface WebSocketTransportOptions {
   remoteAddress: string;
   secure: boolean;
+  /** False when the address is over xmpp.c2s.max-connections-per-ip. */
+  admitted: boolean;
   /** Seconds between pings, read at each ping (0: none). */
   pingInterval: () => number;
   log: Logger;
@@ -44,6 +46,7 @@ export class WebSocketTransport implements Transport {
   readonly canStartTls = false;
   readonly remoteAddress: string;
   readonly secure: boolean;
+  readonly admitted: boolean;
   private handler: TransportEvents | null = null;
   private maxStanzaBytes = 10_240;
   private closing = false;
@@ -54,6 +57,7 @@ export class WebSocketTransport implements Transport {
   constructor(private readonly ws: WebSocket, private readonly options: WebSocketTransportOptions) {
     this.remoteAddress = options.remoteAddress;
     this.secure = options.secure;
+    this.admitted = options.admitted;
     ws.on('message', this.onMessage);
     ws.on('pong', () => { this.alive = true; });
     ws.on('close', this.onClose);

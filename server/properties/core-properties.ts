@@ -24,6 +24,8 @@ export interface CoreProperties {
   adminSessionIdleTimeout: Property<number>;
   adminLoginMaxFailures: Property<number>;
   adminLoginFailureWindow: Property<number>;
+  tlsHandshakeTimeout: Property<number>;
+  c2sMaxConnections: Property<number>;
 }
 
 export function defineCoreProperties(registry: PropertyRegistry): CoreProperties {
@@ -188,6 +190,26 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 1,
       max: 86400,
       description: 'Seconds a failed admin login counts toward admin.login.max-failures',
+      live: true,
+    }),
+    tlsHandshakeTimeout: registry.define<number>({
+      name: 'xmpp.tls.handshake-timeout',
+      type: 'duration',
+      default: 10,
+      min: 1,
+      max: 300,
+      // A deadline from accept (or from <proceed/>), not an idle timer: a peer that trickles
+      // its handshake one byte at a time is cut as surely as one that sends nothing.
+      description: 'Seconds a client has to finish its TLS handshake (direct TLS, HTTPS, STARTTLS) before the connection is dropped',
+      live: true,
+    }),
+    c2sMaxConnections: registry.define<number>({
+      name: 'xmpp.c2s.max-connections',
+      type: 'integer',
+      default: 0,
+      min: 0,
+      max: 1000000,
+      description: 'Client sockets (TCP, TLS, HTTP, HTTPS) open at once on this node; more are closed at accept. 0: three quarters of the process\'s open-file limit. Never closer than 128 to that limit, which the admin listener, the database and the cluster need',
       live: true,
     }),
   };

@@ -86,6 +86,8 @@ export class BoshSession implements Transport {
     private readonly settings: BoshSessionSettings,
     private readonly log: Logger,
     private readonly onEnded: (session: BoshSession) => void,
+    /** False when the address is over xmpp.c2s.max-connections-per-ip. */
+    readonly admitted = true,
   ) {
     this.sid = settings.sid;
     this.remoteAddress = settings.remoteAddress;
