@@ -22,6 +22,8 @@ export class ServerStats {
   stanzasOut = { message: 0, presence: 0, iq: 0 };
   /** Sockets closed at accept because the node was at xmpp.c2s.max-connections. */
   refusedSockets = 0;
+  /** Streams closed because their peer let more than xmpp.c2s.send-queue.max-bytes wait. */
+  sendQueueOverflows = 0;
 
   opened(kind: TransportKind): void {
     const c = this.connections[kind];

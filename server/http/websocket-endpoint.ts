@@ -63,6 +63,7 @@ export class WebSocketEndpoint {
         remoteAddress,
         secure: (req.socket as TLSSocket).encrypted === true,
         admitted: slot.admitted,
+        limits: this.options.connections,
         pingInterval: () => this.options.properties.websocketPingInterval.value,
         log: this.options.log,
       });

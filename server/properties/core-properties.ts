@@ -26,6 +26,7 @@ export interface CoreProperties {
   adminLoginFailureWindow: Property<number>;
   tlsHandshakeTimeout: Property<number>;
   c2sMaxConnections: Property<number>;
+  c2sSendQueueMaxBytes: Property<number>;
 }
 
 export function defineCoreProperties(registry: PropertyRegistry): CoreProperties {
@@ -210,6 +211,18 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 0,
       max: 1000000,
       description: 'Client sockets (TCP, TLS, HTTP, HTTPS) open at once on this node; more are closed at accept. 0: three quarters of the process\'s open-file limit. Never closer than 128 to that limit, which the admin listener, the database and the cluster need',
+      live: true,
+    }),
+    c2sSendQueueMaxBytes: registry.define<number>({
+      name: 'xmpp.c2s.send-queue.max-bytes',
+      type: 'integer',
+      // Four stanzas of the default largest size (xmpp.stanza.max-bytes, 256 KiB), so a burst
+      // of big stanzas to a client that reads does not cut it, and on top of the kernel's
+      // socket buffers; small enough that many stuck clients cannot exhaust memory.
+      default: 1048576,
+      min: 65536,
+      max: 268435456,
+      description: 'Bytes that may wait in this node for a client that does not read (TCP or TLS socket, WebSocket, BOSH session) before its stream is closed with <resource-constraint/>',
       live: true,
     }),
   };

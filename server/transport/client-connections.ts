@@ -16,7 +16,8 @@ import type net from 'node:net';
 import type { Logger } from '../log.ts';
 import type { CoreProperties } from '../properties/core-properties.ts';
 import type { ServerStats } from '../stats.ts';
-import type { TransportKind } from './transport.ts';
+import { StreamError } from '../xml/errors.ts';
+import type { Transport, TransportKind } from './transport.ts';
 
 /** Descriptors never given to client sockets, whatever xmpp.c2s.max-connections says. */
 const RESERVED_DESCRIPTORS = 128;
@@ -34,8 +35,15 @@ export interface AddressSlot {
 
 /** What a transport reads, live, of the limits (system properties). */
 export interface TransportLimits {
+  /** Bytes that may wait for a peer that does not read before its stream is closed. */
+  readonly sendQueueMaxBytes: number;
   /** Longest a TLS handshake may take, in milliseconds. */
   readonly handshakeTimeoutMs: number;
+  /**
+   * A transport found more than sendQueueMaxBytes waiting for its peer: counts and logs it,
+   * and returns the stream error to close the stream with.
+   */
+  sendQueueOverflow(transport: Pick<Transport, 'kind' | 'remoteAddress'>, queuedBytes: number): StreamError;
 }
 
 /** Counts connections of an address: what the web transports need of ClientConnections. */
@@ -69,8 +77,26 @@ export class ClientConnections implements AddressCounter {
     return configured === 0 ? automaticSocketCap(this.openFileLimit) : Math.min(configured, ceiling);
   }
 
+  get sendQueueMaxBytes(): number {
+    return this.core.c2sSendQueueMaxBytes.value;
+  }
+
   get handshakeTimeoutMs(): number {
     return this.core.tlsHandshakeTimeout.value * 1000;
+  }
+
+  /**
+   * RFC 6120 4.9.3.17 <resource-constraint/> ("the server lacks the system resources necessary
+   * to service the stream") rather than <policy-violation/>, which is about something the peer
+   * sent: this peer sent nothing wrong, it does not read, and the server will not buffer more
+   * for it. A peer that does not read the error either is cut by the transport's close grace.
+   */
+  sendQueueOverflow(transport: Pick<Transport, 'kind' | 'remoteAddress'>, queuedBytes: number): StreamError {
+    this.stats.sendQueueOverflows++;
+    this.log.info('closing a stream whose peer does not read what is sent to it', {
+      transport: transport.kind, address: transport.remoteAddress, queuedBytes, limit: this.sendQueueMaxBytes,
+    });
+    return new StreamError('resource-constraint', 'Too much data is waiting for you to read it');
   }
 
   /**

@@ -116,6 +116,9 @@ export class TcpTransport implements Transport {
 
   private write(data: string): void {
     if (this.closing) return;
+    // What waits already: encoded in the socket, and this turn's batch (counted in characters).
+    // Checked before adding, so one stanza larger than the cap still reaches a reading client.
+    if (this.socket.writableLength + this.pending.length > this.limits.sendQueueMaxBytes) return this.overflow();
     this.pending += data;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -130,6 +133,11 @@ export class TcpTransport implements Transport {
     this.pending = '';
     this.socket.write(data);
   };
+
+  /** The peer does not read (or not nearly as fast as it is sent to): stop queueing and close. */
+  private overflow(): void {
+    this.close(this.limits.sendQueueOverflow(this, this.socket.writableLength + this.pending.length));
+  }
 
   async startTls(): Promise<void> {
     if (!this.secureContext) throw new Error('no TLS certificate configured');

@@ -93,7 +93,7 @@ export class BoshEndpoint {
       this.sessions.delete(s.sid);
       slot.release();
     };
-    const session = new BoshSession(settings, this.options.log, ended, slot.admitted);
+    const session = new BoshSession(settings, this.options.log, ended, this.options.connections, slot.admitted);
     this.sessions.set(settings.sid, session);
     this.options.accept(session);
     session.start({ rid, body, bytes, secure: info.secure, respond });
