@@ -20,6 +20,8 @@ export class ServerStats {
   stanzasIn = { message: 0, presence: 0, iq: 0 };
   /** Stanzas written to local clients, by kind (counted in ClientSession.send). */
   stanzasOut = { message: 0, presence: 0, iq: 0 };
+  /** Sockets open on the client listeners (TCP, TLS, HTTP, HTTPS), handshakes included. */
+  clientSockets = 0;
   /** Sockets closed at accept because the node was at xmpp.c2s.max-connections. */
   refusedSockets = 0;
   /** Streams closed because their peer let more than xmpp.c2s.send-queue.max-bytes wait. */

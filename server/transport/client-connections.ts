@@ -52,7 +52,6 @@ export interface AddressCounter extends TransportLimits {
 }
 
 export class ClientConnections implements AddressCounter {
-  private sockets = 0;
   private readonly perAddress = new Map<string, number>();
   private refusedSinceLog = 0;
   private refusalLogTimer: NodeJS.Timeout | null = null;
@@ -64,11 +63,6 @@ export class ClientConnections implements AddressCounter {
     /** The process's open-file limit (RLIMIT_NOFILE, soft). */
     readonly openFileLimit: number = readOpenFileLimit(),
   ) {}
-
-  /** Sockets open on the client listeners. */
-  get openSockets(): number {
-    return this.sockets;
-  }
 
   /** The most client sockets kept open at once: the property, or (0) sized from the open-file limit. */
   get maxSockets(): number {
@@ -104,19 +98,19 @@ export class ClientConnections implements AddressCounter {
    * until it closes; false (and the socket destroyed) when the node is at its cap.
    */
   admitSocket(socket: net.Socket): boolean {
-    if (this.sockets >= this.maxSockets) {
+    if (this.stats.clientSockets >= this.maxSockets) {
       socket.destroy();
       this.stats.refusedSockets++;
       this.noteRefusal();
       return false;
     }
-    this.sockets++;
+    this.stats.clientSockets++;
     socket.once('close', this.socketClosed);
     return true;
   }
 
   private readonly socketClosed = (): void => {
-    this.sockets--;
+    this.stats.clientSockets--;
   };
 
   /** Counts one connection of `address` (and, with a kind, one of that transport). */
@@ -146,7 +140,7 @@ export class ClientConnections implements AddressCounter {
       return;
     }
     this.log.warn('refusing new client connections: the node is at its connection limit (xmpp.c2s.max-connections)', {
-      open: this.sockets, limit: this.maxSockets,
+      open: this.stats.clientSockets, limit: this.maxSockets,
     });
     this.armRefusalLog();
   }
@@ -156,7 +150,7 @@ export class ClientConnections implements AddressCounter {
       this.refusalLogTimer = null;
       if (this.refusedSinceLog === 0) return;
       this.log.warn('client connections refused at the connection limit (xmpp.c2s.max-connections)', {
-        refused: this.refusedSinceLog, seconds: REFUSAL_LOG_INTERVAL_MS / 1000, open: this.sockets, limit: this.maxSockets,
+        refused: this.refusedSinceLog, seconds: REFUSAL_LOG_INTERVAL_MS / 1000, open: this.stats.clientSockets, limit: this.maxSockets,
       });
       this.refusedSinceLog = 0;
       this.armRefusalLog();
