@@ -12,7 +12,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { ListenerConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import type { ServerContext } from '../modules/server-context.ts';
-import { interposeAccept } from '../transport/accept.ts';
+import { interposeAccept, logAcceptErrors } from '../transport/accept.ts';
 import type { ClientConnections } from '../transport/client-connections.ts';
 import type { Transport } from '../transport/transport.ts';
 import { BoshEndpoint } from './bosh/bosh-endpoint.ts';
@@ -97,6 +97,7 @@ export async function startClientHttp(options: ClientHttpOptions): Promise<Clien
   await app.register(pluginPublicRoutes(shared.pluginRoutes, log.child('plugin-routes')));
 
   await app.listen({ host: options.listener.host, port: options.listener.port });
+  logAcceptErrors(app.server, log);
   const uncountBosh = shared.addBoshEndpoint(bosh);
   const address = app.server.address() as net.AddressInfo;
 

@@ -107,6 +107,15 @@ export function secureHandshake(secured: tls.TLSSocket, timeoutMs: number): Prom
 }
 
 /**
+ * For a listening client listener: a failed accept (EMFILE, should descriptors run out after
+ * all) is logged and the listener keeps listening, where an 'error' nobody listens to would
+ * end the process.
+ */
+export function logAcceptErrors(server: net.Server, log: Logger): void {
+  server.on('error', (err: Error) => log.warn('accepting a client connection failed', { error: err.message }));
+}
+
+/**
  * Puts acceptClientSocket in front of what a server (an HTTP server made by fastify) does
  * with a new connection: its own 'connection' listeners then see only admitted sockets,
  * already TLS when the options say so. Call before the server accepts anything.

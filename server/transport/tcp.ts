@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { openTag, serialize, type Attrs, type Element } from '../xml/element.ts';
 import { NS_STREAMS, StreamError } from '../xml/errors.ts';
 import { StreamParser } from '../xml/stream-parser.ts';
-import { acceptClientSocket, secureHandshake } from './accept.ts';
+import { acceptClientSocket, logAcceptErrors, secureHandshake } from './accept.ts';
 import type { ClientConnections, TransportLimits } from './client-connections.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
@@ -198,8 +198,7 @@ export function listenTcp(opts: TcpListenerOptions): Promise<net.Server> {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
       server.removeListener('error', reject);
-      // Accepting can still fail (EMFILE if descriptors run out after all): say so, keep listening.
-      server.on('error', (err: Error) => opts.log.warn('accepting a client connection failed', { error: err.message }));
+      logAcceptErrors(server, opts.log);
       resolve(server);
     });
   });

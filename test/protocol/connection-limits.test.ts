@@ -98,6 +98,11 @@ describe('connections that never start their TLS handshake', () => {
     // The logged-in clients were not touched.
     assert.equal((await plain.iq("<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")).attrs.type, 'result');
     await Promise.all([plain.close(), secured.close()]);
+    // Every socket, TLS or not, is counted down when it closes.
+    for (let i = 0; i < 50 && (await metric(server, 'xmppd_connections{transport="tcp"}')) !== 0; i++) await sleep(100);
+    assert.equal(await metric(server, 'xmppd_connections{transport="tcp"}'), 0);
+    const sockets = await metric(server, 'xmppd_client_sockets');
+    assert.ok(sockets >= 1 && sockets < 10, `${sockets} client sockets open: the test's own HTTP requests`);
   });
 
   test('the deadline runs from accept: trickling a ClientHello byte by byte does not extend it', async () => {
