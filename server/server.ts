@@ -32,6 +32,7 @@ import { FailureThrottle } from './auth/failure-throttle.ts';
 import { openStorage } from './storage/database.ts';
 import { ClientStream } from './stream/client-stream.ts';
 import { loadOrCreateCertificate } from './tls/certificates.ts';
+import { ClientConnections } from './transport/client-connections.ts';
 import { listenTcp } from './transport/tcp.ts';
 import type { Transport } from './transport/transport.ts';
 import { StreamError } from './xml/errors.ts';
@@ -154,13 +155,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     const addresses: RunningServer['addresses'] = {};
     const tcpLog = log.child('c2s');
+    // One count for every client listener: the node's socket cap, the per-address limit.
+    const connections = new ClientConnections(context.stats, core, tcpLog);
     if (config.c2s.enabled) {
-      const s = await listenTcp({ ...config.c2s, credentials, directTls: false, log: tcpLog, onConnection: accept });
+      const s = await listenTcp({ ...config.c2s, credentials, directTls: false, connections, log: tcpLog, onConnection: accept });
       teardown.push(() => s.close());
       addresses.c2s = s.address() as net.AddressInfo;
     }
     if (config.c2sTls.enabled) {
-      const s = await listenTcp({ ...config.c2sTls, credentials, directTls: true, log: tcpLog, onConnection: accept });
+      const s = await listenTcp({ ...config.c2sTls, credentials, directTls: true, connections, log: tcpLog, onConnection: accept });
       teardown.push(() => s.close());
       addresses.c2sTls = s.address() as net.AddressInfo;
     }
@@ -168,7 +171,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       // Created once for both listeners: one set of properties and one metrics registry.
       const shared = createClientHttpShared({ context, pluginRoutes: plugins.publicRoutes, log: log.child('http') });
       teardown.push(() => shared.close());
-      const httpOptions = { context, accept, shared, log: log.child('http') };
+      const httpOptions = { context, accept, shared, connections, log: log.child('http') };
       if (config.http.enabled) {
         const http = await startClientHttp({ ...httpOptions, listener: config.http });
         teardown.push(() => http.close());

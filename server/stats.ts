@@ -1,5 +1,6 @@
 // Process-wide counters that /status and /metrics read. Plain numbers, bumped inline on
-// the hot path: no allocation, no locking.
+// the hot path: no allocation, no locking. Connections are counted by the transports'
+// accept path (transport/client-connections.ts), which also keeps the per-address counts.
 import type { TransportKind } from './transport/transport.ts';
 
 export interface ConnectionCounters {
@@ -19,24 +20,21 @@ export class ServerStats {
   stanzasIn = { message: 0, presence: 0, iq: 0 };
   /** Stanzas written to local clients, by kind (counted in ClientSession.send). */
   stanzasOut = { message: 0, presence: 0, iq: 0 };
-  /** Open connections per remote address, for the per-IP limit. */
-  private readonly perAddress = new Map<string, number>();
+  /** Sockets open on the client listeners (TCP, TLS, HTTP, HTTPS), handshakes included. */
+  clientSockets = 0;
+  /** Sockets closed at accept because the node was at xmpp.c2s.max-connections. */
+  refusedSockets = 0;
+  /** Streams closed because their peer let more than xmpp.c2s.send-queue.max-bytes wait. */
+  sendQueueOverflows = 0;
 
-  /** Counts a new connection; returns how many the address now has. */
-  opened(kind: TransportKind, address: string): number {
+  opened(kind: TransportKind): void {
     const c = this.connections[kind];
     c.total++;
     c.current++;
     if (c.current > c.peak) c.peak = c.current;
-    const n = (this.perAddress.get(address) ?? 0) + 1;
-    this.perAddress.set(address, n);
-    return n;
   }
 
-  closed(kind: TransportKind, address: string): void {
+  closed(kind: TransportKind): void {
     this.connections[kind].current--;
-    const n = (this.perAddress.get(address) ?? 1) - 1;
-    if (n > 0) this.perAddress.set(address, n);
-    else this.perAddress.delete(address);
   }
 }

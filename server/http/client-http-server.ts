@@ -3,11 +3,17 @@
 // balancers, and the public routes of plugins under /plugins/<name>/. Both web transports
 // hand their connections to `accept`, the same entry TCP uses, so streams, SASL, binding
 // and routing are shared code. What both listeners of a node share comes in `shared`.
+// Sockets come in through the accept path of every client listener (transport/accept.ts):
+// the node's connection cap first and, with TLS, a handshake within its deadline, done
+// there rather than by an https.Server, whose handshake timeout is an idle timer.
 import type net from 'node:net';
+import tls from 'node:tls';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { ListenerConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import type { ServerContext } from '../server-context.ts';
+import { interposeAccept, logAcceptErrors } from '../transport/accept.ts';
+import type { ClientConnections } from '../transport/client-connections.ts';
 import type { Transport } from '../transport/transport.ts';
 import { BoshEndpoint } from './bosh/bosh-endpoint.ts';
 import { terminalBody } from './bosh/bosh-body.ts';
@@ -27,6 +33,8 @@ export interface ClientHttpOptions {
   tls?: { cert: string; key: string };
   /** Properties, metrics, client addresses and plugin routes, the same for every listener. */
   shared: ClientHttpShared;
+  /** The caps and counts every client listener of the node shares. */
+  connections: ClientConnections;
   log: Logger;
 }
 
@@ -39,25 +47,35 @@ export interface ClientHttpServer {
 }
 
 export async function startClientHttp(options: ClientHttpOptions): Promise<ClientHttpServer> {
-  const { context, accept, shared, log } = options;
+  const { context, accept, shared, connections, log } = options;
   const properties = shared.properties;
   const bosh = new BoshEndpoint({
     domain: context.domain,
     properties,
     accept,
+    connections,
     maxStanzaBytes: () => context.core.stanzaMaxBytes.value,
     log: log.child('bosh'),
   });
 
   const app: FastifyInstance = Fastify({
     logger: false,
-    https: options.tls ? { cert: options.tls.cert, key: options.tls.key } : null,
     // Held BOSH requests are answered by bosh.shutdown(); nothing else is long-lived.
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
+  interposeAccept(app.server, {
+    connections,
+    secureContext: options.tls ? tls.createSecureContext(options.tls) : null,
+    alpnProtocols: ['http/1.1'],
+    proxyProtocol: false,
+    carries: 'http',
+    trustedProxy: shared.trustsProxy,
+    log,
+  });
   const websocket = new WebSocketEndpoint({
     properties,
     accept,
+    connections,
     remoteAddress: shared.remoteAddress,
     log: log.child('websocket'),
   });
@@ -79,6 +97,7 @@ export async function startClientHttp(options: ClientHttpOptions): Promise<Clien
   await app.register(pluginPublicRoutes(shared.pluginRoutes, log.child('plugin-routes')));
 
   await app.listen({ host: options.listener.host, port: options.listener.port });
+  logAcceptErrors(app.server, log);
   const uncountBosh = shared.addBoshEndpoint(bosh);
   const address = app.server.address() as net.AddressInfo;
 

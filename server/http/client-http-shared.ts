@@ -21,6 +21,8 @@ export interface ClientHttpShared {
   readonly pluginRoutes: PluginRouteTable;
   /** The client address of a request: the socket's, or a trusted proxy's X-Forwarded-For. */
   remoteAddress(req: http.IncomingMessage): string;
+  /** Whether a socket address is one of xmpp.http.trusted-proxies. */
+  trustsProxy(address: string): boolean;
   /** Counts a listener's BOSH sessions in the totals; returns the function that stops it. */
   addBoshEndpoint(bosh: BoshEndpoint): () => void;
   /** BOSH sessions open on every client listener of this node. */
@@ -62,6 +64,7 @@ export function createClientHttpShared({ context, pluginRoutes, log }: ClientHtt
     metrics: createMetricsRegistry({ context, health: context.health, boshSessions }),
     pluginRoutes,
     remoteAddress: (req) => clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted),
+    trustsProxy: (address) => trusted.trusts(address),
     addBoshEndpoint(bosh) {
       boshEndpoints.add(bosh);
       return () => boshEndpoints.delete(bosh);

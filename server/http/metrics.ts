@@ -74,6 +74,14 @@ export function createMetricsRegistry({ context, health, boshSessions }: Metrics
       this.set(boshSessions());
     },
   });
+  new Gauge({
+    name: 'xmppd_client_sockets', help: 'Sockets open on the client listeners (TCP, TLS, HTTP, HTTPS), those still in their TLS handshake included', registers,
+    collect() {
+      this.set(stats.clientSockets);
+    },
+  });
+  mirror('xmppd_client_sockets_refused_total', 'Client sockets closed at accept because the node was at xmpp.c2s.max-connections', () => stats.refusedSockets);
+  mirror('xmppd_send_queue_overflows_total', 'Client streams closed because more than xmpp.c2s.send-queue.max-bytes waited for a peer that did not read', () => stats.sendQueueOverflows);
   mirror('xmppd_logins_total', 'Successful client logins (resource bound)', () => stats.logins);
   mirror('xmppd_login_failures_total', 'Failed or refused SASL authentications', () => stats.loginFailures);
   new Counter({

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../log.ts';
+import type { AddressCounter } from '../transport/client-connections.ts';
 import type { Transport } from '../transport/transport.ts';
 import { StreamError } from '../xml/errors.ts';
 import { originPolicy } from './cors.ts';
@@ -21,6 +22,8 @@ const SHUTDOWN_GRACE_MS = 1_000;
 export interface WebSocketEndpointOptions {
   properties: HttpProperties;
   accept(transport: Transport): void;
+  /** Counts each WebSocket for its client's address, and the limits its transport reads. */
+  connections: AddressCounter;
   /** Client address of a request (the socket's, or a trusted proxy's forwarded one). */
   remoteAddress(req: http.IncomingMessage): string;
   log: Logger;
@@ -54,14 +57,21 @@ export class WebSocketEndpoint {
       return refuse(socket, 403, 'Forbidden', `origin ${req.headers.origin} is not allowed (xmpp.http.cors.origins)`);
     }
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const remoteAddress = this.options.remoteAddress(req);
+      const slot = this.options.connections.open(remoteAddress, 'websocket');
       const transport = new WebSocketTransport(ws, {
-        remoteAddress: this.options.remoteAddress(req),
+        remoteAddress,
         secure: (req.socket as TLSSocket).encrypted === true,
+        admitted: slot.admitted,
+        limits: this.options.connections,
         pingInterval: () => this.options.properties.websocketPingInterval.value,
         log: this.options.log,
       });
       this.transports.add(transport);
-      ws.once('close', () => this.transports.delete(transport));
+      ws.once('close', () => {
+        this.transports.delete(transport);
+        slot.release();
+      });
       this.options.accept(transport);
     });
   };

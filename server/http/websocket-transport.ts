@@ -4,6 +4,7 @@
 // dead peer, since WebSocket clients must not send whitespace keepalives.
 import type WebSocket from 'ws';
 import type { Logger } from '../log.ts';
+import type { TransportLimits } from '../transport/client-connections.ts';
 import type { Transport, TransportEvents } from '../transport/transport.ts';
 import { openTag, type Attrs, type Element } from '../xml/element.ts';
 import { StreamError } from '../xml/errors.ts';
@@ -34,6 +35,9 @@ const CLOSE_GRACE_MS = 5_000;
 export interface WebSocketTransportOptions {
   remoteAddress: string;
   secure: boolean;
+  /** False when the address is over xmpp.c2s.max-connections-per-ip. */
+  admitted: boolean;
+  limits: TransportLimits;
   /** Seconds between pings, read at each ping (0: none). */
   pingInterval: () => number;
   log: Logger;
@@ -44,6 +48,7 @@ export class WebSocketTransport implements Transport {
   readonly canStartTls = false;
   readonly remoteAddress: string;
   readonly secure: boolean;
+  readonly admitted: boolean;
   private handler: TransportEvents | null = null;
   private maxStanzaBytes = 10_240;
   private closing = false;
@@ -54,6 +59,7 @@ export class WebSocketTransport implements Transport {
   constructor(private readonly ws: WebSocket, private readonly options: WebSocketTransportOptions) {
     this.remoteAddress = options.remoteAddress;
     this.secure = options.secure;
+    this.admitted = options.admitted;
     ws.on('message', this.onMessage);
     ws.on('pong', () => { this.alive = true; });
     ws.on('close', this.onClose);
@@ -88,16 +94,26 @@ export class WebSocketTransport implements Transport {
 
   close(error?: StreamError): void {
     if (this.closing) return;
-    if (error) this.write(serializeStandalone(error.toElement(), true));
-    this.write(`<close xmlns='${NS_FRAMING}'/>`);
     this.closing = true;
+    if (this.ws.readyState === this.ws.OPEN) {
+      if (error) this.ws.send(serializeStandalone(error.toElement(), true));
+      this.ws.send(`<close xmlns='${NS_FRAMING}'/>`);
+    }
     this.ws.close(1000);
     // A peer that never completes the closing handshake must not hold the socket.
     setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   private write(data: string): void {
-    if (!this.closing && this.ws.readyState === this.ws.OPEN) this.ws.send(data);
+    if (this.closing || this.ws.readyState !== this.ws.OPEN) return;
+    // bufferedAmount: what ws has queued and what its socket has not written yet. Checked
+    // before adding, so one stanza larger than the cap still reaches a reading client.
+    const queued = this.ws.bufferedAmount;
+    if (queued > this.options.limits.sendQueueMaxBytes) {
+      this.close(this.options.limits.sendQueueOverflow(this, queued));
+      return;
+    }
+    this.ws.send(data);
   }
 
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {

@@ -27,6 +27,9 @@ export interface CoreProperties {
   authThrottleAccountMaxFailures: Property<number>;
   authThrottleAddressMaxFailures: Property<number>;
   authThrottleWindow: Property<number>;
+  tlsHandshakeTimeout: Property<number>;
+  c2sMaxConnections: Property<number>;
+  c2sSendQueueMaxBytes: Property<number>;
 }
 
 export function defineCoreProperties(registry: PropertyRegistry): CoreProperties {
@@ -204,6 +207,38 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 1,
       max: 86400,
       description: 'Seconds a failed login counts toward xmpp.auth.throttle.account.max-failures and xmpp.auth.throttle.address.max-failures',
+      live: true,
+    }),
+    tlsHandshakeTimeout: registry.define<number>({
+      name: 'xmpp.tls.handshake-timeout',
+      type: 'duration',
+      default: 10,
+      min: 1,
+      max: 300,
+      // A deadline from accept (or from <proceed/>), not an idle timer: a peer that trickles
+      // its handshake one byte at a time is cut as surely as one that sends nothing.
+      description: 'Seconds a client has to finish its TLS handshake (direct TLS, HTTPS, STARTTLS) before the connection is dropped',
+      live: true,
+    }),
+    c2sMaxConnections: registry.define<number>({
+      name: 'xmpp.c2s.max-connections',
+      type: 'integer',
+      default: 0,
+      min: 0,
+      max: 1000000,
+      description: 'Client sockets (TCP, TLS, HTTP, HTTPS) open at once on this node; more are closed at accept. 0: three quarters of the process\'s open-file limit. Never closer than 128 to that limit, which the admin listener, the database and the cluster need',
+      live: true,
+    }),
+    c2sSendQueueMaxBytes: registry.define<number>({
+      name: 'xmpp.c2s.send-queue.max-bytes',
+      type: 'integer',
+      // Four stanzas of the default largest size (xmpp.stanza.max-bytes, 256 KiB), so a burst
+      // of big stanzas to a client that reads does not cut it, and on top of the kernel's
+      // socket buffers; small enough that many stuck clients cannot exhaust memory.
+      default: 1048576,
+      min: 65536,
+      max: 268435456,
+      description: 'Bytes that may wait in this node for a client that does not read (TCP or TLS socket, WebSocket, BOSH session) before its stream is closed with <resource-constraint/>',
       live: true,
     }),
   };

@@ -50,12 +50,11 @@ export class ClientStream implements TransportEvents {
     const core = server.core;
     transport.setMaxStanzaSize(core.stanzaMaxBytesPreauth.value);
     transport.setHandler(this);
-    const opened = server.stats.opened(transport.kind, transport.remoteAddress);
     this.negotiationTimer = setTimeout(() => {
       this.fail(new StreamError('connection-timeout', 'Negotiation took too long'));
     }, core.c2sNegotiationTimeout.value * 1000);
-    const limit = core.c2sMaxConnectionsPerIp.value;
-    if (limit > 0 && opened > limit) {
+    // Connections are counted per address by the transports, from accept.
+    if (!transport.admitted) {
       this.state = 'negotiating';
       queueMicrotask(() => this.fail(new StreamError('policy-violation', 'Too many connections from your address')));
     }
@@ -88,7 +87,6 @@ export class ClientStream implements TransportEvents {
     this.negotiationTimer = null;
     this.state = 'closed';
     this.backlog.clear();
-    this.server.stats.closed(this.transport.kind, this.transport.remoteAddress);
     if (this.session) this.server.sessions.unbind(this.session, 'connection closed');
   }
 

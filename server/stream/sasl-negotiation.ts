@@ -172,7 +172,13 @@ export class SaslNegotiation {
     if (condition !== 'aborted') {
       this.failures++;
       this.server.stats.loginFailures++;
-      if (!reported) await this.report(condition, attempt);
+      // Synchronous unless a failure is counted in the database: the answer to a malformed
+      // request leaves in the same turn, as it did before the throttle (BOSH puts it in the
+      // response to the request that carried it).
+      if (!reported) {
+        const counting = this.report(condition, attempt);
+        if (counting) await counting;
+      }
       // Each failure is answered later than the one before, to slow down password guessing.
       const delay = this.server.core.authFailureDelay.value * 1000 * (this.failures - 1);
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
@@ -190,8 +196,8 @@ export class SaslNegotiation {
    * RFC 7622), then the mechanism, so nothing a client sends can move or fake the address a
    * filter reads.
    */
-  private async report(condition: SaslCondition, attempt: Attempt | null): Promise<void> {
-    if (condition === 'aborted') return;
+  private report(condition: SaslCondition, attempt: Attempt | null): Promise<void> | undefined {
+    if (condition === 'aborted') return undefined;
     const fields = {
       address: plainAddress(this.transport.remoteAddress),
       user: attempt?.username ?? undefined,
@@ -200,14 +206,15 @@ export class SaslNegotiation {
     if (attempt?.throttled) {
       const by = attempt.throttled.blocked.map((name) => name.slice(0, name.indexOf(':'))).join(',');
       this.log.warn('authentication throttled', { ...fields, by, 'retry-after': attempt.throttled.retryAfter });
-      return;
+      return undefined;
     }
-    if (condition === 'not-authorized') {
-      await this.server.authThrottle.failed(attempt?.keys ?? this.throttleKeys(null)).catch((err: unknown) => {
-        this.log.warn('could not count a failed login', { err });
-      });
+    if (condition !== 'not-authorized') {
+      this.log.warn('authentication failed', { ...fields, condition });
+      return undefined;
     }
-    this.log.warn('authentication failed', { ...fields, condition });
+    return this.server.authThrottle.failed(attempt?.keys ?? this.throttleKeys(null)).catch((err: unknown) => {
+      this.log.warn('could not count a failed login', { err });
+    }).then(() => this.log.warn('authentication failed', { ...fields, condition }));
   }
 }
 

@@ -1,23 +1,21 @@
 // Client connections over TCP: port 5222 with STARTTLS, port 5223 with TLS from the first
 // byte. Bytes in go through the stream parser; elements out are batched into one socket
 // write per event-loop turn, because per-stanza writes are what bounds throughput.
-// Behind a TCP balancer, a listener may read the PROXY protocol header first (before TLS
-// on 5223), so the client's own address is the one limits and logs see.
+// Sockets come through the client listeners' accept path (accept.ts): the connection caps,
+// the PROXY protocol header behind a TCP balancer (so the client's own address is the one
+// limits and logs see) and, on 5223, the TLS handshake within its deadline.
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../log.ts';
 import { openTag, serialize, type Attrs, type Element } from '../xml/element.ts';
 import { NS_STREAMS, StreamError } from '../xml/errors.ts';
 import { StreamParser } from '../xml/stream-parser.ts';
-import { readProxyHeader } from './proxy-protocol.ts';
+import { acceptClientSocket, logAcceptErrors, secureHandshake } from './accept.ts';
+import type { ClientConnections, TransportLimits } from './client-connections.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
 /** How long we wait for the peer to close after we closed our stream. */
 const CLOSE_GRACE_MS = 5_000;
-/** How long a balancer has to send the PROXY header (the specification asks for 3 s at least). */
-const PROXY_HEADER_TIMEOUT_MS = 5_000;
-/** Direct TLS after a PROXY header: the handshake limit tls.Server applies by default. */
-const TLS_HANDSHAKE_TIMEOUT_MS = 120_000;
 
 export class TcpTransport implements Transport {
   readonly kind = 'tcp' as const;
@@ -36,12 +34,14 @@ export class TcpTransport implements Transport {
     socket: net.Socket,
     private readonly secureContext: tls.SecureContext | null,
     private readonly log: Logger,
-    /** The client's address when a PROXY header named it; else the socket's. */
-    remoteAddress?: string,
+    private readonly limits: TransportLimits,
+    /** The client's address (named by a PROXY header, or the socket's). */
+    remoteAddress: string,
+    readonly admitted = true,
   ) {
     this.socket = socket;
     this.tlsActive = socket instanceof tls.TLSSocket;
-    this.remoteAddress = remoteAddress ?? socket.remoteAddress ?? 'unknown';
+    this.remoteAddress = remoteAddress;
     this.parser = this.newParser();
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
@@ -116,6 +116,9 @@ export class TcpTransport implements Transport {
 
   private write(data: string): void {
     if (this.closing) return;
+    // What waits already: encoded in the socket, and this turn's batch (counted in characters).
+    // Checked before adding, so one stanza larger than the cap still reaches a reading client.
+    if (this.socket.writableLength + this.pending.length > this.limits.sendQueueMaxBytes) return this.overflow();
     this.pending += data;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -131,6 +134,11 @@ export class TcpTransport implements Transport {
     this.socket.write(data);
   };
 
+  /** The peer does not read (or not nearly as fast as it is sent to): stop queueing and close. */
+  private overflow(): void {
+    this.close(this.limits.sendQueueOverflow(this, this.socket.writableLength + this.pending.length));
+  }
+
   async startTls(): Promise<void> {
     if (!this.secureContext) throw new Error('no TLS certificate configured');
     this.flush(); // <proceed/> must leave in clear text before the handshake
@@ -142,11 +150,8 @@ export class TcpTransport implements Transport {
     const secured = new tls.TLSSocket(plain, { isServer: true, secureContext: this.secureContext });
     this.socket = secured;
     this.attach(secured);
-    await new Promise<void>((resolve, reject) => {
-      secured.once('secure', resolve);
-      secured.once('error', reject);
-      secured.once('close', () => reject(new Error('connection closed during TLS handshake')));
-    });
+    const failure = await secureHandshake(secured, this.limits.handshakeTimeoutMs);
+    if (failure) throw failure;
     this.tlsActive = true;
   }
 
@@ -170,6 +175,8 @@ export interface TcpListenerOptions {
   directTls: boolean;
   /** Every connection starts with a PROXY protocol header (v1 or v2) from the balancer. */
   proxyProtocol: boolean;
+  /** The caps and counts every client listener of the node shares. */
+  connections: ClientConnections;
   log: Logger;
   onConnection(transport: TcpTransport): void;
 }
@@ -177,72 +184,22 @@ export interface TcpListenerOptions {
 /** Starts listening; resolves with the bound server once the port is open. */
 export function listenTcp(opts: TcpListenerOptions): Promise<net.Server> {
   const secureContext = opts.credentials ? tls.createSecureContext(opts.credentials) : null;
-  const accept = (socket: net.Socket, remoteAddress?: string): void => {
-    opts.onConnection(new TcpTransport(socket, secureContext, opts.log, remoteAddress));
+  const acceptOptions = {
+    connections: opts.connections,
+    secureContext: opts.directTls ? secureContext : null,
+    proxyProtocol: opts.proxyProtocol,
+    carries: 'stream' as const,
+    log: opts.log,
   };
-  const directTls = opts.directTls && secureContext !== null;
-  const server = opts.proxyProtocol
-    // The header comes before TLS, so the listener is plain TCP and TLS starts after it.
-    ? net.createServer((socket) => void acceptProxied(socket, directTls ? secureContext : null, opts.log, accept))
-    : directTls
-      ? tls.createServer(opts.credentials!, (socket) => accept(socket))
-      : net.createServer((socket) => accept(socket));
-  server.on('tlsClientError', (err: Error) => opts.log.debug('TLS handshake failed', { error: err.message }));
+  const server = net.createServer((raw) => void acceptClientSocket(raw, acceptOptions, (socket, client) => {
+    opts.onConnection(new TcpTransport(socket, secureContext, opts.log, opts.connections, client.address, client.admitted));
+  }));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
       server.removeListener('error', reject);
+      logAcceptErrors(server, opts.log);
       resolve(server);
     });
   });
-}
-
-/**
- * A connection from the balancer: the PROXY header, then (direct TLS) the handshake, then
- * the XMPP stream. Anything wrong before the stream ends the connection without a word:
- * the peer is not speaking XMPP yet, and nothing it could read would be safe to say.
- */
-async function acceptProxied(
-  socket: net.Socket,
-  secureContext: tls.SecureContext | null,
-  log: Logger,
-  accept: (socket: net.Socket, remoteAddress: string) => void,
-): Promise<void> {
-  const peer = socket.remoteAddress ?? 'unknown';
-  let client: string;
-  try {
-    client = (await readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS)).remoteAddress;
-  } catch (err) {
-    log.debug('PROXY protocol header refused', { address: peer, error: (err as Error).message });
-    socket.destroy();
-    return;
-  }
-  if (!secureContext) {
-    accept(socket, client);
-    return;
-  }
-  // The TLS socket takes over what readProxyHeader put back (the start of the ClientHello).
-  const secured = new tls.TLSSocket(socket, { isServer: true, secureContext });
-  const failure = await new Promise<Error | null>((resolve) => {
-    const settle = (err: Error | null): void => {
-      clearTimeout(timer);
-      secured.removeListener('secure', onSecure);
-      secured.removeListener('error', settle);
-      secured.removeListener('close', onClose);
-      resolve(err);
-    };
-    const onSecure = (): void => settle(null);
-    const onClose = (): void => settle(new Error('connection closed during TLS handshake'));
-    const timer = setTimeout(() => settle(new Error('TLS handshake timed out')), TLS_HANDSHAKE_TIMEOUT_MS);
-    secured.once('secure', onSecure);
-    secured.once('error', settle);
-    secured.once('close', onClose);
-  });
-  if (failure) {
-    log.debug('TLS handshake failed', { address: client, error: failure.message });
-    secured.on('error', () => {});
-    secured.destroy();
-    return;
-  }
-  accept(secured, client);
 }

@@ -26,6 +26,9 @@ export interface Transport {
   readonly secure: boolean;
   /** True if STARTTLS can be offered on this transport right now. */
   readonly canStartTls: boolean;
+  /** False when the peer's address was over xmpp.c2s.max-connections-per-ip at accept: the
+   *  stream refuses it with <policy-violation/> (transport/client-connections.ts counts). */
+  readonly admitted: boolean;
 
   /** Set by the stream before any data is read. */
   setHandler(events: TransportEvents): void;

@@ -121,6 +121,17 @@ export class RawClient {
     this.socket.write(data);
   }
 
+  /** Writes and waits until the socket takes more (for floods that must not pile up here). */
+  async sendPaced(data: string): Promise<void> {
+    if (!this.socket.write(data)) await new Promise((resolve) => this.socket.once('drain', resolve));
+  }
+
+  /** Stops reading the socket (a client that never reads), or starts again. */
+  reading(on: boolean): void {
+    if (on) this.socket.resume();
+    else this.socket.pause();
+  }
+
   /** Opens (or re-opens) the stream and returns the server's stream features. */
   async open(attrs: string = `to='${this.domain}'`): Promise<Element> {
     this.parser = this.newParser();

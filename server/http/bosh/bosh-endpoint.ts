@@ -3,6 +3,7 @@
 // live in this process only, which is why load balancers must keep BOSH clients sticky.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../log.ts';
+import type { AddressCounter } from '../../transport/client-connections.ts';
 import type { Transport } from '../../transport/transport.ts';
 import type { Element } from '../../xml/element.ts';
 import type { HttpProperties } from '../http-properties.ts';
@@ -18,6 +19,8 @@ export interface BoshEndpointOptions {
   properties: HttpProperties;
   /** Runs the client stream over a new session (the same code as TCP). */
   accept(transport: Transport): void;
+  /** Counts each session for its client's address, and the limits sessions read. */
+  connections: AddressCounter;
   /** Largest stanza any client may send, in bytes (bounds a request body). */
   maxStanzaBytes(): number;
   log: Logger;
@@ -84,7 +87,13 @@ export class BoshEndpoint {
       this.options.log.debug('BOSH session refused', { address: info.remoteAddress, condition: err.condition, reason: err.detail });
       return respond(errorReply(err.condition, legacy));
     }
-    const session = new BoshSession(settings, this.options.log, (s) => this.sessions.delete(s.sid));
+    // A session has no socket of its own but outlives the requests: it counts for its address.
+    const slot = this.options.connections.open(settings.remoteAddress, 'bosh');
+    const ended = (s: BoshSession): void => {
+      this.sessions.delete(s.sid);
+      slot.release();
+    };
+    const session = new BoshSession(settings, this.options.log, ended, this.options.connections, slot.admitted);
     this.sessions.set(settings.sid, session);
     this.options.accept(session);
     session.start({ rid, body, bytes, secure: info.secure, respond });

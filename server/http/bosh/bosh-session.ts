@@ -3,6 +3,7 @@
 // carries payloads in and is held until there is something to send back, its 'wait' runs
 // out, or a newer request pushes it past 'hold'.
 import type { Logger } from '../../log.ts';
+import type { TransportLimits } from '../../transport/client-connections.ts';
 import type { Transport, TransportEvents } from '../../transport/transport.ts';
 import type { Attrs, Element } from '../../xml/element.ts';
 import { StreamError } from '../../xml/errors.ts';
@@ -86,6 +87,9 @@ export class BoshSession implements Transport {
     private readonly settings: BoshSessionSettings,
     private readonly log: Logger,
     private readonly onEnded: (session: BoshSession) => void,
+    private readonly limits: TransportLimits,
+    /** False when the address is over xmpp.c2s.max-connections-per-ip. */
+    readonly admitted = true,
   ) {
     this.sid = settings.sid;
     this.remoteAddress = settings.remoteAddress;
@@ -116,6 +120,12 @@ export class BoshSession implements Transport {
 
   send(el: Element): void {
     if (this.state !== 'open') return;
+    // Output waits here while the client holds no request. Checked before adding, so one
+    // stanza larger than the cap still reaches a client that polls.
+    if (this.pending.length > this.limits.sendQueueMaxBytes) {
+      this.close(this.limits.sendQueueOverflow(this, this.pending.length));
+      return;
+    }
     this.pending += serializeStandalone(el, false);
     this.scheduleFlush();
   }
