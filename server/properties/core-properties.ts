@@ -24,6 +24,7 @@ export interface CoreProperties {
   adminSessionIdleTimeout: Property<number>;
   adminLoginMaxFailures: Property<number>;
   adminLoginFailureWindow: Property<number>;
+  adminAllowedHosts: Property<string>;
 }
 
 export function defineCoreProperties(registry: PropertyRegistry): CoreProperties {
@@ -188,6 +189,13 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 1,
       max: 86400,
       description: 'Seconds a failed admin login counts toward admin.login.max-failures',
+      live: true,
+    }),
+    adminAllowedHosts: registry.define<string>({
+      name: 'admin.allowed-hosts',
+      type: 'string',
+      default: '',
+      description: 'Host names (besides IP addresses, localhost and the listener\'s own host) under which the admin listener may be reached, separated by commas; ".example.com" allows that name and every name under it. A request naming another host is refused (421), which defeats DNS rebinding',
       live: true,
     }),
   };

@@ -10,6 +10,7 @@ import type { Logger } from '../../log.ts';
 import type { ServerContext } from '../../modules/server-context.ts';
 import type { PluginHost } from '../../plugins/plugin-host.ts';
 import { AdminAuthenticator } from './admin-auth.ts';
+import { AllowedHosts } from './allowed-hosts.ts';
 import { AdminError, errorBody } from './admin-errors.ts';
 import { AdminSessionStore } from './admin-sessions.ts';
 import { consoleAssets } from './console-assets.ts';
@@ -34,6 +35,8 @@ export interface AdminServerOptions {
   log: Logger;
   /** Where the built console is (tests); dist/console/ of the installation by default. */
   consoleDir?: string;
+  /** The host the listener is configured with, a name its requests may carry in Host. */
+  listenerHost?: string;
 }
 
 export interface AdminServer {
@@ -52,7 +55,7 @@ function asAdminError(err: FastifyError, log: Logger, url: string): AdminError {
 }
 
 /** The admin app, not listening (tests use inject()). */
-export async function createAdminApp({ context, plugins, log, consoleDir }: AdminServerOptions): Promise<FastifyInstance> {
+export async function createAdminApp({ context, plugins, log, consoleDir, listenerHost }: AdminServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
@@ -64,6 +67,20 @@ export async function createAdminApp({ context, plugins, log, consoleDir }: Admi
   const auth = new AdminAuthenticator(context, new AdminSessionStore(() => context.core.adminSessionIdleTimeout.value));
 
   app.decorateRequest('admin', null);
+  // Before anything else, the console's files included: see allowed-hosts.ts.
+  let hosts = new AllowedHosts(context.core.adminAllowedHosts.value, listenerHost);
+  let hostsFrom = context.core.adminAllowedHosts.value;
+  app.addHook('onRequest', async (req) => {
+    const listed = context.core.adminAllowedHosts.value;
+    if (listed !== hostsFrom) {
+      hosts = new AllowedHosts(listed, listenerHost);
+      hostsFrom = listed;
+    }
+    if (hosts.allows(req.headers.host)) return;
+    log.debug('admin request refused: Host not allowed', { host: req.headers.host, address: req.ip, url: req.url });
+    throw new AdminError('HOST_NOT_ALLOWED', `Host ${JSON.stringify(req.headers.host?.slice(0, 100))} is not a name of this admin listener: `
+      + 'open it by its IP address or as localhost, or list the name in the property admin.allowed-hosts');
+  });
   app.addHook('onRequest', async (req) => {
     // Unknown routes fall through to the not-found handler, which reveals nothing.
     if (req.routeOptions.config.public || req.routeOptions.url === undefined) return;
@@ -96,7 +113,7 @@ export async function createAdminApp({ context, plugins, log, consoleDir }: Admi
 }
 
 export async function startAdminServer(listener: Pick<ListenerConfig, 'host' | 'port'>, options: AdminServerOptions): Promise<AdminServer> {
-  const app = await createAdminApp(options);
+  const app = await createAdminApp({ listenerHost: listener.host, ...options });
   await app.listen({ host: listener.host, port: listener.port });
   let closing: Promise<void> | null = null;
   return {
