@@ -20,17 +20,23 @@ after(async () => {
 
 interface Answer { status: number; headers: http.IncomingHttpHeaders; text: string }
 
-/** One request with exactly the headers given (fetch() does not let a test set Host). */
-function request(path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<Answer> {
+/**
+ * One request with exactly the headers given (fetch() does not let a test set Host); `send`
+ * writes the body (by default: none, or the string given).
+ */
+function request(path: string, headers: Record<string, string>, method = 'GET', send: string | ((req: http.ClientRequest) => void) = ''): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.adminPort, path, method, headers, setHost: false }, (res) => {
+    // A connection of its own: one that announced a body it never sent is not reusable.
+    const req = http.request({ host: '127.0.0.1', port: server.adminPort, path, method, headers, agent: false, setHost: 'host' in headers ? false : undefined }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { text += c; });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
     });
+    // Once answered, an error (the server closing while the test still writes) changes nothing.
     req.on('error', reject);
-    req.end(body);
+    if (typeof send === 'string') req.end(send);
+    else send(req);
   });
 }
 
@@ -70,5 +76,52 @@ test('names listed in admin.allowed-hosts are served, for a reverse proxy that p
     }
   } finally {
     await server.setProperty('admin.allowed-hosts', '');
+  }
+});
+
+test('a chunked upload without Content-Length is stopped with 413 at plugins.archive.max-bytes while it streams', async () => {
+  const limit = 1024 * 1024;
+  await server.setProperty('plugins.archive.max-bytes', String(limit));
+  await pause(2_500);
+  try {
+    const chunk = Buffer.alloc(64 * 1024, 0x1f);
+    const total = 128 * 1024 * 1024;
+    let sent = 0;
+    let sentWhenAnswered = -1;
+    const chunked = { authorization: AUTH, 'content-type': 'application/gzip', 'transfer-encoding': 'chunked' };
+    const answer = await request('/api/plugins', chunked, 'POST', (req) => {
+      req.once('response', () => { sentWhenAnswered = sent; });
+      const write = (): void => {
+        if (sentWhenAnswered !== -1 || req.destroyed) return;
+        if (sent >= total) return void req.end();
+        sent += chunk.length;
+        if (req.write(chunk)) setTimeout(write, 2);
+        else req.once('drain', write);
+      };
+      write();
+    });
+    assert.equal(answer.status, 413, answer.text);
+    assert.equal(answer.headers.connection, 'close');
+    const error = JSON.parse(answer.text);
+    assert.equal(error.code, 'PAYLOAD_TOO_LARGE');
+    assert.equal(error.message, `the archive went on beyond ${limit} bytes, above plugins.archive.max-bytes (${limit})`);
+    // Sent counts what went into socket buffers too, several MiB on loopback.
+    assert.ok(sentWhenAnswered < total / 4, `answered after ${sentWhenAnswered} bytes of ${total}, not at the end`);
+
+    // A length announced above the limit is refused before the body is read.
+    const announced = await request('/api/plugins', { authorization: AUTH, 'content-type': 'application/gzip', 'content-length': String(limit + 1) }, 'POST');
+    assert.equal(announced.status, 413);
+    assert.match(JSON.parse(announced.text).message, new RegExp(`is ${limit + 1} bytes, above plugins\\.archive\\.max-bytes`));
+
+    // Below the limit, a chunked upload is read to its end and judged as an archive.
+    const small = await request('/api/plugins', chunked, 'POST', (req) => {
+      req.write(chunk);
+      req.end(chunk);
+    });
+    assert.equal(small.status, 400, small.text);
+    assert.equal(JSON.parse(small.text).code, 'PLUGIN_ARCHIVE_INVALID');
+    assert.doesNotMatch(server.logs(), /ERROR/);
+  } finally {
+    await server.setProperty('plugins.archive.max-bytes', String(100 * 1024 * 1024));
   }
 });
