@@ -11,7 +11,7 @@ import type { ServerContext } from '../modules/server-context.ts';
 import type { Transport } from '../transport/transport.ts';
 import { BoshEndpoint } from './bosh/bosh-endpoint.ts';
 import { terminalBody } from './bosh/bosh-body.ts';
-import { BOSH_PATH, boshRoutes } from './bosh/bosh-route.ts';
+import { boshRoutes, isBoshPath } from './bosh/bosh-route.ts';
 import type { ClientHttpShared } from './client-http-shared.ts';
 import { metricsRoute } from './metrics.ts';
 import { pluginPublicRoutes } from './plugin-public-routes.ts';
@@ -66,7 +66,7 @@ export async function startClientHttp(options: ClientHttpOptions): Promise<Clien
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode ?? 500;
     if (status >= 500) log.error('HTTP request failed', { url: req.url, error: err.stack ?? err.message });
-    if (req.url.split('?')[0] === BOSH_PATH) {
+    if (isBoshPath(req.url)) {
       reply.code(status).type('text/xml; charset=utf-8').send(terminalBody(status === 413 ? 'policy-violation' : status >= 500 ? 'internal-server-error' : 'bad-request'));
     } else {
       reply.code(status).type('text/plain; charset=utf-8').send(`${status >= 500 ? 'internal error' : err.message}\n`);
