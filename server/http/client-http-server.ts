@@ -15,7 +15,7 @@ import { boshRoutes, isBoshPath } from './bosh/bosh-route.ts';
 import type { ClientHttpShared } from './client-http-shared.ts';
 import { metricsRoute } from './metrics.ts';
 import { pluginPublicRoutes } from './plugin-public-routes.ts';
-import { statusRoutes } from './status-routes.ts';
+import { onlyAllowed, statusRoutes } from './status-routes.ts';
 import { WebSocketEndpoint } from './websocket-endpoint.ts';
 
 export interface ClientHttpOptions {
@@ -74,8 +74,8 @@ export async function startClientHttp(options: ClientHttpOptions): Promise<Clien
   });
 
   await app.register(boshRoutes(bosh, properties.corsOrigins, shared.remoteAddress));
-  await app.register(statusRoutes(context, context.health));
-  await app.register(metricsRoute(shared.metrics));
+  await app.register(statusRoutes(context, context.health, shared.statusAllowed));
+  await app.register(metricsRoute(shared.metrics, { onRequest: onlyAllowed(shared.statusAllowed, '/api/metrics') }));
   await app.register(pluginPublicRoutes(shared.pluginRoutes, log.child('plugin-routes')));
 
   await app.listen({ host: options.listener.host, port: options.listener.port });

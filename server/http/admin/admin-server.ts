@@ -5,6 +5,7 @@
 // (admin-auth.ts); console sessions also need the CSRF token for changes.
 import type net from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { ListenerConfig } from '../../config/types.ts';
 import type { Logger } from '../../log.ts';
 import type { ServerContext } from '../../modules/server-context.ts';
@@ -37,6 +38,8 @@ export interface AdminServerOptions {
   consoleDir?: string;
   /** The host the listener is configured with, a name its requests may carry in Host. */
   listenerHost?: string;
+  /** The node's metrics (client-http-shared.ts), served at /api/metrics. */
+  metrics?: Registry;
 }
 
 export interface AdminServer {
@@ -55,7 +58,7 @@ function asAdminError(err: FastifyError, log: Logger, url: string): AdminError {
 }
 
 /** The admin app, not listening (tests use inject()). */
-export async function createAdminApp({ context, plugins, log, consoleDir, listenerHost }: AdminServerOptions): Promise<FastifyInstance> {
+export async function createAdminApp({ context, plugins, log, consoleDir, listenerHost, metrics }: AdminServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
@@ -107,7 +110,7 @@ export async function createAdminApp({ context, plugins, log, consoleDir, listen
   await app.register(userResource(context));
   await app.register(onlineResource(context));
   await app.register(pluginExtensions(plugins, log));
-  await app.register(statusResource(context));
+  await app.register(statusResource(context, metrics));
   await app.register(consoleAssets(consoleDir));
   return app;
 }
