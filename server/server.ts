@@ -167,10 +167,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       teardown.push(() => s.close());
       addresses.c2sTls = s.address() as net.AddressInfo;
     }
-    if (config.http.enabled || config.https.enabled) {
-      // Created once for both listeners: one set of properties and one metrics registry.
-      const shared = createClientHttpShared({ context, pluginRoutes: plugins.publicRoutes, log: log.child('http') });
-      teardown.push(() => shared.close());
+    // Created once for both client HTTP listeners: one set of properties and one metrics
+    // registry, which the admin listener serves too.
+    const shared = config.http.enabled || config.https.enabled || config.admin.enabled
+      ? createClientHttpShared({ context, pluginRoutes: plugins.publicRoutes, log: log.child('http') })
+      : null;
+    if (shared) teardown.push(() => shared.close());
+    if (shared && (config.http.enabled || config.https.enabled)) {
       const httpOptions = { context, accept, shared, connections, log: log.child('http') };
       if (config.http.enabled) {
         const http = await startClientHttp({ ...httpOptions, listener: config.http });
@@ -184,7 +187,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       }
     }
     if (config.admin.enabled) {
-      const admin = await startAdminServer(config.admin, { context, plugins, log: log.child('admin') });
+      const admin = await startAdminServer(config.admin, { context, plugins, metrics: shared?.metrics, log: log.child('admin') });
       teardown.push(() => admin.close());
       addresses.admin = admin.address;
     }

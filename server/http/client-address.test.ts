@@ -1,28 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TrustedProxies, clientAddress, forwardedAddress } from './client-address.ts';
+import { AddressRanges, clientAddress, forwardedAddress } from './client-address.ts';
 
-const trusted = (text: string): TrustedProxies => {
-  const { proxies, invalid } = TrustedProxies.parse(text);
+const trusted = (text: string): AddressRanges => {
+  const { ranges: proxies, invalid } = AddressRanges.parse(text);
   assert.deepEqual(invalid, [], `invalid entries in ${text}`);
   return proxies;
 };
 
 test('parsing: addresses and CIDR ranges of both families; wrong entries are named and left out', () => {
-  const { proxies, invalid } = TrustedProxies.parse(' 10.0.0.0/8, ::1 ,,fd00::/8, 192.0.2.7, nonsense, 10.0.0.1/33, ::/129, 1.2.3.4/x, 300.1.1.1, * ');
+  const { ranges: proxies, invalid } = AddressRanges.parse(' 10.0.0.0/8, ::1 ,,fd00::/8, 192.0.2.7, nonsense, 10.0.0.1/33, ::/129, 1.2.3.4/x, 300.1.1.1, * ');
   assert.deepEqual(invalid, ['nonsense', '10.0.0.1/33', '::/129', '1.2.3.4/x', '300.1.1.1', '*']);
   assert.deepEqual(proxies.entries, ['10.0.0.0/8', '::1', 'fd00::/8', '192.0.2.7']);
-  for (const a of ['10.1.2.3', '::1', 'fd12:3456::1', '192.0.2.7']) assert.ok(proxies.trusts(a), a);
-  for (const a of ['11.0.0.1', '192.0.2.8', '::2', 'fe80::1', 'unknown', '']) assert.ok(!proxies.trusts(a), a);
-  assert.ok(!TrustedProxies.parse('').proxies.trusts('127.0.0.1'), 'empty trusts nobody');
-  assert.equal(TrustedProxies.parse(' , ').proxies, TrustedProxies.NONE);
+  for (const a of ['10.1.2.3', '::1', 'fd12:3456::1', '192.0.2.7']) assert.ok(proxies.includes(a), a);
+  for (const a of ['11.0.0.1', '192.0.2.8', '::2', 'fe80::1', 'unknown', '']) assert.ok(!proxies.includes(a), a);
+  assert.ok(!AddressRanges.parse('').ranges.includes('127.0.0.1'), 'empty trusts nobody');
+  assert.equal(AddressRanges.parse(' , ').ranges, AddressRanges.NONE);
 });
 
 test('IPv4-mapped IPv6 peers match IPv4 entries, and the other way round', () => {
-  assert.ok(trusted('127.0.0.1').trusts('::ffff:127.0.0.1'));
-  assert.ok(trusted('10.0.0.0/8').trusts('::ffff:10.9.8.7'));
-  assert.ok(trusted('::ffff:127.0.0.1').trusts('127.0.0.1'));
-  assert.ok(!trusted('127.0.0.1').trusts('::ffff:127.0.0.2'));
+  assert.ok(trusted('127.0.0.1').includes('::ffff:127.0.0.1'));
+  assert.ok(trusted('10.0.0.0/8').includes('::ffff:10.9.8.7'));
+  assert.ok(trusted('::ffff:127.0.0.1').includes('127.0.0.1'));
+  assert.ok(!trusted('127.0.0.1').includes('::ffff:127.0.0.2'));
 });
 
 test('forwarded entries: ports and brackets are dropped, IPv4-mapped becomes IPv4, anything else is no address', () => {
@@ -38,7 +38,7 @@ test('forwarded entries: ports and brackets are dropped, IPv4-mapped becomes IPv
 test('a peer that is not trusted keeps its socket address whatever header it sends', () => {
   const proxies = trusted('10.0.0.1');
   assert.equal(clientAddress('198.51.100.7', '203.0.113.1', proxies), '198.51.100.7', 'a spoofed header is ignored');
-  assert.equal(clientAddress('127.0.0.1', '203.0.113.1', TrustedProxies.NONE), '127.0.0.1', 'nobody is trusted by default');
+  assert.equal(clientAddress('127.0.0.1', '203.0.113.1', AddressRanges.NONE), '127.0.0.1', 'nobody is trusted by default');
   assert.equal(clientAddress(undefined, '203.0.113.1', proxies), 'unknown');
 });
 

@@ -8,21 +8,22 @@
 // writing the header.
 import { BlockList, isIP } from 'node:net';
 
-export class TrustedProxies {
+/** A set of IP addresses and CIDR ranges, as properties list them (trusted proxies, who may read /status). */
+export class AddressRanges {
   private constructor(
     private readonly list: BlockList,
     /** The entries in effect, as written. */
     readonly entries: readonly string[],
   ) {}
 
-  /** Trusts nobody. */
-  static readonly NONE = new TrustedProxies(new BlockList(), []);
+  /** Holds no address. */
+  static readonly NONE = new AddressRanges(new BlockList(), []);
 
   /**
    * Reads a comma-separated list of IP addresses and CIDR ranges. Entries that are neither
    * are returned in `invalid` and left out; the others still apply.
    */
-  static parse(text: string): { proxies: TrustedProxies; invalid: string[] } {
+  static parse(text: string): { ranges: AddressRanges; invalid: string[] } {
     const list = new BlockList();
     const entries: string[] = [];
     const invalid: string[] = [];
@@ -32,11 +33,11 @@ export class TrustedProxies {
       if (addEntry(list, entry)) entries.push(entry);
       else invalid.push(entry);
     }
-    return { proxies: entries.length ? new TrustedProxies(list, entries) : TrustedProxies.NONE, invalid };
+    return { ranges: entries.length ? new AddressRanges(list, entries) : AddressRanges.NONE, invalid };
   }
 
-  /** Whether `address` (an IP literal; IPv4-mapped IPv6 matches IPv4 entries) is trusted. */
-  trusts(address: string): boolean {
+  /** Whether `address` (an IP literal; IPv4-mapped IPv6 matches IPv4 entries) is in the set. */
+  includes(address: string): boolean {
     if (!this.entries.length) return false;
     const family = isIP(address);
     return family !== 0 && this.list.check(address, family === 4 ? 'ipv4' : 'ipv6');
@@ -81,9 +82,9 @@ export function forwardedAddress(text: string): string | null {
  * The client address of a request that arrived from `peer` (the socket's remote address)
  * with the given X-Forwarded-For header(s).
  */
-export function clientAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trusted: TrustedProxies): string {
+export function clientAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trusted: AddressRanges): string {
   const socketAddress = peer ?? 'unknown';
-  if (forwardedFor === undefined || !trusted.trusts(socketAddress)) return socketAddress;
+  if (forwardedFor === undefined || !trusted.includes(socketAddress)) return socketAddress;
   // Several headers are one list, in the order they arrived.
   const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
   let client = socketAddress;
@@ -94,7 +95,7 @@ export function clientAddress(peer: string | undefined, forwardedFor: string | s
     // beyond it cannot be told apart from what the client wrote itself.
     if (hop === null) return client;
     client = hop;
-    if (!trusted.trusts(hop)) return hop;
+    if (!trusted.includes(hop)) return hop;
   }
   // Every hop is a trusted proxy: the left-most one is as far as the chain goes.
   return client;

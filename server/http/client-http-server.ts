@@ -17,11 +17,11 @@ import type { ClientConnections } from '../transport/client-connections.ts';
 import type { Transport } from '../transport/transport.ts';
 import { BoshEndpoint } from './bosh/bosh-endpoint.ts';
 import { terminalBody } from './bosh/bosh-body.ts';
-import { BOSH_PATH, boshRoutes } from './bosh/bosh-route.ts';
+import { boshRoutes, isBoshPath } from './bosh/bosh-route.ts';
 import type { ClientHttpShared } from './client-http-shared.ts';
 import { metricsRoute } from './metrics.ts';
 import { pluginPublicRoutes } from './plugin-public-routes.ts';
-import { statusRoutes } from './status-routes.ts';
+import { onlyAllowed, statusRoutes } from './status-routes.ts';
 import { WebSocketEndpoint } from './websocket-endpoint.ts';
 
 export interface ClientHttpOptions {
@@ -84,7 +84,7 @@ export async function startClientHttp(options: ClientHttpOptions): Promise<Clien
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode ?? 500;
     if (status >= 500) log.error('HTTP request failed', { url: req.url, error: err.stack ?? err.message });
-    if (req.url.split('?')[0] === BOSH_PATH) {
+    if (isBoshPath(req.url)) {
       reply.code(status).type('text/xml; charset=utf-8').send(terminalBody(status === 413 ? 'policy-violation' : status >= 500 ? 'internal-server-error' : 'bad-request'));
     } else {
       reply.code(status).type('text/plain; charset=utf-8').send(`${status >= 500 ? 'internal error' : err.message}\n`);
@@ -92,8 +92,8 @@ export async function startClientHttp(options: ClientHttpOptions): Promise<Clien
   });
 
   await app.register(boshRoutes(bosh, properties.corsOrigins, shared.remoteAddress));
-  await app.register(statusRoutes(context, context.health));
-  await app.register(metricsRoute(shared.metrics));
+  await app.register(statusRoutes(context, context.health, shared.statusAllowed));
+  await app.register(metricsRoute(shared.metrics, { onRequest: onlyAllowed(shared.statusAllowed, '/api/metrics') }));
   await app.register(pluginPublicRoutes(shared.pluginRoutes, log.child('plugin-routes')));
 
   await app.listen({ host: options.listener.host, port: options.listener.port });

@@ -1,4 +1,5 @@
-// System properties of the client HTTP listeners (BOSH, WebSocket, CORS, trusted proxies).
+// System properties of the client HTTP listeners (BOSH, WebSocket, CORS, trusted proxies,
+// who may read /status and /metrics).
 // Defined once per node and shared by the http and https listeners (client-http-shared.ts);
 // all apply live (BOSH limits to sessions created after a change).
 import type { PropertyRegistry } from '../properties/property-registry.ts';
@@ -13,7 +14,11 @@ export interface HttpProperties {
   corsOrigins: Property<string>;
   trustedProxies: Property<string>;
   websocketPingInterval: Property<number>;
+  statusAllowed: Property<string>;
 }
+
+/** Loopback and the private networks (RFC 1918, RFC 4193): where monitoring usually runs. */
+export const PRIVATE_NETWORKS = '127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7';
 
 /** The definitions, also used by `xmppd property` to know these names without a listener. */
 export const HTTP_PROPERTY_DEFINITIONS = {
@@ -85,6 +90,13 @@ export const HTTP_PROPERTY_DEFINITIONS = {
     description: 'Seconds between WebSocket pings; a peer that has not answered the previous ping by then is disconnected (0: no pings)',
     live: true,
   } satisfies PropertyDefinition<number>,
+  statusAllowed: {
+    name: 'xmpp.http.status.allowed',
+    type: 'string',
+    default: PRIVATE_NETWORKS,
+    description: 'Clients that may read /status and /metrics on the client HTTP listeners: comma-separated IP addresses or CIDR ranges, the client address as for xmpp.http.trusted-proxies (empty: nobody; administrators read both on the admin listener). /healthz and /readyz are open to all',
+    live: true,
+  } satisfies PropertyDefinition<string>,
 };
 
 export function defineHttpProperties(registry: PropertyRegistry): HttpProperties {
@@ -98,5 +110,6 @@ export function defineHttpProperties(registry: PropertyRegistry): HttpProperties
     corsOrigins: registry.define<string>(d.corsOrigins),
     trustedProxies: registry.define<string>(d.trustedProxies),
     websocketPingInterval: registry.define<number>(d.websocketPingInterval),
+    statusAllowed: registry.define<string>(d.statusAllowed),
   };
 }

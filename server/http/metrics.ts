@@ -2,7 +2,7 @@
 // kernel keeps anyway (server/stats.ts, the router, the health monitor) when Prometheus
 // scrapes, so metrics cost nothing between scrapes. The registry is per server, not
 // prom-client's global one, so several servers can live in one process (tests).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DependencyMonitor, NodeState } from '../health/dependency-monitor.ts';
 import type { ServerContext } from '../server-context.ts';
@@ -152,9 +152,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
   });
 }
 
-export function metricsRoute(registry: Registry) {
+/** GET `path`, for the clients `onRequest` lets through (all when absent). */
+export function metricsRoute(registry: Registry, { path = '/metrics', onRequest }: { path?: string; onRequest?: onRequestHookHandler } = {}) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.get('/metrics', async (_req, reply) => {
+    app.get(path, onRequest ? { onRequest } : {}, async (_req, reply) => {
       reply.type(registry.contentType).send(await registry.metrics());
     });
   };

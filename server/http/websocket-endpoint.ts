@@ -14,6 +14,8 @@ import type { HttpProperties } from './http-properties.ts';
 import { WebSocketTransport } from './websocket-transport.ts';
 
 export const WEBSOCKET_PATH = '/ws';
+/** Openfire's clients are configured with a trailing slash: both are the endpoint. */
+const WEBSOCKET_PATHS = [WEBSOCKET_PATH, `${WEBSOCKET_PATH}/`];
 /** Frames beyond this are refused by the WebSocket layer itself; stanza limits are lower. */
 const MAX_FRAME_BYTES = 16 * 1024 * 1024 + 1024;
 /** At shutdown, how long connections get to receive their stream error before being cut. */
@@ -48,7 +50,7 @@ export class WebSocketEndpoint {
   readonly upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => {});
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== WEBSOCKET_PATH) return refuse(socket, 404, 'Not Found', `WebSocket connections are served at ${WEBSOCKET_PATH}`);
+    if (!WEBSOCKET_PATHS.includes(path!)) return refuse(socket, 404, 'Not Found', `WebSocket connections are served at ${WEBSOCKET_PATH}`);
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes('xmpp')) {
       return refuse(socket, 400, 'Bad Request', "XMPP over WebSocket requires the 'xmpp' subprotocol (RFC 7395)");

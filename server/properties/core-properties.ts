@@ -30,6 +30,7 @@ export interface CoreProperties {
   tlsHandshakeTimeout: Property<number>;
   c2sMaxConnections: Property<number>;
   c2sSendQueueMaxBytes: Property<number>;
+  adminAllowedHosts: Property<string>;
 }
 
 export function defineCoreProperties(registry: PropertyRegistry): CoreProperties {
@@ -239,6 +240,13 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       min: 65536,
       max: 268435456,
       description: 'Bytes that may wait in this node for a client that does not read (TCP or TLS socket, WebSocket, BOSH session) before its stream is closed with <resource-constraint/>',
+      live: true,
+    }),
+    adminAllowedHosts: registry.define<string>({
+      name: 'admin.allowed-hosts',
+      type: 'string',
+      default: '',
+      description: 'Host names (besides IP addresses, localhost and the listener\'s own host) under which the admin listener may be reached, separated by commas; ".example.com" allows that name and every name under it. A request naming another host is refused (421), which defeats DNS rebinding',
       live: true,
     }),
   };

@@ -7,6 +7,7 @@ import type { Element } from '../../server/xml/element.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 import { createTestDatabase } from '../helpers/test-database.ts';
+import { ADMIN_PROPERTIES, ADMIN_USER, admin } from '../plugins/fixtures.ts';
 import { BoshClient } from './bosh-client.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 import { WsClient } from './ws-client.ts';
@@ -112,6 +113,52 @@ describe('status of a running node', () => {
       assert.deepEqual(afterwards.connections.bosh, { total: 1, current: 0, peak: 1 });
       assert.equal(afterwards.connections.tcp.peak, 2);
       assert.equal(afterwards.sessions, 0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('/status and /metrics are served to xmpp.http.status.allowed only, /healthz and /readyz to all, both to administrators on the admin listener', async () => {
+    const server = await startTestServer({ properties: { ...ADMIN_PROPERTIES, 'xmpp.http.trusted-proxies': '127.0.0.1' } });
+    try {
+      await server.addUser('admin', ADMIN_USER[1]);
+      const from = (client: string | null) => async (path: string): Promise<Response> =>
+        fetch(`http://127.0.0.1:${server.httpPort}${path}`, { headers: client ? { 'x-forwarded-for': client } : {} });
+      // By default: loopback and the private networks.
+      for (const client of [null, '10.1.2.3', '192.168.7.8', '172.20.0.1', 'fd00::5']) {
+        for (const path of ['/status', '/metrics', '/healthz', '/readyz']) assert.equal((await from(client)(path)).status, 200, `${client} ${path}`);
+      }
+      for (const client of ['203.0.113.5', '172.32.0.1', '2001:db8::1']) {
+        const refused = await from(client)('/status');
+        assert.equal(refused.status, 403, client);
+        assert.equal(await refused.text(), '/status is served only to the networks in the property xmpp.http.status.allowed; '
+          + 'administrators find it on the admin listener at /api/status\n');
+        const metricsRefused = await from(client)('/metrics?x=1');
+        assert.equal(metricsRefused.status, 403);
+        assert.match(await metricsRefused.text(), /^\/metrics is served only .* at \/api\/metrics\n$/);
+        assert.equal((await from(client)('/healthz')).status, 200, 'load balancers check from anywhere');
+        assert.equal((await from(client)('/readyz')).status, 200);
+      }
+
+      await server.setProperty('xmpp.http.status.allowed', 'not-a-network, 203.0.113.0/24');
+      await eventually('the change to apply', async () => (await from('203.0.113.5')('/status')).status, (s) => s === 200);
+      assert.equal((await from(null)('/status')).status, 403, 'loopback is no longer listed');
+      assert.match(server.logs(), /WARN {2}\[http\] ignoring an entry of xmpp\.http\.status\.allowed: not an IP address or CIDR range entry=not-a-network/);
+
+      await server.setProperty('xmpp.http.status.allowed', '');
+      await eventually('the change to apply', async () => (await from('203.0.113.5')('/metrics')).status, (s) => s === 403);
+      assert.equal((await from(null)('/healthz')).status, 200);
+      // Administrators read both on the admin listener whatever the property says.
+      const status = await admin(server.adminPort, 'GET', '/api/status');
+      assert.equal(status.status, 200);
+      assert.equal(status.body.pid, server.pid);
+      const scrape = await fetch(`http://127.0.0.1:${server.adminPort}/api/metrics`, {
+        headers: { authorization: `Basic ${Buffer.from(ADMIN_USER.join(':')).toString('base64')}` },
+      });
+      assert.equal(scrape.status, 200);
+      assert.match(scrape.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+      assert.equal(metric(await scrape.text(), 'xmppd_state{state="running"}'), 1);
+      assert.equal((await fetch(`http://127.0.0.1:${server.adminPort}/api/metrics`)).status, 401);
     } finally {
       await server.stop();
     }

@@ -48,8 +48,10 @@ export class WsClient {
     /** wss:// instead of ws:// (the test server's certificate is self-signed). */
     secure?: boolean;
     headers?: Record<string, string>;
+    /** /ws by default. */
+    path?: string;
   } = {}): Promise<WsClient> {
-    const ws = new WebSocket(`${opts.secure ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`, opts.protocols ?? ['xmpp'], {
+    const ws = new WebSocket(`${opts.secure ? 'wss' : 'ws'}://127.0.0.1:${port}${opts.path ?? '/ws'}`, opts.protocols ?? ['xmpp'], {
       origin: opts.origin,
       autoPong: opts.autoPong ?? true,
       headers: opts.headers,

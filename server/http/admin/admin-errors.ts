@@ -9,6 +9,7 @@ export const ADMIN_ERRORS = {
   TOO_MANY_ATTEMPTS: { status: 429, message: 'too many failed logins from this address or for this account; try again later' },
   NOT_ADMIN: { status: 403, message: 'this account is not an administrator (the property admin.jids lists who is)' },
   CSRF_TOKEN_INVALID: { status: 403, message: 'missing or wrong X-CSRF-Token header (a console session must send the token it got at login)' },
+  HOST_NOT_ALLOWED: { status: 421, message: 'the Host header names another server: open the admin listener by its address or as localhost, or list the name in admin.allowed-hosts' },
   BAD_REQUEST: { status: 400, message: 'the request is malformed' },
   VALIDATION_FAILED: { status: 400, message: 'the request does not match the route schema' },
   NOT_FOUND: { status: 404, message: 'no such route' },

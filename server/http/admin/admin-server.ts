@@ -5,11 +5,13 @@
 // (admin-auth.ts); console sessions also need the CSRF token for changes.
 import type net from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { ListenerConfig } from '../../config/types.ts';
 import type { Logger } from '../../log.ts';
 import type { ServerContext } from '../../server-context.ts';
 import type { PluginHost } from '../../plugins/plugin-host.ts';
 import { AdminAuthenticator } from './admin-auth.ts';
+import { AllowedHosts } from './allowed-hosts.ts';
 import { AdminError, errorBody } from './admin-errors.ts';
 import { AdminSessionStore } from './admin-sessions.ts';
 import { consoleAssets } from './console-assets.ts';
@@ -34,6 +36,10 @@ export interface AdminServerOptions {
   log: Logger;
   /** Where the built console is (tests); dist/console/ of the installation by default. */
   consoleDir?: string;
+  /** The host the listener is configured with, a name its requests may carry in Host. */
+  listenerHost?: string;
+  /** The node's metrics (client-http-shared.ts), served at /api/metrics. */
+  metrics?: Registry;
 }
 
 export interface AdminServer {
@@ -52,7 +58,7 @@ function asAdminError(err: FastifyError, log: Logger, url: string): AdminError {
 }
 
 /** The admin app, not listening (tests use inject()). */
-export async function createAdminApp({ context, plugins, log, consoleDir }: AdminServerOptions): Promise<FastifyInstance> {
+export async function createAdminApp({ context, plugins, log, consoleDir, listenerHost, metrics }: AdminServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
@@ -64,6 +70,20 @@ export async function createAdminApp({ context, plugins, log, consoleDir }: Admi
   const auth = new AdminAuthenticator(context, new AdminSessionStore(() => context.core.adminSessionIdleTimeout.value));
 
   app.decorateRequest('admin', null);
+  // Before anything else, the console's files included: see allowed-hosts.ts.
+  let hosts = new AllowedHosts(context.core.adminAllowedHosts.value, listenerHost);
+  let hostsFrom = context.core.adminAllowedHosts.value;
+  app.addHook('onRequest', async (req) => {
+    const listed = context.core.adminAllowedHosts.value;
+    if (listed !== hostsFrom) {
+      hosts = new AllowedHosts(listed, listenerHost);
+      hostsFrom = listed;
+    }
+    if (hosts.allows(req.headers.host)) return;
+    log.debug('admin request refused: Host not allowed', { host: req.headers.host, address: req.ip, url: req.url });
+    throw new AdminError('HOST_NOT_ALLOWED', `Host ${JSON.stringify(req.headers.host?.slice(0, 100))} is not a name of this admin listener: `
+      + 'open it by its IP address or as localhost, or list the name in the property admin.allowed-hosts');
+  });
   app.addHook('onRequest', async (req) => {
     // Unknown routes fall through to the not-found handler, which reveals nothing.
     if (req.routeOptions.config.public || req.routeOptions.url === undefined) return;
@@ -90,13 +110,13 @@ export async function createAdminApp({ context, plugins, log, consoleDir }: Admi
   await app.register(userResource(context));
   await app.register(onlineResource(context));
   await app.register(pluginExtensions(plugins, log));
-  await app.register(statusResource(context));
+  await app.register(statusResource(context, metrics));
   await app.register(consoleAssets(consoleDir));
   return app;
 }
 
 export async function startAdminServer(listener: Pick<ListenerConfig, 'host' | 'port'>, options: AdminServerOptions): Promise<AdminServer> {
-  const app = await createAdminApp(options);
+  const app = await createAdminApp({ listenerHost: listener.host, ...options });
   await app.listen({ host: listener.host, port: listener.port });
   let closing: Promise<void> | null = null;
   return {

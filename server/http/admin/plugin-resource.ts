@@ -2,7 +2,8 @@
 // uploading an archive (checked completely before it is put in place), remove by name.
 // Both change the folder and then wait for the host's pass over it, so the answer tells
 // whether the plugin actually loaded.
-import type { FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../../server-context.ts';
 import { installArchive, PluginFileError, removePlugin, type PluginFileErrorCode } from '../../plugins/plugin-files.ts';
 import type { PluginHost } from '../../plugins/plugin-host.ts';
@@ -11,8 +12,44 @@ import { errors, nameParams, pluginSchema } from './admin-schemas.ts';
 
 /** Content types an archive upload may use. */
 export const ARCHIVE_TYPES = ['application/gzip', 'application/x-gzip', 'application/x-compressed-tar', 'application/octet-stream'];
-/** Hard ceiling of the upload parser; the property plugins.archive.max-bytes is checked first. */
-const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
+
+const tooLarge = (limit: number, what: string): AdminError =>
+  new AdminError('PAYLOAD_TOO_LARGE', `the archive ${what}, above plugins.archive.max-bytes (${limit})`);
+
+/** How long what a client still sends after the 413 is read and dropped before its connection closes. */
+const LINGER_MS = 2_000;
+
+/**
+ * Reads an upload into memory while counting it, so that one sent without Content-Length
+ * (chunked) is stopped at plugins.archive.max-bytes rather than read to its end. fastify
+ * answers a parser's error with `Connection: close`, and node closes the socket as soon as
+ * the answer is written; with the client's data still arriving, that resets the connection,
+ * and the reset can reach the client before it has read the answer (RFC 9112 section 9.6).
+ * So what still comes is dropped, and the socket lingers a moment before it closes.
+ */
+function readArchive(limit: () => number) {
+  return (req: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: Buffer) => void): void => {
+    const max = limit();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= max) return void chunks.push(chunk);
+      payload.removeListener('data', onData);
+      payload.resume();
+      chunks.length = 0;
+      lingerAtClose(req.raw.socket);
+      done(tooLarge(max, `went on beyond ${max} bytes`));
+    };
+    payload.on('data', onData);
+    payload.on('end', () => {
+      if (size <= max) done(null, Buffer.concat(chunks, size));
+    });
+    payload.on('error', (err) => {
+      if (size <= max) done(err);
+    });
+  };
+}
 
 const FILE_ERRORS: Record<PluginFileErrorCode, AdminErrorCode> = {
   invalid: 'PLUGIN_ARCHIVE_INVALID',
@@ -26,12 +63,21 @@ function fileError(err: unknown): never {
   throw err;
 }
 
+/** node ends a `Connection: close` response with socket.destroySoon(): end it, destroy it later. */
+function lingerAtClose(socket: Socket): void {
+  if (typeof socket.destroySoon !== 'function') return;
+  socket.destroySoon = function (this: Socket) {
+    this.end();
+    setTimeout(() => this.destroy(), LINGER_MS).unref();
+  };
+}
+
 export function pluginResource(host: PluginHost, context: ServerContext) {
   const options = () => ({ serverVersion: context.version, maxArchiveBytes: context.core.pluginsMaxArchiveBytes.value });
   const find = (name: string) => host.status().find((p) => p.name === name || p.file === name);
 
   return async (app: FastifyInstance): Promise<void> => {
-    app.addContentTypeParser(ARCHIVE_TYPES, { parseAs: 'buffer', bodyLimit: MAX_UPLOAD_BYTES }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser(ARCHIVE_TYPES, readArchive(() => context.core.pluginsMaxArchiveBytes.value));
 
     app.get('/api/plugins', {
       schema: {
@@ -55,11 +101,12 @@ export function pluginResource(host: PluginHost, context: ServerContext) {
           ...errors(400, 409, 413, 415, 422),
         },
       },
-      // Refused before the body is read when it announces more than the limit.
+      // Refused before the body is read when it announces more than the limit; one that
+      // announces nothing is counted as it arrives (readArchive).
       onRequest: async (req) => {
         const length = Number(req.headers['content-length'] ?? 0);
         const limit = context.core.pluginsMaxArchiveBytes.value;
-        if (length > limit) throw new AdminError('PAYLOAD_TOO_LARGE', `the archive is ${length} bytes, above plugins.archive.max-bytes (${limit})`);
+        if (length > limit) throw tooLarge(limit, `is ${length} bytes`);
       },
     }, async (req, reply) => {
       if (!Buffer.isBuffer(req.body)) {

@@ -34,6 +34,24 @@ export class BoshError extends Error {
 /** Largest rid a client may use (2^53 - 1, XEP-0124 section 14.1). */
 const MAX_RID = Number.MAX_SAFE_INTEGER;
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The text of an HTTP request body, which XEP-0124 requires to be UTF-8 (a byte order mark
+ * is dropped); throws BoshError rather than replacing what does not decode with U+FFFD,
+ * which would let a broken byte through as a character the client never sent.
+ */
+export function decodeBody(bytes: Uint8Array): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new BoshError('bad-request', 'the body is not valid UTF-8');
+  }
+}
+
+/** An attribute's value for a log line: quoted, and cut short when it is long. */
+const shown = (raw: string): string => JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}...` : raw);
+
 /** Parses an HTTP request body into the <body/> element; throws BoshError. */
 export function parseBody(text: string, maxBytes: number): Element {
   let body: Element;
@@ -52,20 +70,42 @@ export function parseBody(text: string, maxBytes: number): Element {
   return body;
 }
 
-/** The 'rid' attribute as a number; throws BoshError when absent or malformed. */
-export function requestId(body: Element): number {
-  const raw = body.attrs.rid;
-  const rid = raw !== undefined && /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
-  if (!(rid > 0 && rid <= MAX_RID)) throw new BoshError('bad-request', "missing or invalid 'rid'");
+/**
+ * The 'rid' attribute (or another that holds a rid, such as 'ack') as a number: an integer
+ * from 1 to 2^53 - 1, the range in which every rid is exact as a number; throws BoshError
+ * when absent or anything else (a fraction, a sign, an exponent, a larger number).
+ */
+export function requestId(body: Element, name = 'rid'): number {
+  const raw = body.attrs[name];
+  if (raw === undefined) throw new BoshError('bad-request', `missing '${name}'`);
+  const rid = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
+  if (!(rid > 0 && rid <= MAX_RID)) throw new BoshError('bad-request', `'${name}' ${shown(raw)} is not an integer from 1 to ${MAX_RID}`);
   return rid;
 }
 
-/** Non-negative integer attribute, or the fallback when absent; throws BoshError when malformed. */
+/**
+ * Non-negative integer attribute, or the fallback when absent; throws BoshError when it is
+ * not written in decimal digits. A value too large for any limit (any number of digits)
+ * reads as 2^53 - 1, so that the caller's bound clamps it as XEP-0124 asks for 'wait',
+ * 'hold' and 'pause', rather than failing the request.
+ */
 export function intAttr(body: Element, name: string, fallback: number): number {
   const raw = body.attrs[name];
   if (raw === undefined) return fallback;
-  if (!/^\d{1,9}$/.test(raw)) throw new BoshError('bad-request', `invalid '${name}'`);
-  return Number(raw);
+  if (!/^\d+$/.test(raw)) throw new BoshError('bad-request', `'${name}' ${shown(raw)} is not a non-negative integer`);
+  return raw.length > 15 ? Number.MAX_SAFE_INTEGER : Number(raw);
+}
+
+/** A media type with optional parameters (RFC 9110 section 8.3), ASCII and on one line. */
+const TOKEN = "[\\w!#$%&'*+.^`|~-]+";
+const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}([ \\t]*;[ \\t]*${TOKEN}=(${TOKEN}|"[^"\\\\\\x00-\\x1f\\x7f]*"))*$`);
+
+/** The 'content' attribute: the Content-Type of every response (XEP-0124 section 7.1). */
+export function contentAttr(body: Element, fallback: string): string {
+  const raw = body.attrs.content;
+  if (raw === undefined) return fallback;
+  if (raw.length > 200 || !MEDIA_TYPE.test(raw)) throw new BoshError('bad-request', `'content' ${shown(raw)} is not a media type`);
+  return raw;
 }
 
 /** The lower of two "major.minor" versions, each part compared as an integer. */

@@ -8,8 +8,8 @@ import type { Transport } from '../../transport/transport.ts';
 import type { Element } from '../../xml/element.ts';
 import type { HttpProperties } from '../http-properties.ts';
 import {
-  BOSH_VERSION, BoshError, DEFAULT_CONTENT_TYPE, LEGACY_HTTP_STATUS, NS_XBOSH, intAttr, lowerVersion, parseBody,
-  requestId, terminalBody, type TerminalCondition,
+  BOSH_VERSION, BoshError, DEFAULT_CONTENT_TYPE, LEGACY_HTTP_STATUS, NS_XBOSH, contentAttr, decodeBody, intAttr, lowerVersion,
+  parseBody, requestId, terminalBody, type TerminalCondition,
 } from './bosh-body.ts';
 import { BoshSession, type BoshSessionSettings } from './bosh-session.ts';
 import type { BoshReply, Respond } from './request-queue.ts';
@@ -49,11 +49,12 @@ export class BoshEndpoint {
     return this.options.maxStanzaBytes() * STANZAS_PER_BODY + 1024;
   }
 
-  handle(text: string, info: HttpRequestInfo, respond: Respond): void {
+  /** One HTTP request body, as the bytes that came. */
+  handle(bytes: Uint8Array, info: HttpRequestInfo, respond: Respond): void {
     let body: Element;
     let rid: number;
     try {
-      body = parseBody(text, this.maxBodyBytes());
+      body = parseBody(decodeBody(bytes), this.maxBodyBytes());
       rid = requestId(body);
     } catch (err) {
       if (!(err instanceof BoshError)) throw err;
@@ -61,13 +62,13 @@ export class BoshEndpoint {
       return respond(errorReply(err.condition));
     }
     const sid = body.attrs.sid;
-    if (sid === undefined) return this.create(body, rid, Buffer.byteLength(text), info, respond);
+    if (sid === undefined) return this.create(body, rid, bytes.length, info, respond);
     const session = this.sessions.get(sid);
     if (!session) {
       this.options.log.debug('BOSH request for an unknown session', { address: info.remoteAddress });
       return respond(errorReply('item-not-found'));
     }
-    session.receive({ rid, body, bytes: Buffer.byteLength(text), secure: info.secure, respond });
+    session.receive({ rid, body, bytes: bytes.length, secure: info.secure, respond });
   }
 
   /** Ends every session with 'system-shutdown' (the listener is closing). */
@@ -99,7 +100,10 @@ export class BoshEndpoint {
     session.start({ rid, body, bytes, secure: info.secure, respond });
   }
 
-  /** XEP-0124 section 7.2: the client's wishes, bounded by this server's properties. */
+  /**
+   * XEP-0124 section 7.2: the client's wishes, bounded by this server's properties. A 'wait'
+   * or 'hold' above them, however large, gets the most this server allows (intAttr).
+   */
   private negotiate(body: Element, rid: number, info: HttpRequestInfo): BoshSessionSettings {
     const p = this.options.properties;
     const to = body.attrs.to;
@@ -123,7 +127,7 @@ export class BoshEndpoint {
       maxPause: p.boshMaxPause.value,
       ver: body.attrs.ver === undefined ? null : lowerVersion(body.attrs.ver, BOSH_VERSION),
       clientAcks: body.attrs.ack === '1',
-      contentType: body.attrs.content ?? DEFAULT_CONTENT_TYPE,
+      contentType: contentAttr(body, DEFAULT_CONTENT_TYPE),
       to: this.options.domain,
       lang: body.attrs['xml:lang'],
       streamVersion: xboshVersion(body),

@@ -9,6 +9,13 @@ import type { BoshEndpoint } from './bosh-endpoint.ts';
 import type { BoshReply } from './request-queue.ts';
 
 export const BOSH_PATH = '/http-bind';
+/** Openfire's clients are configured with a trailing slash: both are the endpoint. */
+const BOSH_PATHS = [BOSH_PATH, `${BOSH_PATH}/`];
+
+/** Whether a request URL is the BOSH endpoint's (its errors are answered as BOSH bodies). */
+export function isBoshPath(url: string): boolean {
+  return BOSH_PATHS.includes(url.split('?')[0]!);
+}
 
 class BodyTooLargeError extends Error {
   readonly statusCode = 413;
@@ -35,8 +42,9 @@ export function boshRoutes(endpoint: BoshEndpoint, corsOrigins: Property<string>
         }
         chunks.push(chunk);
       });
+      // Decoded by the endpoint, which refuses what is not UTF-8.
       payload.on('end', () => {
-        if (size <= limit) done(null, Buffer.concat(chunks).toString('utf8'));
+        if (size <= limit) done(null, Buffer.concat(chunks, size));
       });
       payload.on('error', (err) => done(err, undefined));
     });
@@ -45,28 +53,30 @@ export function boshRoutes(endpoint: BoshEndpoint, corsOrigins: Property<string>
       reply.headers(corsHeaders(corsOrigins.value, req.headers.origin));
     });
 
-    app.options(BOSH_PATH, async (req, reply) => {
-      const requested = req.headers['access-control-request-headers'];
-      reply.code(204).headers(preflightHeaders(typeof requested === 'string' ? requested : undefined)).send();
-    });
-
-    app.get(BOSH_PATH, async (_req, reply) => {
-      reply.type('text/plain; charset=utf-8').send(
-        'This is an XMPP over BOSH endpoint (XEP-0124, XEP-0206). Clients POST <body/> elements here; see docs/operations.md.\n');
-    });
-
-    app.post(BOSH_PATH, async (req, reply) => {
-      const text = typeof req.body === 'string' ? req.body : '';
-      const answer = await new Promise<BoshReply | null>((resolve) => {
-        endpoint.handle(text, { remoteAddress: remoteAddress(req.raw), secure: isSecure(req) }, resolve);
+    for (const path of BOSH_PATHS) {
+      app.options(path, async (req, reply) => {
+        const requested = req.headers['access-control-request-headers'];
+        reply.code(204).headers(preflightHeaders(typeof requested === 'string' ? requested : undefined)).send();
       });
-      if (answer === null) {
-        reply.hijack();
-        req.raw.socket.destroy();
-        return;
-      }
-      reply.code(answer.status).header('content-type', answer.contentType).header('cache-control', 'no-store').send(answer.body);
-    });
+
+      app.get(path, async (_req, reply) => {
+        reply.type('text/plain; charset=utf-8').send(
+          'This is an XMPP over BOSH endpoint (XEP-0124, XEP-0206). Clients POST <body/> elements here; see docs/operations.md.\n');
+      });
+
+      app.post(path, async (req, reply) => {
+        const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const answer = await new Promise<BoshReply | null>((resolve) => {
+          endpoint.handle(bytes, { remoteAddress: remoteAddress(req.raw), secure: isSecure(req) }, resolve);
+        });
+        if (answer === null) {
+          reply.hijack();
+          req.raw.socket.destroy();
+          return;
+        }
+        reply.code(answer.status).header('content-type', answer.contentType).header('cache-control', 'no-store').send(answer.body);
+      });
+    }
   };
 }
 

@@ -9,7 +9,7 @@ import type { Attrs, Element } from '../../xml/element.ts';
 import { StreamError } from '../../xml/errors.ts';
 import { NS_CLIENT, adoptClientNamespace, serializeStandalone } from '../wire-element.ts';
 import {
-  BoshError, LEGACY_HTTP_STATUS, NS_XBOSH, intAttr, responseBody, terminalBody, type TerminalCondition,
+  BoshError, LEGACY_HTTP_STATUS, NS_XBOSH, intAttr, requestId, responseBody, terminalBody, type TerminalCondition,
 } from './bosh-body.ts';
 import { RequestQueue, type BoshReply, type HeldRequest, type Respond } from './request-queue.ts';
 import { RidWindow } from './rid-window.ts';
@@ -285,7 +285,7 @@ export class BoshSession implements Transport {
   private checkRequest(request: BoshRequest): void {
     const { body } = request;
     const s = this.settings;
-    if (s.clientAcks && body.attrs.ack !== undefined) this.window.acknowledge(intAttr(body, 'ack', 0));
+    if (s.clientAcks && body.attrs.ack !== undefined) this.window.acknowledge(requestId(body, 'ack'));
     if (body.attrs.pause !== undefined && (s.maxPause === 0 || intAttr(body, 'pause', 0) === 0)) {
       throw new BoshError('bad-request', s.maxPause === 0 ? 'pausing is not offered' : "'pause' must be at least 1 second");
     }
