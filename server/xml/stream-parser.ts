@@ -38,6 +38,10 @@ const DQUOTE = 0x22, SQUOTE = 0x27, AMP = 0x26, TAB = 0x09, LF = 0x0a, CR = 0x0d
 const SELF_CLOSING = 1;
 const PREFIXED_ATTRS = 2;
 
+/** Bound to the prefixes xml and xmlns by definition (Namespaces in XML 1.0, section 3). */
+export const NS_XML = 'http://www.w3.org/XML/1998/namespace';
+export const NS_XMLNS = 'http://www.w3.org/2000/xmlns/';
+
 /** String.prototype.isWellFormed (ES2024, in Node 20) is newer than the configured lib. */
 interface WellFormed {
   isWellFormed(): boolean;
@@ -114,6 +118,8 @@ export class StreamParser {
   private textFlags = 0;
   /** SELF_CLOSING | PREFIXED_ATTRS of the start tag attributes() just parsed. */
   private tagFlags = 0;
+  /** Open elements of the current stanza whose names have a prefix. */
+  private openPrefixed = 0;
 
   constructor(handler: StreamParserHandler, options: StreamParserOptions) {
     this.handler = handler;
@@ -135,7 +141,7 @@ export class StreamParser {
     this.generation++;
     this.rest = null;
     this.buf = '';
-    this.pos = this.bytes = this.scan = this.quote = this.count = 0;
+    this.pos = this.bytes = this.scan = this.quote = this.count = this.openPrefixed = 0;
     this.stack = [];
     this.root = null;
     this.rootName = '';
@@ -162,7 +168,7 @@ export class StreamParser {
     this.failed = true;
     this.rest = null;
     this.buf = '';
-    this.pos = this.bytes = 0;
+    this.pos = this.bytes = this.openPrefixed = 0;
     this.stack = [];
     this.handler.error(err);
   }
@@ -423,6 +429,10 @@ export class StreamParser {
       fail('not-well-formed', `end tag ${excerpt(s, pos, gt + 1)} does not match <${excerpt(el.name, 0, el.name.length)}>`);
     }
     this.stack.pop();
+    if (this.openPrefixed !== 0 && el.name.indexOf(':') !== -1) {
+      this.openPrefixed--;
+      unprefix(el);
+    }
     if (depth > 1) return gt + 1;
     this.count = 0;
     return this.emit(gt + 1, generation, el);
@@ -473,12 +483,11 @@ export class StreamParser {
       el.parent = parent;
       parent.children.push(el);
     }
-    if (prefixEnd !== -1) this.checkPrefix(name.slice(0, prefixEnd - pos - 1), attrs);
-    if (prefixedAttrs) {
-      for (const key in attrs) {
-        const colon = key.indexOf(':');
-        if (colon !== -1 && !key.startsWith('xmlns:')) this.checkPrefix(key.slice(0, colon), attrs);
-      }
+    if (prefixedAttrs) this.checkAttributePrefixes(attrs);
+    if (prefixEnd !== -1) {
+      this.checkPrefix(name.slice(0, prefixEnd - pos - 1), attrs);
+      if (selfClosing) unprefix(el);
+      else this.openPrefixed++;
     }
     if (!selfClosing) {
       this.stack.push(el);
@@ -586,11 +595,10 @@ export class StreamParser {
         attrs[name] = value;
       }
       if (colon !== -1) {
-        if (name.startsWith('xmlns:')) {
-          if (value === '') fail('not-well-formed', `namespace prefix ${name.slice(6)} bound to an empty name`);
-        } else {
-          flags |= PREFIXED_ATTRS;
-        }
+        if (name.startsWith('xmlns:')) checkBinding(name.slice(6), value);
+        else flags |= PREFIXED_ATTRS;
+      } else if (name === 'xmlns' && (value === NS_XML || value === NS_XMLNS)) {
+        fail('not-well-formed', `${value} cannot be the default namespace`);
       }
       i = valueEnd + 1;
     }
@@ -601,33 +609,53 @@ export class StreamParser {
    * declaration found only on the stream header is copied onto the stanza so that it stands
    * alone when serialized (e.g. <stream:features/> gets xmlns:stream).
    */
-  private checkPrefix(prefix: string, attrs: Attrs): void {
-    if (prefix === 'xml') return;
+  private checkPrefix(prefix: string, attrs: Attrs): string {
+    if (prefix === 'xml') return NS_XML;
+    if (prefix === 'xmlns') fail('not-well-formed', 'the xmlns prefix only declares namespaces');
     const key = 'xmlns:' + prefix;
-    if (attrs[key] !== undefined) return;
+    const own = attrs[key];
+    if (own !== undefined) return own;
     const stack = this.stack;
-    for (let k = stack.length - 1; k >= 0; k--) if (stack[k]!.attrs[key] !== undefined) return;
+    for (let k = stack.length - 1; k >= 0; k--) {
+      const ns = stack[k]!.attrs[key];
+      if (ns !== undefined) return ns;
+    }
     const declared = this.root?.[key];
-    if (declared === undefined) fail('bad-namespace-prefix', `namespace prefix ${prefix} is not declared`);
+    if (declared === undefined) fail('bad-namespace-prefix', `namespace prefix ${excerpt(prefix, 0, prefix.length)} is not declared`);
     (stack.length === 0 ? attrs : stack[0]!.attrs)[key] = declared;
+    return declared;
+  }
+
+  /**
+   * Every attribute prefix must be declared, and no two attributes may have the same
+   * expanded name (Namespaces in XML 1.0 section 6.3: a:x and b:x with a and b bound to
+   * one namespace are the same attribute twice).
+   */
+  private checkAttributePrefixes(attrs: Attrs): void {
+    let seen: string[] | null = null;
+    for (const key in attrs) {
+      const colon = key.indexOf(':');
+      if (colon === -1 || key.startsWith('xmlns:')) continue;
+      const ns = this.checkPrefix(key.slice(0, colon), attrs);
+      const local = key.slice(colon + 1);
+      if (seen === null) seen = [];
+      for (let k = 0; k < seen.length; k += 2) {
+        if (seen[k] === local && seen[k + 1] === ns) {
+          fail('not-well-formed', `attribute ${excerpt(key, 0, key.length)} is another with the same namespace and name`);
+        }
+      }
+      seen.push(local, ns);
+    }
   }
 
   private streamHeader(name: string, prefixLength: number, attrs: Attrs, prefixedAttrs: boolean,
     selfClosing: boolean, next: number, generation: number): number {
-    const prefix = prefixLength > 0 ? name.slice(0, prefixLength) : '';
-    const ns = prefix ? attrs['xmlns:' + prefix] : attrs.xmlns;
-    if (prefix && ns === undefined) fail('bad-namespace-prefix', `namespace prefix ${prefix} is not declared`);
-    if (ns !== NS_STREAMS || name.slice(prefix ? prefixLength + 1 : 0) !== 'stream') {
+    // The header is the outermost scope: checkPrefix finds nothing but its own attributes.
+    const ns = prefixLength > 0 ? this.checkPrefix(name.slice(0, prefixLength), attrs) : attrs.xmlns;
+    if (ns !== NS_STREAMS || name.slice(prefixLength > 0 ? prefixLength + 1 : 0) !== 'stream') {
       fail('invalid-namespace', `the stream root must be <stream/> in the ${NS_STREAMS} namespace`);
     }
-    if (prefixedAttrs) {
-      for (const key in attrs) {
-        const colon = key.indexOf(':');
-        if (colon !== -1 && !key.startsWith('xmlns:') && !key.startsWith('xml:') && attrs['xmlns:' + key.slice(0, colon)] === undefined) {
-          fail('bad-namespace-prefix', `namespace prefix ${key.slice(0, colon)} is not declared`);
-        }
-      }
-    }
+    if (prefixedAttrs) this.checkAttributePrefixes(attrs);
     this.root = attrs;
     this.rootName = name;
     this.pos = next;
@@ -661,6 +689,46 @@ function completeUtf8Length(b: Buffer): number {
     if (c >= 0xc0) return c < 0xf8 && n - i < (c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2) ? i : n;
   }
   return n;
+}
+
+/**
+ * A namespace declaration xmlns:prefix='value' (Namespaces in XML 1.0 section 3, "Reserved
+ * Prefixes and Namespace Names"): no empty name, xml only for the XML namespace and that
+ * namespace only for xml, nothing for xmlns or its namespace.
+ */
+function checkBinding(prefix: string, value: string): void {
+  const shown = excerpt(prefix, 0, prefix.length);
+  if (value === '') fail('not-well-formed', `namespace prefix ${shown} bound to an empty name`);
+  if (prefix === 'xmlns') fail('not-well-formed', 'the xmlns prefix cannot be declared');
+  if (value === NS_XMLNS) fail('not-well-formed', `namespace prefix ${shown} bound to the xmlns namespace`);
+  if (prefix === 'xml' ? value !== NS_XML : value === NS_XML) {
+    fail('not-well-formed', prefix === 'xml' ? 'the xml prefix cannot be bound to another namespace' : `namespace prefix ${shown} bound to the XML namespace`);
+  }
+}
+
+/**
+ * A finished prefixed element, `<c:message xmlns:c='jabber:client'>`, becomes what an
+ * unprefixed one is, `<message xmlns='jabber:client'>`: everything above the parser tells
+ * elements apart by name and xmlns, and RFC 6120 lets a peer use any prefix. The prefix
+ * declaration stays for the descendants and attributes that use it, and child elements that
+ * took their default namespace from above get it explicitly, so the infoset is unchanged.
+ * Elements of the streams namespace keep their prefix (<stream:features/> is known by that
+ * name), and so do those of the XML namespace, which cannot be a default namespace.
+ */
+function unprefix(el: Element): void {
+  const name = el.name;
+  const colon = name.indexOf(':');
+  if (colon === 3 && name.startsWith('xml')) return;
+  const ns = el.getNS()!;
+  if (ns === NS_STREAMS || ns === NS_XML) return;
+  let inherited: string | undefined;
+  for (let e: Element | null = el; e !== null && inherited === undefined; e = e.parent) inherited = e.attrs.xmlns;
+  el.name = name.slice(colon + 1);
+  el.attrs.xmlns = ns;
+  if (inherited === ns) return;
+  for (const c of el.children) {
+    if (typeof c !== 'string' && c.attrs.xmlns === undefined) c.attrs.xmlns = inherited ?? '';
+  }
 }
 
 /** A piece of the input for an error text, short enough for a log line. */
