@@ -420,6 +420,40 @@ test('the limit can grow while the stream runs', () => {
   assert.equal(r.elements.length, 2);
 });
 
+test('a long token arriving in small chunks is parsed once it ends, in time linear in its length', () => {
+  const n = 400_000;
+  const cases: [string, (r: Recorder) => void][] = [
+    [`<message a='${'x'.repeat(n)}"'/>`, (r) => assert.equal(r.elements[0]!.attrs.a!.length, n + 1)],
+    [`<message a="'${'x'.repeat(n)}>"/>`, (r) => assert.equal(r.elements[0]!.attrs.a!.length, n + 2)],
+    [`<message><![CDATA[${']'.repeat(n)}]]></message>`, (r) => assert.equal(r.elements[0]!.getText().length, n)],
+    [`<message><${'n'.repeat(n)}/></message>`, (r) => assert.equal(r.elements[0]!.getChildElements()[0]!.name.length, n)],
+    [`<message></message${' '.repeat(n)}>`, (r) => assert.equal(r.elements[0]!.name, 'message')],
+    [`<message>&${'a'.repeat(n)}</message>`, (r) => assert.equal(r.error?.condition, 'not-well-formed')],
+    [`<message>x&amp${'é'.repeat(n / 2)};</message>`, (r) => assert.equal(r.error?.condition, 'restricted-xml')],
+  ];
+  for (const [body, check] of cases) {
+    const input = Buffer.from(HEADER + body + '<iq/>');
+    for (const size of [7, 61, 4096]) {
+      const started = performance.now();
+      const r = new Recorder({ maxStanzaBytes: 2 * n + 100 });
+      for (let i = 0; i < input.length; i += size) r.parser.write(input.subarray(i, i + size));
+      check(r);
+      if (r.error === undefined) assert.equal(r.elements.length, 2, 'what follows the token is parsed too');
+      // Quadratic, this took over ten seconds in 7-byte chunks.
+      assert.ok(performance.now() - started < 2_000, `${body.slice(0, 20)} in ${size}-byte chunks took ${performance.now() - started} ms`);
+    }
+  }
+  // the same in string chunks, and a waiting token is held to the stanza limit
+  const r = new Recorder();
+  const text = HEADER + `<message a='${'x'.repeat(5000)}'/>`;
+  for (let i = 0; i < text.length; i += 5) r.write(text.slice(i, i + 5));
+  assert.equal(r.elements[0]!.attrs.a!.length, 5000);
+  const limited = new Recorder({ maxStanzaBytes: 4000 });
+  limited.write(HEADER, "<message a='");
+  for (let i = 0; i < 1000 && limited.error === undefined; i++) limited.write('xxxxxxxxxx');
+  assert.equal(limited.error?.condition, 'policy-violation');
+});
+
 test('the stream header is bounded by the same limit', () => {
   assert.equal(new Recorder({ maxStanzaBytes: 50 }).write(HEADER).error?.condition, 'policy-violation');
   const r = new Recorder({ maxStanzaBytes: 50 }).write(`<stream:stream xmlns:stream='${NS_STREAMS}' a='`);

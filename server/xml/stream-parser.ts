@@ -64,6 +64,19 @@ const TEXT_CR = 4;
 /** Text this long is delivered in pieces when a chunk ends inside it, so that a large
  *  payload is not carried over and scanned again with every chunk. */
 const TEXT_PIECE = 1024;
+/** An unfinished token carried over at least this long waits for the character that can end
+ *  it before anything is decoded and parsed again: otherwise every small chunk would copy,
+ *  validate and decode the whole token anew, quadratic in its length (a 200 KB attribute value
+ *  sent 8 bytes at a time cost seconds). */
+const CARRY_WAIT = 2048;
+// What a waiting token needs: '>' outside quotes (a start tag), '>' (an end tag), ']]>'
+// (CDATA), '?>' (the XML declaration), '<' or ';' (text held back by a reference).
+const WAIT_TAG = 1;
+const WAIT_GT = 2;
+const WAIT_CDATA = 3;
+const WAIT_DECL = 4;
+const WAIT_TEXT = 5;
+const RSQB = 0x5d, SEMI = 0x3b;
 // XML 2.11 and 3.3.3: a CRLF or lone CR is a LF, and literal whitespace in an attribute
 // value is a space (whitespace from character references stays).
 const LINE_END = /\r\n?/g;
@@ -120,6 +133,13 @@ export class StreamParser {
   private tagFlags = 0;
   /** Open elements of the current stanza whose names have a prefix. */
   private openPrefixed = 0;
+  /** WAIT_* while a long carried token waits for its end, and the scan state at the end of
+   *  what arrived (the open quote of a start tag, the ']' or '?' just seen). */
+  private wait = 0;
+  private waitState = 0;
+  /** Chunks received while waiting, neither decoded nor parsed yet. */
+  private waiting: Buffer[] = [];
+  private waitingBytes = 0;
 
   constructor(handler: StreamParserHandler, options: StreamParserOptions) {
     this.handler = handler;
@@ -148,6 +168,7 @@ export class StreamParser {
     this.ended = this.failed = false;
     this.atStart = this.fresh = true;
     this.heldSurrogate = '';
+    this.stopWaiting();
   }
 
   write(chunk: Buffer | string): void {
@@ -170,6 +191,7 @@ export class StreamParser {
     this.buf = '';
     this.pos = this.bytes = this.openPrefixed = 0;
     this.stack = [];
+    this.stopWaiting();
     this.handler.error(err);
   }
 
@@ -188,7 +210,94 @@ export class StreamParser {
       }
     }
     if (this.heldSurrogate !== '') fail('not-well-formed', 'unpaired surrogate');
-    this.feed(this.rest === null ? chunk : Buffer.concat([this.rest, chunk]));
+    if (this.rest === null) this.feed(chunk);
+    else this.carry(chunk);
+  }
+
+  /** A chunk after an unfinished token: parsed with it, unless the token still cannot end. */
+  private carry(chunk: Buffer): void {
+    const rest = this.rest!;
+    if (this.wait === 0) {
+      this.feed(Buffer.concat([rest, chunk]));
+      return;
+    }
+    if (!this.terminates(chunk)) {
+      this.waiting.push(chunk);
+      this.waitingBytes += chunk.length;
+      this.checkCarried(rest.length + this.waitingBytes);
+      return;
+    }
+    const parts = [rest, ...this.waiting, chunk];
+    this.stopWaiting();
+    this.feed(Buffer.concat(parts));
+  }
+
+  private stopWaiting(): void {
+    this.wait = this.waitState = this.waitingBytes = 0;
+    if (this.waiting.length !== 0) this.waiting = [];
+  }
+
+  /** Keeps the unfinished token for the next write; a long one waits for its end. */
+  private keep(rest: Buffer | null): void {
+    this.rest = rest;
+    if (rest === null || rest.length < CARRY_WAIT) return;
+    if (rest[0] !== LT) {
+      this.wait = WAIT_TEXT;
+      return;
+    }
+    const c1 = rest[1], n = rest.length;
+    if (c1 === SLASH) {
+      this.wait = WAIT_GT;
+    } else if (c1 === QUESTION) {
+      this.wait = WAIT_DECL;
+      this.waitState = rest[n - 1] === QUESTION ? 1 : 0;
+    } else if (c1 === BANG) {
+      // Only CDATA gets this long: any other '<!' is refused at once.
+      this.wait = WAIT_CDATA;
+      this.waitState = rest[n - 1] !== RSQB ? 0 : rest[n - 2] === RSQB ? 2 : 1;
+    } else {
+      this.wait = WAIT_TAG;
+      this.waitState = this.quote;
+    }
+  }
+
+  /** Whether the chunk holds what ends the waiting token; otherwise records the scan state.
+   *  The characters looked for are ASCII, which no multi-byte UTF-8 sequence contains. */
+  private terminates(chunk: Buffer): boolean {
+    let state = this.waitState;
+    switch (this.wait) {
+      case WAIT_GT: return chunk.indexOf(GT) !== -1;
+      case WAIT_TEXT: return chunk.indexOf(LT) !== -1 || chunk.indexOf(SEMI) !== -1;
+      case WAIT_TAG:
+        for (let i = 0; i < chunk.length; i++) {
+          const b = chunk[i]!;
+          if (state !== 0) {
+            if (b === state) state = 0;
+          } else if (b === GT) {
+            return true;
+          } else if (b === DQUOTE || b === SQUOTE) {
+            state = b;
+          }
+        }
+        break;
+      case WAIT_CDATA:
+        for (let i = 0; i < chunk.length; i++) {
+          const b = chunk[i]!;
+          if (b === RSQB) state = state === 0 ? 1 : 2;
+          else if (b === GT && state === 2) return true;
+          else state = 0;
+        }
+        break;
+      case WAIT_DECL:
+        for (let i = 0; i < chunk.length; i++) {
+          const b = chunk[i]!;
+          if (b === GT && state === 1) return true;
+          state = b === QUESTION ? 1 : 0;
+        }
+        break;
+    }
+    this.waitState = state;
+    return false;
   }
 
   private feed(input: Buffer): void {
@@ -200,7 +309,7 @@ export class StreamParser {
     if (this.generation !== generation || this.failed) return;
     const keep = this.bytes + input.length - end;
     // A copy, so that a large socket chunk is not kept alive by a few bytes of it.
-    this.rest = keep === 0 ? null : Buffer.from(input.subarray(input.length - keep));
+    this.keep(keep === 0 ? null : Buffer.from(input.subarray(input.length - keep)));
   }
 
   private writeString(chunk: string): void {
@@ -216,13 +325,13 @@ export class StreamParser {
     if (!(text as unknown as WellFormed).isWellFormed()) fail('not-well-formed', 'unpaired surrogate');
     if (text.length === 0) return;
     if (this.rest !== null) {
-      this.feed(Buffer.concat([this.rest, Buffer.from(text)]));
+      this.carry(Buffer.from(text));
       return;
     }
     const generation = this.generation;
     this.parseText(text, Buffer.byteLength(text));
     if (this.generation !== generation || this.failed) return;
-    this.rest = this.bytes === 0 ? null : Buffer.from(text.slice(this.pos));
+    this.keep(this.bytes === 0 ? null : Buffer.from(text.slice(this.pos)));
   }
 
   private parseText(text: string, bytes: number): void {
@@ -288,7 +397,12 @@ export class StreamParser {
     if (this.scan !== 0) this.scan -= pos;
     // Whatever is left is one unfinished token: it counts against the limit before it ends,
     // so a peer cannot make the buffer grow without bound.
-    if ((pos < len || this.stack.length !== 0) && this.count + this.bytes > this.maxStanzaBytes) {
+    if (pos < len || this.stack.length !== 0) this.checkCarried(this.bytes);
+  }
+
+  /** The unfinished part of a stanza or header, `bytes` carried over, within the limit. */
+  private checkCarried(bytes: number): void {
+    if (this.count + bytes > this.maxStanzaBytes) {
       fail('policy-violation', this.root === null && !this.framed
         ? `stream header exceeds the limit of ${this.maxStanzaBytes} bytes`
         : `stanza exceeds the limit of ${this.maxStanzaBytes} bytes`);
