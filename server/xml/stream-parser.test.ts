@@ -314,6 +314,17 @@ test('malformed references are not-well-formed', () => {
   assert.equal(errorOf("<message a='&amp'/>"), 'not-well-formed');
 });
 
+test('error texts quote the input with only what XML can carry: they go back to the peer', () => {
+  const inputs = ['<message></mes\uFFFFsage>', '<message></mes\u0001sage>', `<message></${'x'.repeat(39)}\u{1F600}>`, `<${'y'.repeat(39)}\u{1F600}></z>`];
+  for (const input of inputs) {
+    const r = parseStream(input);
+    assert.equal(r.error?.condition, 'not-well-formed', input);
+    const sent = r.error!.toElement();
+    sent.attrs['xmlns:stream'] = NS_STREAMS;
+    assert.ok(parseXml(sent.toString()).is('error', NS_STREAMS), `${JSON.stringify(r.error!.text)} serializes to well-formed XML`);
+  }
+});
+
 test('malformed markup is not-well-formed', () => {
   const cases: Record<string, string> = {
     'mismatched end tag': '<message><body></message></body>',

@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Element, type Attrs } from './element.ts';
 import { NS_STREAMS, StreamError, type StreamErrorCondition } from './errors.ts';
-import { equalsAt, hex4, internName, isSpace, nameColon, scanName, unescapeXml, utf8Length } from './xml-chars.ts';
+import { equalsAt, excerpt, hex4, internName, isSpace, nameColon, scanName, unescapeXml, utf8Length } from './xml-chars.ts';
 
 export interface StreamParserHandler {
   /** The <stream:stream ...> opening tag (depth 0), attributes as sent. */
@@ -843,11 +843,6 @@ function unprefix(el: Element): void {
   for (const c of el.children) {
     if (typeof c !== 'string' && c.attrs.xmlns === undefined) c.attrs.xmlns = inherited ?? '';
   }
-}
-
-/** A piece of the input for an error text, short enough for a log line. */
-function excerpt(s: string, start: number, end: number): string {
-  return end - start <= 40 ? s.slice(start, end) : s.slice(start, start + 40) + '...';
 }
 
 /** `</name S?>` with the name at s[start] and '>' at gt. */
