@@ -95,6 +95,11 @@ export function errorReply(stanza: Element, error: StanzaError): Element {
     from: stanza.attrs.to,
     to: stanza.attrs.from,
   });
+  // The payload goes back: the prefixes it uses (declared on the stanza, or on the stream
+  // header and carried by the parser onto the stanza) must stay declared.
+  for (const key in stanza.attrs) {
+    if (key.startsWith('xmlns:')) reply.attrs[key] = stanza.attrs[key];
+  }
   for (const c of stanza.children) {
     if (typeof c !== 'string' && c.name !== 'error') reply.append(c.clone());
   }

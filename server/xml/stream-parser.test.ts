@@ -168,6 +168,90 @@ test('undeclared prefixes are bad-namespace-prefix', () => {
   assert.equal(new Recorder().write("<s:stream xmlns='jabber:client'>").error?.condition, 'bad-namespace-prefix');
 });
 
+test('a prefixed stanza reaches the stream as an unprefixed one, its namespace in xmlns', () => {
+  const r = parseStream("<c:message xmlns:c='jabber:client' to='a@b'><c:body>hi</c:body><x xmlns='urn:x'/></c:message>");
+  assert.equal(r.error, undefined);
+  const message = r.elements[0]!;
+  assert.equal(message.name, 'message');
+  assert.equal(message.attrs.xmlns, 'jabber:client');
+  assert.equal(message.attrs.to, 'a@b');
+  assert.equal(message.getChildText('body', 'jabber:client'), 'hi');
+  assert.ok(message.getChild('x', 'urn:x'));
+  // serialized alone, it means the same
+  const back = parseXml(message.toString());
+  assert.equal(back.name, 'message');
+  assert.equal(back.getChildText('body', 'jabber:client'), 'hi');
+
+  // a prefix declared on the stream header, and self-closing stanzas
+  const s = new Recorder().write(`<stream:stream xmlns='jabber:client' xmlns:stream='${NS_STREAMS}' xmlns:c='jabber:client' version='1.0'><c:presence/><c:iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></c:iq>`);
+  assert.equal(s.error, undefined);
+  assert.deepEqual(s.elements.map((e) => [e.name, e.attrs.xmlns]), [['presence', 'jabber:client'], ['iq', 'jabber:client']]);
+  assert.equal(s.elements[1]!.attrs['xmlns:c'], 'jabber:client', 'the declaration travels with the stanza');
+  assert.ok(s.elements[1]!.getChild('ping', 'urn:xmpp:ping'));
+
+  // a prefix for another namespace is not jabber:client, whatever the name
+  assert.equal(parseStream("<s:message xmlns:s='jabber:server'/>").elements[0]!.attrs.xmlns, 'jabber:server');
+});
+
+test('unprefixing keeps every namespace: children that inherited the default get it explicitly', () => {
+  // the default namespace inside c:message is urn:d; after the rename, body must stay in urn:d
+  const r = parseStream("<c:message xmlns:c='jabber:client' xmlns='urn:d'><body><i/></body><c:thread>t</c:thread></c:message>");
+  const message = r.elements[0]!;
+  assert.equal(message.attrs.xmlns, 'jabber:client');
+  assert.equal(message.getChild('body')!.getNS(), 'urn:d');
+  assert.equal(message.getChild('body')!.getChild('i')!.getNS(), 'urn:d');
+  assert.equal(message.getChild('thread')!.getNS(), 'jabber:client');
+  // nested prefixed elements too
+  const n = parseStream("<message><p:x xmlns:p='urn:p'><y/></p:x></message>").elements[0]!;
+  const x = n.getChild('x', 'urn:p')!;
+  assert.equal(x.name, 'x');
+  assert.equal(x.getChild('y')!.getNS(), 'jabber:client');
+  const back = parseXml(n.toString());
+  assert.equal(back.getChild('x', 'urn:p')!.getChild('y')!.getNS(), 'jabber:client');
+  // framed: no default namespace in scope, so children are explicitly in none
+  const f = new Recorder({ framed: true }).write("<c:message xmlns:c='jabber:client'><body>x</body></c:message>").elements[0]!;
+  assert.equal(f.name, 'message');
+  assert.equal(f.attrs.xmlns, 'jabber:client');
+  assert.equal(f.getChild('body')!.getNS(), '');
+  // the streams and XML namespaces keep their prefix
+  const kept = parseStream("<stream:features/><message><xml:x/></message>").elements;
+  assert.equal(kept[0]!.name, 'stream:features');
+  assert.equal(kept[1]!.getChildElements()[0]!.name, 'xml:x');
+  // BOSH: the stanzas inside <body/> are unprefixed too
+  const body = parseXml("<body xmlns='http://jabber.org/protocol/httpbind' xmlns:c='jabber:client'><c:message to='a@b'/></body>");
+  assert.equal(body.getChildElements()[0]!.name, 'message');
+  assert.equal(body.getChildElements()[0]!.attrs.xmlns, 'jabber:client');
+});
+
+test('two attributes with the same namespace and local name are not-well-formed', () => {
+  assert.equal(errorOf("<message xmlns:a='urn:u' xmlns:b='urn:u' a:x='1' b:x='2'/>"), 'not-well-formed');
+  assert.equal(errorOf("<message xmlns:a='urn:u'><b:y xmlns:b='urn:u' a:x='1' b:x='2'/></message>"), 'not-well-formed');
+  assert.equal(errorOf("<message xmlns:a='urn:u' xmlns:b='urn:u' a:x='1' b:x='2'>"), 'not-well-formed', 'found at the start tag');
+  assert.equal(new Recorder().write(`<stream:stream xmlns:stream='${NS_STREAMS}' xmlns:a='urn:u' xmlns:b='urn:u' a:x='1' b:x='2'>`).error?.condition, 'not-well-formed');
+  // xml:lang and a:lang with a bound elsewhere differ, as do x and a:x
+  assert.equal(errorOf("<message xmlns:a='urn:u' xmlns:b='urn:v' a:x='1' b:x='2' x='3' xml:lang='en' a:lang='x'/>"), undefined);
+});
+
+test('the reserved prefixes and namespaces cannot be rebound', () => {
+  const NS_XML = 'http://www.w3.org/XML/1998/namespace';
+  const NS_XMLNS = 'http://www.w3.org/2000/xmlns/';
+  const cases: Record<string, string> = {
+    'xml bound to another namespace': "<message xmlns:xml='urn:x'/>",
+    'another prefix bound to the XML namespace': `<message xmlns:x='${NS_XML}'/>`,
+    'the XML namespace as the default': `<message><x xmlns='${NS_XML}'/></message>`,
+    'xmlns declared': "<message xmlns:xmlns='urn:x'/>",
+    'xmlns declared as itself': `<message xmlns:xmlns='${NS_XMLNS}'/>`,
+    'a prefix bound to the xmlns namespace': `<message xmlns:x='${NS_XMLNS}'/>`,
+    'the xmlns namespace as the default': `<message xmlns='${NS_XMLNS}'/>`,
+    'an element with the xmlns prefix': '<message><xmlns:x/></message>',
+  };
+  for (const [name, input] of Object.entries(cases)) assert.equal(errorOf(input), 'not-well-formed', name);
+  assert.equal(new Recorder().write(`<stream:stream xmlns:stream='${NS_STREAMS}' xmlns:xml='urn:x'>`).error?.condition, 'not-well-formed', 'on the stream header');
+  assert.equal(new Recorder().write(`<xml:stream xmlns:stream='${NS_STREAMS}'>`).error?.condition, 'invalid-namespace');
+  // declaring xml as what it is anyway is allowed
+  assert.equal(errorOf(`<message xmlns:xml='${NS_XML}' xml:lang='en'/>`), undefined);
+});
+
 test('the stream root must be <stream/> in the streams namespace', () => {
   assert.equal(new Recorder().write("<message xmlns='jabber:client'/>").error?.condition, 'invalid-namespace');
   assert.equal(new Recorder().write("<stream:stream xmlns:stream='urn:wrong'>").error?.condition, 'invalid-namespace');
@@ -228,6 +312,17 @@ test('malformed references are not-well-formed', () => {
     assert.equal(errorOf(`<message><body>${body}</body></message>`), 'not-well-formed', body);
   }
   assert.equal(errorOf("<message a='&amp'/>"), 'not-well-formed');
+});
+
+test('error texts quote the input with only what XML can carry: they go back to the peer', () => {
+  const inputs = ['<message></mes\uFFFFsage>', '<message></mes\u0001sage>', `<message></${'x'.repeat(39)}\u{1F600}>`, `<${'y'.repeat(39)}\u{1F600}></z>`];
+  for (const input of inputs) {
+    const r = parseStream(input);
+    assert.equal(r.error?.condition, 'not-well-formed', input);
+    const sent = r.error!.toElement();
+    sent.attrs['xmlns:stream'] = NS_STREAMS;
+    assert.ok(parseXml(sent.toString()).is('error', NS_STREAMS), `${JSON.stringify(r.error!.text)} serializes to well-formed XML`);
+  }
 });
 
 test('malformed markup is not-well-formed', () => {
@@ -334,6 +429,40 @@ test('the limit can grow while the stream runs', () => {
   r.write(big);
   assert.equal(r.error, undefined);
   assert.equal(r.elements.length, 2);
+});
+
+test('a long token arriving in small chunks is parsed once it ends, in time linear in its length', () => {
+  const n = 400_000;
+  const cases: [string, (r: Recorder) => void][] = [
+    [`<message a='${'x'.repeat(n)}"'/>`, (r) => assert.equal(r.elements[0]!.attrs.a!.length, n + 1)],
+    [`<message a="'${'x'.repeat(n)}>"/>`, (r) => assert.equal(r.elements[0]!.attrs.a!.length, n + 2)],
+    [`<message><![CDATA[${']'.repeat(n)}]]></message>`, (r) => assert.equal(r.elements[0]!.getText().length, n)],
+    [`<message><${'n'.repeat(n)}/></message>`, (r) => assert.equal(r.elements[0]!.getChildElements()[0]!.name.length, n)],
+    [`<message></message${' '.repeat(n)}>`, (r) => assert.equal(r.elements[0]!.name, 'message')],
+    [`<message>&${'a'.repeat(n)}</message>`, (r) => assert.equal(r.error?.condition, 'not-well-formed')],
+    [`<message>x&amp${'é'.repeat(n / 2)};</message>`, (r) => assert.equal(r.error?.condition, 'restricted-xml')],
+  ];
+  for (const [body, check] of cases) {
+    const input = Buffer.from(HEADER + body + '<iq/>');
+    for (const size of [7, 61, 4096]) {
+      const started = performance.now();
+      const r = new Recorder({ maxStanzaBytes: 2 * n + 100 });
+      for (let i = 0; i < input.length; i += size) r.parser.write(input.subarray(i, i + size));
+      check(r);
+      if (r.error === undefined) assert.equal(r.elements.length, 2, 'what follows the token is parsed too');
+      // Quadratic, this took over ten seconds in 7-byte chunks.
+      assert.ok(performance.now() - started < 2_000, `${body.slice(0, 20)} in ${size}-byte chunks took ${performance.now() - started} ms`);
+    }
+  }
+  // the same in string chunks, and a waiting token is held to the stanza limit
+  const r = new Recorder();
+  const text = HEADER + `<message a='${'x'.repeat(5000)}'/>`;
+  for (let i = 0; i < text.length; i += 5) r.write(text.slice(i, i + 5));
+  assert.equal(r.elements[0]!.attrs.a!.length, 5000);
+  const limited = new Recorder({ maxStanzaBytes: 4000 });
+  limited.write(HEADER, "<message a='");
+  for (let i = 0; i < 1000 && limited.error === undefined; i++) limited.write('xxxxxxxxxx');
+  assert.equal(limited.error?.condition, 'policy-violation');
 });
 
 test('the stream header is bounded by the same limit', () => {

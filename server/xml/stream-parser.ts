@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Element, type Attrs } from './element.ts';
 import { NS_STREAMS, StreamError, type StreamErrorCondition } from './errors.ts';
-import { equalsAt, hex4, internName, isSpace, nameColon, scanName, unescapeXml, utf8Length } from './xml-chars.ts';
+import { equalsAt, excerpt, hex4, internName, isSpace, nameColon, scanName, unescapeXml, utf8Length } from './xml-chars.ts';
 
 export interface StreamParserHandler {
   /** The <stream:stream ...> opening tag (depth 0), attributes as sent. */
@@ -38,6 +38,10 @@ const DQUOTE = 0x22, SQUOTE = 0x27, AMP = 0x26, TAB = 0x09, LF = 0x0a, CR = 0x0d
 const SELF_CLOSING = 1;
 const PREFIXED_ATTRS = 2;
 
+/** Bound to the prefixes xml and xmlns by definition (Namespaces in XML 1.0, section 3). */
+export const NS_XML = 'http://www.w3.org/XML/1998/namespace';
+export const NS_XMLNS = 'http://www.w3.org/2000/xmlns/';
+
 /** String.prototype.isWellFormed (ES2024, in Node 20) is newer than the configured lib. */
 interface WellFormed {
   isWellFormed(): boolean;
@@ -60,6 +64,19 @@ const TEXT_CR = 4;
 /** Text this long is delivered in pieces when a chunk ends inside it, so that a large
  *  payload is not carried over and scanned again with every chunk. */
 const TEXT_PIECE = 1024;
+/** An unfinished token carried over at least this long waits for the character that can end
+ *  it before anything is decoded and parsed again: otherwise every small chunk would copy,
+ *  validate and decode the whole token anew, quadratic in its length (a 200 KB attribute value
+ *  sent 8 bytes at a time cost seconds). */
+const CARRY_WAIT = 2048;
+// What a waiting token needs: '>' outside quotes (a start tag), '>' (an end tag), ']]>'
+// (CDATA), '?>' (the XML declaration), '<' or ';' (text held back by a reference).
+const WAIT_TAG = 1;
+const WAIT_GT = 2;
+const WAIT_CDATA = 3;
+const WAIT_DECL = 4;
+const WAIT_TEXT = 5;
+const RSQB = 0x5d, SEMI = 0x3b;
 // XML 2.11 and 3.3.3: a CRLF or lone CR is a LF, and literal whitespace in an attribute
 // value is a space (whitespace from character references stays).
 const LINE_END = /\r\n?/g;
@@ -114,6 +131,15 @@ export class StreamParser {
   private textFlags = 0;
   /** SELF_CLOSING | PREFIXED_ATTRS of the start tag attributes() just parsed. */
   private tagFlags = 0;
+  /** Open elements of the current stanza whose names have a prefix. */
+  private openPrefixed = 0;
+  /** WAIT_* while a long carried token waits for its end, and the scan state at the end of
+   *  what arrived (the open quote of a start tag, the ']' or '?' just seen). */
+  private wait = 0;
+  private waitState = 0;
+  /** Chunks received while waiting, neither decoded nor parsed yet. */
+  private waiting: Buffer[] = [];
+  private waitingBytes = 0;
 
   constructor(handler: StreamParserHandler, options: StreamParserOptions) {
     this.handler = handler;
@@ -135,13 +161,14 @@ export class StreamParser {
     this.generation++;
     this.rest = null;
     this.buf = '';
-    this.pos = this.bytes = this.scan = this.quote = this.count = 0;
+    this.pos = this.bytes = this.scan = this.quote = this.count = this.openPrefixed = 0;
     this.stack = [];
     this.root = null;
     this.rootName = '';
     this.ended = this.failed = false;
     this.atStart = this.fresh = true;
     this.heldSurrogate = '';
+    this.stopWaiting();
   }
 
   write(chunk: Buffer | string): void {
@@ -162,8 +189,9 @@ export class StreamParser {
     this.failed = true;
     this.rest = null;
     this.buf = '';
-    this.pos = this.bytes = 0;
+    this.pos = this.bytes = this.openPrefixed = 0;
     this.stack = [];
+    this.stopWaiting();
     this.handler.error(err);
   }
 
@@ -182,7 +210,94 @@ export class StreamParser {
       }
     }
     if (this.heldSurrogate !== '') fail('not-well-formed', 'unpaired surrogate');
-    this.feed(this.rest === null ? chunk : Buffer.concat([this.rest, chunk]));
+    if (this.rest === null) this.feed(chunk);
+    else this.carry(chunk);
+  }
+
+  /** A chunk after an unfinished token: parsed with it, unless the token still cannot end. */
+  private carry(chunk: Buffer): void {
+    const rest = this.rest!;
+    if (this.wait === 0) {
+      this.feed(Buffer.concat([rest, chunk]));
+      return;
+    }
+    if (!this.terminates(chunk)) {
+      this.waiting.push(chunk);
+      this.waitingBytes += chunk.length;
+      this.checkCarried(rest.length + this.waitingBytes);
+      return;
+    }
+    const parts = [rest, ...this.waiting, chunk];
+    this.stopWaiting();
+    this.feed(Buffer.concat(parts));
+  }
+
+  private stopWaiting(): void {
+    this.wait = this.waitState = this.waitingBytes = 0;
+    if (this.waiting.length !== 0) this.waiting = [];
+  }
+
+  /** Keeps the unfinished token for the next write; a long one waits for its end. */
+  private keep(rest: Buffer | null): void {
+    this.rest = rest;
+    if (rest === null || rest.length < CARRY_WAIT) return;
+    if (rest[0] !== LT) {
+      this.wait = WAIT_TEXT;
+      return;
+    }
+    const c1 = rest[1], n = rest.length;
+    if (c1 === SLASH) {
+      this.wait = WAIT_GT;
+    } else if (c1 === QUESTION) {
+      this.wait = WAIT_DECL;
+      this.waitState = rest[n - 1] === QUESTION ? 1 : 0;
+    } else if (c1 === BANG) {
+      // Only CDATA gets this long: any other '<!' is refused at once.
+      this.wait = WAIT_CDATA;
+      this.waitState = rest[n - 1] !== RSQB ? 0 : rest[n - 2] === RSQB ? 2 : 1;
+    } else {
+      this.wait = WAIT_TAG;
+      this.waitState = this.quote;
+    }
+  }
+
+  /** Whether the chunk holds what ends the waiting token; otherwise records the scan state.
+   *  The characters looked for are ASCII, which no multi-byte UTF-8 sequence contains. */
+  private terminates(chunk: Buffer): boolean {
+    let state = this.waitState;
+    switch (this.wait) {
+      case WAIT_GT: return chunk.indexOf(GT) !== -1;
+      case WAIT_TEXT: return chunk.indexOf(LT) !== -1 || chunk.indexOf(SEMI) !== -1;
+      case WAIT_TAG:
+        for (let i = 0; i < chunk.length; i++) {
+          const b = chunk[i]!;
+          if (state !== 0) {
+            if (b === state) state = 0;
+          } else if (b === GT) {
+            return true;
+          } else if (b === DQUOTE || b === SQUOTE) {
+            state = b;
+          }
+        }
+        break;
+      case WAIT_CDATA:
+        for (let i = 0; i < chunk.length; i++) {
+          const b = chunk[i]!;
+          if (b === RSQB) state = state === 0 ? 1 : 2;
+          else if (b === GT && state === 2) return true;
+          else state = 0;
+        }
+        break;
+      case WAIT_DECL:
+        for (let i = 0; i < chunk.length; i++) {
+          const b = chunk[i]!;
+          if (b === GT && state === 1) return true;
+          state = b === QUESTION ? 1 : 0;
+        }
+        break;
+    }
+    this.waitState = state;
+    return false;
   }
 
   private feed(input: Buffer): void {
@@ -194,7 +309,7 @@ export class StreamParser {
     if (this.generation !== generation || this.failed) return;
     const keep = this.bytes + input.length - end;
     // A copy, so that a large socket chunk is not kept alive by a few bytes of it.
-    this.rest = keep === 0 ? null : Buffer.from(input.subarray(input.length - keep));
+    this.keep(keep === 0 ? null : Buffer.from(input.subarray(input.length - keep)));
   }
 
   private writeString(chunk: string): void {
@@ -210,13 +325,13 @@ export class StreamParser {
     if (!(text as unknown as WellFormed).isWellFormed()) fail('not-well-formed', 'unpaired surrogate');
     if (text.length === 0) return;
     if (this.rest !== null) {
-      this.feed(Buffer.concat([this.rest, Buffer.from(text)]));
+      this.carry(Buffer.from(text));
       return;
     }
     const generation = this.generation;
     this.parseText(text, Buffer.byteLength(text));
     if (this.generation !== generation || this.failed) return;
-    this.rest = this.bytes === 0 ? null : Buffer.from(text.slice(this.pos));
+    this.keep(this.bytes === 0 ? null : Buffer.from(text.slice(this.pos)));
   }
 
   private parseText(text: string, bytes: number): void {
@@ -282,7 +397,12 @@ export class StreamParser {
     if (this.scan !== 0) this.scan -= pos;
     // Whatever is left is one unfinished token: it counts against the limit before it ends,
     // so a peer cannot make the buffer grow without bound.
-    if ((pos < len || this.stack.length !== 0) && this.count + this.bytes > this.maxStanzaBytes) {
+    if (pos < len || this.stack.length !== 0) this.checkCarried(this.bytes);
+  }
+
+  /** The unfinished part of a stanza or header, `bytes` carried over, within the limit. */
+  private checkCarried(bytes: number): void {
+    if (this.count + bytes > this.maxStanzaBytes) {
       fail('policy-violation', this.root === null && !this.framed
         ? `stream header exceeds the limit of ${this.maxStanzaBytes} bytes`
         : `stanza exceeds the limit of ${this.maxStanzaBytes} bytes`);
@@ -423,6 +543,10 @@ export class StreamParser {
       fail('not-well-formed', `end tag ${excerpt(s, pos, gt + 1)} does not match <${excerpt(el.name, 0, el.name.length)}>`);
     }
     this.stack.pop();
+    if (this.openPrefixed !== 0 && el.name.indexOf(':') !== -1) {
+      this.openPrefixed--;
+      unprefix(el);
+    }
     if (depth > 1) return gt + 1;
     this.count = 0;
     return this.emit(gt + 1, generation, el);
@@ -473,12 +597,11 @@ export class StreamParser {
       el.parent = parent;
       parent.children.push(el);
     }
-    if (prefixEnd !== -1) this.checkPrefix(name.slice(0, prefixEnd - pos - 1), attrs);
-    if (prefixedAttrs) {
-      for (const key in attrs) {
-        const colon = key.indexOf(':');
-        if (colon !== -1 && !key.startsWith('xmlns:')) this.checkPrefix(key.slice(0, colon), attrs);
-      }
+    if (prefixedAttrs) this.checkAttributePrefixes(attrs);
+    if (prefixEnd !== -1) {
+      this.checkPrefix(name.slice(0, prefixEnd - pos - 1), attrs);
+      if (selfClosing) unprefix(el);
+      else this.openPrefixed++;
     }
     if (!selfClosing) {
       this.stack.push(el);
@@ -586,11 +709,10 @@ export class StreamParser {
         attrs[name] = value;
       }
       if (colon !== -1) {
-        if (name.startsWith('xmlns:')) {
-          if (value === '') fail('not-well-formed', `namespace prefix ${name.slice(6)} bound to an empty name`);
-        } else {
-          flags |= PREFIXED_ATTRS;
-        }
+        if (name.startsWith('xmlns:')) checkBinding(name.slice(6), value);
+        else flags |= PREFIXED_ATTRS;
+      } else if (name === 'xmlns' && (value === NS_XML || value === NS_XMLNS)) {
+        fail('not-well-formed', `${value} cannot be the default namespace`);
       }
       i = valueEnd + 1;
     }
@@ -601,33 +723,53 @@ export class StreamParser {
    * declaration found only on the stream header is copied onto the stanza so that it stands
    * alone when serialized (e.g. <stream:features/> gets xmlns:stream).
    */
-  private checkPrefix(prefix: string, attrs: Attrs): void {
-    if (prefix === 'xml') return;
+  private checkPrefix(prefix: string, attrs: Attrs): string {
+    if (prefix === 'xml') return NS_XML;
+    if (prefix === 'xmlns') fail('not-well-formed', 'the xmlns prefix only declares namespaces');
     const key = 'xmlns:' + prefix;
-    if (attrs[key] !== undefined) return;
+    const own = attrs[key];
+    if (own !== undefined) return own;
     const stack = this.stack;
-    for (let k = stack.length - 1; k >= 0; k--) if (stack[k]!.attrs[key] !== undefined) return;
+    for (let k = stack.length - 1; k >= 0; k--) {
+      const ns = stack[k]!.attrs[key];
+      if (ns !== undefined) return ns;
+    }
     const declared = this.root?.[key];
-    if (declared === undefined) fail('bad-namespace-prefix', `namespace prefix ${prefix} is not declared`);
+    if (declared === undefined) fail('bad-namespace-prefix', `namespace prefix ${excerpt(prefix, 0, prefix.length)} is not declared`);
     (stack.length === 0 ? attrs : stack[0]!.attrs)[key] = declared;
+    return declared;
+  }
+
+  /**
+   * Every attribute prefix must be declared, and no two attributes may have the same
+   * expanded name (Namespaces in XML 1.0 section 6.3: a:x and b:x with a and b bound to
+   * one namespace are the same attribute twice).
+   */
+  private checkAttributePrefixes(attrs: Attrs): void {
+    let seen: string[] | null = null;
+    for (const key in attrs) {
+      const colon = key.indexOf(':');
+      if (colon === -1 || key.startsWith('xmlns:')) continue;
+      const ns = this.checkPrefix(key.slice(0, colon), attrs);
+      const local = key.slice(colon + 1);
+      if (seen === null) seen = [];
+      for (let k = 0; k < seen.length; k += 2) {
+        if (seen[k] === local && seen[k + 1] === ns) {
+          fail('not-well-formed', `attribute ${excerpt(key, 0, key.length)} is another with the same namespace and name`);
+        }
+      }
+      seen.push(local, ns);
+    }
   }
 
   private streamHeader(name: string, prefixLength: number, attrs: Attrs, prefixedAttrs: boolean,
     selfClosing: boolean, next: number, generation: number): number {
-    const prefix = prefixLength > 0 ? name.slice(0, prefixLength) : '';
-    const ns = prefix ? attrs['xmlns:' + prefix] : attrs.xmlns;
-    if (prefix && ns === undefined) fail('bad-namespace-prefix', `namespace prefix ${prefix} is not declared`);
-    if (ns !== NS_STREAMS || name.slice(prefix ? prefixLength + 1 : 0) !== 'stream') {
+    // The header is the outermost scope: checkPrefix finds nothing but its own attributes.
+    const ns = prefixLength > 0 ? this.checkPrefix(name.slice(0, prefixLength), attrs) : attrs.xmlns;
+    if (ns !== NS_STREAMS || name.slice(prefixLength > 0 ? prefixLength + 1 : 0) !== 'stream') {
       fail('invalid-namespace', `the stream root must be <stream/> in the ${NS_STREAMS} namespace`);
     }
-    if (prefixedAttrs) {
-      for (const key in attrs) {
-        const colon = key.indexOf(':');
-        if (colon !== -1 && !key.startsWith('xmlns:') && !key.startsWith('xml:') && attrs['xmlns:' + key.slice(0, colon)] === undefined) {
-          fail('bad-namespace-prefix', `namespace prefix ${key.slice(0, colon)} is not declared`);
-        }
-      }
-    }
+    if (prefixedAttrs) this.checkAttributePrefixes(attrs);
     this.root = attrs;
     this.rootName = name;
     this.pos = next;
@@ -663,9 +805,44 @@ function completeUtf8Length(b: Buffer): number {
   return n;
 }
 
-/** A piece of the input for an error text, short enough for a log line. */
-function excerpt(s: string, start: number, end: number): string {
-  return end - start <= 40 ? s.slice(start, end) : s.slice(start, start + 40) + '...';
+/**
+ * A namespace declaration xmlns:prefix='value' (Namespaces in XML 1.0 section 3, "Reserved
+ * Prefixes and Namespace Names"): no empty name, xml only for the XML namespace and that
+ * namespace only for xml, nothing for xmlns or its namespace.
+ */
+function checkBinding(prefix: string, value: string): void {
+  const shown = excerpt(prefix, 0, prefix.length);
+  if (value === '') fail('not-well-formed', `namespace prefix ${shown} bound to an empty name`);
+  if (prefix === 'xmlns') fail('not-well-formed', 'the xmlns prefix cannot be declared');
+  if (value === NS_XMLNS) fail('not-well-formed', `namespace prefix ${shown} bound to the xmlns namespace`);
+  if (prefix === 'xml' ? value !== NS_XML : value === NS_XML) {
+    fail('not-well-formed', prefix === 'xml' ? 'the xml prefix cannot be bound to another namespace' : `namespace prefix ${shown} bound to the XML namespace`);
+  }
+}
+
+/**
+ * A finished prefixed element, `<c:message xmlns:c='jabber:client'>`, becomes what an
+ * unprefixed one is, `<message xmlns='jabber:client'>`: everything above the parser tells
+ * elements apart by name and xmlns, and RFC 6120 lets a peer use any prefix. The prefix
+ * declaration stays for the descendants and attributes that use it, and child elements that
+ * took their default namespace from above get it explicitly, so the infoset is unchanged.
+ * Elements of the streams namespace keep their prefix (<stream:features/> is known by that
+ * name), and so do those of the XML namespace, which cannot be a default namespace.
+ */
+function unprefix(el: Element): void {
+  const name = el.name;
+  const colon = name.indexOf(':');
+  if (colon === 3 && name.startsWith('xml')) return;
+  const ns = el.getNS()!;
+  if (ns === NS_STREAMS || ns === NS_XML) return;
+  let inherited: string | undefined;
+  for (let e: Element | null = el; e !== null && inherited === undefined; e = e.parent) inherited = e.attrs.xmlns;
+  el.name = name.slice(colon + 1);
+  el.attrs.xmlns = ns;
+  if (inherited === ns) return;
+  for (const c of el.children) {
+    if (typeof c !== 'string' && c.attrs.xmlns === undefined) c.attrs.xmlns = inherited ?? '';
+  }
 }
 
 /** `</name S?>` with the name at s[start] and '>' at gt. */

@@ -99,6 +99,18 @@ export function equalsAt(s: string, start: number, name: string): boolean {
   return true;
 }
 
+/** What XML cannot carry: characters outside the Char production, and lone surrogates (a
+ *  pair cut by the excerpt's end). */
+const NOT_XML_TEXT = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF\uD800-\uDFFF]/gu;
+
+/** A piece of the input for an error text, short enough for a log line. The text goes back to
+ *  the peer inside <stream:error/>, so what XML cannot carry (the input need not have been
+ *  checked yet) becomes U+FFFD. */
+export function excerpt(s: string, start: number, end: number): string {
+  const text = end - start <= 40 ? s.slice(start, end) : s.slice(start, start + 40) + '...';
+  return text.replace(NOT_XML_TEXT, '\uFFFD');
+}
+
 function notWellFormed(text: string): never {
   throw new StreamError('not-well-formed', text);
 }
@@ -132,7 +144,7 @@ function decodeReference(s: string, start: number, end: number): string {
   }
   if (scanName(s, start, end) === end && nameColon !== end - 1) {
     // Well-formed but undeclared: only a DTD could declare it, and DTDs are not allowed.
-    throw new StreamError('restricted-xml', `undeclared entity &${s.slice(start, Math.min(end, start + 40))};`);
+    throw new StreamError('restricted-xml', `undeclared entity &${excerpt(s, start, end)};`);
   }
   return notWellFormed('malformed entity reference');
 }

@@ -39,6 +39,14 @@ const streamCases: StreamCase[] = [
   { name: 'invalid UTF-8 bytes', phase: 'bound', input: Buffer.concat([Buffer.from("<message><body>"), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('</body></message>')]), condition: 'unsupported-encoding' },
   { name: 'oversized stanza', phase: 'bound', input: `<message to='bob@localhost'><body>${'x'.repeat(300_000)}</body></message>`, condition: 'policy-violation' },
   { name: 'stanza in a foreign namespace', phase: 'bound', input: "<message xmlns='jabber:server' to='bob@localhost'/>", condition: 'unsupported-stanza-type' },
+  { name: 'prefixed stanza in a foreign namespace', phase: 'bound', input: "<s:message xmlns:s='jabber:server' to='bob@localhost'/>", condition: 'unsupported-stanza-type' },
+  // Namespaces in XML: one expanded attribute name twice, and the reserved prefixes and names.
+  { name: 'two attributes with one expanded name', phase: 'bound', input: "<message xmlns:a='urn:x' xmlns:b='urn:x' a:n='1' b:n='2' to='bob@localhost'/>", condition: 'not-well-formed' },
+  { name: 'xml prefix bound to another namespace', phase: 'bound', input: "<message xmlns:xml='urn:x' to='bob@localhost'/>", condition: 'not-well-formed' },
+  { name: 'another prefix bound to the XML namespace', phase: 'bound', input: "<message xmlns:x='http://www.w3.org/XML/1998/namespace' to='bob@localhost'/>", condition: 'not-well-formed' },
+  { name: 'xmlns prefix declared', phase: 'bound', input: "<message xmlns:xmlns='urn:x' to='bob@localhost'/>", condition: 'not-well-formed' },
+  { name: 'a prefix bound to the xmlns namespace', phase: 'bound', input: "<message xmlns:x='http://www.w3.org/2000/xmlns/' to='bob@localhost'/>", condition: 'not-well-formed' },
+  { name: 'xml prefix rebound on the stream header', phase: 'raw', input: "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' xmlns:xml='urn:x' version='1.0' to='localhost'>", condition: 'not-well-formed' },
 ];
 
 interface StanzaCase {
@@ -182,6 +190,25 @@ describe('malformed input', () => {
     const refused = await c.expect((e) => e.name === 'presence' && e.attrs.type === 'error');
     assert.equal(refused.attrs.id, 'over', 'only the sixth address is refused');
     assert.equal(errorCondition(refused), 'resource-constraint');
+    await c.close();
+    await bystandersUnharmed();
+  });
+
+  test('prefixed stanzas and nonzas are what their namespace says (RFC 6120 allows any prefix)', async () => {
+    const c = await RawClient.connect(server.c2sPort);
+    await c.open();
+    const payload = Buffer.from('\0carol\0secret').toString('base64');
+    const success = c.expect((e) => e.name === 'success' || e.name === 'failure');
+    c.send(`<sasl:auth xmlns:sasl='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${payload}</sasl:auth>`);
+    assert.equal((await success).name, 'success');
+    await c.open();
+    await c.bind();
+    const pong = c.expect((e) => e.name === 'iq' && e.attrs.id === 'px1');
+    c.send("<c:iq xmlns:c='jabber:client' type='get' to='localhost' id='px1'><ping xmlns='urn:xmpp:ping'/></c:iq>");
+    assert.equal((await pong).attrs.type, 'result');
+    c.send("<c:message xmlns:c='jabber:client' to='bob@localhost/watch' type='chat'><c:body>prefixed</c:body></c:message>");
+    const got = await bystanderB.expect((e) => e.name === 'message' && e.getChildText('body') === 'prefixed');
+    assert.equal(got.attrs.from, c.jid);
     await c.close();
     await bystandersUnharmed();
   });
