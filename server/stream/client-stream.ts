@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { JID } from '../jid/jid.ts';
 import { prepareResource } from '../jid/prep.ts';
 import type { Logger } from '../log.ts';
-import type { ServerContext } from '../server-context.ts';
+import type { StreamDeps } from './stream-deps.ts';
 import { ClientSession } from '../session/client-session.ts';
 import type { Transport, TransportEvents } from '../transport/transport.ts';
 import { Fifo } from '../util/fifo.ts';
@@ -44,7 +44,7 @@ export class ClientStream implements TransportEvents {
 
   constructor(
     private readonly transport: Transport,
-    private readonly server: ServerContext,
+    private readonly server: StreamDeps,
   ) {
     this.log = server.log.child('c2s');
     const core = server.core;

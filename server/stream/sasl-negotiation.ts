@@ -13,7 +13,7 @@
 // (docs/security.md).
 import { accountKey, addressKey, plainAddress, type ThrottleKey, type ThrottleVerdict } from '../auth/failure-throttle.ts';
 import type { Logger } from '../log.ts';
-import type { ServerContext } from '../server-context.ts';
+import type { SaslDeps } from './stream-deps.ts';
 import type { Transport } from '../transport/transport.ts';
 import { xml, type Element } from '../xml/element.ts';
 import { decodeBase64Strict, failure, type SaslCondition, type SaslServerMechanism, type SaslStep } from './sasl/mechanism.ts';
@@ -49,7 +49,7 @@ export class SaslNegotiation {
   private failures = 0;
 
   constructor(
-    private readonly server: ServerContext,
+    private readonly server: SaslDeps,
     private readonly transport: Transport,
     private readonly log: Logger,
   ) {}
