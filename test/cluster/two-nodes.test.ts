@@ -194,7 +194,7 @@ test('a node that dies is cleaned up by the senior: contacts hear it went unavai
   assert.equal(await alice.nothing(presenceFrom('bob@localhost/phone', 'unavailable'), 1_000), true, 'told once');
 
   alice.send(`<message to='bob@localhost' type='chat' id='m5'><body>while you were gone</body></message>`);
-  await waitFor(async () => (await (await a.storage()).offline.count('bob')) === 1, 5_000, 'the message to be stored offline');
+  await waitFor(async () => (await (await a.storage()).offline.count('bob')) === 1, CLUSTER_MS, 'the message to be stored offline');
   const bob = await login(a, 'bob', 'phone');
   const m5 = await bob.expect((el) => el.attrs.id === 'm5');
   assert.equal(m5.getChildText('body'), 'while you were gone');
