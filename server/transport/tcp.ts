@@ -12,6 +12,7 @@ import { NS_STREAMS, StreamError } from '../xml/errors.ts';
 import { StreamParser } from '../xml/stream-parser.ts';
 import { acceptClientSocket, logAcceptErrors, secureHandshake } from './accept.ts';
 import type { ClientConnections, TransportLimits } from './client-connections.ts';
+import { InputShaper } from './input-shaper.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
 /** How long we wait for the peer to close after we closed our stream. */
@@ -28,6 +29,7 @@ export class TcpTransport implements Transport {
   private flushScheduled = false;
   private closing = false;
   private isClosed = false;
+  private shaper: InputShaper | null = null;
   private tlsActive: boolean;
 
   constructor(
@@ -69,8 +71,19 @@ export class TcpTransport implements Transport {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (!this.closing) this.parser.write(chunk);
+    if (this.closing) return;
+    this.parser.write(chunk);
+    const pause = this.shaper?.take(chunk.length) ?? 0;
+    if (pause > 0 && !this.closing) {
+      const socket = this.socket;
+      socket.pause();
+      setTimeout(() => { if (!socket.destroyed) socket.resume(); }, pause).unref();
+    }
   };
+
+  shapeInput(rate: number, burst: number): void {
+    this.shaper = rate > 0 ? new InputShaper(rate, burst) : null;
+  }
 
   private readonly onError = (err: Error): void => {
     this.log.debug('socket error', { address: this.remoteAddress, error: err.message });
