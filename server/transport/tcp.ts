@@ -12,6 +12,7 @@ import { NS_STREAMS, StreamError } from '../xml/errors.ts';
 import { StreamParser } from '../xml/stream-parser.ts';
 import { acceptClientSocket, logAcceptErrors, secureHandshake } from './accept.ts';
 import type { ClientConnections, TransportLimits } from './client-connections.ts';
+import type { ReloadableSecureContext } from '../tls/reloadable-context.ts';
 import { InputShaper } from './input-shaper.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
@@ -34,7 +35,7 @@ export class TcpTransport implements Transport {
 
   constructor(
     socket: net.Socket,
-    private readonly secureContext: tls.SecureContext | null,
+    private readonly secureContext: ReloadableSecureContext | null,
     private readonly log: Logger,
     private readonly limits: TransportLimits,
     /** The client's address (named by a PROXY header, or the socket's). */
@@ -160,7 +161,7 @@ export class TcpTransport implements Transport {
     plain.removeListener('close', this.onClose);
     plain.removeListener('error', this.onError);
     this.parser = this.newParser();
-    const secured = new tls.TLSSocket(plain, { isServer: true, secureContext: this.secureContext });
+    const secured = new tls.TLSSocket(plain, { isServer: true, secureContext: this.secureContext.current });
     this.socket = secured;
     this.attach(secured);
     const failure = await secureHandshake(secured, this.limits.handshakeTimeoutMs);
@@ -183,8 +184,8 @@ export class TcpTransport implements Transport {
 export interface TcpListenerOptions {
   host: string;
   port: number;
-  /** Certificate for STARTTLS, or for the whole connection when `directTls` (5223). */
-  credentials: { cert: string; key: string } | null;
+  /** The node's TLS context, for STARTTLS or for the whole connection when `directTls` (5223). */
+  tls: ReloadableSecureContext | null;
   directTls: boolean;
   /** Every connection starts with a PROXY protocol header (v1 or v2) from the balancer. */
   proxyProtocol: boolean;
@@ -196,7 +197,7 @@ export interface TcpListenerOptions {
 
 /** Starts listening; resolves with the bound server once the port is open. */
 export function listenTcp(opts: TcpListenerOptions): Promise<net.Server> {
-  const secureContext = opts.credentials ? tls.createSecureContext(opts.credentials) : null;
+  const secureContext = opts.tls;
   const acceptOptions = {
     connections: opts.connections,
     secureContext: opts.directTls ? secureContext : null,
