@@ -167,6 +167,7 @@ try {
     'hazelcast.config.xml.filename': 'client.xml',
     'hazelcast.link.port': '0',
     'xmpp.c2s.max-connections-per-ip': '0',
+    'xmpp.c2s.shaper.rate': '0',
   };
   for (const [name, value] of Object.entries(properties)) await storage.properties.set(name, value);
 

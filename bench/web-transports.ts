@@ -66,6 +66,7 @@ async function startServer(users: number): Promise<Server> {
   const keys = await deriveUserKeys(PASSWORD, 4096);
   for (let i = 0; i < users; i++) await storage.users.create(`w${i}`, keys);
   await storage.properties.set('xmpp.c2s.max-connections-per-ip', '0');
+  await storage.properties.set('xmpp.c2s.shaper.rate', '0');
   await storage.close();
   const [c2s, tls, httpPort, admin] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const proc: ChildProcess = spawn('taskset', ['-c', args['server-cpu']!, process.execPath, join(ROOT, 'bin', 'xmppd.js'), 'start'], {

@@ -1,6 +1,7 @@
 // Wiring of one node: storage, properties, routing, modules and listeners, in that order
 // (each needs the ones before it). Nothing here knows a feature by name: features are in
 // modules/ and plugins.
+import { X509Certificate } from 'node:crypto';
 import type net from 'node:net';
 import { ClusterSlot } from './cluster/cluster-slot.ts';
 import type { ServerConfig } from './config/types.ts';
@@ -32,6 +33,7 @@ import { FailureThrottle } from './auth/failure-throttle.ts';
 import { openStorage } from './storage/database.ts';
 import { ClientStream } from './stream/client-stream.ts';
 import { loadOrCreateCertificate } from './tls/certificates.ts';
+import { ReloadableSecureContext } from './tls/reloadable-context.ts';
 import { ClientConnections } from './transport/client-connections.ts';
 import { listenTcp } from './transport/tcp.ts';
 import type { Transport } from './transport/transport.ts';
@@ -55,6 +57,12 @@ export interface RunningServer {
   };
   /** Runs a stream over any transport (BOSH and WebSocket use this). */
   accept(transport: Transport): void;
+  /**
+   * Reads the certificate and key again (a renewed certificate, on SIGHUP) for every
+   * handshake from now on; connections already encrypted stay as they are. On an error the
+   * old certificate stays in use and the error is thrown.
+   */
+  reloadTls(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -89,7 +97,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     teardown.push(() => health.stop());
 
     const certificate = await loadOrCreateCertificate(config, log.child('tls'));
-    const credentials = { cert: certificate.cert, key: certificate.key };
+    const tls = new ReloadableSecureContext(certificate);
 
     const events = new EventBus();
     // Standalone until the clustering plugin installs its own pair (see cluster/cluster-slot.ts).
@@ -158,12 +166,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // One count for every client listener: the node's socket cap, the per-address limit.
     const connections = new ClientConnections(context.stats, core, tcpLog);
     if (config.c2s.enabled) {
-      const s = await listenTcp({ ...config.c2s, credentials, directTls: false, connections, log: tcpLog, onConnection: accept });
+      const s = await listenTcp({ ...config.c2s, tls, directTls: false, connections, log: tcpLog, onConnection: accept });
       teardown.push(() => s.close());
       addresses.c2s = s.address() as net.AddressInfo;
     }
     if (config.c2sTls.enabled) {
-      const s = await listenTcp({ ...config.c2sTls, credentials, directTls: true, connections, log: tcpLog, onConnection: accept });
+      const s = await listenTcp({ ...config.c2sTls, tls, directTls: true, connections, log: tcpLog, onConnection: accept });
       teardown.push(() => s.close());
       addresses.c2sTls = s.address() as net.AddressInfo;
     }
@@ -181,7 +189,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         addresses.http = http.address;
       }
       if (config.https.enabled) {
-        const https = await startClientHttp({ ...httpOptions, listener: config.https, tls: credentials });
+        const https = await startClientHttp({ ...httpOptions, listener: config.https, tls });
         teardown.push(() => https.close());
         addresses.https = https.address;
       }
@@ -198,6 +206,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       context,
       addresses,
       accept,
+      async reloadTls() {
+        try {
+          const renewed = await loadOrCreateCertificate(config, log.child('tls'));
+          tls.replace(renewed);
+          log.info('TLS certificate reloaded', { cert: config.tls.cert ?? '(generated)', expires: new X509Certificate(renewed.cert).validTo });
+        } catch (err) {
+          log.error('TLS certificate not reloaded; the previous one stays in use', { error: err instanceof Error ? err.message : String(err) });
+          throw err;
+        }
+      },
       stop() {
         stopping ??= (async () => {
           log.info('stopping');

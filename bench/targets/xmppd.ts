@@ -56,6 +56,8 @@ export async function startXmppd(opts: XmppdOptions): Promise<XmppdTarget> {
     execFileSync(process.execPath, [BIN, 'property', 'set', name, value], { env, cwd: ROOT, stdio: 'pipe' });
   };
   setProperty('xmpp.c2s.max-connections-per-ip', '0');
+  // Measured with shapers off, as the peers are (shared/design.md).
+  setProperty('xmpp.c2s.shaper.rate', '0');
   if (!opts.plainCache) setProperty('xmpp.auth.plain.cache-size', '0');
 
   const logFile = join(dir, 'xmppd.log');

@@ -7,7 +7,7 @@
 // the node's connection cap first and, with TLS, a handshake within its deadline, done
 // there rather than by an https.Server, whose handshake timeout is an idle timer.
 import type net from 'node:net';
-import tls from 'node:tls';
+import type { ReloadableSecureContext } from '../tls/reloadable-context.ts';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { ListenerConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
@@ -29,8 +29,8 @@ export interface ClientHttpOptions {
   context: ServerContext;
   /** Runs a client stream over a transport (RunningServer.accept). */
   accept(transport: Transport): void;
-  /** PEM certificate and key: serve HTTPS and WSS instead of plain HTTP. */
-  tls?: { cert: string; key: string };
+  /** The node's TLS context: serve HTTPS and WSS instead of plain HTTP. */
+  tls?: ReloadableSecureContext;
   /** Properties, metrics, client addresses and plugin routes, the same for every listener. */
   shared: ClientHttpShared;
   /** The caps and counts every client listener of the node shares. */
@@ -65,7 +65,7 @@ export async function startClientHttp(options: ClientHttpOptions): Promise<Clien
   }) as unknown as FastifyInstance;
   interposeAccept(app.server, {
     connections,
-    secureContext: options.tls ? tls.createSecureContext(options.tls) : null,
+    secureContext: options.tls ?? null,
     alpnProtocols: ['http/1.1'],
     proxyProtocol: false,
     carries: 'http',

@@ -5,6 +5,7 @@
 import type WebSocket from 'ws';
 import type { Logger } from '../log.ts';
 import type { TransportLimits } from '../transport/client-connections.ts';
+import { InputShaper } from '../transport/input-shaper.ts';
 import type { Transport, TransportEvents } from '../transport/transport.ts';
 import { openTag, type Attrs, type Element } from '../xml/element.ts';
 import { StreamError } from '../xml/errors.ts';
@@ -54,6 +55,7 @@ export class WebSocketTransport implements Transport {
   private closing = false;
   private isClosed = false;
   private alive = true;
+  private shaper: InputShaper | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly ws: WebSocket, private readonly options: WebSocketTransportOptions) {
@@ -120,6 +122,7 @@ export class WebSocketTransport implements Transport {
     if (this.closing) return;
     if (isBinary) return this.handler?.error(new StreamError('bad-format', 'XMPP frames must be text frames (RFC 7395)'));
     const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer)).toString('utf8');
+    this.shape(text.length);
     if (text.trim() === '') return;
     let el: Element;
     try {
@@ -137,6 +140,19 @@ export class WebSocketTransport implements Transport {
       this.handler?.stanza(adoptClientNamespace(el));
     }
   };
+
+  /** Counts a frame against the input shaper, pausing reading when it asks (empty frames count too). */
+  private shape(bytes: number): void {
+    const pause = this.shaper?.take(bytes) ?? 0;
+    if (pause > 0 && !this.closing) {
+      this.ws.pause();
+      setTimeout(() => this.ws.resume(), pause).unref();
+    }
+  }
+
+  shapeInput(rate: number, burst: number): void {
+    this.shaper = rate > 0 ? new InputShaper(rate, burst) : null;
+  }
 
   private readonly onClose = (): void => {
     if (this.isClosed) return;

@@ -31,6 +31,8 @@ export interface CoreProperties {
   c2sMaxConnections: Property<number>;
   c2sSendQueueMaxBytes: Property<number>;
   adminAllowedHosts: Property<string>;
+  c2sShaperRate: Property<number>;
+  c2sShaperBurst: Property<number>;
 }
 
 export function defineCoreProperties(registry: PropertyRegistry): CoreProperties {
@@ -247,6 +249,26 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
       type: 'string',
       default: '',
       description: 'Host names (besides IP addresses, localhost and the listener\'s own host) under which the admin listener may be reached, separated by commas; ".example.com" allows that name and every name under it. A request naming another host is refused (421), which defeats DNS rebinding',
+      live: true,
+    }),
+    // Generous for people (a login, a roster, an avatar pass in the burst) and a hard stop
+    // for floods: at the default a client sends about a thousand small stanzas a second.
+    c2sShaperRate: registry.define<number>({
+      name: 'xmpp.c2s.shaper.rate',
+      type: 'integer',
+      default: 102400,
+      min: 0,
+      max: 1073741824,
+      description: 'Bytes per second a client stream may send on average (TCP, TLS, WebSocket); beyond it the server stops reading until the average is met, which slows the client down without an error. Accounts in admin.jids are not limited. Applies to streams opened afterwards (0: no limit)',
+      live: true,
+    }),
+    c2sShaperBurst: registry.define<number>({
+      name: 'xmpp.c2s.shaper.burst',
+      type: 'integer',
+      default: 524288,
+      min: 1024,
+      max: 1073741824,
+      description: 'Bytes a client stream may send at once before xmpp.c2s.shaper.rate applies (it earns them back at that rate while quiet)',
       live: true,
     }),
   };

@@ -49,6 +49,7 @@ export class ClientStream implements TransportEvents {
     this.log = server.log.child('c2s');
     const core = server.core;
     transport.setMaxStanzaSize(core.stanzaMaxBytesPreauth.value);
+    transport.shapeInput(core.c2sShaperRate.value, core.c2sShaperBurst.value);
     transport.setHandler(this);
     this.negotiationTimer = setTimeout(() => {
       this.fail(new StreamError('connection-timeout', 'Negotiation took too long'));
@@ -296,6 +297,8 @@ export class ClientStream implements TransportEvents {
     if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
     this.negotiationTimer = null;
     this.server.sessions.bind(session);
+    // Administrators are trusted not to flood, and may need to send a lot (bulk changes).
+    if (isListed(this.server.core.adminJids.value, jid.bareString())) this.transport.shapeInput(0, 0);
     this.server.stats.logins++;
     this.log.info('client logged in', { jid: jid.toString(), transport: this.transport.kind, address: this.transport.remoteAddress });
     session.send(xml('iq', { type: 'result', id: el.attrs.id }, xml('bind', { xmlns: NS_BIND }, xml('jid', null, jid.toString()))));
@@ -360,6 +363,11 @@ export class ClientStream implements TransportEvents {
     this.state = 'closed';
     this.transport.close(err);
   }
+}
+
+/** Whether a bare JID is in a list such as admin.jids (entries separated by commas or spaces). */
+function isListed(list: string, bare: string): boolean {
+  return list.split(/[\s,]+/).some((entry) => entry !== '' && JID.tryParse(entry)?.toString() === bare);
 }
 
 function validPresenceType(type: string | undefined): boolean {

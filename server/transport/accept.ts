@@ -6,6 +6,7 @@
 //   5. the socket handed on: to a TcpTransport, or to the HTTP server.
 // Nothing before the stream can be told why it is dropped (it speaks no XMPP yet, or no TLS),
 // so every refusal up to step 4 closes the socket without a word.
+import type { ReloadableSecureContext } from '../tls/reloadable-context.ts';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../log.ts';
@@ -18,7 +19,7 @@ const PROXY_HEADER_TIMEOUT_MS = 5_000;
 export interface AcceptOptions {
   connections: ClientConnections;
   /** TLS from the first byte (port 5223, the HTTPS listener); null for plain TCP and HTTP. */
-  secureContext: tls.SecureContext | null;
+  secureContext: ReloadableSecureContext | null;
   /** Protocols offered by ALPN in that handshake (HTTPS offers http/1.1, as https.Server does). */
   alpnProtocols?: string[];
   /** Every connection starts with a PROXY protocol header (v1 or v2) from the balancer. */
@@ -71,7 +72,7 @@ export async function acceptClientSocket(raw: net.Socket, opts: AcceptOptions, d
     return;
   }
   // The TLS socket takes over what readProxyHeader put back (the start of the ClientHello).
-  const secured = new tls.TLSSocket(raw, { isServer: true, secureContext, ALPNProtocols: opts.alpnProtocols });
+  const secured = new tls.TLSSocket(raw, { isServer: true, secureContext: secureContext.current, ALPNProtocols: opts.alpnProtocols });
   const failure = await secureHandshake(secured, connections.handshakeTimeoutMs);
   if (failure) {
     log.debug('TLS handshake failed', { address, error: failure.message });

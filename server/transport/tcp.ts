@@ -12,6 +12,8 @@ import { NS_STREAMS, StreamError } from '../xml/errors.ts';
 import { StreamParser } from '../xml/stream-parser.ts';
 import { acceptClientSocket, logAcceptErrors, secureHandshake } from './accept.ts';
 import type { ClientConnections, TransportLimits } from './client-connections.ts';
+import type { ReloadableSecureContext } from '../tls/reloadable-context.ts';
+import { InputShaper } from './input-shaper.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
 /** How long we wait for the peer to close after we closed our stream. */
@@ -28,11 +30,12 @@ export class TcpTransport implements Transport {
   private flushScheduled = false;
   private closing = false;
   private isClosed = false;
+  private shaper: InputShaper | null = null;
   private tlsActive: boolean;
 
   constructor(
     socket: net.Socket,
-    private readonly secureContext: tls.SecureContext | null,
+    private readonly secureContext: ReloadableSecureContext | null,
     private readonly log: Logger,
     private readonly limits: TransportLimits,
     /** The client's address (named by a PROXY header, or the socket's). */
@@ -69,8 +72,19 @@ export class TcpTransport implements Transport {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (!this.closing) this.parser.write(chunk);
+    if (this.closing) return;
+    this.parser.write(chunk);
+    const pause = this.shaper?.take(chunk.length) ?? 0;
+    if (pause > 0 && !this.closing) {
+      const socket = this.socket;
+      socket.pause();
+      setTimeout(() => { if (!socket.destroyed) socket.resume(); }, pause).unref();
+    }
   };
+
+  shapeInput(rate: number, burst: number): void {
+    this.shaper = rate > 0 ? new InputShaper(rate, burst) : null;
+  }
 
   private readonly onError = (err: Error): void => {
     this.log.debug('socket error', { address: this.remoteAddress, error: err.message });
@@ -147,7 +161,7 @@ export class TcpTransport implements Transport {
     plain.removeListener('close', this.onClose);
     plain.removeListener('error', this.onError);
     this.parser = this.newParser();
-    const secured = new tls.TLSSocket(plain, { isServer: true, secureContext: this.secureContext });
+    const secured = new tls.TLSSocket(plain, { isServer: true, secureContext: this.secureContext.current });
     this.socket = secured;
     this.attach(secured);
     const failure = await secureHandshake(secured, this.limits.handshakeTimeoutMs);
@@ -170,8 +184,8 @@ export class TcpTransport implements Transport {
 export interface TcpListenerOptions {
   host: string;
   port: number;
-  /** Certificate for STARTTLS, or for the whole connection when `directTls` (5223). */
-  credentials: { cert: string; key: string } | null;
+  /** The node's TLS context, for STARTTLS or for the whole connection when `directTls` (5223). */
+  tls: ReloadableSecureContext | null;
   directTls: boolean;
   /** Every connection starts with a PROXY protocol header (v1 or v2) from the balancer. */
   proxyProtocol: boolean;
@@ -183,7 +197,7 @@ export interface TcpListenerOptions {
 
 /** Starts listening; resolves with the bound server once the port is open. */
 export function listenTcp(opts: TcpListenerOptions): Promise<net.Server> {
-  const secureContext = opts.credentials ? tls.createSecureContext(opts.credentials) : null;
+  const secureContext = opts.tls;
   const acceptOptions = {
     connections: opts.connections,
     secureContext: opts.directTls ? secureContext : null,

@@ -43,6 +43,12 @@ export interface Transport {
   restart(): void;
   /** Sets the largest top-level element the parser accepts, in bytes. */
   setMaxStanzaSize(bytes: number): void;
+  /**
+   * Limits what the peer may send to `rate` bytes per second with bursts of `burst` bytes, by
+   * pausing reading (transport/input-shaper.ts); a rate of 0 lifts the limit. BOSH bounds
+   * input per request instead and ignores it.
+   */
+  shapeInput(rate: number, burst: number): void;
   /** Closes our stream (after an optional stream error) and then the connection. */
   close(error?: StreamError): void;
 }

@@ -35,7 +35,8 @@ describe('a client that does not read while it is flooded', () => {
 
   // A server per test, so that each starts from its own resident memory.
   beforeEach(async () => {
-    server = await startTestServer();
+    // The flooder must not be slowed by the input shaper (test/protocol/shaper.test.ts).
+    server = await startTestServer({ properties: { 'xmpp.c2s.shaper.rate': '0' } });
     for (const u of ['alice', 'bob', 'carol', 'dave']) await server.addUser(u, 'secret');
   });
   afterEach(() => server?.stop());

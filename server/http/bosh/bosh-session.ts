@@ -134,6 +134,9 @@ export class BoshSession implements Transport {
     this.awaitingRestart = true;
   }
 
+  /** BOSH input is bounded per request (its body size, hold and requests), not shaped by rate. */
+  shapeInput(): void {}
+
   setMaxStanzaSize(bytes: number): void {
     this.maxStanzaBytes = bytes;
   }
