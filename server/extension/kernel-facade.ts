@@ -29,6 +29,7 @@ export function createKernel(parts: KernelParts): Kernel {
     plaintextAuthAllowed: parts.plaintextAuthAllowed,
     route: (stanza, from, origin) => router.route(stanza, from, origin ?? null),
     deliverToFull: (fullJid, stanza) => router.deliverToFull(fullJid, stanza),
+    deliverSerialized: (fullJid, xml) => sessions.get(fullJid)?.sendSerialized(xml) ?? false,
     bounce: (stanza, error) => router.bounce(stanza, error),
     sendIq: (iq, timeoutMs) => router.sendIq(iq, timeoutMs),
     reportError: (context, err) => router.reportError(context, err),

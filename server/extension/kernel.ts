@@ -30,6 +30,13 @@ export interface Kernel {
    * there is no such session, so the caller applies the RFC 6121 fallback for its kind.
    */
   deliverToFull(fullJid: string, stanza: Element): boolean | Promise<boolean>;
+  /**
+   * Writes a stanza serialized by another node of the cluster to a session of this node,
+   * without parsing it again. Only for text that serialize() made from a parsed element: the
+   * caller vouches for it (the clustering plugin, for a node that proved the cluster secret).
+   * False if there is no such session here, it is closed, or its send queue is full.
+   */
+  deliverSerialized(fullJid: string, xml: string): boolean;
   /** Answers a stanza's sender with an error, unless RFC 6120/6121 say not to (errors, subscriptions). */
   bounce(stanza: Element, error: StanzaError): void;
   /** Sends an IQ from the server and resolves with the answer (result or error). */

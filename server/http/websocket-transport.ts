@@ -10,7 +10,7 @@ import type { Transport, TransportEvents } from '../transport/transport.ts';
 import { openTag, type Attrs, type Element } from '../xml/element.ts';
 import { StreamError } from '../xml/errors.ts';
 import { parseXml } from '../xml/stream-parser.ts';
-import { NS_CLIENT, adoptClientNamespace, serializeStandalone } from './wire-element.ts';
+import { NS_CLIENT, adoptClientNamespace, serializeStandalone, withClientNamespace } from './wire-element.ts';
 
 export const NS_FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
 
@@ -86,6 +86,11 @@ export class WebSocketTransport implements Transport {
     this.write(serializeStandalone(el, true));
   }
 
+  /** One text frame, the stanza's own namespace added to its start tag if it has none. */
+  sendSerialized(xml: string): boolean {
+    return this.write(withClientNamespace(xml));
+  }
+
   /** Each frame is a whole document, so there is no parser state to forget. */
   restart(): void {}
 
@@ -106,16 +111,17 @@ export class WebSocketTransport implements Transport {
     setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
-  private write(data: string): void {
-    if (this.closing || this.ws.readyState !== this.ws.OPEN) return;
+  private write(data: string): boolean {
+    if (this.closing || this.ws.readyState !== this.ws.OPEN) return false;
     // bufferedAmount: what ws has queued and what its socket has not written yet. Checked
     // before adding, so one stanza larger than the cap still reaches a reading client.
     const queued = this.ws.bufferedAmount;
     if (queued > this.options.limits.sendQueueMaxBytes) {
       this.close(this.options.limits.sendQueueOverflow(this, queued));
-      return;
+      return false;
     }
     this.ws.send(data);
+    return true;
   }
 
   private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {

@@ -24,6 +24,21 @@ export function serializeStandalone(el: Element, declareStreamPrefix: boolean): 
 }
 
 /**
+ * The text form of serializeStandalone for a stanza serialized by serialize() (another node's
+ * delivery): 'jabber:client' is added to the start tag when it declares no namespace. The
+ * start tag ends at the first '>', because serialize() escapes '>' in attribute values.
+ */
+export function withClientNamespace(xml: string): string {
+  const end = xml.indexOf('>');
+  if (end < 0) return xml;
+  const tag = xml.slice(0, end);
+  if (/\sxmlns=/.test(tag)) return xml;
+  const name = /^<([^\s/>]+)/.exec(tag)?.[1];
+  if (!name || !isStanza(name)) return xml;
+  return `<${name} xmlns="${NS_CLIENT}"` + xml.slice(1 + name.length);
+}
+
+/**
  * A stanza received without a namespace is taken as 'jabber:client', as XEP-0206 notes many
  * BOSH clients send them; other elements keep what they declare.
  */

@@ -51,6 +51,18 @@ export class ClientSession {
     if (kind === 'message' || kind === 'presence' || kind === 'iq') this.stats.stanzasOut[kind]++;
   }
 
+  /**
+   * Writes a stanza that is already serialized (another node's delivery), without parsing it
+   * again. False if the session is closed or its transport would not queue it (the send
+   * queue cap: the stream is closed then).
+   */
+  sendSerialized(xml: string): boolean {
+    if (this.closed || !this.transport.sendSerialized(xml)) return false;
+    const kind = xml.startsWith('<message') ? 'message' : xml.startsWith('<presence') ? 'presence' : xml.startsWith('<iq') ? 'iq' : null;
+    if (kind) this.stats.stanzasOut[kind]++;
+    return true;
+  }
+
   /** Ends the stream, optionally with a stream error; the stream reports the close. */
   close(error?: StreamError): void {
     this.transport.close(error);

@@ -128,16 +128,25 @@ export class TcpTransport implements Transport {
     this.write(serialize(el));
   }
 
-  private write(data: string): void {
-    if (this.closing) return;
+  /** Over TCP a serialized stanza joins this turn's batch as it is (it inherits the stream's namespaces). */
+  sendSerialized(xml: string): boolean {
+    return this.write(xml);
+  }
+
+  private write(data: string): boolean {
+    if (this.closing) return false;
     // What waits already: encoded in the socket, and this turn's batch (counted in characters).
     // Checked before adding, so one stanza larger than the cap still reaches a reading client.
-    if (this.socket.writableLength + this.pending.length > this.limits.sendQueueMaxBytes) return this.overflow();
+    if (this.socket.writableLength + this.pending.length > this.limits.sendQueueMaxBytes) {
+      this.overflow();
+      return false;
+    }
     this.pending += data;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
     }
+    return true;
   }
 
   private readonly flush = (): void => {

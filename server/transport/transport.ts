@@ -39,6 +39,12 @@ export interface Transport {
   openStream(attrs: Attrs): void;
   /** Queues one element for the peer; transports batch writes per tick. */
   send(el: Element): void;
+  /**
+   * Queues one stanza already serialized (by serialize(), as another node of the cluster
+   * does), without parsing it again; bounded by the send queue cap like send(). False if it
+   * was not queued (the stream is closing, or the cap was crossed and the stream closed).
+   */
+  sendSerialized(xml: string): boolean;
   /** Forgets the parser state: the next bytes start a new stream (after SASL success). */
   restart(): void;
   /** Sets the largest top-level element the parser accepts, in bytes. */

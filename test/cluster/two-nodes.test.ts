@@ -110,6 +110,22 @@ test('users on different nodes see each other\'s presence and exchange messages 
   bob.send(`<message to='alice@localhost' type='chat' id='m2'><body>to the bare JID</body></message>`);
   assert.equal((await alice.expect((el) => el.name === 'message' && el.attrs.id === 'm2')).attrs.from, 'bob@localhost/phone');
 
+  // Non-ASCII text crosses as it was written, and so does a stanza near xmpp.stanza.max-bytes
+  // (262,144 by default; node A stamps a from attribute, so a little room is left for it).
+  const text = 'Grüße, Жанна! ☃ 𝄞 <&> \'"';
+  alice.send(`<message to='bob@localhost/phone' type='chat' id='u1'><body>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;')}</body></message>`);
+  assert.equal((await bob.expect((el) => el.name === 'message' && el.attrs.id === 'u1')).getChildText('body'), text);
+  const chunk = 'Ĉiu ŝafo ☃ ';
+  const head = `<message to='bob@localhost/phone' type='chat' id='big'><body>`;
+  const tail = '</body></message>';
+  const room = 262_144 - 200 - Buffer.byteLength(head + tail);
+  let body = chunk.repeat(Math.floor(room / Buffer.byteLength(chunk)));
+  body += 'x'.repeat(room - Buffer.byteLength(body));
+  alice.send(head + body + tail);
+  const big = await bob.expect((el) => el.name === 'message' && el.attrs.id === 'big');
+  assert.equal(big.getChildText('body'), body, 'the large stanza arrived whole');
+  assert.ok(Buffer.byteLength(head + body + tail) > 261_000);
+
   // An IQ to a full JID on the other node, and its answer back.
   alice.send(`<iq type='get' to='bob@localhost/phone' id='v1'><query xmlns='jabber:iq:version'/></iq>`);
   const iq = await bob.expect((el) => el.name === 'iq' && el.attrs.id === 'v1');

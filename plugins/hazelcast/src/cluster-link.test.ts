@@ -3,10 +3,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Logger } from '../../../server/log.ts';
 import { LinkPool, LinkServer, type LinkOptions } from './cluster-link.ts';
-import { encodeFrame } from './link-frames.ts';
+import { encodeDeliver, encodeJson, FrameReader } from './link-frames.ts';
 
 const log = new Logger('test');
 const secret = randomBytes(32);
@@ -79,7 +79,7 @@ test('garbage, oversized frames and deliveries before the handshake close the co
   const huge = Buffer.alloc(4);
   huge.writeUInt32BE(10 * 1024 * 1024);
   await closed(huge);
-  await closed(encodeFrame({ t: 'deliver', id: 1, to: 'juliet@example.com/balcony', xml: '<message/>' }));
+  await closed(encodeDeliver(1, 'juliet@example.com/balcony', '<message/>'));
   assert.equal(received.length, before, 'nothing was delivered');
 });
 
@@ -100,5 +100,64 @@ test('a node that is down makes delivery fail at once, and the next send reconne
     }
   } finally {
     pool.close();
+  }
+});
+
+test('a stanza with non-ASCII text arrives as it was sent; one over the frame limit fails alone', async () => {
+  const pool = new LinkPool(options('node-a'));
+  try {
+    const text = '<message><body>Grüße ☃ 𝄞 &amp; Жанна</body></message>';
+    assert.equal(await pool.send('node-b', target, 'juliet@example.com/balcony', text), true);
+    assert.deepEqual(received.at(-1), ['juliet@example.com/balcony', text]);
+    const tooBig = `<message><body>${'x'.repeat(70 * 1024)}</body></message>`;
+    assert.equal(await pool.send('node-b', target, 'juliet@example.com/balcony', tooBig), false);
+    assert.equal(await pool.send('node-b', target, 'juliet@example.com/balcony', '<message>after</message>'), true, 'the link is still up');
+  } finally {
+    pool.close();
+  }
+});
+
+test('a peer node that stops reading has its link closed at the bound, and the waiting deliveries fail at once', async () => {
+  // A peer that completes the handshake, then never reads again.
+  const hmac = (...parts: string[]): string => createHmac('sha256', secret).update(parts.join('\0')).digest('base64');
+  let peerSocket: net.Socket | null = null;
+  const stuck = net.createServer((socket) => {
+    peerSocket = socket;
+    const reader = new FrameReader(1 << 20);
+    let hello: { node: string; nonce: string } | null = null;
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      for (const m of reader.push(chunk)) {
+        if (m.t === 'hello') {
+          hello = m;
+          socket.write(encodeJson({ t: 'welcome', node: 'node-s', nonce: 'ours', mac: hmac('welcome', 'node-s', m.nonce, 'ours') }));
+        } else if (m.t === 'proof' && hello) {
+          socket.pause();
+          return;
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', resolve));
+  const port = (stuck.address() as net.AddressInfo).port;
+  const pool = new LinkPool({ ...options('node-a'), timeoutMs: () => 60_000, maxQueuedBytes: 256 * 1024 });
+  try {
+    const started = Date.now();
+    const results: Promise<boolean>[] = [];
+    const stanza = `<message><body>${'y'.repeat(32 * 1024)}</body></message>`;
+    let closed = false;
+    for (let i = 0; i < 2_000 && !closed; i++) {
+      const p = pool.send('node-s', `127.0.0.1:${port}`, 'x@example.com/r', stanza);
+      results.push(p);
+      void p.then(() => { closed = true; });
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(closed, 'the link gave up before 2,000 frames of 32 KiB (64 MiB)');
+    assert.deepEqual(new Set(await Promise.all(results)), new Set([false]), 'every waiting delivery failed');
+    assert.ok(Date.now() - started < 20_000, 'at the bound, not at the acknowledgement timeout');
+  } finally {
+    pool.close();
+    (peerSocket as net.Socket | null)?.destroy();
+    await new Promise((r) => stuck.close(r));
   }
 });

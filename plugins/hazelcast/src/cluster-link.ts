@@ -10,15 +10,24 @@
 // A also checks that B is the node it meant to reach. Then A sends `deliver` frames (a stanza
 // for a session on B) and `event` frames (an event for B's modules), and B answers each with
 // an `ack` saying whether it was taken.
+//
+// Frames are not written one by one: each end queues what it has for a socket and writes it
+// with one write() per event-loop turn, as the TCP transport does for clients. What waits for
+// a socket (queued here and buffered by Node) is bounded by maxQueuedBytes: a peer node that
+// stops reading gets its link closed, and the deliveries waiting on it fail, so the router
+// falls back (offline storage, errors) as it does for a dead node.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from 'xmppd';
-import { encodeFrame, FrameError, FrameReader, type LinkMessage } from './link-frames.ts';
+import { encodeAck, encodeDeliver, encodeJson, FrameError, FrameReader, type LinkMessage } from './link-frames.ts';
 
 /** What a link hands to its node: stanzas for local sessions, and events another node broadcast. */
 export interface LinkReceiver {
-  /** Hands a stanza to a local session; false if there is no such session. */
-  deliver(fullJid: string, xml: string): boolean;
+  /**
+   * Hands a serialized stanza (`bytes` long in UTF-8) to a local session; false if it was not
+   * taken (no such session, or the stanza is refused).
+   */
+  deliver(fullJid: string, xml: string, bytes: number): boolean;
   /** Fires an event another node broadcast; false if it is refused. */
   event(name: string, payload: unknown): boolean;
 }
@@ -26,8 +35,13 @@ export interface LinkReceiver {
 export interface LinkOptions {
   nodeId: string;
   secret: Buffer;
-  /** Largest frame accepted, in bytes (a stanza at the server's limit, JSON-escaped, fits). */
+  /** Largest frame accepted, in bytes (a stanza at the server's limit and its recipient's JID fit). */
   maxFrameBytes: number;
+  /**
+   * Most bytes that may wait to be written on one link socket (this end's queue and Node's
+   * buffer) before the link is taken for stuck and closed. Default: 4 MiB plus one frame.
+   */
+  maxQueuedBytes?: number;
   /** How long a handshake or an acknowledgement may take, in milliseconds. */
   timeoutMs: () => number;
   log: Logger;
@@ -45,6 +59,53 @@ function macMatches(expected: string, got: unknown): boolean {
 }
 
 const nonce = (): string => randomBytes(18).toString('base64');
+
+const queueBound = (options: LinkOptions): number => options.maxQueuedBytes ?? 4 * 1024 * 1024 + options.maxFrameBytes;
+
+/** Frames for one socket, written together once per event-loop turn. */
+class FrameWriter {
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly maxQueuedBytes: number,
+    /** The peer does not read: called once the bound is crossed, the frame is dropped. */
+    private readonly overflow: (waiting: number) => void,
+  ) {}
+
+  /** Queues a frame; false if the socket is gone or the bound was crossed (then closed). */
+  write(frame: Buffer): boolean {
+    const socket = this.socket;
+    if (socket.destroyed) return false;
+    // Checked before adding, so one frame larger than the bound still goes to a reading peer.
+    const waiting = socket.writableLength + this.queued;
+    if (waiting > this.maxQueuedBytes) {
+      this.queue = [];
+      this.queued = 0;
+      this.overflow(waiting);
+      return false;
+    }
+    this.queue.push(frame);
+    this.queued += frame.length;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+    return true;
+  }
+
+  readonly flush = (): void => {
+    this.scheduled = false;
+    const queue = this.queue;
+    if (queue.length === 0) return;
+    const data = queue.length === 1 ? queue[0]! : Buffer.concat(queue, this.queued);
+    this.queue = [];
+    this.queued = 0;
+    if (!this.socket.destroyed) this.socket.write(data);
+  };
+}
 
 /** Accepts links from other nodes and delivers what they send to local sessions. */
 export class LinkServer {
@@ -75,6 +136,10 @@ export class LinkServer {
     this.sockets.add(socket);
     socket.setNoDelay(true);
     const reader = new FrameReader(this.options.maxFrameBytes);
+    const writer = new FrameWriter(socket, queueBound(this.options), (waiting) => {
+      log.warn('cluster link: the peer node does not read its acknowledgements; closing the link', { peer, waiting });
+      socket.destroy();
+    });
     let peer: string | null = null;
     let hello: { node: string; nonce: string } | null = null;
     let ours = '';
@@ -103,7 +168,7 @@ export class LinkServer {
             if (m.t !== 'hello' || typeof m.node !== 'string' || typeof m.nonce !== 'string') return refuse('expected hello');
             hello = { node: m.node, nonce: m.nonce };
             ours = nonce();
-            socket.write(encodeFrame({ t: 'welcome', node: nodeId, nonce: ours, mac: mac(secret, 'welcome', nodeId, hello.nonce, ours) }));
+            socket.write(encodeJson({ t: 'welcome', node: nodeId, nonce: ours, mac: mac(secret, 'welcome', nodeId, hello.nonce, ours) }));
           } else {
             if (m.t !== 'proof' || !macMatches(mac(secret, 'proof', hello.node, hello.nonce, ours), m.mac)) return refuse('wrong proof (another cluster secret?)');
             peer = hello.node;
@@ -112,16 +177,15 @@ export class LinkServer {
           }
           continue;
         }
-        const deliver = m.t === 'deliver' && typeof m.to === 'string' && typeof m.xml === 'string';
-        const event = m.t === 'event' && typeof m.name === 'string';
-        if ((!deliver && !event) || typeof (m as { id?: unknown }).id !== 'number') return refuse(`unexpected ${m.t} frame`);
+        const event = m.t === 'event' && typeof m.name === 'string' && typeof m.id === 'number';
+        if (m.t !== 'deliver' && !event) return refuse(`unexpected ${m.t} frame`);
         let ok = false;
         try {
-          ok = m.t === 'deliver' ? this.receiver.deliver(m.to, m.xml) : m.t === 'event' ? this.receiver.event(m.name, m.payload) : false;
+          ok = m.t === 'deliver' ? this.receiver.deliver(m.to, m.xml, m.bytes) : m.t === 'event' ? this.receiver.event(m.name, m.payload) : false;
         } catch (err) {
           log.warn('cluster link: handling a frame failed', { peer, frame: m.t, error: err instanceof Error ? err.message : String(err) });
         }
-        socket.write(encodeFrame({ t: 'ack', id: (m as { id: number }).id, ok }));
+        if (!writer.write(encodeAck((m as { id: number }).id, ok))) return;
       }
     });
   }
@@ -135,6 +199,7 @@ interface Pending {
 /** One outbound link to one node; reconnects on the next send after a failure. */
 class OutboundLink {
   private socket: net.Socket | null = null;
+  private writer: FrameWriter | null = null;
   private ready: Promise<void> | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -146,15 +211,21 @@ class OutboundLink {
   ) {}
 
   send(to: string, xml: string): Promise<boolean> {
-    return this.request((id) => ({ t: 'deliver', id, to, xml }), to);
+    return this.request((id) => encodeDeliver(id, to, xml), to);
   }
 
   sendEvent(name: string, payload: unknown): Promise<boolean> {
-    return this.request((id) => ({ t: 'event', id, name, payload }), name);
+    return this.request((id) => encodeJson({ t: 'event', id, name, payload }), name);
   }
 
-  /** Sends one frame and resolves with its acknowledgement (false on any failure). */
-  private async request(frame: (id: number) => LinkMessage, what: string): Promise<boolean> {
+  /** Queues one frame and resolves with its acknowledgement (false on any failure). */
+  private request(frame: (id: number) => Buffer, what: string): Promise<boolean> {
+    // Once the link is up, no await: the frame joins this turn's batch at once.
+    if (this.writer && this.socket && !this.socket.destroyed) return this.enqueue(this.writer, frame, what);
+    return this.connectThen(frame, what);
+  }
+
+  private async connectThen(frame: (id: number) => Buffer, what: string): Promise<boolean> {
     try {
       await (this.ready ??= this.connect());
     } catch (err) {
@@ -162,8 +233,26 @@ class OutboundLink {
       return false;
     }
     const socket = this.socket;
-    if (!socket || socket.destroyed) return false;
-    const id = this.nextId++;
+    if (!socket || socket.destroyed || !this.writer) return false;
+    return this.enqueue(this.writer, frame, what);
+  }
+
+  private enqueue(writer: FrameWriter, frame: (id: number) => Buffer, what: string): Promise<boolean> {
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) >>> 0 || 1;
+    let data: Buffer;
+    try {
+      data = frame(id);
+    } catch (err) {
+      this.options.log.warn('cluster link: cannot encode a frame', { peer: this.peer, what, error: err instanceof Error ? err.message : String(err) });
+      return Promise.resolve(false);
+    }
+    // The peer would close the link over a frame above its limit (the same property sets
+    // both): this delivery alone fails, the others on the link go on.
+    if (data.length - 4 > this.options.maxFrameBytes) {
+      this.options.log.warn('cluster link: a frame over the limit is not sent', { peer: this.peer, what, bytes: data.length - 4, max: this.options.maxFrameBytes });
+      return Promise.resolve(false);
+    }
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -171,7 +260,9 @@ class OutboundLink {
         resolve(false);
       }, this.options.timeoutMs());
       this.pending.set(id, { resolve, timer });
-      socket.write(encodeFrame(frame(id)));
+      // Over the bound the writer closes the socket, whose close handler fails every pending
+      // delivery, this one included.
+      writer.write(data);
     });
   }
 
@@ -185,6 +276,10 @@ class OutboundLink {
     return new Promise<void>((resolve, reject) => {
       const socket = net.connect({ host, port: Number(portText) });
       this.socket = socket;
+      const writer = new FrameWriter(socket, queueBound(this.options), (waiting) => {
+        this.options.log.warn('cluster link: the peer node does not read; closing the link, the deliveries waiting on it fall back', { peer: this.peer, waiting, pending: this.pending.size });
+        socket.destroy();
+      });
       socket.setNoDelay(true);
       const reader = new FrameReader(this.options.maxFrameBytes);
       const ours = nonce();
@@ -194,7 +289,7 @@ class OutboundLink {
         if (!up) reject(new Error(why));
       };
       const timer = setTimeout(() => fail('handshake timed out'), this.options.timeoutMs());
-      socket.on('connect', () => socket.write(encodeFrame({ t: 'hello', node: nodeId, nonce: ours })));
+      socket.on('connect', () => socket.write(encodeJson({ t: 'hello', node: nodeId, nonce: ours })));
       socket.on('error', (err) => fail(err.message));
       socket.on('close', () => {
         clearTimeout(timer);
@@ -207,6 +302,7 @@ class OutboundLink {
         this.pending.clear();
         if (this.socket === socket) {
           this.socket = null;
+          this.writer = null;
           this.ready = null;
         }
       });
@@ -223,13 +319,14 @@ class OutboundLink {
             if (m.t !== 'welcome' || typeof m.nonce !== 'string') return fail('expected welcome');
             if (m.node !== this.peer) return fail(`reached node ${String(m.node)}, not ${this.peer}`);
             if (!macMatches(mac(secret, 'welcome', this.peer, ours, m.nonce), m.mac)) return fail('wrong welcome (another cluster secret?)');
-            socket.write(encodeFrame({ t: 'proof', mac: mac(secret, 'proof', nodeId, ours, m.nonce) }));
+            socket.write(encodeJson({ t: 'proof', mac: mac(secret, 'proof', nodeId, ours, m.nonce) }));
             up = true;
+            this.writer = writer;
             clearTimeout(timer);
             resolve();
             continue;
           }
-          if (m.t !== 'ack' || typeof m.id !== 'number') return fail(`unexpected ${m.t} frame`);
+          if (m.t !== 'ack') return fail(`unexpected ${m.t} frame`);
           const p = this.pending.get(m.id);
           if (!p) continue; // answered after its timeout
           this.pending.delete(m.id);

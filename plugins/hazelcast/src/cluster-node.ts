@@ -3,7 +3,7 @@
 // (the reverse, keeping every local session). A node that cannot reach Hazelcast stays
 // standalone and reports itself degraded.
 import { Client } from 'hazelcast-client';
-import { JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, parseXml, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
+import { JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
 import { toClientConfig, type ClientSettings } from './client-config.ts';
 import { LinkPool, LinkServer } from './cluster-link.ts';
 import { HazelcastClusterManager } from './hazelcast-cluster-manager.ts';
@@ -31,6 +31,15 @@ interface Joined {
   table: ReplicatedRoutingTable;
   membership: Membership;
 }
+
+/**
+ * Largest serialized stanza taken from another node for a limit of `maxBytes`. The sending
+ * node accepted the stanza at most `maxBytes` long as its client wrote it, but its serialized
+ * form can be longer: the router stamps a from attribute, and characters the client wrote
+ * raw (a '>' in text, a quote in an attribute) go out as references. Twice the limit, plus
+ * room for the stamped JIDs (at most 3,071 bytes each, RFC 7622), as the JSON frames allowed.
+ */
+const serializedLimit = (maxBytes: number): number => maxBytes * 2 + 8192;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** Routes removed from the cluster at once when leaving. */
@@ -111,12 +120,14 @@ export class ClusterNode {
       const linkOptions = {
         nodeId,
         secret,
-        maxFrameBytes: ctx.readProperty<number>('xmpp.stanza.max-bytes') * 2 + 4096,
+        // A stanza at the limit (read when the node joins) as serialized again and its
+        // recipient's JID fit; see serializedLimit. deliverLocally checks the live limit.
+        maxFrameBytes: serializedLimit(ctx.readProperty<number>('xmpp.stanza.max-bytes')),
         timeoutMs: options.executionTimeoutMs,
         log: ctx.log.child('link'),
       };
       const linkServer = new LinkServer(linkOptions, {
-        deliver: (to, xml) => this.deliverLocally(to, xml),
+        deliver: (to, xml, bytes) => this.deliverLocally(to, xml, bytes),
         event: (name, payload) => this.fireRemoteEvent(name, payload),
       });
       const bound = await linkServer.listen(options.link.host, options.link.port);
@@ -170,12 +181,25 @@ export class ClusterNode {
     for (const route of own) void j.table.addRoute(route);
   }
 
-  /** A stanza another node sent for a session here. */
-  private deliverLocally(to: string, xml: string): boolean {
-    const session = this.ctx.kernel.localSession(to);
-    if (!session) return false;
-    session.send(parseXml(xml));
-    return true;
+  /**
+   * A stanza another node sent for a session here, written to the session as the text it came
+   * in, not parsed and serialized again. Trusting the text is sound because only an
+   * authenticated cluster node can send it (the link handshake proves the cluster secret), and
+   * that node serialized it with serialize() from an element its own stream parser accepted
+   * from its client (well-formed, restricted XML, within the size limit, addressed by its
+   * router), so re-parsing here would only repeat checks already made. What this node must
+   * still enforce it does: the size limit as configured here (serializedLimit of it; the
+   * frame limit bounds it as well), that the recipient session exists here and is not closed, and the session's send
+   * queue cap (the transport refuses and closes the stream over it); any refusal is acked as
+   * not taken, and the sending node falls back as for a missing session.
+   */
+  private deliverLocally(to: string, xml: string, bytes: number): boolean {
+    const max = serializedLimit(this.ctx.readProperty<number>('xmpp.stanza.max-bytes'));
+    if (bytes > max) {
+      this.ctx.log.warn('refusing a stanza from another node over xmpp.stanza.max-bytes', { to, bytes, max });
+      return false;
+    }
+    return this.ctx.kernel.deliverSerialized(to, xml);
   }
 
   /** An event another node broadcast; only `remote/` events are fired on its behalf. */

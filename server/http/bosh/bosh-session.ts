@@ -7,7 +7,7 @@ import type { TransportLimits } from '../../transport/client-connections.ts';
 import type { Transport, TransportEvents } from '../../transport/transport.ts';
 import type { Attrs, Element } from '../../xml/element.ts';
 import { StreamError } from '../../xml/errors.ts';
-import { NS_CLIENT, adoptClientNamespace, serializeStandalone } from '../wire-element.ts';
+import { NS_CLIENT, adoptClientNamespace, serializeStandalone, withClientNamespace } from '../wire-element.ts';
 import {
   BoshError, LEGACY_HTTP_STATUS, NS_XBOSH, intAttr, requestId, responseBody, terminalBody, type TerminalCondition,
 } from './bosh-body.ts';
@@ -119,15 +119,25 @@ export class BoshSession implements Transport {
   }
 
   send(el: Element): void {
-    if (this.state !== 'open') return;
+    this.queueOutput(serializeStandalone(el, false));
+  }
+
+  /** Joins the pending output as it is, the stanza's own namespace added if it has none. */
+  sendSerialized(xml: string): boolean {
+    return this.queueOutput(withClientNamespace(xml));
+  }
+
+  private queueOutput(data: string): boolean {
+    if (this.state !== 'open') return false;
     // Output waits here while the client holds no request. Checked before adding, so one
     // stanza larger than the cap still reaches a client that polls.
     if (this.pending.length > this.limits.sendQueueMaxBytes) {
       this.close(this.limits.sendQueueOverflow(this, this.pending.length));
-      return;
+      return false;
     }
-    this.pending += serializeStandalone(el, false);
+    this.pending += data;
     this.scheduleFlush();
+    return true;
   }
 
   restart(): void {
