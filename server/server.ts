@@ -30,6 +30,7 @@ import { VerifiedPasswordCache } from './auth/verified-password-cache.ts';
 import { loadServerSecrets } from './auth/server-secrets.ts';
 import { FailureThrottle } from './auth/failure-throttle.ts';
 import { openStorage } from './storage/database.ts';
+import { claimServedDomain } from './storage/served-domain.ts';
 import { ClientStream } from './stream/client-stream.ts';
 import { loadOrCreateCertificate } from './tls/certificates.ts';
 import { listenTcp } from './transport/tcp.ts';
@@ -76,6 +77,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   try {
     const storage = await openStorage(config.database, log.child('storage'), { migrate: true });
     teardown.push(() => storage.close());
+    // Before anything reads the data: another domain's accounts and rosters are not ours to serve.
+    await claimServedDomain(storage.servedDomain, config.domain);
     const secrets = await loadServerSecrets(storage);
     const properties = new PropertyRegistry(storage.properties, log.child('properties'));
     // All of them, used here or not, so the admin API lists what `xmppd property` lists.

@@ -8,10 +8,12 @@ export interface CommandLine {
   force: boolean;
   help: boolean;
   version: boolean;
+  /** migrate --rename-domain OLD NEW (the domains are positionals). */
+  renameDomain: boolean;
 }
 
 export function parseCommandLine(argv: readonly string[]): CommandLine {
-  const line: CommandLine = { positionals: [], config: undefined, force: false, help: false, version: false };
+  const line: CommandLine = { positionals: [], config: undefined, force: false, help: false, version: false, renameDomain: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -28,6 +30,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     } else if (arg === '--force') line.force = true;
     else if (arg === '--help' || arg === '-h') line.help = true;
     else if (arg === '--version' || arg === '-V') line.version = true;
+    else if (arg === '--rename-domain') line.renameDomain = true;
     else if (arg.startsWith('-') && arg !== '-' && !/^-\d/.test(arg)) {
       throw new UsageError(`unknown option ${arg} (put -- before an argument that starts with -)`);
     } else line.positionals.push(arg);

@@ -23,6 +23,7 @@ options:
 ${lines([
   ['--config FILE, -c FILE', 'configuration file (default: $XMPPD_CONFIG, else conf/xmppd.yml)'],
   ['--force', 'property set: store a property this server does not define'],
+  ['--rename-domain', 'migrate: move the data of one domain to another'],
   ['--help, -h', 'this text'],
   ['--version, -V', 'the server\'s version'],
 ])}
@@ -57,6 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const run = COMMANDS[command];
     if (!run) throw new UsageError(`unknown command '${command}'`);
     if (line.force && !(command === 'property' && args[0] === 'set')) throw new UsageError('--force only applies to property set');
+    if (line.renameDomain && command !== 'migrate') throw new UsageError('--rename-domain only applies to migrate');
     await run(new CommandContext(line, args));
     return 0;
   } catch (err) {

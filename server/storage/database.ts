@@ -14,6 +14,7 @@ import { SqlPrivateRepository } from './private-repository.ts';
 import { SqlPropertyRepository } from './property-repository.ts';
 import { SqlRosterRepository } from './roster-repository.ts';
 import { SqlSecretRepository } from './secret-repository.ts';
+import { SqlServedDomainRepository } from './served-domain.ts';
 import type { Storage } from './types.ts';
 import { SqlUserRepository } from './users-repository.ts';
 import { SqlVcardRepository } from './vcard-repository.ts';
@@ -70,6 +71,7 @@ function createStorage({ knex, dialect }: Connection): Storage {
     properties: new SqlPropertyRepository(knex),
     secrets: new SqlSecretRepository(knex),
     authFailures: new SqlAuthFailureRepository(knex),
+    servedDomain: new SqlServedDomainRepository(knex),
     async ping() {
       try {
         await knex.raw('select 1');

@@ -1,6 +1,7 @@
 // The repositories the kernel and its modules use. Each aggregate has one owner table set
 // (see migrations/) and one repository; nothing outside storage/ writes SQL.
 import type { Knex } from 'knex';
+import type { ServedDomainRepository } from './served-domain.ts';
 
 /** Salted SCRAM keys for one hash (RFC 5802); the password itself is never stored. */
 export interface ScramKeys {
@@ -195,6 +196,8 @@ export interface Storage {
   readonly properties: PropertyRepository;
   readonly secrets: SecretRepository;
   readonly authFailures: AuthFailureRepository;
+  /** The XMPP domain the data belongs to (served-domain.ts). */
+  readonly servedDomain: ServedDomainRepository;
   /** True if a trivial query answers (used by /status and the pause logic). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -110,7 +110,7 @@ test('module and web listener properties are known without a server: set without
 test('the admin API of a running server lists the same properties as `xmppd property list`', async () => {
   // The web listener is off: its properties are still defined, as the CLI defines them.
   const server = await startTestServer({ properties: { ...ADMIN_PROPERTIES, 'xmpp.bosh.max-wait': '45' }, env: { XMPPD_HTTP_ENABLED: 'false' } });
-  const box = cliSandbox(databaseUrl(server.database.config));
+  const box = cliSandbox(databaseUrl(server.database.config), server.domain);
   try {
     await server.addUser('admin', ADMIN_USER[1]);
     // The server's plugins folder, so that the CLI sees the same (no) plugins.
@@ -133,7 +133,7 @@ test('the admin API of a running server lists the same properties as `xmppd prop
 
 test('JID, CIDR and origin lists are checked entry by entry: the CLI and the admin API refuse a bad one, naming it', async () => {
   const server = await startTestServer({ properties: ADMIN_PROPERTIES, env: { XMPPD_HTTP_ENABLED: 'false' } });
-  const box = cliSandbox(databaseUrl(server.database.config));
+  const box = cliSandbox(databaseUrl(server.database.config), server.domain);
   try {
     await server.addUser('admin', ADMIN_USER[1]);
     const refusals: [string, string, string][] = [
