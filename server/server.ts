@@ -23,6 +23,7 @@ import type { ServerContext } from './server-context.ts';
 import { PropertyRegistry } from './properties/property-registry.ts';
 import { registerDefaultDelivery } from './routing/default-delivery.ts';
 import { listenForRemoteEnds } from './session/end-sessions.ts';
+import { AccountDeletions } from './accounts/account-deletions.ts';
 import { Router } from './routing/router.ts';
 import { SessionManager } from './session/session-manager.ts';
 import { ServerStats } from './stats.ts';
@@ -102,6 +103,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
     listenForRemoteEnds(events, sessions);
 
+    const accounts = new AccountDeletions({
+      storage,
+      nodeId: config.nodeId,
+      domain: config.domain,
+      sessions,
+      cluster: () => cluster.current(),
+      properties,
+      adminJids: core.adminJids,
+      log: log.child('accounts'),
+    });
     const kernel = createKernel({
       version: SERVER_VERSION,
       nodeId: config.nodeId,
@@ -110,6 +121,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       sessions,
       events,
       cluster: () => cluster.current(),
+      accounts,
     });
     const context: ServerContext = {
       kernel,
@@ -131,6 +143,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       health,
       cluster: () => cluster.current(),
       authThrottle: new FailureThrottle(storage.authFailures, () => core.authThrottleWindow.value),
+      accounts,
     };
 
     core.plainCacheSize.onChange((size) => { context.passwordCache = new VerifiedPasswordCache(size); });
@@ -143,6 +156,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const plugins = new PluginHost({ server: context, cluster, pluginsDir: config.pluginsDir, workDir: workDirOf(config.dataDir), log: log.child('plugins') });
     teardown.push(() => plugins.stop());
     await plugins.start();
+    // Once every handler is registered: deletions made while no node ran (`xmppd user del`)
+    // are finished before the first client connects, then the journal is followed.
+    await accounts.start();
+    teardown.push(() => accounts.stop());
 
     const accept = (transport: Transport): void => {
       new ClientStream(transport, context);

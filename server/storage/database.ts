@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { DatabaseConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
+import { SqlAccountDeletionRepository } from './account-deletion-repository.ts';
 import { SqlAuthFailureRepository } from './auth-failure-repository.ts';
 import { SqlBlocklistRepository } from './blocklist-repository.ts';
 import { connect, type Connection } from './connection.ts';
@@ -72,6 +73,7 @@ function createStorage({ knex, dialect }: Connection): Storage {
     secrets: new SqlSecretRepository(knex),
     authFailures: new SqlAuthFailureRepository(knex),
     servedDomain: new SqlServedDomainRepository(knex),
+    accountDeletions: new SqlAccountDeletionRepository(knex),
     async ping() {
       try {
         await knex.raw('select 1');
