@@ -25,13 +25,15 @@ export async function migrateCommand(ctx: CommandContext): Promise<void> {
   const rename = ctx.line.renameDomain;
   expectArgs(ctx.args, rename ? 'migrate --rename-domain OLD NEW' : 'migrate', rename ? 2 : 0);
   const domains = rename ? checkedDomains(ctx) : null;
-  const storage = await openStorage(ctx.config().database, new CliLogger(true), { migrate: true });
-  try {
-    ctx.out('database schema is up to date');
-    if (domains) await renameDomain(ctx, storage, domains.from, domains.to);
-  } finally {
-    await storage.close();
-  }
+  await ctx.change(rename ? 'migrate --rename-domain' : 'migrate', domains ?? {}, async () => {
+    const storage = await openStorage(ctx.config().database, new CliLogger(true), { migrate: true });
+    try {
+      ctx.out('database schema is up to date');
+      if (domains) await renameDomain(ctx, storage, domains.from, domains.to);
+    } finally {
+      await storage.close();
+    }
+  });
 }
 
 function checkedDomains(ctx: CommandContext): { from: string; to: string } {

@@ -69,7 +69,7 @@ export async function userCommand(ctx: CommandContext): Promise<void> {
       expectArgs(rest, 'user add JID PASSWORD', 2);
       const user = username(ctx, rest[0]!);
       const pw = await password(rest[1]!);
-      await ctx.withProperties(async (_registry, core, storage) => {
+      await ctx.change('user add', { user: user.jid }, () => ctx.withProperties(async (_registry, core, storage) => {
         if (await storage.users.exists(user.name)) throw new CommandError(`user '${user.jid}' already exists`);
         try {
           await storage.users.create(user.name, await deriveUserKeys(pw, core.scramIterations.value));
@@ -81,7 +81,7 @@ export async function userCommand(ctx: CommandContext): Promise<void> {
           }
           throw err;
         }
-      });
+      }));
       ctx.out(`created user ${user.jid}`);
       return;
     }
@@ -89,23 +89,23 @@ export async function userCommand(ctx: CommandContext): Promise<void> {
       expectArgs(rest, 'user passwd JID PASSWORD', 2);
       const user = username(ctx, rest[0]!);
       const pw = await password(rest[1]!);
-      await ctx.withProperties(async (_registry, core, storage) => {
+      await ctx.change('user passwd', { user: user.jid }, () => ctx.withProperties(async (_registry, core, storage) => {
         if (!(await storage.users.setKeys(user.name, await deriveUserKeys(pw, core.scramIterations.value)))) {
           throw new CommandError(`unknown user '${user.jid}'`);
         }
-      });
+      }));
       ctx.out(`changed the password of ${user.jid}`);
       return;
     }
     case 'del': {
       expectArgs(rest, 'user del JID', 1);
       const user = username(ctx, rest[0]!);
-      const finished = await ctx.withStorage(async (storage) => {
+      const finished = await ctx.change('user del', { user: user.jid }, () => ctx.withStorage(async (storage) => {
         const id = await storage.users.delete(user.name, 'cli');
         if (id === null) throw new CommandError(`unknown user '${user.jid}'`);
         ctx.out(`deleted user ${user.jid}`);
         return waitForNodes(ctx, storage, id);
-      });
+      }), (entry) => ({ finished_by: entry?.claimedBy ?? 'pending' }));
       if (finished) {
         ctx.out(`its sessions ended, and node ${finished.claimedBy} removed what modules and plugins kept for it`);
       } else {

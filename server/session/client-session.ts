@@ -51,8 +51,12 @@ export class ClientSession {
     if (kind === 'message' || kind === 'presence' || kind === 'iq') this.stats.stanzasOut[kind]++;
   }
 
+  /** The stream error the server closed the session with (for the log line of its end). */
+  closedWith: StreamError | null = null;
+
   /** Ends the stream, optionally with a stream error; the stream reports the close. */
   close(error?: StreamError): void {
+    if (error) this.closedWith ??= error;
     this.transport.close(error);
   }
 }
