@@ -7,6 +7,7 @@ import type { ServerContext } from './server-context.ts';
 export function moduleServicesOf(server: ServerContext): Omit<ModuleServices, 'apiOf'> {
   return {
     kernel: server.kernel,
+    accountDeletions: server.accounts,
     events: server.events,
     disco: server.disco,
     streamFeatures: server.streamFeatures,

@@ -18,6 +18,7 @@ import type { VerifiedPasswordCache } from './auth/verified-password-cache.ts';
 import type { DependencyMonitor } from './health/dependency-monitor.ts';
 import type { ServerSecrets } from './auth/server-secrets.ts';
 import type { FailureThrottle } from './auth/failure-throttle.ts';
+import type { AccountDeletions } from './accounts/account-deletions.ts';
 
 export interface ServerContext {
   /** The facade modules and plugins see (extension/kernel.ts). */
@@ -46,4 +47,6 @@ export interface ServerContext {
   cluster(): ClusterManager;
   /** Failed logins per account and per address, counted in the database for every node (auth/failure-throttle.ts). */
   readonly authThrottle: FailureThrottle;
+  /** Account deletion on every node, and the handlers modules and plugins registered for it. */
+  readonly accounts: AccountDeletions;
 }

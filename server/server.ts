@@ -24,6 +24,7 @@ import type { ServerContext } from './server-context.ts';
 import { PropertyRegistry } from './properties/property-registry.ts';
 import { registerDefaultDelivery } from './routing/default-delivery.ts';
 import { listenForRemoteEnds } from './session/end-sessions.ts';
+import { AccountDeletions } from './accounts/account-deletions.ts';
 import { Router } from './routing/router.ts';
 import { SessionManager } from './session/session-manager.ts';
 import { ServerStats } from './stats.ts';
@@ -31,6 +32,7 @@ import { VerifiedPasswordCache } from './auth/verified-password-cache.ts';
 import { loadServerSecrets } from './auth/server-secrets.ts';
 import { FailureThrottle } from './auth/failure-throttle.ts';
 import { openStorage } from './storage/database.ts';
+import { claimServedDomain } from './storage/served-domain.ts';
 import { ClientStream } from './stream/client-stream.ts';
 import { loadOrCreateCertificate } from './tls/certificates.ts';
 import { ReloadableSecureContext } from './tls/reloadable-context.ts';
@@ -85,6 +87,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   try {
     const storage = await openStorage(config.database, log.child('storage'), { migrate: true });
     teardown.push(() => storage.close());
+    // Before anything reads the data: another domain's accounts and rosters are not ours to serve.
+    await claimServedDomain(storage.servedDomain, config.domain);
     const secrets = await loadServerSecrets(storage);
     const properties = new PropertyRegistry(storage.properties, log.child('properties'));
     // All of them, used here or not, so the admin API lists what `xmppd property` lists.
@@ -108,6 +112,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
     listenForRemoteEnds(events, sessions);
 
+    const accounts = new AccountDeletions({
+      storage,
+      nodeId: config.nodeId,
+      domain: config.domain,
+      sessions,
+      cluster: () => cluster.current(),
+      properties,
+      adminJids: core.adminJids,
+      log: log.child('accounts'),
+    });
     const kernel = createKernel({
       version: SERVER_VERSION,
       nodeId: config.nodeId,
@@ -116,6 +130,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       sessions,
       events,
       cluster: () => cluster.current(),
+      accounts,
     });
     const context: ServerContext = {
       kernel,
@@ -137,6 +152,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       health,
       cluster: () => cluster.current(),
       authThrottle: new FailureThrottle(storage.authFailures, () => core.authThrottleWindow.value),
+      accounts,
     };
 
     core.plainCacheSize.onChange((size) => { context.passwordCache = new VerifiedPasswordCache(size); });
@@ -149,6 +165,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const plugins = new PluginHost({ server: context, cluster, pluginsDir: config.pluginsDir, workDir: workDirOf(config.dataDir), log: log.child('plugins') });
     teardown.push(() => plugins.stop());
     await plugins.start();
+    // Once every handler is registered: deletions made while no node ran (`xmppd user del`)
+    // are finished before the first client connects, then the journal is followed.
+    await accounts.start();
+    teardown.push(() => accounts.stop());
 
     const accept = (transport: Transport): void => {
       new ClientStream(transport, context);

@@ -36,7 +36,7 @@ export interface Property {
   stored: string | null;
   isDefault: boolean;
   problem: string | null;
-  type?: 'string' | 'integer' | 'boolean' | 'duration';
+  type?: 'string' | 'integer' | 'boolean' | 'duration' | 'jid-list' | 'cidr-list' | 'origin-list';
   default?: PropertyValue;
   min?: number;
   max?: number;

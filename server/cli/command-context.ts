@@ -6,6 +6,8 @@ import { defineKnownProperties } from '../known-properties.ts';
 import type { CoreProperties } from '../properties/core-properties.ts';
 import { PropertyRegistry } from '../properties/property-registry.ts';
 import type { Storage } from '../storage/types.ts';
+import type { LogFields } from '../log.ts';
+import { AuditLog } from './audit-log.ts';
 import { CliLogger } from './cli-logger.ts';
 import type { CommandLine } from './command-line.ts';
 import { openStorageForCommand } from './open-storage.ts';
@@ -36,6 +38,26 @@ export class CommandContext {
       return await fn(storage);
     } finally {
       await storage.close();
+    }
+  }
+
+  /**
+   * Makes a change and records it in the audit log (audit-log.ts): `command` and `target`
+   * say what, `details` anything else worth keeping (never a password). The log is opened
+   * first, so a change that cannot be recorded is refused; a change that fails is recorded
+   * as failed, with the reason.
+   */
+  async change<T>(command: string, target: LogFields, fn: () => Promise<T>, details?: (result: T) => LogFields): Promise<T> {
+    const audit = await AuditLog.open(this.config().dataDir);
+    try {
+      const result = await fn();
+      await audit.record(command, { ...target, ...details?.(result), result: 'done' });
+      return result;
+    } catch (err) {
+      await audit.record(command, { ...target, result: 'failed', error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      await audit.close();
     }
   }
 

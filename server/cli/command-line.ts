@@ -7,10 +7,13 @@ export interface CommandLine {
   config: string | undefined;
   force: boolean;
   help: boolean;
+  version: boolean;
+  /** migrate --rename-domain OLD NEW (the domains are positionals). */
+  renameDomain: boolean;
 }
 
 export function parseCommandLine(argv: readonly string[]): CommandLine {
-  const line: CommandLine = { positionals: [], config: undefined, force: false, help: false };
+  const line: CommandLine = { positionals: [], config: undefined, force: false, help: false, version: false, renameDomain: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -26,6 +29,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       if (!line.config) throw new UsageError('--config needs a file name');
     } else if (arg === '--force') line.force = true;
     else if (arg === '--help' || arg === '-h') line.help = true;
+    else if (arg === '--version' || arg === '-V') line.version = true;
+    else if (arg === '--rename-domain') line.renameDomain = true;
     else if (arg.startsWith('-') && arg !== '-' && !/^-\d/.test(arg)) {
       throw new UsageError(`unknown option ${arg} (put -- before an argument that starts with -)`);
     } else line.positionals.push(arg);

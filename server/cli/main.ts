@@ -10,19 +10,22 @@ import { PLUGIN_USAGE, pluginCommand } from './plugin-commands.ts';
 import { PROPERTY_USAGE, propertyCommand } from './property-commands.ts';
 import { START_USAGE, startCommand } from './start-command.ts';
 import { USER_USAGE, userCommand } from './user-commands.ts';
+import { SERVER_VERSION } from '../version.ts';
 
 const lines = (rows: [string, string][]): string => rows.map(([a, b]) => `  ${a.padEnd(26)}  ${b}`).join('\n');
 
 const USAGE = `usage: xmppd COMMAND [--config FILE]
 
 commands:
-${lines([...START_USAGE, ...USER_USAGE, ...MIGRATE_USAGE, ...PROPERTY_USAGE, ...PLUGIN_USAGE, ['help', 'this text']])}
+${lines([...START_USAGE, ...USER_USAGE, ...MIGRATE_USAGE, ...PROPERTY_USAGE, ...PLUGIN_USAGE, ['version', 'the server\'s version'], ['help', 'this text']])}
 
 options:
 ${lines([
   ['--config FILE, -c FILE', 'configuration file (default: $XMPPD_CONFIG, else conf/xmppd.yml)'],
   ['--force', 'property set: store a property this server does not define'],
+  ['--rename-domain', 'migrate: move the data of one domain to another'],
   ['--help, -h', 'this text'],
+  ['--version, -V', 'the server\'s version'],
 ])}
 
 A JID is user@domain or just user; the domain must be the configured one. A PASSWORD of -
@@ -45,10 +48,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return 0;
     }
+    // Asked for on its own, the version needs no configuration and no database.
+    if (line.version || command === 'version') {
+      if (line.version ? line.positionals.length : args.length) throw new UsageError('version takes no arguments');
+      process.stdout.write(`xmppd ${SERVER_VERSION}\n`);
+      return 0;
+    }
     if (command === undefined) throw new UsageError('missing command');
     const run = COMMANDS[command];
     if (!run) throw new UsageError(`unknown command '${command}'`);
     if (line.force && !(command === 'property' && args[0] === 'set')) throw new UsageError('--force only applies to property set');
+    if (line.renameDomain && command !== 'migrate') throw new UsageError('--rename-domain only applies to migrate');
     await run(new CommandContext(line, args));
     return 0;
   } catch (err) {

@@ -1,5 +1,5 @@
 // How the administrative commands open the database: they never change the schema behind
-// the operator's back. The one exception is a database with no schema at all (a fresh
+// the operator's back, and refuse a database that holds another domain's data. The one exception is a database with no schema at all (a fresh
 // install, where `xmppd user add` before the first start is common): it is created, and the
 // command says so.
 import type { ServerConfig } from '../config/types.ts';
@@ -8,9 +8,23 @@ import { connect, redactUrl } from '../storage/connection.ts';
 import { coreMigrations, openStorage } from '../storage/database.ts';
 import { PendingMigrationsError } from '../storage/errors.ts';
 import { schemaStatus } from '../storage/migrator.ts';
+import { checkServedDomain } from '../storage/served-domain.ts';
 import type { Storage } from '../storage/types.ts';
 
 export async function openStorageForCommand(config: ServerConfig, log: Logger, say: (line: string) => void): Promise<Storage> {
+  const storage = await open(config, log, say);
+  // Another domain's database is refused as the server refuses it (nothing is recorded
+  // here: the first start records the domain it serves).
+  try {
+    await checkServedDomain(storage.servedDomain, config.domain);
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+  return storage;
+}
+
+async function open(config: ServerConfig, log: Logger, say: (line: string) => void): Promise<Storage> {
   try {
     return await openStorage(config.database, log);
   } catch (err) {

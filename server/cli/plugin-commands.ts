@@ -101,7 +101,8 @@ export async function pluginCommand(ctx: CommandContext): Promise<void> {
       });
       const { pluginsDir, dataDir } = config();
       const started = new Date().toISOString();
-      const result = await installArchive(pluginsDir, archive, await options(ctx)).catch(fileError);
+      const result = await ctx.change('plugin install', { file }, async () => installArchive(pluginsDir, archive, await options(ctx)).catch(fileError),
+        (r) => ({ plugin: `${r.manifest.name} ${r.manifest.version}`, replaced: r.replaced ?? undefined }));
       const { name, version } = result.manifest;
       const where = relative(process.cwd(), `${pluginsDir}/${result.file}`) || result.file;
       ctx.out(`installed ${name} ${version} as ${where}${result.replaced ? ` (replacing ${result.replaced})` : ''}`);
@@ -120,7 +121,8 @@ export async function pluginCommand(ctx: CommandContext): Promise<void> {
     case 'remove': {
       expectArgs(rest, 'plugin remove NAME', 1);
       const { pluginsDir, dataDir } = config();
-      const removed = await removePlugin(pluginsDir, rest[0]!, await options(ctx)).catch(fileError);
+      const removed = await ctx.change('plugin remove', { plugin: rest[0]! }, async () => removePlugin(pluginsDir, rest[0]!, await options(ctx)).catch(fileError),
+        (r) => ({ files: r.map((x) => x.source.file).join(',') }));
       const files = removed.map((r) => r.source.file);
       ctx.out(`removed ${removed.map((r) => (r.manifest ? `${r.manifest.name} ${r.manifest.version} (${r.source.file})` : r.source.file)).join(', ')}`);
       const status = await waitForServer(workDirOf(dataDir), (s) => !s.plugins.some((p) => files.includes(p.file)));

@@ -65,7 +65,7 @@ export async function propertyCommand(ctx: CommandContext): Promise<void> {
     case 'set': {
       expectArgs(rest, 'property set NAME VALUE', 2);
       const [name, value] = rest as [string, string];
-      const info = await withProperties(ctx, async (registry) => {
+      const info = await ctx.change('property set', { property: name }, () => withProperties(ctx, async (registry) => {
         try {
           // A name already stored (a plugin's, set before) is not a typo: no --force needed.
           return await registry.set(name, value, { force: ctx.line.force || registry.get(name) !== undefined });
@@ -75,7 +75,7 @@ export async function propertyCommand(ctx: CommandContext): Promise<void> {
           }
           throw err;
         }
-      });
+      }), (stored) => ({ value: stored.stored ?? '' }));
       ctx.out(`${name} = ${formatPropertyValue(info.value)}`);
       if (info.definition && !info.definition.live) ctx.say(`${name} takes effect when each node restarts`);
       return;
@@ -83,11 +83,11 @@ export async function propertyCommand(ctx: CommandContext): Promise<void> {
     case 'unset': {
       expectArgs(rest, 'property unset NAME', 1);
       const name = rest[0]!;
-      const { removed, info } = await withProperties(ctx, async (registry) => {
+      const { removed, info } = await ctx.change('property unset', { property: name }, () => withProperties(ctx, async (registry) => {
         known(registry, name);
         const removed = await registry.unset(name);
         return { removed, info: registry.get(name) };
-      });
+      }), (r) => ({ was_set: r.removed }));
       const fallback = info ? `its default ${formatPropertyValue(info.value)} applies` : 'it is gone';
       ctx.out(removed ? `${name} unset: ${fallback}` : `${name} was not set: ${fallback}`);
       return;

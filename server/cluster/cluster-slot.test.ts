@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import { createKernel } from '../extension/kernel-facade.ts';
 import { moduleServicesOf } from '../module-services.ts';
 import type { SecretRepository } from '../storage/types.ts';
+import type { Knex } from 'knex';
 import assert from 'node:assert/strict';
 import { EventBus } from '../events/event-bus.ts';
 import { DependencyMonitor } from '../health/dependency-monitor.ts';
@@ -95,12 +96,14 @@ function node(): Node {
   const router = new Router('localhost', events, sessions, slot.standalone, quiet);
   slot.connect({ router, sessions });
   const health = new DependencyMonitor(quiet, { intervalMs: () => 60_000, timeoutMs: 1000 });
-  const kernel = createKernel({ version: '0.0.0', nodeId: 'node1', plaintextAuthAllowed: true, router, sessions, events, cluster: () => slot.current() });
-  const server = { kernel, domain: 'localhost', log: quiet, events, router, sessions, health, cluster: () => slot.current() } as unknown as ServerContext;
+  // Nothing here deletes accounts.
+  const accounts = { delete: async () => false, add: () => () => {} };
+  const kernel = createKernel({ version: '0.0.0', nodeId: 'node1', plaintextAuthAllowed: true, router, sessions, events, cluster: () => slot.current(), accounts });
+  const server = { kernel, accounts, domain: 'localhost', log: quiet, events, router, sessions, health, cluster: () => slot.current() } as unknown as ServerContext;
   const modules = { ...moduleServicesOf(server), apiOf: () => undefined };
   const services = {
     adminRoutes: new PluginRouteTable(), publicRoutes: new PluginRouteTable(), adminPages: new AdminPageRegistry(), cluster: slot,
-    pluginApiOf: () => undefined, health, secrets: {} as SecretRepository,
+    pluginApiOf: () => undefined, health, secrets: {} as SecretRepository, database: {} as Knex,
   };
   return {
     slot,

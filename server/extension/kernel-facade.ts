@@ -2,6 +2,7 @@
 // forwards to the one part that owns the answer; nothing here holds state.
 import type { ClusterManager } from '../cluster/cluster-manager.ts';
 import { REMOTE_EVENT_PREFIX } from '../cluster/cluster-manager.ts';
+import type { AccountDeletions } from '../accounts/account-deletions.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import type { Router } from '../routing/router.ts';
 import { endSessions } from '../session/end-sessions.ts';
@@ -17,6 +18,7 @@ export interface KernelParts {
   events: EventBus;
   /** The cluster manager in use now (standalone unless the clustering plugin installed one). */
   cluster(): ClusterManager;
+  accounts: Pick<AccountDeletions, 'delete'>;
 }
 
 export function createKernel(parts: KernelParts): Kernel {
@@ -40,6 +42,7 @@ export function createKernel(parts: KernelParts): Kernel {
     presenceChanged: (session) => sessions.presenceChanged(session),
     endSession: (session, error, reason) => sessions.end(session, error, reason),
     endSessions: (request) => endSessions({ sessions, cluster: parts.cluster }, request),
+    deleteAccount: (username) => parts.accounts.delete(username, 'module'),
     fire: (event, payload) => events.fire(event, payload),
     broadcast: (event, payload) => {
       if (!event.startsWith(REMOTE_EVENT_PREFIX)) throw new Error(`cluster-wide events are named ${REMOTE_EVENT_PREFIX}...; got ${event}`);

@@ -58,6 +58,12 @@ export interface Kernel {
   endSession(session: ClientSession, error: StreamError, reason: string): void;
   /** Ends the sessions of an account (or one full JID) on every node; returns how many were here. */
   endSessions(request: EndSessionsRequest): number;
+  /**
+   * Deletes an account (by prepared user name) and everything it owns, as an administrator's
+   * deletion does: resolves false if there is none. Its sessions end on every node, and the
+   * handlers of ctx.onAccountDeleted run, right after it resolves.
+   */
+  deleteAccount(username: string): Promise<boolean>;
 
   /** Fires an event on this node; true if a handler took it. */
   fire<P>(event: string, payload: P): boolean;

@@ -4,6 +4,7 @@
 // ask of the rest of the server is the narrow Kernel (kernel.ts), the storage repositories
 // it declares and the APIs of the modules it depends on; the parts behind them are held in
 // private fields, so there is no way around the record.
+import type { AccountDeletedHandler, AccountDeletionHandlers } from '../accounts/account-deletions.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import type { JID } from '../jid/jid.ts';
 import type { Logger } from '../log.ts';
@@ -49,6 +50,8 @@ export type ModuleRepositoryName = 'users' | 'roster' | 'offline' | 'privateXml'
 /** What the kernel lends every context; none of it is reachable from outside the context. */
 export interface ModuleServices {
   kernel: Kernel;
+  /** Handlers called when an account is deleted (accounts/account-deletions.ts). */
+  accountDeletions: AccountDeletionHandlers;
   events: EventBus;
   disco: DiscoRegistry;
   streamFeatures: Set<StreamFeatureProvider>;
@@ -207,6 +210,18 @@ export class ModuleContext {
     timer.unref();
     this.#undo.push(() => clearTimeout(timer));
     return timer;
+  }
+
+  /**
+   * Calls `handler(username)` when an account is deleted, however it was deleted (in-band,
+   * the admin API, `xmppd user del`), to remove what this module or plugin keeps for it in
+   * its own tables: a new account of the same name must find none of it. Called once, on
+   * one node, after the kernel's own rows are gone and while the account's sessions end; it
+   * may be async (up to 30 seconds), and a throw is logged. Per-node memory of the account
+   * should hang on its sessions, which end on every node.
+   */
+  onAccountDeleted(handler: AccountDeletedHandler): void {
+    this.#undo.push(this.#services.accountDeletions.add(this.name, handler));
   }
 
   /** Runs a function at unload (sockets, anything not registered above); it may be async. */

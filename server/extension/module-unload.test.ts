@@ -1,5 +1,6 @@
 // Every built-in module registers only through its context, and unloading it leaves nothing
-// behind: no hook, IQ handler, disco feature or identity, stream feature, property or timer.
+// behind: no hook, IQ handler, disco feature or identity, stream feature, property, timer or
+// account deletion handler.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUILTIN_MODULES } from '../modules/builtin.ts';
@@ -16,6 +17,7 @@ interface Footprint {
   streamFeatures: number;
   properties: number;
   timers: number;
+  accountHandlers: number;
 }
 
 function footprint(server: ServerContext): Footprint {
@@ -27,6 +29,7 @@ function footprint(server: ServerContext): Footprint {
     streamFeatures: server.streamFeatures.size,
     properties: server.properties.list().length,
     timers: process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length,
+    accountHandlers: server.accounts.size,
   };
 }
 
@@ -54,6 +57,7 @@ test('all built-in modules together unload to an empty server, and a module is n
   for (const mod of BUILTIN_MODULES) await loader.load(mod);
   assert.ok(server.events.has('iq/bare/get/jabber:iq:roster'));
   assert.ok(server.properties.get('xmpp.offline.max-per-user')?.definition, 'module properties are defined by their modules');
+  assert.equal(server.accounts.size, 1, 'the roster module cancels a deleted account\'s subscriptions');
   await assert.rejects(loader.unload('roster'), /presence depends on it/);
   await loader.unloadAll();
   assert.deepEqual(footprint(server), empty);

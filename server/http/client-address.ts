@@ -7,6 +7,7 @@
 // gets its socket address whatever it sends, so nobody can choose their own address by
 // writing the header.
 import { BlockList, isIP } from 'node:net';
+import { parseIpRange } from '../util/ip-range.ts';
 
 /** A set of IP addresses and CIDR ranges, as properties list them (trusted proxies, who may read /status). */
 export class AddressRanges {
@@ -45,19 +46,10 @@ export class AddressRanges {
 }
 
 function addEntry(list: BlockList, entry: string): boolean {
-  const slash = entry.indexOf('/');
-  const address = slash === -1 ? entry : entry.slice(0, slash);
-  const family = isIP(address);
-  if (family === 0) return false;
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (slash === -1) {
-    list.addAddress(address, type);
-    return true;
-  }
-  const bits = entry.slice(slash + 1);
-  const prefix = Number(bits);
-  if (!/^\d{1,3}$/.test(bits) || prefix > (family === 4 ? 32 : 128)) return false;
-  list.addSubnet(address, prefix, type);
+  const range = parseIpRange(entry);
+  if (!range) return false;
+  if (range.prefix === null) list.addAddress(range.address, range.family);
+  else list.addSubnet(range.address, range.prefix, range.family);
   return true;
 }
 

@@ -69,14 +69,14 @@ export const HTTP_PROPERTY_DEFINITIONS = {
   } satisfies PropertyDefinition<number>,
   corsOrigins: {
     name: 'xmpp.http.cors.origins',
-    type: 'string',
+    type: 'origin-list',
     default: '*',
     description: 'Web origins allowed to use BOSH and WebSocket from a browser: "*" for any, or a comma-separated list such as https://chat.example.com',
     live: true,
   } satisfies PropertyDefinition<string>,
   trustedProxies: {
     name: 'xmpp.http.trusted-proxies',
-    type: 'string',
+    type: 'cidr-list',
     default: '',
     description: 'Load balancers and proxies whose X-Forwarded-For header names the client of a BOSH or WebSocket connection: comma-separated IP addresses or CIDR ranges such as 10.0.0.0/8 (empty: trust nobody, use the socket address)',
     live: true,

@@ -86,3 +86,25 @@ test('duplicate entries and files standing where folders are needed are refused'
   await refused(tgz([manifest, { path: 'lib', data: '1' }, { path: 'lib/a.js', data: '2' }]), /entry "lib\/a\.js" is inside "lib", which is a file/);
   assert.ok(!existsSync(join(tmpdir(), 'evil.js')));
 });
+
+test('the entry for the archive\'s own top (./) and macOS\'s AppleDouble files are skipped, not refused', async () => {
+  const contents = await readPluginArchive(tgz([
+    { path: './', type: 'directory' },
+    { path: '.', type: 'directory' },
+    { path: './._plugin.json', data: 'attributes' },
+    { path: './plugin.json', data: manifest.data },
+    { path: './lib/', type: 'directory' },
+    { path: './lib/._a.js', data: 'attributes' },
+    { path: './lib/a.js', data: 'export {}' },
+    { path: '__MACOSX/', type: 'directory' },
+    { path: '__MACOSX/lib/._a.js', data: 'attributes' },
+  ]), MB);
+  assert.deepEqual(contents.files.map((f) => f.path).sort(), ['lib/a.js', 'plugin.json']);
+  assert.deepEqual(contents.directories, ['lib']);
+  // One top folder beside its AppleDouble twin (`tar czf echo.tgz echo/` on a Mac).
+  const nested = await readPluginArchive(tgz([{ path: '._p', data: 'attributes' }, { path: 'p/', type: 'directory' }, { path: 'p/plugin.json', data: manifest.data }]), MB);
+  assert.deepEqual(nested.files.map((f) => f.path), ['plugin.json']);
+  await refused(tgz([manifest, { path: './', data: 'x' }]), /entry "\.\/" names no file/);
+  await refused(tgz([manifest, { path: './._x', type: 'symlink', linkname: '/etc/passwd' }]), /is a symbolic link/);
+  await refused(tgz([manifest, { path: '../._x', data: 'x' }]), /contains "\.\."/);
+});

@@ -38,7 +38,10 @@ function mib(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${n} bytes`;
 }
 
-/** The canonical form of an entry's path, or the reason it is refused. */
+/**
+ * The canonical form of an entry's path ('' for the archive's own top, `.` or `./`), or the
+ * reason it is refused.
+ */
 export function checkEntryPath(raw: string): string {
   const show = JSON.stringify(raw);
   if (raw === '' || raw.includes('\0')) throw new ArchiveError(`an entry has an empty or invalid name (${show})`);
@@ -46,16 +49,26 @@ export function checkEntryPath(raw: string): string {
   if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) throw new ArchiveError(`entry ${show} has an absolute path`);
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new ArchiveError(`entry ${show} contains ".." (it would escape the plugin folder)`);
-  if (!parts.length) throw new ArchiveError(`entry ${show} names no file`);
   return parts.join('/');
 }
 
-function checkEntry(entry: TarEntry): string {
+/**
+ * AppleDouble files (`._NAME`, and everything under `__MACOSX/`) are the extended attributes
+ * of another entry, which macOS's tar and Finder add beside each file: never the plugin's.
+ */
+function isAppleDouble(path: string): boolean {
+  return path.split('/').some((part, i) => part.startsWith('._') || (i === 0 && part === '__MACOSX'));
+}
+
+/** The canonical path of an acceptable entry, null for one that is skipped, or ArchiveError. */
+function checkEntry(entry: TarEntry): string | null {
   const path = checkEntryPath(entry.path);
+  // `tar -czf p.tgz -C dir .` starts with an entry for `./` itself: the folder being unpacked into.
+  if (path === '' && entry.type !== 'directory') throw new ArchiveError(`entry ${JSON.stringify(entry.path)} names no file`);
   switch (entry.type) {
     case 'file':
     case 'directory':
-      return path;
+      return path === '' || isAppleDouble(path) ? null : path;
     case 'symlink':
     case 'hardlink':
       throw new ArchiveError(`entry "${path}" is a ${entry.type === 'symlink' ? 'symbolic' : 'hard'} link to "${entry.linkname}" (links are not allowed)`);
@@ -92,6 +105,7 @@ export async function readPluginArchive(archive: Buffer, maxBytes: number): Prom
   const directories = new Set<string>();
   for (const entry of entries) {
     const path = checkEntry(entry);
+    if (path === null) continue;
     if (files.has(path) || (directories.has(path) && entry.type === 'file')) throw new ArchiveError(`entry "${path}" appears twice`);
     if (entry.type === 'directory') directories.add(path);
     else files.set(path, entry);

@@ -3,7 +3,7 @@
 // must not be silently ignored), and every refusal says what was expected.
 import { posix } from 'node:path';
 import { checkDefinition } from '../properties/property-value.ts';
-import type { PropertyDefinition, PropertyType } from '../properties/types.ts';
+import { PROPERTY_TYPES, type PropertyDefinition, type PropertyType } from '../properties/types.ts';
 import { compareVersions, parseRange, parseVersion, type VersionRange } from './semver.ts';
 
 export const MANIFEST_FILE = 'plugin.json';
@@ -43,7 +43,6 @@ const NAME = /^[a-z][a-z0-9-]{0,47}$/;
 const RESERVED = new Set(['core', 'xmppd']);
 const KEYS = ['name', 'version', 'description', 'author', 'minServerVersion', 'priorToServerVersion', 'dependencies', 'kind', 'main', 'migrations', 'properties'];
 const PROPERTY_KEYS = ['name', 'type', 'default', 'min', 'max', 'choices', 'description', 'live'];
-const PROPERTY_TYPES: readonly PropertyType[] = ['string', 'integer', 'boolean', 'duration'];
 
 type Json = Record<string, unknown>;
 

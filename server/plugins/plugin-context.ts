@@ -5,6 +5,7 @@
 // cluster manager and routing table. A plugin's hooks are also fenced: one that throws is
 // logged and skipped, so a broken plugin cannot break routing for everyone else.
 import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
 import type { ClusterManager } from '../cluster/cluster-manager.ts';
 import type { ClusterSlot } from '../cluster/cluster-slot.ts';
 import type { SecretRepository } from '../storage/types.ts';
@@ -29,6 +30,8 @@ export interface PluginServices {
   pluginApiOf(name: string): unknown;
   health: DependencyMonitor;
   secrets: SecretRepository;
+  /** The shared database, lent to plugins that have migrations of their own. */
+  database: Knex;
 }
 
 export class PluginContext extends ModuleContext {
@@ -161,6 +164,17 @@ export class PluginContext extends ModuleContext {
       }
     }
     await super.unload();
+  }
+
+  /**
+   * The shared database (a knex instance, SQLite or MySQL/MariaDB as configured), for the
+   * tables the plugin's own migrations create: only for a plugin whose plugin.json names a
+   * `migrations` folder. The kernel's tables are not the plugin's to touch; what it may know
+   * of them comes through `kernel` (and account deletions through onAccountDeleted).
+   */
+  get database(): Knex {
+    if (!this.manifest.migrations) throw new Error(`plugin ${this.manifest.name} has no migrations, so no tables of its own: plugin.json names no "migrations" folder`);
+    return this.#services.database;
   }
 
   /** What a plugin named in this plugin's dependencies returned from its load(). */

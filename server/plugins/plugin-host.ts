@@ -314,6 +314,7 @@ export class PluginHost {
         pluginApiOf: (name) => this.loadedApi(name).api,
         health: this.server.health,
         secrets: this.server.storage.secrets,
+        database: this.server.storage.knex,
       });
       ctx.defineDeclaredProperties();
       const loading = Promise.resolve().then(() => r.plugin!.load(ctx!));

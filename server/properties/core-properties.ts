@@ -151,7 +151,7 @@ export function defineCoreProperties(registry: PropertyRegistry): CoreProperties
     }),
     adminJids: registry.define<string>({
       name: 'admin.jids',
-      type: 'string',
+      type: 'jid-list',
       default: '',
       description: 'Accounts allowed to use the admin API and console, as bare JIDs (or user names of this domain) separated by commas; empty: nobody',
       live: true,

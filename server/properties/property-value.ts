@@ -1,6 +1,7 @@
 // How a property's stored text becomes a typed value, and the checks a definition itself
 // must pass. Values are stored as text in canonical form (integers without leading zeros,
 // durations as whole seconds, booleans as true/false), so every node reads the same thing.
+import { isListType, ListEntryError, parseList } from './list-values.ts';
 import { PropertyValueError } from './types.ts';
 import type { PropertyDefinition } from './types.ts';
 
@@ -31,6 +32,15 @@ export function parsePropertyValue(def: PropertyDefinition, raw: string): Proper
     case 'string':
       if (def.choices && !def.choices.includes(raw)) return fail(`${JSON.stringify(raw)} is not one of ${def.choices.join(', ')}`);
       return raw;
+    case 'jid-list':
+    case 'cidr-list':
+    case 'origin-list':
+      try {
+        return parseList(def.type, raw);
+      } catch (err) {
+        if (err instanceof ListEntryError) return fail(err.message);
+        throw err;
+      }
   }
 }
 
@@ -45,16 +55,19 @@ export function checkDefinition(def: PropertyDefinition): void {
     throw new Error(`invalid definition of property ${def.name}: ${reason}`);
   };
   if (!NAME.test(def.name)) bad('names are lower-case words separated by "." or "-"');
-  const expected = def.type === 'integer' || def.type === 'duration' ? 'number' : def.type;
+  const expected = def.type === 'integer' || def.type === 'duration' ? 'number' : isListType(def.type) ? 'string' : def.type;
   if (typeof def.default !== expected) bad(`default ${JSON.stringify(def.default)} is not a ${def.type}`);
   if ((def.min !== undefined || def.max !== undefined) && expected !== 'number') bad('only integer and duration properties have bounds');
   if (def.min !== undefined && def.max !== undefined && def.min > def.max) bad(`minimum ${def.min} is above maximum ${def.max}`);
   if (def.choices && def.type !== 'string') bad('only string properties have choices');
+  let canonical: PropertyValue | undefined;
   try {
-    parsePropertyValue(def, formatPropertyValue(def.default));
+    canonical = parsePropertyValue(def, formatPropertyValue(def.default));
   } catch (err) {
     bad(`default does not pass its own checks (${(err as Error).message})`);
   }
+  // Else the default would read differently from the same value stored.
+  if (canonical !== def.default) bad(`default ${JSON.stringify(def.default)} is not in canonical form (${JSON.stringify(canonical)})`);
 }
 
 export function sameDefinition(a: PropertyDefinition, b: PropertyDefinition): boolean {

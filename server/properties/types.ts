@@ -1,7 +1,14 @@
 // System properties: typed settings stored in the database (shared by every node of a
 // cluster), cached in each node, with change events that live properties act on at once.
 
-export type PropertyType = 'string' | 'integer' | 'boolean' | 'duration';
+/**
+ * The list types hold text, checked entry by entry (list-values.ts): `jid-list` accounts
+ * (bare JIDs or user names), `cidr-list` IP addresses and CIDR ranges, `origin-list` web
+ * origins or `*`.
+ */
+export type PropertyType = 'string' | 'integer' | 'boolean' | 'duration' | 'jid-list' | 'cidr-list' | 'origin-list';
+
+export const PROPERTY_TYPES: readonly PropertyType[] = ['string', 'integer', 'boolean', 'duration', 'jid-list', 'cidr-list', 'origin-list'];
 
 export interface PropertyDefinition<T extends string | number | boolean = string | number | boolean> {
   /** Dotted name, e.g. `xmpp.offline.max-per-user`. */

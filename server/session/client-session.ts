@@ -51,6 +51,9 @@ export class ClientSession {
     if (kind === 'message' || kind === 'presence' || kind === 'iq') this.stats.stanzasOut[kind]++;
   }
 
+  /** The stream error the server closed the session with (for the log line of its end). */
+  closedWith: StreamError | null = null;
+
   /**
    * Writes a stanza that is already serialized (another node's delivery), without parsing it
    * again. False if the session is closed or its transport would not queue it (the send
@@ -65,6 +68,7 @@ export class ClientSession {
 
   /** Ends the stream, optionally with a stream error; the stream reports the close. */
   close(error?: StreamError): void {
+    if (error) this.closedWith ??= error;
     this.transport.close(error);
   }
 }

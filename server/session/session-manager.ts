@@ -111,7 +111,8 @@ export class SessionManager {
       set.delete(session);
       if (!set.size) this.byBare.delete(bare);
     }
-    this.log.debug('session closed', { jid: full, reason });
+    // With 'client logged in', the account's whole visit, for operators and fail2ban alike.
+    this.log.info('client session ended', { jid: full, address: session.remoteAddress, transport: session.kind, reason });
     this.events.fire<SessionClosedEvent>('session/closed', { session, reason });
   }
 

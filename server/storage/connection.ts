@@ -41,11 +41,20 @@ export function connect(config: DatabaseConfig, log: Logger): Connection {
   return config.type === 'sqlite' ? sqlite(config.path, knexLog(log)) : mysql(config.url, knexLog(log));
 }
 
-/** knex's own warnings go to our log as one line each (its messages may carry stacks). */
+/**
+ * knex's own warnings go to our log as one line each (its messages may carry stacks). A
+ * failure to get a connection is rethrown to the query that asked, whose caller reports it
+ * (the start's one error line, the health monitor's pause): knex's warning about it would
+ * say the same twice, so it is kept for debugging.
+ */
 function knexLog(log: Logger): Knex.Logger {
-  const line = (m: unknown) => String(m instanceof Error ? m.message : m).split('\n')[0];
+  const line = (m: unknown) => String(m instanceof Error ? m.message : m).split('\n')[0]!;
   return {
-    warn: (m) => log.warn(line(m)),
+    warn: (m) => {
+      const text = line(m);
+      if (text.startsWith('Acquire connection error')) log.debug(text);
+      else log.warn(text);
+    },
     error: (m) => log.error(line(m)),
     deprecate: (method, alternative) => log.warn(`knex: ${method} is deprecated, use ${alternative}`),
     debug: (m) => log.debug(line(m)),

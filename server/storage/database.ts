@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { DatabaseConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
+import { SqlAccountDeletionRepository } from './account-deletion-repository.ts';
 import { SqlAuthFailureRepository } from './auth-failure-repository.ts';
 import { SqlBlocklistRepository } from './blocklist-repository.ts';
 import { connect, type Connection } from './connection.ts';
@@ -14,6 +15,7 @@ import { SqlPrivateRepository } from './private-repository.ts';
 import { SqlPropertyRepository } from './property-repository.ts';
 import { SqlRosterRepository } from './roster-repository.ts';
 import { SqlSecretRepository } from './secret-repository.ts';
+import { SqlServedDomainRepository } from './served-domain.ts';
 import type { Storage } from './types.ts';
 import { SqlUserRepository } from './users-repository.ts';
 import { SqlVcardRepository } from './vcard-repository.ts';
@@ -70,6 +72,8 @@ function createStorage({ knex, dialect }: Connection): Storage {
     properties: new SqlPropertyRepository(knex),
     secrets: new SqlSecretRepository(knex),
     authFailures: new SqlAuthFailureRepository(knex),
+    servedDomain: new SqlServedDomainRepository(knex),
+    accountDeletions: new SqlAccountDeletionRepository(knex),
     async ping() {
       try {
         await knex.raw('select 1');

@@ -3,6 +3,7 @@ import { keyOf } from './columns.ts';
 import type { RosterItem, RosterRepository, Subscription } from './types.ts';
 
 interface RosterRow {
+  username: string;
   jid: string;
   name: string | null;
   subscription: Subscription;
@@ -94,5 +95,10 @@ export class SqlRosterRepository implements RosterRepository {
 
   async version(username: string): Promise<string> {
     return current(this.knex, keyOf(username));
+  }
+
+  async holders(jid: string): Promise<{ username: string; item: RosterItem }[]> {
+    const rows: RosterRow[] = await this.knex('roster_items').where({ jid_key: keyOf(jid) }).orderBy('username');
+    return rows.map((row) => ({ username: row.username, item: toItem(row) }));
   }
 }

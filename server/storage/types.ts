@@ -1,6 +1,7 @@
 // The repositories the kernel and its modules use. Each aggregate has one owner table set
 // (see migrations/) and one repository; nothing outside storage/ writes SQL.
 import type { Knex } from 'knex';
+import type { ServedDomainRepository } from './served-domain.ts';
 
 /** Salted SCRAM keys for one hash (RFC 5802); the password itself is never stored. */
 export interface ScramKeys {
@@ -20,12 +21,20 @@ export interface UserRecord {
 export interface UserRepository {
   get(username: string): Promise<UserRecord | null>;
   exists(username: string): Promise<boolean>;
-  /** Throws UserExistsError if taken. */
+  /**
+   * Throws UserExistsError if taken, AccountDeletionPendingError while a deletion of the
+   * name is not finished. Rows an earlier account of the name left behind are removed.
+   */
   create(username: string, keys: { scramSha1: ScramKeys; scramSha256: ScramKeys }): Promise<void>;
   /** Returns false if the user does not exist. */
   setKeys(username: string, keys: { scramSha1: ScramKeys; scramSha256: ScramKeys }): Promise<boolean>;
-  /** Removes the user and everything the user owns (roster, offline, vcard, ...). Returns false if absent. */
-  delete(username: string): Promise<boolean>;
+  /**
+   * Removes the user and everything the user owns in the kernel's tables (roster, offline,
+   * vcard, ...), and journals the deletion for the nodes (AccountDeletionRepository), in one
+   * transaction. Returns the journal entry's id, or null if there was no such user. Called
+   * through the node's AccountDeletions or by `xmppd user del`, which finish the rest.
+   */
+  delete(username: string, source: AccountDeletionSource): Promise<number | null>;
   list(): Promise<string[]>;
   count(): Promise<number>;
   /** One page of user names containing `search` (any case for ASCII), sorted, and how many match in all. */
@@ -37,6 +46,41 @@ export class UserExistsError extends Error {
     super(`user '${username}' already exists`);
     this.name = 'UserExistsError';
   }
+}
+
+/** The name was deleted and the nodes have not finished with it (modules' and plugins' rows). */
+export class AccountDeletionPendingError extends Error {
+  constructor(readonly username: string) {
+    super(`user '${username}' was deleted and the deletion is not finished yet`);
+    this.name = 'AccountDeletionPendingError';
+  }
+}
+
+/** Who deleted it: `xmppd user del`, the admin API, or a module (in-band removal, XEP-0077). */
+export type AccountDeletionSource = 'cli' | 'admin-api' | 'module';
+
+/** One entry of the deletion journal (migrations/0006-account-deletions.ts). */
+export interface AccountDeletion {
+  id: number;
+  username: string;
+  source: AccountDeletionSource;
+  deletedAt: Date;
+  /** The node that runs (or ran) the modules' and plugins' handlers. */
+  claimedBy: string | null;
+  finishedAt: Date | null;
+}
+
+export interface AccountDeletionRepository {
+  get(id: number): Promise<AccountDeletion | null>;
+  /** The newest entry's id (0 when there is none). */
+  latestId(): Promise<number>;
+  /** Entries newer than `id`, and every unfinished one, oldest first. */
+  after(id: number, limit: number): Promise<AccountDeletion[]>;
+  /** Takes an unfinished entry for `node` unless another node holds a claim made since `staleBefore`. */
+  claim(id: number, node: string, staleBefore: Date): Promise<boolean>;
+  finish(id: number): Promise<void>;
+  /** Removes the entries finished before the instant. */
+  purge(finishedBefore: Date): Promise<void>;
 }
 
 export type Subscription = 'none' | 'to' | 'from' | 'both';
@@ -73,6 +117,8 @@ export interface RosterRepository {
   remove(username: string, jid: string): Promise<string>;
   /** Current roster version string (XEP-0237 style opaque string; "0" for an empty history). */
   version(username: string): Promise<string>;
+  /** The users whose rosters hold an item for `jid` (a bare JID), with that item. */
+  holders(jid: string): Promise<{ username: string; item: RosterItem }[]>;
 }
 
 export interface OfflineMessage {
@@ -195,6 +241,10 @@ export interface Storage {
   readonly properties: PropertyRepository;
   readonly secrets: SecretRepository;
   readonly authFailures: AuthFailureRepository;
+  /** The journal of account deletions the nodes finish (account-deletion-repository.ts). */
+  readonly accountDeletions: AccountDeletionRepository;
+  /** The XMPP domain the data belongs to (served-domain.ts). */
+  readonly servedDomain: ServedDomainRepository;
   /** True if a trivial query answers (used by /status and the pause logic). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { keyOf, toCount, toDate } from './columns.ts';
 import { isUniqueViolation } from './errors.ts';
-import { UserExistsError, type ScramKeys, type UserRecord, type UserRepository } from './types.ts';
+import { deletionPending, journalDeletion } from './account-deletion-repository.ts';
+import { AccountDeletionPendingError, UserExistsError, type AccountDeletionSource, type ScramKeys, type UserRecord, type UserRepository } from './types.ts';
 
 type Keys = { scramSha1: ScramKeys; scramSha256: ScramKeys };
 
@@ -42,8 +43,15 @@ export class SqlUserRepository implements UserRepository {
   }
 
   async create(username: string, keys: Keys): Promise<void> {
+    const user_key = keyOf(username);
     try {
-      await this.knex('users').insert({ user_key: keyOf(username), username, ...keyColumns(keys), created_at: new Date() });
+      await this.knex.transaction(async (trx) => {
+        if (await deletionPending(trx, username)) throw new AccountDeletionPendingError(username);
+        await trx('users').insert({ user_key, username, ...keyColumns(keys), created_at: new Date() });
+        // Whatever a writer racing the deletion of an earlier account of this name left
+        // (a roster change still on its way, say) is not the new account's.
+        for (const table of OWNED_TABLES) await trx(table).where({ user_key }).delete();
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw new UserExistsError(username);
       throw err;
@@ -54,7 +62,7 @@ export class SqlUserRepository implements UserRepository {
     return (await this.knex('users').where({ user_key: keyOf(username) }).update(keyColumns(keys))) > 0;
   }
 
-  async delete(username: string): Promise<boolean> {
+  async delete(username: string, source: AccountDeletionSource): Promise<number | null> {
     const user_key = keyOf(username);
     return this.knex.transaction(async (trx) => {
       // The users row goes first: writers that must not leave rows behind a deleted user
@@ -64,7 +72,7 @@ export class SqlUserRepository implements UserRepository {
       // over can reach a new account of the same name.
       const deleted = await trx('users').where({ user_key }).delete();
       for (const table of OWNED_TABLES) await trx(table).where({ user_key }).delete();
-      return deleted > 0;
+      return deleted > 0 ? journalDeletion(trx, username, source) : null;
     });
   }
 

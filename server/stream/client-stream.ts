@@ -39,6 +39,8 @@ export class ClientStream implements TransportEvents {
   private negotiationTimer: NodeJS.Timeout | null;
   /** Input that arrived while an async step (SASL, STARTTLS) was running; replayed in order. */
   private readonly backlog = new Fifo<() => void | Promise<void>>();
+  /** Why the stream ended, for the log line of its session's end; unset: the connection dropped. */
+  private endReason: string | null = null;
   private busy = false;
   private readonly log: Logger;
 
@@ -73,6 +75,7 @@ export class ClientStream implements TransportEvents {
 
   streamEnd(): void {
     this.serially(() => {
+      this.endReason ??= 'logged out';
       this.state = 'closed';
       this.transport.close();
     });
@@ -88,7 +91,11 @@ export class ClientStream implements TransportEvents {
     this.negotiationTimer = null;
     this.state = 'closed';
     this.backlog.clear();
-    if (this.session) this.server.sessions.unbind(this.session, 'connection closed');
+    const session = this.session;
+    if (session) {
+      const closedWith = session.closedWith ? `stream error ${session.closedWith.condition}` : null;
+      this.server.sessions.unbind(session, this.endReason ?? closedWith ?? 'connection lost');
+    }
   }
 
   // ---- serialization of input ---------------------------------------------------------
@@ -350,6 +357,7 @@ export class ClientStream implements TransportEvents {
     if (this.state === 'closed') return;
     const condition = el.getChildElements().find((c) => c.getNS() === NS_STREAM_ERRORS)?.localName ?? 'undefined-condition';
     this.log.info('client ended its stream with an error', { condition, jid: this.session?.jid.toString(), address: this.transport.remoteAddress });
+    this.endReason ??= `client stream error ${condition}`;
     this.sendHeader();
     this.state = 'closed';
     this.transport.close();
@@ -359,6 +367,7 @@ export class ClientStream implements TransportEvents {
   private fail(err: StreamError): void {
     if (this.state === 'closed') return;
     this.log.debug('stream error', { condition: err.condition, text: err.text, address: this.transport.remoteAddress });
+    this.endReason ??= `stream error ${err.condition}`;
     this.sendHeader();
     this.state = 'closed';
     this.transport.close(err);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliSandbox, runCli } from './run-cli.ts';
 
@@ -44,4 +44,15 @@ test('a configuration mistake is exit 2 naming the file, key and expectation', a
   } finally {
     box.remove();
   }
+});
+
+test('--version and version print the version alone, needing no configuration', async () => {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  for (const args of [['--version'], ['-V'], ['version']]) {
+    // A configuration that would not load: the version must not depend on it.
+    const r = await runCli(args, { env: { XMPPD_DOMAIN: 'not a domain' } });
+    assert.deepEqual(r, { code: 0, stdout: `xmppd ${version}\n`, stderr: '' }, args.join(' '));
+  }
+  const extra = await runCli(['version', 'now']);
+  assert.equal(extra.code, 2);
 });

@@ -110,7 +110,7 @@ test('module and web listener properties are known without a server: set without
 test('the admin API of a running server lists the same properties as `xmppd property list`', async () => {
   // The web listener is off: its properties are still defined, as the CLI defines them.
   const server = await startTestServer({ properties: { ...ADMIN_PROPERTIES, 'xmpp.bosh.max-wait': '45' }, env: { XMPPD_HTTP_ENABLED: 'false' } });
-  const box = cliSandbox(databaseUrl(server.database.config));
+  const box = cliSandbox(databaseUrl(server.database.config), server.domain);
   try {
     await server.addUser('admin', ADMIN_USER[1]);
     // The server's plugins folder, so that the CLI sees the same (no) plugins.
@@ -125,6 +125,47 @@ test('the admin API of a running server lists the same properties as `xmppd prop
     assert.deepEqual(api.filter((p) => !p.defined).map((p) => p.name), []);
     assert.equal(api.find((p) => p.name === 'xmpp.bosh.max-wait')!.value, 45);
     assert.ok(cli.includes('xmpp.roster.max-groups') && cli.includes('xmpp.auth.max-failures'));
+  } finally {
+    box.remove();
+    await server.stop();
+  }
+});
+
+test('JID, CIDR and origin lists are checked entry by entry: the CLI and the admin API refuse a bad one, naming it', async () => {
+  const server = await startTestServer({ properties: ADMIN_PROPERTIES, env: { XMPPD_HTTP_ENABLED: 'false' } });
+  const box = cliSandbox(databaseUrl(server.database.config), server.domain);
+  try {
+    await server.addUser('admin', ADMIN_USER[1]);
+    const refusals: [string, string, string][] = [
+      ['admin.jids', 'admin@localhost, bob@@localhost', '"bob@@localhost" is not a bare JID (user@domain) or a user name'],
+      ['admin.jids', 'admin@localhost/laptop', '"admin@localhost/laptop" is a full JID; give the bare JID admin@localhost'],
+      ['xmpp.http.trusted-proxies', '10.0.0.0/8,10.0.0.0/40', '"10.0.0.0/40" is not an IP address or a CIDR range (such as 10.0.0.0/8 or 2001:db8::/32)'],
+      ['xmpp.http.trusted-proxies', 'balancer.internal', '"balancer.internal" is not an IP address or a CIDR range (such as 10.0.0.0/8 or 2001:db8::/32)'],
+      ['xmpp.http.cors.origins', 'https://chat.example.com/app', '"https://chat.example.com/app" is not a web origin (scheme://host[:port], such as https://chat.example.com) or *'],
+      ['xmpp.http.cors.origins', 'chat.example.com', '"chat.example.com" is not a web origin (scheme://host[:port], such as https://chat.example.com) or *'],
+      ['xmpp.http.cors.origins', '*, https://chat.example.com', '"*" allows every origin: give it alone, or list the origins without it'],
+    ];
+    for (const [name, value, reason] of refusals) {
+      const message = `property ${name}: ${reason}`;
+      assert.deepEqual(await box.run('property', 'set', name, value), { code: 2, stdout: '', stderr: `xmppd: ${message}\n` }, `${name} ${value}`);
+      const res = await admin(server.adminPort, 'PUT', `/api/properties/${name}`, { json: { value } });
+      assert.equal(res.status, 400, `${name} ${value}`);
+      assert.equal(res.body.code, 'PROPERTY_INVALID');
+      assert.equal(res.body.message, message);
+    }
+    // Good lists are stored in canonical form, whichever way they were written.
+    const cases: [string, string, string][] = [
+      ['admin.jids', 'Admin@LOCALHOST alice', 'admin@localhost, alice'],
+      ['xmpp.http.trusted-proxies', '10.0.0.0/8,192.0.2.10  FD00::/8', '10.0.0.0/8, 192.0.2.10, fd00::/8'],
+      ['xmpp.http.cors.origins', 'https://Chat.Example.com/, http://localhost:8080', 'https://chat.example.com, http://localhost:8080'],
+    ];
+    for (const [name, value, stored] of cases) {
+      assert.deepEqual(await box.run('property', 'set', name, value), { code: 0, stdout: `${name} = ${stored}\n`, stderr: '' });
+    }
+    const res = await admin(server.adminPort, 'PUT', '/api/properties/xmpp.http.cors.origins', { json: { value: 'https://a.example ,https://b.example' } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.value, 'https://a.example, https://b.example');
+    assert.equal(res.body.type, 'origin-list');
   } finally {
     box.remove();
     await server.stop();

@@ -40,15 +40,16 @@ export interface CliSandbox {
 }
 
 /**
- * A temporary folder with a configuration for domain example.org and the given database,
+ * A temporary folder with a configuration for domain example.org (or `domain`: a running
+ * test server's is localhost) and the given database,
  * and a plugins folder of its own (empty): the checkout's plugins/ must not change what the
  * commands show.
  */
-export function cliSandbox(databaseUrl?: string): CliSandbox {
+export function cliSandbox(databaseUrl?: string, domain = 'example.org'): CliSandbox {
   const dir = mkdtempSync(join(tmpdir(), 'xmppd-cli-'));
   const config = join(dir, 'xmppd.yml');
   writeFileSync(config, [
-    'domain: example.org',
+    `domain: ${domain}`,
     `data_dir: ${join(dir, 'data')}`,
     `plugins_dir: ${join(dir, 'plugins')}`,
     'database:',

@@ -68,3 +68,17 @@ test('start on a port already taken exits 1 with one line, even if the failure l
     blocker.close();
   }
 });
+
+test('start on an unreachable database exits 1 with one error line naming it', async () => {
+  const box = cliSandbox('mysql://root@127.0.0.1:1/x');
+  try {
+    const r = await runCli(['start', '--config', box.config], { env: { XMPPD_C2S_PORT: '0', XMPPD_C2S_TLS_PORT: '0', XMPPD_HTTP_PORT: '0', XMPPD_ADMIN_PORT: '0' } });
+    assert.equal(r.code, 1);
+    // The start announces itself at info; of what follows, one line says what went wrong.
+    const lines = r.stderr.trimEnd().split('\n').filter((l) => !/ INFO  /.test(l));
+    assert.deepEqual(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^xmppd: cannot open the MySQL database mysql:\/\/root@127\.0\.0\.1:1\/x: connect ECONNREFUSED/);
+  } finally {
+    box.remove();
+  }
+});

@@ -5,6 +5,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { AccountDeletions } from '../../server/accounts/account-deletions.ts';
 import { EventBus } from '../../server/events/event-bus.ts';
 import { Logger } from '../../server/log.ts';
 import { DiscoRegistry } from '../../server/extension/disco-registry.ts';
@@ -96,8 +97,10 @@ export async function fakeServer(storage: Storage): Promise<ServerContext> {
   const sessions = new SessionManager('test-node', new LocalRoutingTable(), events, quiet);
   const cluster = new StandaloneClusterManager('test-node');
   const router = new Router('localhost', events, sessions, cluster, quiet);
+  const accounts = new AccountDeletions({ storage, nodeId: 'test-node', domain: 'localhost', sessions, cluster: () => cluster, properties, adminJids: core.adminJids, log: quiet });
   return {
-    kernel: createKernel({ version: SERVER_VERSION, nodeId: 'test-node', plaintextAuthAllowed: true, router, sessions, events, cluster: () => cluster }),
+    kernel: createKernel({ version: SERVER_VERSION, nodeId: 'test-node', plaintextAuthAllowed: true, router, sessions, events, cluster: () => cluster, accounts }),
+    accounts,
     domain: 'localhost',
     version: SERVER_VERSION,
     config: { nodeId: 'test-node' },

@@ -1,6 +1,7 @@
 // xmppd plugin list|install|remove, with no server running and against a running one, and
 // `xmppd property` knowing the properties plugins declare.
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { runCli } from '../cli/run-cli.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { databaseUrl, startTestServer } from '../helpers/server-process.ts';
-import { exampleArchive, pluginArchive } from './fixtures.ts';
+import { EXAMPLE_DIR, exampleArchive, pluginArchive } from './fixtures.ts';
 
 function sandbox() {
   const dir = mkdtempSync(join(tmpdir(), 'xmppd-plugin-cli-'));
@@ -124,6 +125,20 @@ test('against a running server: install and remove report what the server did', 
       const removed = await runCli(['plugin', 'remove', 'example'], { env });
       assert.equal(removed.code, 0, removed.stderr);
       assert.match(removed.stdout, /^removed example 1\.0\.0 \(example\.tgz\)\nunloaded by the running server/);
+
+      // Archives of the plugin's folder made by hand with the ordinary tools (entries `./`, `./plugin.json`).
+      for (const tool of ['tar', 'bsdtar']) {
+        const archive = join(dir, `by-${tool}.tgz`);
+        execFileSync(tool, ['-czf', archive, '-C', EXAMPLE_DIR, '.']);
+        const byHand = await runCli(['plugin', 'install', archive], { env });
+        assert.equal(byHand.code, 0, `${tool}: ${byHand.stderr}`);
+        assert.match(byHand.stdout, /^installed example 1\.0\.0 as .*\nloaded by the running server/, tool);
+        const user = await RawClient.login(server.c2sPort, 'dave', 'pw');
+        const answer = await user.iq(`<iq type='get' to='localhost'><echo xmlns='urn:xmppd:example:echo'>${tool}</echo></iq>`);
+        assert.equal(answer.getChild('echo')!.getText(), tool);
+        await user.close();
+        assert.equal((await runCli(['plugin', 'remove', 'example'], { env })).code, 0);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

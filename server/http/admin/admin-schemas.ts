@@ -1,5 +1,6 @@
 // JSON schemas shared by the admin API's routes. Responses are serialized through them, so
 // what the API returns is exactly what is written here, and the console can rely on it.
+import { PROPERTY_TYPES } from '../../properties/types.ts';
 import { errorSchema } from './admin-errors.ts';
 
 export const pluginSchema = {
@@ -31,7 +32,7 @@ export const propertySchema = {
     stored: { type: ['string', 'null'] },
     isDefault: { type: 'boolean' },
     problem: { type: ['string', 'null'] },
-    type: { type: 'string', enum: ['string', 'integer', 'boolean', 'duration'] },
+    type: { type: 'string', enum: PROPERTY_TYPES },
     default: scalar,
     min: { type: 'integer' },
     max: { type: 'integer' },

@@ -1,12 +1,12 @@
 // /api/users: the accounts of the domain, for the console's user pages and for scripts:
 // list (paged, searchable), create, change the password, delete. Deleting ends the account's
-// sessions on every node first, as in-band removal does.
+// sessions on every node and has modules and plugins remove their rows, as in-band removal
+// and `xmppd user del` do (accounts/account-deletions.ts).
 import type { FastifyInstance } from 'fastify';
 import { SaslPrepError, deriveUserKeys, saslPrep } from '../../auth/scram-keys.ts';
 import { JID } from '../../jid/jid.ts';
 import type { ServerContext } from '../../server-context.ts';
-import { endSessions } from '../../session/end-sessions.ts';
-import { UserExistsError } from '../../storage/types.ts';
+import { AccountDeletionPendingError, UserExistsError } from '../../storage/types.ts';
 import { AdminError } from './admin-errors.ts';
 import { errors } from './admin-schemas.ts';
 
@@ -90,6 +90,9 @@ export function userResource(context: ServerContext) {
         await storage.users.create(jid.local, await keysFor(req.body.password));
       } catch (err) {
         if (err instanceof UserExistsError) throw new AdminError('USER_EXISTS', `user ${jid.bareString()} already exists`);
+        if (err instanceof AccountDeletionPendingError) {
+          throw new AdminError('USER_EXISTS', `user ${jid.bareString()} was just deleted and the deletion is not finished yet; try again in a moment`);
+        }
         throw err;
       }
       context.log.info('user created through the admin API', { user: jid.bareString(), by: req.admin!.jid });
@@ -113,8 +116,8 @@ export function userResource(context: ServerContext) {
       schema: { params: usernameParams, response: { 204: { type: 'null' }, ...errors(400, 404) } },
     }, async (req, reply) => {
       const jid = prepared(req.params.username);
-      if (!(await storage.users.delete(jid.local))) throw new AdminError('USER_NOT_FOUND', `no user ${jid.bareString()}`);
-      endSessions(context, { jid: jid.bareString(), condition: 'not-authorized', text: 'Account removed' });
+      // Its sessions end on every node, and modules and plugins remove their rows, right after.
+      if (!(await context.accounts.delete(jid.local, 'admin-api'))) throw new AdminError('USER_NOT_FOUND', `no user ${jid.bareString()}`);
       context.log.info('user deleted through the admin API', { user: jid.bareString(), by: req.admin!.jid });
       return reply.code(204).send();
     });

@@ -5,10 +5,9 @@
 //
 // Error replies here never echo the request: it holds a password (XEP-0077 3.3).
 import { SaslPrepError, deriveUserKeys, saslPrep } from '../../auth/scram-keys.ts';
-import { JID } from '../../jid/jid.ts';
 import { prepareLocal } from '../../jid/prep.ts';
 import type { PropertyDefinition } from '../../properties/types.ts';
-import { UserExistsError } from '../../storage/types.ts';
+import { AccountDeletionPendingError, UserExistsError } from '../../storage/types.ts';
 import type { PreauthIqEvent } from '../../stream/client-stream.ts';
 import { xml, type Element } from '../../xml/element.ts';
 import { StanzaError, errorReply } from '../../xml/errors.ts';
@@ -69,11 +68,10 @@ function withoutPayload(iq: Element): Element {
 export const registerModule: XmppModule = {
   name: 'register',
   properties: Object.values(REGISTER_PROPERTIES),
-  storage: ['users', 'roster'],
+  storage: ['users'],
   load(ctx) {
     const { kernel, domain } = ctx;
     const users = ctx.repository('users');
-    const rosters = ctx.repository('roster');
     const enabled = ctx.property<boolean>(REGISTER_PROPERTIES.enabled);
     const scramIterations = (): number => ctx.readProperty<number>('xmpp.auth.scram.iterations');
     const maxPerIp = ctx.property<number>(REGISTER_PROPERTIES.maxPerIp);
@@ -107,7 +105,8 @@ export const registerModule: XmppModule = {
       try {
         await users.create(username, await deriveUserKeys(password, scramIterations()));
       } catch (err) {
-        if (err instanceof UserExistsError) throw new StanzaError('conflict', 'That username is taken');
+        // A name whose deletion is still being finished is taken for a moment longer.
+        if (err instanceof UserExistsError || err instanceof AccountDeletionPendingError) throw new StanzaError('conflict', 'That username is taken');
         throw err;
       }
       ctx.log.info('account created in-band', { user: username, address: ev.remoteAddress });
@@ -151,23 +150,14 @@ export const registerModule: XmppModule = {
       xml('registered'),
       xml('username', null, ownAccount(req)));
 
-    /** XEP-0077 3.2: subscriptions are cancelled, the account goes, then every session. */
+    /**
+     * XEP-0077 3.2: the account goes with everything it owns; right after the result has
+     * been written its sessions end with not-authorized, and its subscriptions are cancelled
+     * (the roster module's deletion handler), as for any deletion.
+     */
     const remove = async (username: string): Promise<void> => {
-      const roster = await rosters.list(username);
-      if (!(await users.delete(username))) throw new StanzaError('registration-required', 'No such account');
+      if (!(await kernel.deleteAccount(username))) throw new StanzaError('registration-required', 'No such account');
       ctx.log.info('account removed in-band', { user: username });
-      const bare = JID.fromPrepared(username, domain);
-      // After the result has been written: the sessions end with not-authorized.
-      setImmediate(() => {
-        for (const item of roster) {
-          const contact = JID.tryParse(item.jid);
-          if (!contact) continue;
-          const send = (type: string): void => kernel.route(xml('presence', { type, from: bare.toString(), to: item.jid }), bare);
-          if (item.subscription === 'to' || item.subscription === 'both' || item.askOut) send('unsubscribe');
-          if (item.subscription === 'from' || item.subscription === 'both' || item.askIn) send('unsubscribed');
-        }
-        kernel.endSessions({ jid: bare.toString(), condition: 'not-authorized', text: 'Account removed' });
-      });
     };
 
     /** XEP-0077 3.3. */

@@ -7,6 +7,7 @@ import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import { xml } from '../../xml/element.ts';
 import type { XmppModule } from '../../extension/module-context.ts';
 import { handleInbound } from './inbound-subscription.ts';
+import { saveItem, subscriptionPresence } from './item-update.ts';
 import { handleOutbound, type SubscriptionDeps } from './outbound-subscription.ts';
 import { ROSTER_CHANGED, ROSTER_CHANGED_REMOTE, ROSTER_INVALIDATE, type RosterChangedEvent, type RosterInvalidateEvent } from './roster-events.ts';
 import { rosterGet, rosterSet, type RosterIqDeps } from './roster-iq.ts';
@@ -70,6 +71,25 @@ export const rosterModule: XmppModule = {
       maxItems: () => maxItems.value,
       setLimits: () => ({ maxTextLength: maxTextLength.value, maxGroups: maxGroups.value }),
     };
+
+    // The contacts of a deleted account (however it was deleted): as if it had cancelled
+    // every subscription and denied every request (XEP-0077 3.2), so their clients are told,
+    // and what they had pre-approved for it withdrawn. A new account of that name starts as a
+    // stranger to them; its own roster went with the old account's rows.
+    const rosters = ctx.repository('roster');
+    ctx.onAccountDeleted(async (username) => {
+      const gone = store.bareJid(username);
+      for (const { username: holder, item } of await rosters.holders(gone.toString())) {
+        const send = (type: string): void => kernel.route(subscriptionPresence(type, gone.toString(), store.bareJid(holder).toString()), gone);
+        if (item.subscription === 'from' || item.subscription === 'both' || item.askIn) send('unsubscribe');
+        if (item.subscription === 'to' || item.subscription === 'both' || item.askOut) send('unsubscribed');
+        if (!item.approved) continue;
+        await store.queue.exclusive(holder, async () => {
+          const current = await store.get(holder, gone.toString());
+          if (current?.approved) await saveItem(store, holder, current, { ...current, approved: false });
+        });
+      }
+    });
 
     ctx.iq('bare', 'get', NS_ROSTER, rosterGet(deps));
     ctx.iq('bare', 'set', NS_ROSTER, rosterSet(deps));

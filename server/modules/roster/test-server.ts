@@ -1,5 +1,6 @@
 // A minimal in-process server context for the unit tests of the roster and presence modules:
 // the real event bus, sessions, routing table and property registry, storage faked.
+import { AccountDeletions } from '../../accounts/account-deletions.ts';
 import { JID } from '../../jid/jid.ts';
 import { Logger } from '../../log.ts';
 import { EventBus } from '../../events/event-bus.ts';
@@ -59,6 +60,10 @@ export class MemoryRosterRepository implements RosterRepository {
     return String(this.versions.get(username) ?? 0);
   }
 
+  async holders(jid: string): Promise<{ username: string; item: RosterItem }[]> {
+    return [...this.rows].flatMap(([username, items]) => (items.has(jid) ? [{ username, item: items.get(jid)! }] : []));
+  }
+
   private bump(username: string): string {
     const v = (this.versions.get(username) ?? 0) + 1;
     this.versions.set(username, v);
@@ -76,8 +81,12 @@ export function testServer(roster = new MemoryRosterRepository()): ServerContext
   const router = new Router('localhost', events, sessions, cluster, log);
   // Repositories other than the roster are never called by the tests that use this.
   const storage = { roster, users: {}, offline: {}, privateXml: {}, vcards: {}, blocklist: {}, lastActivity: {} } as unknown as Storage;
+  const properties = new PropertyRegistry(unusedProperties, log);
+  // Handlers are registered (the roster module has one) and counted; nothing deletes an account here.
+  const accounts = new AccountDeletions({ storage, nodeId: 'node1', domain: 'localhost', sessions, cluster: () => cluster, properties, adminJids: null as never, log });
   return {
-    kernel: createKernel({ version: '0.0.0', nodeId: 'node1', plaintextAuthAllowed: true, router, sessions, events, cluster: () => cluster }),
+    kernel: createKernel({ version: '0.0.0', nodeId: 'node1', plaintextAuthAllowed: true, router, sessions, events, cluster: () => cluster, accounts }),
+    accounts,
     router,
     domain: 'localhost',
     log,
@@ -87,7 +96,7 @@ export function testServer(roster = new MemoryRosterRepository()): ServerContext
     roster,
     disco: new DiscoRegistry(),
     streamFeatures: new Set<StreamFeatureProvider>(),
-    properties: new PropertyRegistry(unusedProperties, log),
+    properties,
   } as unknown as ServerContext & { roster: MemoryRosterRepository };
 }
 
