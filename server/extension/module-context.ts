@@ -17,12 +17,12 @@ import type { Storage } from '../storage/types.ts';
 import { xml, type Element } from '../xml/element.ts';
 import { StanzaError, errorReply } from '../xml/errors.ts';
 import type { DiscoIdentity, DiscoRegistry } from './disco-registry.ts';
+import type { Kernel } from './kernel.ts';
 
 export type { DiscoIdentity };
 
 /** The read side of the disco registry. */
 export type DiscoView = Pick<DiscoRegistry, 'hostIdentities' | 'features'>;
-import type { Kernel } from './kernel.ts';
 
 export interface IqRequest {
   stanza: Element;
@@ -39,7 +39,6 @@ export interface IqRequest {
  * internal-server-error and is logged.
  */
 export type IqHandler = (req: IqRequest) => Element | void | undefined | Promise<Element | void | undefined>;
-
 
 /** What a stream advertises: before authentication or after it (with bind). */
 export type StreamFeatureProvider = (features: Element, session: { secure: boolean; authenticated: boolean }) => void;
@@ -227,11 +226,6 @@ export class ModuleContext {
   /** Runs a function at unload (sockets, anything not registered above); it may be async. */
   onUnload(fn: () => void | Promise<void>): void {
     this.#undo.push(fn);
-  }
-
-  /** How many registrations are recorded and not yet undone (for tests of unload). */
-  get registrations(): number {
-    return this.#undo.length;
   }
 
   /**
