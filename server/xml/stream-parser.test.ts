@@ -584,3 +584,10 @@ test('parseXml refuses incomplete, doubled, oversized and malformed documents', 
   assert.equal(condition(`<a>${'x'.repeat(100)}</a>`, 50), 'policy-violation');
   assert.equal(condition(`<a>${'x'.repeat(100)}</a>`), undefined);
 });
+
+test('a prefixed name whose local part does not start a name is not well-formed (found by the fuzzer)', () => {
+  for (const bad of ["<c:4 xmlns:c='urn:b'/>", "<c:-x xmlns:c='urn:b'/>", "<x xmlns:c='urn:b' c:1a='v'/>", "<x xmlns:4='urn:b'/>"]) {
+    assert.throws(() => parseXml(bad), (err: unknown) => err instanceof StreamError && err.condition === 'not-well-formed', bad);
+  }
+  assert.equal(parseXml("<c:x4 xmlns:c='urn:b' c:a-1='v'/>").attrs['c:a-1'], 'v');
+});

@@ -49,16 +49,19 @@ export function scanName(s: string, i: number, end: number): number {
   let colon = -1;
   while (i < end) {
     const c = s.charCodeAt(i);
+    // The prefix and the local part are each an NCName: both start with a name-start
+    // character (`c:4` is a Name but not a QName, and `4` would be no element name at all).
+    const first = i === start || (colon !== -1 && i === colon + 1);
     if (c < 0x80) {
       const kind = ASCII_NAME[c]!;
       if (kind === 0) break;
-      if (i === start && kind === 2) return -1;
+      if (first && kind === 2) return -1;
       if (c === 0x3a) {
         if (colon !== -1 || i === start) return -1;
         colon = i;
       }
       i++;
-    } else if (i === start ? isNonAsciiNameStart(c) : isNonAsciiNameChar(c)) {
+    } else if (first ? isNonAsciiNameStart(c) : isNonAsciiNameChar(c)) {
       i++;
     } else if (c >= 0xd800 && c <= 0xdb7f && i + 1 < end) {
       // U+10000..U+EFFFF, a surrogate pair; the pair itself is checked when the chunk arrives

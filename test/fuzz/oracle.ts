@@ -7,6 +7,8 @@
 //   - no character data between stanzas other than literal whitespace;
 //   - UTF-8 only, so an XML declaration naming another encoding is refused (RFC 6120 11.6);
 //   - at most 64 levels of nesting in a stanza and 100 attributes on an element (our limits).
+// And one rule of Namespaces in XML that saxes does not check: the prefix and the local part
+// of a name are each an NCName, which starts with a name-start character (`c:4` is refused).
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import type { Element } from '../../server/xml/element.ts';
 
@@ -15,6 +17,8 @@ const NS_XML = 'http://www.w3.org/XML/1998/namespace';
 const NS_XMLNS = 'http://www.w3.org/2000/xmlns/';
 const MAX_DEPTH = 64;
 const MAX_ATTRIBUTES = 100;
+/** XML's NameStartChar without the colon: how the prefix and the local part of a QName start. */
+const NCNAME_START = /^[A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\u{10000}-\u{effff}]/u;
 
 /** An element reduced to what XML says it means: expanded names, attribute values, text. */
 export type Canon = [ns: string, local: string, attrs: string[][], children: (string | Canon)[]];
@@ -80,6 +84,8 @@ class Oracle {
   }
 
   private open(tag: SaxesTagNS): void {
+    const names = [tag.name, ...Object.keys(tag.attributes)];
+    if (names.some((name) => name.split(':').some((part) => !NCNAME_START.test(part)))) this.reject('a name part is not an NCName', false);
     this.verdict.open.push(tag.name);
     const level = this.depth++;
     if (this.stream && level === 0) {
