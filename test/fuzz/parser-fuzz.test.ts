@@ -1,4 +1,4 @@
-// The parser fuzzer in CI: XMPPD_FUZZ_PARSER_SECONDS (default 20) of cases from a fresh seed
+// The parser fuzzer in CI: XMPPD_FUZZ_PARSER_SECONDS (default 20) of cases from a seed (fixed under CI=true, see fuzz-env.ts)
 // (or XMPPD_FUZZ_SEED); a disagreement with the oracle, an inconsistency between chunkings, a
 // crash or a hang fails, printing the seed, the case and its input. See parser-fuzzer.ts.
 import assert from 'node:assert/strict';
