@@ -3,7 +3,10 @@
 //
 // An account's disco#info tells whether it exists, so it is answered only to the account
 // itself and to contacts with a presence subscription to it (as Prosody does); anyone else
-// gets service-unavailable, the same answer as for an account that does not exist.
+// gets service-unavailable, the same answer as for an account that does not exist. Its
+// disco#items is answered to anyone: XEP-0030 section 8 has an entity return an empty
+// result rather than an error for items the requester may not see, and an empty list is
+// what an account that does not exist answers too.
 import { xml, type Element } from '../xml/element.ts';
 import { StanzaError } from '../xml/errors.ts';
 import type { IqRequest, XmppModule } from '../extension/module-context.ts';
@@ -51,9 +54,10 @@ export const discoModule: XmppModule = {
       return info([{ category: 'account', type: 'registered' }], disco.features('account'));
     });
     ctx.iq('bare', 'get', NS_DISCO_ITEMS, async (req) => {
-      await authorize(req);
+      const empty = xml('query', { xmlns: NS_DISCO_ITEMS, node: req.payload.attrs.node });
+      if (!(await maySeePresence(rosters, req.to, req.from))) return empty;
       refuseNode(req);
-      return xml('query', { xmlns: NS_DISCO_ITEMS });
+      return empty;
     });
   },
 };

@@ -82,7 +82,26 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
   };
   events.on('message/bare', messageToBare, DEFAULT_PRIORITY);
 
-  /** RFC 6121 8.5.3: a message to a full JID; falls back to bare for chat/normal. */
+  /**
+   * RFC 6121 8.5.3.2.1, a normal message to a full JID nobody holds: it must not go to the
+   * account's other resources (only chat falls back to the bare JID). While one of them
+   * would take a message to the bare JID, the sender gets service-unavailable and can send
+   * there himself; with none, the message is kept offline as one to the bare JID would be
+   * (stored if worth storing, an error for an account that does not exist), which is what
+   * Prosody and ejabberd do for an account with no resource online.
+   */
+  const normalToAbsentResource = (ev: StanzaEvent): void => {
+    const bare = ev.to.bare();
+    order.run(bare.toString(), () => {
+      if (deliverable(sessions.routingTable.getRoutes(bare.toString())).length) {
+        router.bounce(ev.stanza, new StanzaError('service-unavailable', 'That resource is not online'));
+        return;
+      }
+      return deliverToBare({ ...ev, to: bare }, 'normal');
+    });
+  };
+
+  /** RFC 6121 8.5.3: a message to a full JID; only chat falls back to the bare JID. */
   events.on<StanzaEvent>('message/full', (ev) => {
     const delivered = router.deliverToFull(ev.to.toString(), ev.stanza);
     // The fallback closure is only built when needed: this runs once per routed message.
@@ -91,7 +110,8 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
     settle(delivered, () => {
       if (type === 'error' || type === 'headline') return;
       if (type === 'groupchat') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
-      else messageToBare({ ...ev, to: ev.to.bare() });
+      else if (type === 'chat') messageToBare({ ...ev, to: ev.to.bare() });
+      else normalToAbsentResource(ev);
     }, router);
     return true;
   }, DEFAULT_PRIORITY);

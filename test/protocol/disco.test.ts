@@ -77,13 +77,23 @@ test('a subscribed contact may discover the account, items included', async () =
   assert.equal(items.getChild('query', ITEMS)!.getChildElements().length, 0);
 });
 
-test('anyone else gets service-unavailable, the same as for an account that does not exist', async () => {
+test('anyone else gets service-unavailable for info, the same as for an account that does not exist', async () => {
   const stranger = await carol.iq(`<iq type='get' to='alice@localhost'><query xmlns='${INFO}'/></iq>`);
   assert.equal(errorCondition(stranger), 'service-unavailable');
   const missing = await carol.iq(`<iq type='get' to='nobody@localhost'><query xmlns='${INFO}'/></iq>`);
   assert.equal(errorCondition(missing), 'service-unavailable');
-  const items = await carol.iq(`<iq type='get' to='alice@localhost'><query xmlns='${ITEMS}'/></iq>`);
-  assert.equal(errorCondition(items), 'service-unavailable');
+});
+
+test('items the requester may not see are an empty result, not an error (XEP-0030 section 8)', async () => {
+  for (const to of ['alice@localhost', 'nobody@localhost']) {
+    const items = await carol.iq(`<iq type='get' to='${to}'><query xmlns='${ITEMS}'/></iq>`);
+    assert.equal(items.attrs.type, 'result', String(items));
+    assert.equal(items.attrs.from, to);
+    assert.equal(items.getChild('query', ITEMS)!.getChildElements().length, 0);
+  }
+  const node = await carol.iq(`<iq type='get' to='alice@localhost'><query xmlns='${ITEMS}' node='x'/></iq>`);
+  assert.equal(node.attrs.type, 'result', 'a node reveals nothing either');
+  assert.equal(node.getChild('query', ITEMS)!.attrs.node, 'x', 'the node is mirrored');
 });
 
 test('an unknown node of an account is item-not-found', async () => {
