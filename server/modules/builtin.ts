@@ -2,6 +2,7 @@
 // modules/ and registers everything through its ModuleContext.
 import type { XmppModule } from '../extension/module-context.ts';
 import { blockingModule } from './blocking/blocking.ts';
+import { carbonsModule } from './carbons/index.ts';
 import { discoModule } from './disco.ts';
 import { lastModule } from './last.ts';
 import { offlineModule } from './offline.ts';
@@ -27,4 +28,5 @@ export const BUILTIN_MODULES: XmppModule[] = [
   registerModule,
   rosterModule,
   presenceModule,
+  carbonsModule,
 ];

@@ -6,7 +6,7 @@ import type { Router } from './router.ts';
 import type { SessionManager } from '../session/session-manager.ts';
 import { StanzaError } from '../xml/errors.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
-import { DEFAULT_PRIORITY, type StanzaEvent } from './stanza-event.ts';
+import { DEFAULT_PRIORITY, MESSAGE_DELIVERED, type MessageDeliveredEvent, type StanzaEvent } from './stanza-event.ts';
 
 export interface DeliveryDeps {
   events: EventBus;
@@ -27,6 +27,11 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
   // Messages to one account keep their order even when one of them waits for a storage
   // lookup: later ones queue behind it (idle accounts run synchronously, at no cost).
   const order = new KeyedQueue((err) => router.reportError('message delivery failed', err));
+
+  /** Tells the modules that follow delivery (carbons, archives) where a message went. */
+  const delivered = (ev: StanzaEvent, recipients: readonly string[]): void => {
+    events.fire<MessageDeliveredEvent>(MESSAGE_DELIVERED, { stanza: ev.stanza, from: ev.from, to: ev.to, origin: ev.origin, recipients });
+  };
 
   const existsThen = (ev: StanzaEvent, onMissing: () => void, onExists: () => void): void | Promise<void> => {
     if (sessions.routingTable.getRoutes(ev.to.bareString()).length) {
@@ -50,6 +55,7 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
       }
       // chat/normal go to the highest-priority resources, headline to all (8.5.2.1.1).
       const chosen = type === 'headline' ? targets : highest(targets);
+      delivered(ev, chosen.map((r) => r.jid));
       let taken = false;
       let remote: Promise<boolean>[] | null = null;
       for (const r of chosen) {
@@ -71,7 +77,8 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
   };
 
   const storeOffline = (ev: StanzaEvent): void => {
-    if (!events.fire('message/offline', ev)) router.bounce(ev.stanza, new StanzaError('service-unavailable'));
+    if (events.fire('message/offline', ev)) delivered(ev, []);
+    else router.bounce(ev.stanza, new StanzaError('service-unavailable'));
   };
 
   const messageToBare = (ev: StanzaEvent): boolean => {
@@ -103,11 +110,18 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
 
   /** RFC 6121 8.5.3: a message to a full JID; only chat falls back to the bare JID. */
   events.on<StanzaEvent>('message/full', (ev) => {
-    const delivered = router.deliverToFull(ev.to.toString(), ev.stanza);
+    const to = ev.to.toString();
+    const result = router.deliverToFull(to, ev.stanza);
+    if (result === true) {
+      delivered(ev, [to]);
+      return true;
+    }
     // The fallback closure is only built when needed: this runs once per routed message.
-    if (delivered === true) return true;
     const type = ev.stanza.attrs.type ?? 'normal';
-    settle(delivered, () => {
+    // Another node's answer comes later; only a delivery it confirms is reported, since one it
+    // refuses falls back below and is reported there.
+    if (result !== false) void result.then((ok) => { if (ok) delivered(ev, [to]); }, () => undefined);
+    settle(result, () => {
       if (type === 'error' || type === 'headline') return;
       if (type === 'groupchat') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
       else if (type === 'chat') messageToBare({ ...ev, to: ev.to.bare() });

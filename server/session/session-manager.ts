@@ -160,6 +160,7 @@ export class SessionManager {
   private routeOf(s: ClientSession): RouteEntry {
     const route: RouteEntry = { jid: s.jid.toString(), nodeId: this.nodeId, available: s.available, priority: s.priority };
     if (s.available && s.presence) route.presence = s.presence;
+    if (s.routeTags.size) route.tags = [...s.routeTags];
     return route;
   }
 }

@@ -23,11 +23,14 @@ interface RouteRecord {
   p: number;
   /** The presence last broadcast, serialized, while available. */
   x?: string;
+  /** Tags modules set on the session (RouteEntry.tags), when there are any. */
+  t?: string[];
 }
 
 export function encodeRoute(entry: RouteEntry): string {
   const record: RouteRecord = { n: entry.nodeId, a: entry.available, p: entry.priority };
   if (entry.presence) record.x = entry.presence.toString();
+  if (entry.tags?.length) record.t = [...entry.tags];
   return JSON.stringify(record);
 }
 
@@ -38,6 +41,7 @@ export function decodeRoute(jid: string, value: string): RouteEntry | null {
     if (typeof r.n !== 'string' || typeof r.a !== 'boolean' || typeof r.p !== 'number') return null;
     const entry: RouteEntry = { jid, nodeId: r.n, available: r.a, priority: r.p };
     if (typeof r.x === 'string') entry.presence = parseXml(r.x);
+    if (Array.isArray(r.t) && r.t.every((t) => typeof t === 'string')) entry.tags = r.t;
     return entry;
   } catch {
     return null;
