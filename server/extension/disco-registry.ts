@@ -11,13 +11,21 @@ export class DiscoRegistry {
   private readonly hostFeatures = new Map<string, number>();
   private readonly accountFeatures = new Map<string, number>();
   private readonly identities: DiscoIdentity[] = [{ category: 'server', type: 'im', name: 'xmppd' }];
+  #revision = 0;
+
+  /** Goes up at every change, so that what is derived from the lists (a caps hash) knows when to redo it. */
+  get revision(): number {
+    return this.#revision;
+  }
 
   /** Returns the function that removes it again. Reference-counted: two modules may share a feature. */
   addFeature(xmlns: string, where: { host?: boolean; account?: boolean }): () => void {
     const maps = [where.host !== false ? this.hostFeatures : null, where.account ? this.accountFeatures : null]
       .filter((m): m is Map<string, number> => m !== null);
     for (const m of maps) m.set(xmlns, (m.get(xmlns) ?? 0) + 1);
+    this.#revision++;
     return () => {
+      this.#revision++;
       for (const m of maps) {
         const n = (m.get(xmlns) ?? 1) - 1;
         if (n > 0) m.set(xmlns, n);
@@ -28,7 +36,9 @@ export class DiscoRegistry {
 
   addIdentity(identity: DiscoIdentity): () => void {
     this.identities.push(identity);
+    this.#revision++;
     return () => {
+      this.#revision++;
       const i = this.identities.indexOf(identity);
       if (i !== -1) this.identities.splice(i, 1);
     };
