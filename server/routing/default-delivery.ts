@@ -65,7 +65,8 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
       }
       // A message no chosen resource took (its node died before the cluster noticed, say)
       // is kept offline rather than lost; this does not hold up the account's next messages.
-      if (type !== 'headline' && !taken) settleAll(remote ?? [], () => storeOffline(ev), router);
+      // It was reported as delivered to the chosen resources already, so not again.
+      if (type !== 'headline' && !taken) settleAll(remote ?? [], () => storeOffline(ev, false), router);
       return;
     }
     return existsThen(ev, () => {
@@ -76,8 +77,10 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
     });
   };
 
-  const storeOffline = (ev: StanzaEvent): void => {
-    if (events.fire('message/offline', ev)) delivered(ev, []);
+  const storeOffline = (ev: StanzaEvent, report = true): void => {
+    if (events.fire('message/offline', ev)) {
+      if (report) delivered(ev, []);
+    }
     else router.bounce(ev.stanza, new StanzaError('service-unavailable'));
   };
 
