@@ -78,10 +78,8 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
   };
 
   const storeOffline = (ev: StanzaEvent, report = true): void => {
-    if (events.fire('message/offline', ev)) {
-      if (report) delivered(ev, []);
-    }
-    else router.bounce(ev.stanza, new StanzaError('service-unavailable'));
+    if (!events.fire('message/offline', ev)) router.bounce(ev.stanza, new StanzaError('service-unavailable'));
+    else if (report) delivered(ev, []);
   };
 
   const messageToBare = (ev: StanzaEvent): boolean => {
