@@ -22,6 +22,8 @@ import { NS_CARBONS, carbonWrapper, eligibleForCarbons } from './eligibility.ts'
 /** The route tag of a session that enabled carbons. */
 export const CARBONS_TAG = 'carbons';
 
+const NOBODY: readonly string[] = [];
+
 export const carbonsModule: XmppModule = {
   name: 'carbons',
   load(ctx) {
@@ -61,11 +63,20 @@ export const carbonsModule: XmppModule = {
       enabled.clear();
     });
 
-    /** Sends one copy to each resource of `account` with carbons on, except those in `skip`. */
-    const copyTo = (direction: CarbonDirection, message: Element, account: string, skip: (jid: string) => boolean): void => {
+    /**
+     * The resources of `account` with carbons on, other than `sender` and `reached`; null for
+     * none, which is the common case and is found before the message is looked at.
+     */
+    const enabledResources = (account: string, sender: string, reached: readonly string[]): string[] | null => {
+      let found: string[] | null = null;
       for (const route of kernel.routes(account)) {
-        if (!route.tags?.includes(CARBONS_TAG) || skip(route.jid)) continue;
-        const result = kernel.deliverToFull(route.jid, carbonCopy(direction, message, account, route.jid));
+        if (route.tags?.includes(CARBONS_TAG) && route.jid !== sender && !reached.includes(route.jid)) (found ??= []).push(route.jid);
+      }
+      return found;
+    };
+    const copyTo = (direction: CarbonDirection, message: Element, account: string, targets: readonly string[]): void => {
+      for (const jid of targets) {
+        const result = kernel.deliverToFull(jid, carbonCopy(direction, message, account, jid));
         // A copy another node does not take is lost with its session; nothing to fall back to.
         if (result instanceof Promise) result.catch((err: unknown) => kernel.reportError('carbon copy to another node failed', err));
       }
@@ -73,9 +84,8 @@ export const carbonsModule: XmppModule = {
 
     // What a client sends, after blocking and the roster have had their say (priority 0, -10).
     ctx.hook<StanzaEvent>('stanza/pre-route', (ev) => {
-      const session = ev.origin;
       const message = ev.stanza;
-      if (!session || message.name !== 'message') return false;
+      if (!ev.origin || message.name !== 'message') return false;
       if (carbonWrapper(message)) {
         kernel.bounce(message, new StanzaError('not-acceptable', 'Carbon copies are made by the server only'));
         return true;
@@ -86,21 +96,20 @@ export const carbonsModule: XmppModule = {
         privateMessages.add(message);
         return false;
       }
-      if (!eligibleForCarbons(message)) return false;
       const account = ev.from.bareString();
       // A message to the account itself is copied once, as received, to the resources it skips.
       if (ev.to.bareString() === account) return false;
-      const sender = ev.from.toString();
-      copyTo('sent', message, account, (jid) => jid === sender);
+      const targets = enabledResources(account, ev.from.toString(), NOBODY);
+      if (targets && eligibleForCarbons(message)) copyTo('sent', message, account, targets);
       return false;
     }, -20);
 
     // What an account of ours receives: copies go to its resources the message did not reach.
     ctx.hook<MessageDeliveredEvent>(MESSAGE_DELIVERED, (ev) => {
       const message = ev.stanza;
-      if (privateMessages.has(message) || !eligibleForCarbons(message)) return false;
-      const sender = ev.from.toString();
-      copyTo('received', message, ev.to.bareString(), (jid) => ev.recipients.includes(jid) || jid === sender);
+      const account = ev.to.bareString();
+      const targets = enabledResources(account, ev.from.toString(), ev.recipients);
+      if (targets && !privateMessages.has(message) && eligibleForCarbons(message)) copyTo('received', message, account, targets);
       return false;
     });
   },
