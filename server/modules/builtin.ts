@@ -5,6 +5,7 @@ import { blockingModule } from './blocking/blocking.ts';
 import { discoModule } from './disco.ts';
 import { lastModule } from './last.ts';
 import { offlineModule } from './offline.ts';
+import { pepModule } from './pep/index.ts';
 import { pingModule } from './ping.ts';
 import { presenceModule } from './presence/index.ts';
 import { privateModule } from './private.ts';
@@ -27,4 +28,5 @@ export const BUILTIN_MODULES: XmppModule[] = [
   registerModule,
   rosterModule,
   presenceModule,
+  pepModule,
 ];
