@@ -5,6 +5,8 @@ import { blockingModule } from './blocking/blocking.ts';
 import { discoModule } from './disco.ts';
 import { lastModule } from './last.ts';
 import { offlineModule } from './offline.ts';
+import { avatarConversionModule } from './pep/avatar-conversion.ts';
+import { bookmarksConversionModule } from './pep/bookmarks-conversion.ts';
 import { pepModule } from './pep/index.ts';
 import { pingModule } from './ping.ts';
 import { presenceModule } from './presence/index.ts';
@@ -29,4 +31,6 @@ export const BUILTIN_MODULES: XmppModule[] = [
   rosterModule,
   presenceModule,
   pepModule,
+  avatarConversionModule,
+  bookmarksConversionModule,
 ];

@@ -10,6 +10,7 @@ import { CapsResolver } from './caps.ts';
 import { discoItems } from './disco-items.ts';
 import { onPresence } from './interest.ts';
 import { NS_DISCO_ITEMS, NS_PUBSUB, NS_PUBSUB_OWNER } from './namespaces.ts';
+import { pepApi, type PepApi } from './pep-api.ts';
 import type { PepDeps } from './pep-deps.ts';
 import { ownerGet, ownerSet, pubsubGet, pubsubSet } from './pubsub-iq.ts';
 
@@ -83,7 +84,7 @@ export const pepModule: XmppModule = {
   properties: Object.values(PEP_PROPERTIES),
   depends: ['roster'],
   storage: ['pep', 'caps'],
-  load(ctx) {
+  load(ctx): PepApi {
     const maxItems = ctx.property<number>(PEP_PROPERTIES.maxItems);
     const maxPayloadBytes = ctx.property<number>(PEP_PROPERTIES.maxPayloadBytes);
     const maxNodes = ctx.property<number>(PEP_PROPERTIES.maxNodes);
@@ -122,5 +123,6 @@ export const pepModule: XmppModule = {
     }, 10);
 
     ctx.onAccountDeleted((username) => repo.deleteOwner(username));
+    return pepApi(d);
   },
 };

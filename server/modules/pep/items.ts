@@ -8,7 +8,7 @@ import { requireAccess } from './access.ts';
 import { NS_PUBSUB } from './namespaces.ts';
 import { isOn } from './node-config.ts';
 import { itemElement, notify } from './notifications.ts';
-import type { PepDeps } from './pep-deps.ts';
+import { PEP_RETRACTED, type PepDeps, type PepRetractedEvent } from './pep-deps.ts';
 import { nodeNotFound, pubsubFailure } from './pubsub-errors.ts';
 
 export function nodeName(el: Element): string {
@@ -49,12 +49,20 @@ export async function retract(d: PepDeps, req: IqRequest, el: Element): Promise<
   const node = await existingNode(d, req, nodeName(el));
   const ids = itemIds(el);
   if (!ids.length) throw pubsubFailure('bad-request', 'item-required', 'Name the item to retract');
+  const asked = el.attrs.notify;
+  const notifying = asked === undefined ? isOn(node.config, 'pubsub#notify_retract') : asked === 'true' || asked === '1';
+  if (!(await retractItems(d, node, ids, notifying)).length) throw new StanzaError('item-not-found', 'No such item');
+}
+
+/** Removes the items that exist, tells of it if asked and fires PEP_RETRACTED; returns their ids. */
+export async function retractItems(d: PepDeps, node: PepNode, ids: readonly string[], notifying: boolean): Promise<string[]> {
   const gone: string[] = [];
   for (const id of ids) if (await d.repo.retract(node.id, id)) gone.push(id);
-  if (!gone.length) throw new StanzaError('item-not-found', 'No such item');
-  const asked = el.attrs.notify;
-  const wanted = asked === undefined ? isOn(node.config, 'pubsub#notify_retract') : asked === 'true' || asked === '1';
-  if (!wanted) return;
-  const event = xml('items', { node: node.node }, ...gone.map((id) => xml('retract', { id })));
-  notify(d, node, event).catch((err) => d.kernel.reportError('PEP notification failed', err));
+  if (!gone.length) return gone;
+  d.kernel.fire<PepRetractedEvent>(PEP_RETRACTED, { owner: node.owner, node: node.node, itemIds: gone });
+  if (notifying) {
+    const event = xml('items', { node: node.node }, ...gone.map((id) => xml('retract', { id })));
+    notify(d, node, event).catch((err) => d.kernel.reportError('PEP notification failed', err));
+  }
+  return gone;
 }

@@ -35,3 +35,12 @@ export interface PepPublishedEvent {
   itemId: string;
   payload: Element;
 }
+
+/** Fired on this node after items were retracted. */
+export const PEP_RETRACTED = 'pep/retracted';
+
+export interface PepRetractedEvent {
+  owner: string;
+  node: string;
+  itemIds: string[];
+}

@@ -69,15 +69,30 @@ async function targetNode(d: PepDeps, owner: string, name: string, options: Map<
 export async function publish(d: PepDeps, req: IqRequest, pubsub: Element, el: Element): Promise<Element> {
   const name = el.attrs.node;
   if (!name) throw pubsubFailure('bad-request', 'nodeid-required', 'Name the node to publish to');
-  const limits = d.limits();
-  const { id: given, payload, text } = payloadOf(el, limits.maxPayloadBytes);
-  const options = publishOptions(pubsub);
-  const owner = req.to.local;
-  const node = await targetNode(d, owner, name, options);
-  const id = given ?? randomBytes(8).toString('hex');
-  await d.repo.publish(node.id, { id, payload: text, publisher: req.from.toString() }, maxItemsOf(node.config, limits.maxItems));
-  const item = { id, payload: text, publisher: req.from.toString(), publishedAt: new Date() };
-  notify(d, node, itemsEvent(node, [item])).catch((err) => d.kernel.reportError('PEP notification failed', err));
-  d.kernel.fire<PepPublishedEvent>(PEP_PUBLISHED, { owner, node: name, itemId: id, payload });
+  const { id: given, payload, text } = payloadOf(el, d.limits().maxPayloadBytes);
+  const id = await publishItem(d, { owner: req.to.local, publisher: req.from.toString(), node: name, id: given, payload, text, options: publishOptions(pubsub) });
   return xml('pubsub', { xmlns: NS_PUBSUB }, xml('publish', { node: name }, xml('item', { id })));
+}
+
+export interface Publication {
+  owner: string;
+  /** Full JID of the publishing resource (the bare JID when the server publishes for the owner). */
+  publisher: string;
+  node: string;
+  id?: string;
+  payload: Element;
+  /** The payload serialized, within the size limit. */
+  text: string;
+  options: Map<string, string> | null;
+}
+
+/** Stores an item, tells those who want to hear of it and fires PEP_PUBLISHED; returns its id. */
+export async function publishItem(d: PepDeps, p: Publication): Promise<string> {
+  const node = await targetNode(d, p.owner, p.node, p.options);
+  const id = p.id ?? randomBytes(8).toString('hex');
+  await d.repo.publish(node.id, { id, payload: p.text, publisher: p.publisher }, maxItemsOf(node.config, d.limits().maxItems));
+  const item = { id, payload: p.text, publisher: p.publisher, publishedAt: new Date() };
+  notify(d, node, itemsEvent(node, [item])).catch((err) => d.kernel.reportError('PEP notification failed', err));
+  d.kernel.fire<PepPublishedEvent>(PEP_PUBLISHED, { owner: p.owner, node: p.node, itemId: id, payload: p.payload });
+  return id;
 }
