@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { RosterItem } from '../../server/storage/types.ts';
 import { RawClient, errorCondition } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
-import { NS_PUBSUB, answerCaps, capsVer, eventContent, expectEvent, publishIq, pubsubCondition } from '../helpers/pep-client.ts';
+import { NS_PUBSUB, answerCaps, capsPresence, capsVer, eventContent, expectEvent, publishIq, pubsubCondition } from '../helpers/pep-client.ts';
 
 const TUNE = 'http://jabber.org/protocol/tune';
 const MOOD = 'http://jabber.org/protocol/mood';
@@ -196,6 +196,49 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       assert.equal(pubsubCondition(subscribe), 'unsupported');
       // The session goes on.
       assert.equal((await alice.iq(`<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)).attrs.type, 'result');
+    });
+
+    test('garbage gets stanza errors and the sessions go on', async () => {
+      const cases: [string, string][] = [
+        [`<iq type='set'><pubsub xmlns='${NS_PUBSUB}'/></iq>`, 'bad-request'],
+        [`<iq type='set'><pubsub xmlns='${NS_PUBSUB}'><publish node='a'/><retract node='a'/></pubsub></iq>`, 'bad-request'],
+        [`<iq type='set'><pubsub xmlns='${NS_PUBSUB}'><frobnicate/></pubsub></iq>`, 'bad-request'],
+        [`<iq type='get'><pubsub xmlns='${NS_PUBSUB}'><items/></pubsub></iq>`, 'bad-request'],
+        [`<iq type='get'><pubsub xmlns='${NS_PUBSUB}'><items node='${TUNE}' max_items='-1'/></pubsub></iq>`, 'bad-request'],
+        [`<iq type='get'><pubsub xmlns='${NS_PUBSUB}'><items node='${TUNE}'><item/></items></pubsub></iq>`, 'bad-request'],
+        [`<iq type='set'><pubsub xmlns='${NS_PUBSUB}'><publish node='urn:x'><item id=''><x xmlns='urn:x'/></item></publish></pubsub></iq>`, 'bad-request'],
+        [`<iq type='set'><pubsub xmlns='${NS_PUBSUB}'><publish node='urn:x'><item>text only</item></publish></pubsub></iq>`, 'bad-request'],
+        [`<iq type='set'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='${TUNE}'><x xmlns='jabber:x:data' type='form'/></configure></pubsub></iq>`, 'bad-request'],
+        [`<iq type='set'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='${TUNE}'><x xmlns='jabber:x:data' type='submit'><field var='pubsub#max_items'><value>lots</value></field></x></configure></pubsub></iq>`, 'not-acceptable'],
+        [`<iq type='set'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><delete/></pubsub></iq>`, 'bad-request'],
+        [`<iq type='set'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><affiliations node='${TUNE}'><affiliation jid='@@' affiliation='member'/></affiliations></pubsub></iq>`, 'bad-request'],
+      ];
+      for (const [request, condition] of cases) {
+        const answer = await alice.iq(request);
+        assert.equal(answer.attrs.type, 'error', request);
+        assert.equal(errorCondition(answer), condition, request);
+      }
+      // Caps the server cannot use: no hash, an unknown hash, no ver. No query, no trouble.
+      const odd = await RawClient.login(server.c2sPort, 'carol', 'secret', { resource: 'odd' });
+      const caps = answerCaps(odd);
+      for (const c of [`<c xmlns='http://jabber.org/protocol/caps' node='n' ver='1.0'/>`, `<c xmlns='http://jabber.org/protocol/caps' hash='md4' node='n' ver='x'/>`, `<c xmlns='http://jabber.org/protocol/caps' hash='sha-1'/>`]) {
+        odd.send(`<presence>${c}</presence>`);
+      }
+      assert.ok(await odd.nothing((el) => el.name === 'iq', 500));
+      assert.equal(caps.queries.length, 0);
+      // A resource announcing one new string after another is asked about a few only.
+      for (let i = 0; i < 8; i++) odd.send(caps.presence([`urn:example:${i}+notify`], { name: 'odd' }));
+      await new Promise((r) => setTimeout(r, 1_000));
+      assert.equal(caps.queries.length, 5, 'xmpp.pep.caps-queries-per-session');
+      // A resource that answers the caps query with an error gets no notifications, and no harm.
+      const rude = await RawClient.login(server.c2sPort, 'bob', 'secret', { resource: 'rude' });
+      rude.send(capsPresence([`${TUNE}+notify`], 'rude'));
+      const query = await rude.expect((el) => el.name === 'iq' && el.attrs.type === 'get');
+      rude.send(`<iq type='error' id='${query.attrs.id}' to='localhost'><query xmlns='http://jabber.org/protocol/disco#info'/><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`);
+      assert.ok(await rude.nothing((el) => el.name === 'message', 500));
+      for (const c of [alice, bob, odd, rude]) assert.equal((await c.iq(`<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)).attrs.type, 'result');
+      await odd.close();
+      await rude.close();
     });
 
     test('deleting an account deletes its nodes and items', async () => {
