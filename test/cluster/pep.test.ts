@@ -2,9 +2,11 @@
 // a real Hazelcast member. The publisher is on one node, the contact (and another resource
 // of the publisher) on the other: the node the contact is on learns its caps and stores them
 // in the shared cache, the publisher's node reads them from there through the contact's
-// route, and the notification crosses the cluster link.
+// route, and the notification crosses the cluster link. A new avatar's hash reaches the
+// presence of the owner's resources on the other node.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,4 +89,13 @@ test('a publication on one node reaches the contact and the owner\'s other resou
   const bob2 = await online(a, 'bob', 'tablet');
   const last = await expectEvent(bob2, GEOLOC, 10_000);
   assert.equal(eventContent(last).getChild('item')!.attrs.id, 'here');
+
+  // XEP-0398 across nodes: an avatar published on node a puts its hash in the presence of
+  // alice's resource on node b too.
+  const bytes = Buffer.from('an avatar of alice');
+  const hash = createHash('sha1').update(bytes).digest('hex');
+  await alice.iq(publishIq('urn:xmpp:avatar:data', hash, `<data xmlns='urn:xmpp:avatar:data'>${bytes.toString('base64')}</data>`));
+  const fromLaptop = bob.expect((el) => el.name === 'presence' && el.attrs.from === 'alice@localhost/laptop' && el.getChild('x', 'vcard-temp:x:update')?.getChildText('photo') === hash, 10_000);
+  await alice.iq(publishIq('urn:xmpp:avatar:metadata', hash, `<metadata xmlns='urn:xmpp:avatar:metadata'><info id='${hash}' bytes='${bytes.length}' type='image/png'/></metadata>`));
+  await fromLaptop;
 });
