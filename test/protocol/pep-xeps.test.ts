@@ -78,18 +78,22 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     });
 
     test('User Avatar: data then metadata; contacts hear of the metadata and fetch the data by id', async () => {
-      const data = await alice.iq(publishIq(AVATAR_DATA, AVATAR_ID, `<data xmlns='${AVATAR_DATA}'>${PNG}</data>`));
+      // Conversations publishes avatars open, so that anyone (a chat room's occupants) may fetch them.
+      const open = { 'pubsub#access_model': 'open' };
+      const data = await alice.iq(publishIq(AVATAR_DATA, AVATAR_ID, `<data xmlns='${AVATAR_DATA}'>${PNG}</data>`, open));
       assert.equal(data.attrs.type, 'result');
       const toBob = expectEvent(bob, AVATAR_META);
       const meta = `<metadata xmlns='${AVATAR_META}'><info bytes='16' id='${AVATAR_ID}' height='1' width='1' type='image/png'/></metadata>`;
-      assert.equal((await alice.iq(publishIq(AVATAR_META, AVATAR_ID, meta))).attrs.type, 'result');
+      assert.equal((await alice.iq(publishIq(AVATAR_META, AVATAR_ID, meta, open))).attrs.type, 'result');
       const info = eventContent(await toBob).getChild('item')!.getChild('metadata', AVATAR_META)!.getChild('info')!;
       assert.equal(info.attrs.id, AVATAR_ID);
       const fetched = await bob.iq(getItems('alice@localhost', AVATAR_DATA, `<item id='${info.attrs.id}'/>`));
       assert.equal(fetched.getChild('pubsub')!.getChild('items')!.getChild('item')!.getChildText('data'), PNG);
+      const byStranger = await carol.iq(getItems('alice@localhost', AVATAR_META));
+      assert.equal(byStranger.getChild('pubsub')!.getChild('items')!.getChild('item')!.attrs.id, AVATAR_ID);
       // No avatar: empty metadata (XEP-0084 4.5).
       const toBobAgain = expectEvent(bob, AVATAR_META);
-      await alice.iq(publishIq(AVATAR_META, 'none', `<metadata xmlns='${AVATAR_META}'/>`));
+      await alice.iq(publishIq(AVATAR_META, 'none', `<metadata xmlns='${AVATAR_META}'/>`, open));
       assert.equal(eventContent(await toBobAgain).getChild('item')!.getChild('metadata')!.getChildElements().length, 0);
     });
 
