@@ -133,6 +133,13 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       assert.equal(caps.queries.length, 0, 'the caps were known: no disco#info query');
     });
 
+    test('a resource that went unavailable gets the last items again when it is available again', async () => {
+      alice2.send(`<presence type='unavailable'/>`);
+      await alice.expect((el) => el.name === 'presence' && el.attrs.from === alice2.jid && el.attrs.type === 'unavailable');
+      alice2.send(capsPresence(FEATURES));
+      assert.equal(eventContent(await expectEvent(alice2, TUNE)).getChild('item')!.attrs.id, 't3');
+    });
+
     test('a resource that adds +notify for a node later gets that node\'s last item then', async () => {
       const dave = await RawClient.login(server.c2sPort, 'dave', 'secret');
       const caps = answerCaps(dave);
