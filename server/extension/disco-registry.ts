@@ -17,6 +17,8 @@ export class DiscoRegistry {
   get revision(): number {
     return this.#revision;
   }
+  /** What accounts show beside account/registered (a PEP service: pubsub/pep). */
+  private readonly accountIds: DiscoIdentity[] = [];
 
   /** Returns the function that removes it again. Reference-counted: two modules may share a feature. */
   addFeature(xmlns: string, where: { host?: boolean; account?: boolean }): () => void {
@@ -34,13 +36,14 @@ export class DiscoRegistry {
     };
   }
 
-  addIdentity(identity: DiscoIdentity): () => void {
-    this.identities.push(identity);
+  addIdentity(identity: DiscoIdentity, where: { account?: boolean } = {}): () => void {
+    const list = where.account ? this.accountIds : this.identities;
+    list.push(identity);
     this.#revision++;
     return () => {
       this.#revision++;
-      const i = this.identities.indexOf(identity);
-      if (i !== -1) this.identities.splice(i, 1);
+      const i = list.indexOf(identity);
+      if (i !== -1) list.splice(i, 1);
     };
   }
 
@@ -50,5 +53,9 @@ export class DiscoRegistry {
 
   hostIdentities(): readonly DiscoIdentity[] {
     return this.identities;
+  }
+
+  accountIdentities(): readonly DiscoIdentity[] {
+    return this.accountIds;
   }
 }

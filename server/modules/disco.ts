@@ -17,7 +17,7 @@ import { xml, type Element } from '../xml/element.ts';
 import { StanzaError } from '../xml/errors.ts';
 import type { IqRequest, XmppModule } from '../extension/module-context.ts';
 import type { Property } from '../properties/types.ts';
-import { NS_CAPS, capsVer } from './caps-ver.ts';
+import { NS_CAPS, capsVer } from './caps-hash.ts';
 import { CONTACT_PROPERTIES, contactForm } from './contact-addresses.ts';
 import { maySeePresence } from './presence-access.ts';
 
@@ -55,9 +55,13 @@ export const discoModule: XmppModule = {
       if (!(await maySeePresence(rosters, req.to, req.from))) throw new StanzaError('service-unavailable');
     };
 
-    /** The server's info and its caps ver, built again when what goes into them changed. */
-    let host: { key: string; query: Element; ver: string } | null = null;
-    const hostInfo = (): { query: Element; ver: string } => {
+    /**
+     * The server's info and its caps ver, built again when what goes into them changed. The
+     * ver is null while the info breaks XEP-0115 5.4 (two plugins adding one identity, say):
+     * no caps are announced rather than ones no client could verify.
+     */
+    let host: { key: string; query: Element; ver: string | null } | null = null;
+    const hostInfo = (): { query: Element; ver: string | null } => {
       const values = Object.fromEntries(Object.entries(contacts).map(([kind, p]) => [kind, p.value])) as Record<keyof typeof contacts, string>;
       const key = `${disco.revision}\n${Object.values(values).join('\n')}`;
       if (host?.key !== key) {
@@ -70,12 +74,13 @@ export const discoModule: XmppModule = {
     };
 
     ctx.streamFeature((features) => {
-      features.append(xml('c', { xmlns: NS_CAPS, hash: 'sha-1', node: CAPS_NODE, ver: hostInfo().ver }));
+      const { ver } = hostInfo();
+      if (ver !== null) features.append(xml('c', { xmlns: NS_CAPS, hash: 'sha-1', node: CAPS_NODE, ver }));
     });
     ctx.iq('host', 'get', NS_DISCO_INFO, (req) => {
       const node = req.payload.attrs.node;
       const { query, ver } = hostInfo();
-      if (node !== undefined && node !== `${CAPS_NODE}#${ver}`) throw new StanzaError('item-not-found', 'No such node');
+      if (node !== undefined && (ver === null || node !== `${CAPS_NODE}#${ver}`)) throw new StanzaError('item-not-found', 'No such node');
       const answer = query.clone();
       if (node !== undefined) answer.attrs.node = node;
       return answer;
@@ -87,7 +92,7 @@ export const discoModule: XmppModule = {
     ctx.iq('bare', 'get', NS_DISCO_INFO, async (req) => {
       await authorize(req);
       refuseNode(req);
-      return info([{ category: 'account', type: 'registered' }], disco.features('account'));
+      return info([{ category: 'account', type: 'registered' }, ...disco.accountIdentities()], disco.features('account'));
     });
     ctx.iq('bare', 'get', NS_DISCO_ITEMS, async (req) => {
       const empty = xml('query', { xmlns: NS_DISCO_ITEMS, node: req.payload.attrs.node });
