@@ -91,9 +91,12 @@ test('items the requester may not see are an empty result, not an error (XEP-003
     assert.equal(items.attrs.from, to);
     assert.equal(items.getChild('query', ITEMS)!.getChildElements().length, 0);
   }
-  const node = await carol.iq(`<iq type='get' to='alice@localhost'><query xmlns='${ITEMS}' node='x'/></iq>`);
-  assert.equal(node.attrs.type, 'result', 'a node reveals nothing either');
-  assert.equal(node.getChild('query', ITEMS)!.attrs.node, 'x', 'the node is mirrored');
+  // A node that is not there is item-not-found (XEP-0060 5.5), the same for an account that
+  // does not exist: the answer tells nothing about the account.
+  for (const to of ['alice@localhost', 'nobody@localhost']) {
+    const node = await carol.iq(`<iq type='get' to='${to}'><query xmlns='${ITEMS}' node='x'/></iq>`);
+    assert.equal(errorCondition(node), 'item-not-found', String(node));
+  }
 });
 
 test('an unknown node of an account is item-not-found', async () => {
