@@ -4,6 +4,7 @@ import type { XmppModule } from '../extension/module-context.ts';
 import { blockingModule } from './blocking/blocking.ts';
 import { discoModule } from './disco.ts';
 import { lastModule } from './last.ts';
+import { mamModule } from './mam/index.ts';
 import { offlineModule } from './offline.ts';
 import { pingModule } from './ping.ts';
 import { presenceModule } from './presence/index.ts';
@@ -27,4 +28,5 @@ export const BUILTIN_MODULES: XmppModule[] = [
   registerModule,
   rosterModule,
   presenceModule,
+  mamModule,
 ];

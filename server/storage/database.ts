@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { DatabaseConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { SqlAccountDeletionRepository } from './account-deletion-repository.ts';
+import { SqlArchiveRepository } from './archive-repository.ts';
 import { SqlAuthFailureRepository } from './auth-failure-repository.ts';
 import { SqlBlocklistRepository } from './blocklist-repository.ts';
 import { connect, type Connection } from './connection.ts';
@@ -69,6 +70,7 @@ function createStorage({ knex, dialect }: Connection): Storage {
     vcards: new SqlVcardRepository(knex),
     blocklist: new SqlBlocklistRepository(knex),
     lastActivity: new SqlLastActivityRepository(knex),
+    archive: new SqlArchiveRepository(knex),
     properties: new SqlPropertyRepository(knex),
     secrets: new SqlSecretRepository(knex),
     authFailures: new SqlAuthFailureRepository(knex),
