@@ -2,7 +2,7 @@
 // dropped in (as an operator would), a Hazelcast client configuration with the properties
 // that point nodes at it, and what a node says about the cluster over HTTP.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestServer } from '../helpers/server-process.ts';
@@ -62,4 +62,21 @@ export async function clusterSize(node: TestServer): Promise<number> {
 export async function routeCount(node: TestServer): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
   return Number(/^xmppd_routes (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+/** What a cluster test started, to be stopped in reverse order at its end. */
+export interface ClusterTestParts {
+  clients: { destroy(): void }[];
+  nodes: (TestServer | null)[];
+  hazelcast?: { stop(): Promise<void> };
+  database?: { drop(): Promise<void> };
+  work?: string;
+}
+
+export async function stopClusterTest(parts: ClusterTestParts): Promise<void> {
+  for (const c of parts.clients) c.destroy();
+  for (const n of parts.nodes) await n?.stop().catch(() => undefined);
+  await parts.hazelcast?.stop();
+  await parts.database?.drop();
+  if (parts.work) rmSync(parts.work, { recursive: true, force: true });
 }

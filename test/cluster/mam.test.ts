@@ -5,10 +5,10 @@
 // through one node apply at once on the other.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterProperties, nodeStatus, pluginsWithCluster, routeCount } from './cluster-fixture.ts';
+import { clusterProperties, nodeStatus, pluginsWithCluster, routeCount, stopClusterTest } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { mamQuery, NS_MAM, stanzaId } from '../helpers/mam-client.ts';
 import { RawClient } from '../helpers/raw-client.ts';
@@ -55,13 +55,7 @@ before(async () => {
   }
 });
 
-after(async () => {
-  for (const c of clients) c.destroy();
-  for (const n of nodes) await n.stop().catch(() => undefined);
-  await hazelcast?.stop();
-  await database?.drop();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => stopClusterTest({ clients, nodes, hazelcast, database, work }));
 
 test('a message between nodes is archived once on each side, with the id the recipient saw', async () => {
   const [a, b] = nodes as [TestServer, TestServer];

@@ -20,6 +20,8 @@ declare module '@xmpp/client' {
     iqCaller: {
       get(payload: XmlElement, to?: string, timeout?: number): Promise<XmlElement>;
       set(payload: XmlElement, to?: string, timeout?: number): Promise<XmlElement>;
+      /** Sends a whole IQ and resolves with the whole answer. */
+      request(iq: XmlElement, timeout?: number): Promise<XmlElement>;
     };
   }
   export function client(options: {
