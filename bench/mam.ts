@@ -38,6 +38,10 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     archive: { type: 'string', default: '1000000' },
     queries: { type: 'string', default: '500' },
+    // An existing MariaDB database to keep the filled archive in between runs (not dropped).
+    database: { type: 'string' },
+    // Write a V8 CPU profile of the server of each throughput run into this folder.
+    profile: { type: 'string' },
     'server-cpu': { type: 'string', default: '0' },
     'generator-cpu': { type: 'string', default: '1' },
   },
@@ -79,7 +83,7 @@ async function throughput(db: 'sqlite' | 'mysql'): Promise<void> {
   const dir = makeWorkDir('mam-sqlite');
   if (db === 'mysql') scratch = await createBenchDatabase();
   const url = scratch?.url ?? `sqlite:${join(dir, 'xmppd.sqlite')}`;
-  const t: XmppdTarget = await startXmppd({ users: 100, cpu: SERVER_CPU, plainCache: true, databaseUrl: url });
+  const t: XmppdTarget = await startXmppd({ users: 100, cpu: SERVER_CPU, plainCache: true, databaseUrl: url, cpuProfileDir: args.profile });
   progress('mam', `${db}: xmppd pid ${t.pids[0]} on CPU ${SERVER_CPU}, generator on CPU ${GENERATOR_CPU}`);
   const storage = await storageOf(url);
   const figures: Record<'never' | 'always', ModeFigures> = {
@@ -91,7 +95,7 @@ async function throughput(db: 'sqlite' | 'mysql'): Promise<void> {
   let rowsBefore = await archiveRows(storage);
   try {
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const mode of ['never', 'always'] as const) {
+      for (const mode of (process.env.MAM_MODES ?? "never,always").split(",") as ("never" | "always")[]) {
         t.setProperty('xmpp.mam.default', mode);
         await sleep(3000); // the server polls properties every 2 s
         const r = await runGenerator<MessagesResult>(GENERATOR_CPU, {
@@ -129,11 +133,11 @@ async function throughput(db: 'sqlite' | 'mysql'): Promise<void> {
 }
 
 /** An archive of `count` messages for u0, with u1..u10 in turn, written in chunks. */
-async function fillArchive(storage: Storage, count: number): Promise<void> {
+async function fillArchive(storage: Storage, count: number, from: number): Promise<void> {
   const chunk = 5000;
   const start = Date.now() - count * 1000;
   const t0 = performance.now();
-  for (let done = 0; done < count; done += chunk) {
+  for (let done = from; done < count; done += chunk) {
     const entries: ArchiveEntry[] = [];
     for (let i = done; i < Math.min(count, done + chunk); i++) {
       const contact = `${benchUser(1 + (i % 10))}@localhost`;
@@ -145,19 +149,24 @@ async function fillArchive(storage: Storage, count: number): Promise<void> {
     }
     await storage.archive.append(entries);
     if ((done / chunk) % 20 === 0) {
-      const rate = (done + entries.length) / ((performance.now() - t0) / 1000);
+      const rate = (done - from + entries.length) / ((performance.now() - t0) / 1000);
       progress('mam', `archive: ${(done + entries.length).toLocaleString('en')} of ${count.toLocaleString('en')} messages written (${Math.round(rate).toLocaleString('en')}/s)`);
     }
   }
 }
 
 async function pages(): Promise<void> {
-  const scratch = await createBenchDatabase();
+  const scratch = args.database ? null : await createBenchDatabase();
+  const url = args.database ?? scratch!.url;
   let t: XmppdTarget | null = null;
-  const storage = await storageOf(scratch.url);
+  const storage = await storageOf(url);
   try {
-    t = await startXmppd({ users: 20, cpu: SERVER_CPU, plainCache: true, databaseUrl: scratch.url });
-    await fillArchive(storage, ARCHIVE);
+    // A kept database has the archive (u0's) and the accounts of the last run: the accounts
+    // are made again, the archive only filled up to the size asked for.
+    await storage.knex('users').delete();
+    t = await startXmppd({ users: 20, cpu: SERVER_CPU, plainCache: true, databaseUrl: url });
+    const have = (await storage.archive.count(benchUser(0), {}, ARCHIVE)) ?? ARCHIVE;
+    await fillArchive(storage, ARCHIVE, have);
     await storage.knex.raw('ANALYZE TABLE mam_messages');
     const client = await RawClient.login(t.endpoint.port, benchUser(0), BENCH_PASSWORD, { resource: 'r' });
     const scenarios: { name: string; query: (i: number) => Parameters<typeof mamQuery>[1] }[] = [
@@ -182,7 +191,7 @@ async function pages(): Promise<void> {
   } finally {
     await t?.stop();
     await storage.close();
-    await scratch.drop();
+    await scratch?.drop();
   }
 }
 

@@ -30,8 +30,9 @@ for (const type of DIALECTS) {
 
     test('appends in order and pages forward and backward from a position', async () => {
       const { archive } = db.storage;
-      await archive.append(Array.from({ length: 10 }, (_, i) => entry('alice', i, i < 6 ? 'bob@localhost' : 'carol@localhost')));
+      // Written in the order of their instants, as the archive writes them.
       await archive.append([entry('zed', 0)]);
+      await archive.append(Array.from({ length: 10 }, (_, i) => entry('alice', i, i < 6 ? 'bob@localhost' : 'carol@localhost')));
       const all = await archive.page('alice', {}, 100, false);
       assert.deepEqual(all.map((m) => m.id), Array.from({ length: 10 }, (_, i) => `alice-${i}`));
       assert.equal(all[1]!.stanza, '<message xmlns="jabber:client" id="m1"><body>ü 1</body></message>');
@@ -82,6 +83,7 @@ for (const type of DIALECTS) {
 
     test('purge deletes by age across archives; deleteOwner removes one archive and its preferences', async () => {
       const { archive } = db.storage;
+      assert.equal(await archive.purge(new Date(base - 1000), 100), 0, 'nothing that old');
       // alice-0..alice-3 and zed-0 are older than base + 3.5 s.
       assert.equal(await archive.purge(new Date(base + 3500), 2), 2, 'bounded per call');
       assert.equal(await archive.purge(new Date(base + 3500), 100), 3);
@@ -96,6 +98,8 @@ for (const type of DIALECTS) {
       assert.equal(await archive.count('bulk', {}, 10000), 0);
       assert.equal(await archive.prefs('bulk'), null);
       assert.equal(await archive.count('alice', {}, 100), 6, 'other archives stay');
+      assert.equal(await archive.purge(new Date(Date.now() + 60_000), 100), 6, 'all older: all go');
+      assert.equal(await archive.purge(new Date(Date.now() + 60_000), 100), 0, 'an empty archive');
     });
   });
 }

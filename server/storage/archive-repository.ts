@@ -110,13 +110,42 @@ export class SqlArchiveRepository implements ArchiveRepository {
   }
 
   async purge(before: Date, limit: number): Promise<number> {
-    const rows: { seq: number | string }[] = await this.knex(TABLE).where('created_at', '<', before).orderBy('created_at').limit(limit).select('seq');
+    const end = await this.firstSeqAtOrAfter(before);
+    const rows: { seq: number | string }[] = await this.knex(TABLE)
+      .modify((q) => { if (end !== null) q.where('seq', '<', end); })
+      .orderBy('seq').limit(limit).select('seq');
     const seqs = rows.map((r) => Number(r.seq));
     let deleted = 0;
     for (let i = 0; i < seqs.length; i += DELETE_CHUNK) {
       deleted += await this.knex(TABLE).whereIn('seq', seqs.slice(i, i + DELETE_CHUNK)).delete();
     }
     return deleted;
+  }
+
+  /**
+   * The first position whose message was archived at or after the instant, or null if all
+   * are older: a binary search over seq, one indexed read per step. Positions are given in
+   * the order rows are written, so their instants rise with them but for the clock
+   * differences of nodes and the moments a write waits; a retention counted in days does
+   * not see those.
+   */
+  private async firstSeqAtOrAfter(at: Date): Promise<number | null> {
+    const bounds = await this.knex(TABLE).min({ lo: 'seq' }).max({ hi: 'seq' }).first();
+    if (bounds?.lo === null || bounds?.lo === undefined) return null;
+    let lo = Number(bounds.lo);
+    let hi = Number(bounds.hi) + 1; // the answer is in [lo, hi]; hi means "none"
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = await this.knex(TABLE).where('seq', '>=', mid).orderBy('seq').first('seq', 'created_at');
+      if (!row) {
+        hi = mid;
+      } else if (toDate(row.created_at).getTime() >= at.getTime()) {
+        hi = mid;
+      } else {
+        lo = Number(row.seq) + 1;
+      }
+    }
+    return hi > Number(bounds.hi) ? null : lo;
   }
 
   async deleteOwner(owner: string): Promise<void> {

@@ -63,7 +63,7 @@ export const MAM_PROPERTIES = {
   countLimit: {
     name: 'xmpp.mam.count-limit',
     type: 'integer',
-    default: 10000,
+    default: 1000,
     min: 0,
     max: 10000000,
     description: 'Archive queries count the matching messages up to this many; a larger result set is answered without <count/> and index (0: never count)',

@@ -7,9 +7,21 @@ import { xml, type Element } from '../../xml/element.ts';
 
 export const NS_SID = 'urn:xmpp:sid:0';
 
+const ID_BYTES = 12;
+/** Random bytes for ids, drawn in blocks: one randomBytes() call per id cost a tenth of a message's CPU time. */
+const POOL_BYTES = ID_BYTES * 512;
+let pool = Buffer.alloc(0);
+let offset = POOL_BYTES;
+
 /** A new archive id: 96 random bits, URL-safe, 16 characters. */
 export function newArchiveId(): string {
-  return randomBytes(12).toString('base64url');
+  if (offset + ID_BYTES > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    offset = 0;
+  }
+  const id = pool.toString('base64url', offset, offset + ID_BYTES);
+  offset += ID_BYTES;
+  return id;
 }
 
 /**
