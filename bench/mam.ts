@@ -42,6 +42,8 @@ const { values: args } = parseArgs({
     database: { type: 'string' },
     // Write a V8 CPU profile of the server of each throughput run into this folder.
     profile: { type: 'string' },
+    // The archiving modes each round runs, in order (one alone for a profile of it).
+    modes: { type: 'string', default: 'never,always' },
     'server-cpu': { type: 'string', default: '0' },
     'generator-cpu': { type: 'string', default: '1' },
   },
@@ -95,7 +97,7 @@ async function throughput(db: 'sqlite' | 'mysql'): Promise<void> {
   let rowsBefore = await archiveRows(storage);
   try {
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const mode of (process.env.MAM_MODES ?? "never,always").split(",") as ("never" | "always")[]) {
+      for (const mode of args.modes!.split(',') as ('never' | 'always')[]) {
         t.setProperty('xmpp.mam.default', mode);
         await sleep(3000); // the server polls properties every 2 s
         const r = await runGenerator<MessagesResult>(GENERATOR_CPU, {

@@ -11,6 +11,11 @@ import type { Logger } from '../../log.ts';
 import type { ArchiveEntry, ArchiveRepository } from '../../storage/types.ts';
 
 const RETRY_DELAYS_MS = [100, 500, 2000];
+/**
+ * Most rows in one write: on SQLite a write holds the event loop (better-sqlite3 is
+ * synchronous), so a backlog is written in pieces with the node's sockets served between.
+ */
+const MAX_BATCH = 2000;
 
 interface Waiter {
   upTo: number;
@@ -60,8 +65,8 @@ export class ArchiveWriter {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length) {
-        const batch = this.queue;
-        this.queue = [];
+        const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
+        this.queue = batch === this.queue ? [] : this.queue.slice(MAX_BATCH);
         await this.write(batch);
         this.done += batch.length;
         this.wake();
