@@ -6,6 +6,9 @@ import { discoModule } from './disco.ts';
 import { lastModule } from './last.ts';
 import { mamModule } from './mam/index.ts';
 import { offlineModule } from './offline.ts';
+import { avatarConversionModule } from './pep/avatar-conversion.ts';
+import { bookmarksConversionModule } from './pep/bookmarks-conversion.ts';
+import { pepModule } from './pep/index.ts';
 import { pingModule } from './ping.ts';
 import { presenceModule } from './presence/index.ts';
 import { privateModule } from './private.ts';
@@ -28,5 +31,8 @@ export const BUILTIN_MODULES: XmppModule[] = [
   registerModule,
   rosterModule,
   presenceModule,
+  pepModule,
+  avatarConversionModule,
+  bookmarksConversionModule,
   mamModule,
 ];

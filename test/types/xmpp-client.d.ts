@@ -23,6 +23,11 @@ declare module '@xmpp/client' {
       /** Sends a whole IQ and resolves with the whole answer. */
       request(iq: XmlElement, timeout?: number): Promise<XmlElement>;
     };
+    /** Answers IQs of one namespace and element name; the handler returns the result's child. */
+    iqCallee: {
+      get(ns: string, name: string, handler: (ctx: { element: XmlElement }) => XmlElement | Promise<XmlElement>): void;
+      set(ns: string, name: string, handler: (ctx: { element: XmlElement }) => XmlElement | Promise<XmlElement>): void;
+    };
   }
   export function client(options: {
     service: string;
