@@ -34,6 +34,8 @@ import { FailureThrottle } from './auth/failure-throttle.ts';
 import { openStorage } from './storage/database.ts';
 import { claimServedDomain } from './storage/served-domain.ts';
 import { ClientStream } from './stream/client-stream.ts';
+import { ResumableSessions } from './stream/sm/resumable-sessions.ts';
+import { defineSmProperties } from './stream/sm/sm-properties.ts';
 import { loadOrCreateCertificate } from './tls/certificates.ts';
 import { ReloadableSecureContext } from './tls/reloadable-context.ts';
 import { ClientConnections } from './transport/client-connections.ts';
@@ -153,6 +155,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       cluster: () => cluster.current(),
       authThrottle: new FailureThrottle(storage.authFailures, () => core.authThrottleWindow.value),
       accounts,
+      resumable: new ResumableSessions({
+        nodeId: config.nodeId, properties: defineSmProperties(properties), sessions, router, events, log: log.child('sm'),
+      }),
     };
 
     core.plainCacheSize.onChange((size) => { context.passwordCache = new VerifiedPasswordCache(size); });

@@ -15,6 +15,7 @@ import type { Router } from '../routing/router.ts';
 import type { SessionManager } from '../session/session-manager.ts';
 import type { ServerStats } from '../stats.ts';
 import type { Storage } from '../storage/types.ts';
+import type { ResumableSessions } from './sm/resumable-sessions.ts';
 
 /** What SASL needs: the account lookup, the keys and caches behind it, and its limits. */
 export interface SaslDeps {
@@ -39,6 +40,8 @@ export interface StreamDeps extends SaslDeps {
   readonly streamFeatures: ReadonlySet<StreamFeatureProvider>;
   readonly router: Pick<Router, 'route'>;
   readonly sessions: Pick<SessionManager, 'admits' | 'bind' | 'unbind'>;
+  /** Sessions with stream management: enabling, detaching, resuming, ending. */
+  readonly resumable: ResumableSessions;
   /** Fires stream/preauth-iq, the one event a stream raises (in-band registration). */
   readonly events: Pick<EventBus, 'fire'>;
 }
