@@ -20,6 +20,7 @@ import type { ServerSecrets } from './auth/server-secrets.ts';
 import type { FailureThrottle } from './auth/failure-throttle.ts';
 import type { AccountDeletions } from './accounts/account-deletions.ts';
 import type { ResumableSessions } from './stream/sm/resumable-sessions.ts';
+import type { SessionHandover } from './stream/sm/session-handover.ts';
 
 export interface ServerContext {
   /** The facade modules and plugins see (extension/kernel.ts). */
@@ -52,4 +53,6 @@ export interface ServerContext {
   readonly accounts: AccountDeletions;
   /** This node's sessions with stream management (XEP-0198), resumable or not. */
   readonly resumable: ResumableSessions;
+  /** Resumption of sessions held by another node of the cluster. */
+  readonly handover: SessionHandover;
 }

@@ -94,13 +94,15 @@ export class ClientSession {
     return this.transport === transport;
   }
 
-  /** Lets go of the connection; what is sent meanwhile goes only to the sent-stanza log. */
-  detach(): void {
-    if (this.transport) {
-      this.lastSecure = this.transport.secure;
-      this.lastAddress = this.transport.remoteAddress;
+  /** Lets go of the connection (returned); what is sent meanwhile goes only to the sent-stanza log. */
+  detach(): Transport | null {
+    const previous = this.transport;
+    if (previous) {
+      this.lastSecure = previous.secure;
+      this.lastAddress = previous.remoteAddress;
     }
     this.transport = null;
+    return previous;
   }
 
   /** Moves the session to another connection (a resumption); returns the one it left, if any. */

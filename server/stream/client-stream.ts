@@ -381,7 +381,7 @@ export class ClientStream implements TransportEvents {
 
   // ---- stream management (XEP-0198) and client state (XEP-0352) ----------------------
 
-  private onSmElement(el: Element): void {
+  private onSmElement(el: Element): void | Promise<void> {
     const resumable = this.server.resumable;
     switch (el.name) {
       case 'enable': {
@@ -421,7 +421,7 @@ export class ClientStream implements TransportEvents {
    * <failed/> saying what was sent, then the stream ends with undefined-condition.
    */
   private countRefused(h: number | null, sm: StreamManagement): void {
-    this.transport.send(countFailure(h, sm));
+    this.transport.send(countFailure(h, { inbound: sm.inbound, sent: sm.queue.sent }));
     this.fail(new StreamError('undefined-condition', h === null ? 'The ack has no valid h' : 'The ack counts more stanzas than were sent'));
   }
 
@@ -430,14 +430,27 @@ export class ClientStream implements TransportEvents {
   }
 
   /** <resume previd= h=/> in place of binding: the detached (or still connected) session moves here. */
-  private resume(el: Element): void {
+  private resume(el: Element): void | Promise<void> {
     const resumable = this.server.resumable;
+    const previd = el.attrs.previd ?? '';
     const h = parseCount(el.attrs.h);
-    const found = resumable.find(el.attrs.previd ?? '', this.username!);
-    if (!found) return this.smFailed('item-not-found');
+    const found = resumable.find(previd, this.username!);
+    if (!found) {
+      if (h === null) return this.smFailed('item-not-found');
+      return this.server.handover.takeOver(previd, this.username!, h, this.transport, this.id).then((result) => {
+        if (result.kind === 'not-found') return this.smFailed('item-not-found');
+        if (result.kind === 'bad-count') {
+          this.transport.send(countFailure(h, { inbound: result.inbound, sent: result.sent }));
+          return;
+        }
+        // The connection dropped while the other node answered: the session waits here now.
+        if (this.state === 'closed') return resumable.detach(result.session, result.sm);
+        this.adopt(result.session, result.sm, previd);
+      });
+    }
     const { session, sm } = found;
     if (h === null || sm.acked(h) === 'too-high') {
-      this.transport.send(countFailure(h, sm));
+      this.transport.send(countFailure(h, { inbound: sm.inbound, sent: sm.queue.sent }));
       // The client cannot know what it has: the session ends as it would at its timeout.
       if (session.detached) resumable.end(session, sm, 'resumption with a bad count');
       else session.close(new StreamError('undefined-condition', 'A resumption of this session gave a bad count'));
@@ -446,17 +459,22 @@ export class ClientStream implements TransportEvents {
     const previous = session.attach(this.transport);
     // XEP-0198 5: the old connection may still look alive; the resumed stream replaces it.
     previous?.close(new StreamError('conflict', 'The session was resumed on another connection'));
+    this.adopt(session, sm, previd);
+  }
+
+  /** The resumed session is this stream's: <resumed/>, then what the client had not acknowledged. */
+  private adopt(session: ClientSession, sm: StreamManagement, previd: string): void {
     this.session = session;
     this.sm = sm;
     this.state = 'bound';
     if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
     this.negotiationTimer = null;
-    resumable.resumed(sm);
+    this.server.resumable.resumed(sm);
     this.unshapeAdministrators(session.jid);
     // A client that reconnects is in front of its user: what was held goes out now.
     const hold = session.hold;
     session.hold = null;
-    session.sendNonza(xml('resumed', { xmlns: NS_SM, previd: el.attrs.previd!, h: String(sm.inbound) }));
+    session.sendNonza(xml('resumed', { xmlns: NS_SM, previd, h: String(sm.inbound) }));
     for (const stanza of sm.queue.pending()) session.resend(stanza);
     hold?.flush();
     sm.resumed();
@@ -505,9 +523,9 @@ export class ClientStream implements TransportEvents {
 }
 
 /** <failed/> for a count that is missing or beyond what was sent (XEP-0198 v1.6, section 4). */
-function countFailure(h: number | null, sm: StreamManagement): Element {
-  const failed = xml('failed', { xmlns: NS_SM, h: String(sm.inbound) }, xml('undefined-condition', { xmlns: NS_STANZAS }));
-  if (h !== null) failed.append(xml('handled-count-too-high', { xmlns: NS_SM, h: String(h), 'send-count': String(sm.queue.sent) }));
+function countFailure(h: number | null, counts: { inbound: number; sent: number }): Element {
+  const failed = xml('failed', { xmlns: NS_SM, h: String(counts.inbound) }, xml('undefined-condition', { xmlns: NS_STANZAS }));
+  if (h !== null) failed.append(xml('handled-count-too-high', { xmlns: NS_SM, h: String(h), 'send-count': String(counts.sent) }));
   return failed;
 }
 

@@ -16,6 +16,7 @@ import type { SessionManager } from '../session/session-manager.ts';
 import type { ServerStats } from '../stats.ts';
 import type { Storage } from '../storage/types.ts';
 import type { ResumableSessions } from './sm/resumable-sessions.ts';
+import type { SessionHandover } from './sm/session-handover.ts';
 
 /** What SASL needs: the account lookup, the keys and caches behind it, and its limits. */
 export interface SaslDeps {
@@ -42,6 +43,8 @@ export interface StreamDeps extends SaslDeps {
   readonly sessions: Pick<SessionManager, 'admits' | 'bind' | 'unbind'>;
   /** Sessions with stream management: enabling, detaching, resuming, ending. */
   readonly resumable: ResumableSessions;
+  /** Resumption of a session another node of the cluster holds. */
+  readonly handover: Pick<SessionHandover, 'takeOver'>;
   /** Fires stream/preauth-iq, the one event a stream raises (in-band registration). */
   readonly events: Pick<EventBus, 'fire'>;
 }

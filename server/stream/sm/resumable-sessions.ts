@@ -13,7 +13,18 @@ import type { Element } from '../../xml/element.ts';
 import { StanzaError, StreamError } from '../../xml/errors.ts';
 import { parseXml } from '../../xml/stream-parser.ts';
 import type { SmProperties } from './sm-properties.ts';
+import { COUNT_MODULUS } from './handled-count.ts';
 import { StreamManagement } from './stream-management.ts';
+
+/** What a session's stream management carries when it moves to another node. */
+export interface CarriedState {
+  id: string;
+  /** Stanzas sent so far, modulo 2^32, and received. */
+  sent: number;
+  inbound: number;
+  /** The unacknowledged stanzas, oldest first, serialized. */
+  queued: string[];
+}
 
 export interface ResumableSessionsDeps {
   nodeId: string;
@@ -56,12 +67,18 @@ export class ResumableSessions {
     return this.deps.properties;
   }
 
-  /** Enables stream management on a session (<enable/>); `resumeSeconds` null: no resumption. */
-  enable(session: ClientSession, username: string, resumeSeconds: number | null, counts?: { sent: number; inbound: number }): StreamManagement {
-    const id = resumeSeconds === null ? null : resumptionId(this.deps.nodeId);
+  /**
+   * Enables stream management on a session (<enable/>); `resumeSeconds` null: no resumption.
+   * A session carried over from another node keeps its id, its counts and its queue.
+   */
+  enable(session: ClientSession, username: string, resumeSeconds: number | null, carried?: CarriedState): StreamManagement {
+    const id = carried?.id ?? (resumeSeconds === null ? null : resumptionId(this.deps.nodeId));
+    const queued = carried?.queued ?? [];
+    const start = carried ? (carried.sent - queued.length + COUNT_MODULUS) % COUNT_MODULUS : 0;
     const sm = new StreamManagement(session, { id, resumeSeconds: resumeSeconds ?? 0 }, this.deps.properties,
-      () => this.overflowed(session, sm), counts?.sent ?? 0);
-    if (counts) sm.inbound = counts.inbound;
+      () => this.overflowed(session, sm), start);
+    for (const stanza of queued) sm.queue.push(stanza);
+    if (carried) sm.inbound = carried.inbound;
     session.sentLog = sm;
     if (id !== null) this.byId.set(id, { session, sm, username, timer: null });
     return sm;
