@@ -8,6 +8,8 @@ import type { SmProperties } from './sm-properties.ts';
 import { UnackedQueue, type AckResult, type SentStanza } from './unacked-queue.ts';
 
 export const NS_SM = 'urn:xmpp:sm:3';
+/** The ack request never changes: one element serves every session. */
+const ACK_REQUEST = xml('r', { xmlns: NS_SM });
 
 export interface SmSettings {
   /** The resumption id, when the client asked for resumption. */
@@ -65,7 +67,8 @@ export class StreamManagement implements SentStanzaLog {
     if (result === 'ok') {
       this.requestOutstanding = false;
       this.sinceRequest = 0;
-      if (this.queue.length === 0) this.clearTimer();
+      // The delay timer is left to run out: re-arming it at every ack would cost a timer per
+      // few stanzas on a busy session; when it fires it asks only if something is unacked.
     }
     return result;
   }
@@ -114,7 +117,7 @@ export class StreamManagement implements SentStanzaLog {
   private request(): void {
     this.requestOutstanding = true;
     this.sinceRequest = 0;
-    this.session.sendNonza(xml('r', { xmlns: NS_SM }));
+    this.session.sendNonza(ACK_REQUEST);
   }
 
   private clearTimer(): void {
