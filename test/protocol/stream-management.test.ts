@@ -47,11 +47,15 @@ async function messages(c: RawClient, n: number): Promise<string[]> {
 for (const dialect of ['sqlite', 'mysql'] as const) {
   describe(`stream management (${dialect})`, () => {
     let server: TestServer;
-    const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'];
+    const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan'];
 
     before(async () => {
       server = await startTestServer({ dialect, properties: { 'xmpp.sm.max-unacked': '20', 'xmpp.sm.ack-request-every': '5' } });
       for (const u of users) await server.addUser(u, 'secret');
+      const storage = await server.storage();
+      for (const [owner, contact] of [['heidi', 'ivan'], ['ivan', 'heidi']] as const) {
+        await storage.roster.put(owner, { jid: `${contact}@localhost`, name: null, subscription: 'both', askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [] });
+      }
     });
 
     after(async () => {
@@ -224,18 +228,27 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     });
 
     test('after the resumption timeout the session ends: unavailable presence, messages offline, IQs bounced', async () => {
+      const contact = await RawClient.login(server.c2sPort, 'ivan', 'secret', { resource: 'watching', presence: true });
       const alice = await RawClient.login(server.c2sPort, 'heidi', 'secret', { resource: 'gone', presence: true });
+      const fromHeidi = (type?: string) => (el: Element): boolean => el.name === 'presence' && el.attrs.from === 'heidi@localhost/gone' && el.attrs.type === type;
+      await contact.expect(fromHeidi());
       const bob = await RawClient.login(server.c2sPort, 'bob', 'secret', { resource: 'timeout' });
-      const id = (await enable(alice, "resume='true' max='1'")).attrs.id!;
+      const id = (await enable(alice, "resume='true' max='2'")).attrs.id!;
       bob.send(`<message to='${alice.jid}' id='t1' type='chat'><body>before</body></message>`);
       await alice.expect(isMessage);
       alice.destroy();
       await alice.closed;
+      const detachedAt = Date.now();
       bob.send(`<message to='${alice.jid}' id='t2' type='chat'><body>while detached</body></message>`);
       bob.send(`<iq to='${alice.jid}' id='q1' type='get'><query xmlns='jabber:iq:version'/></iq>`);
+      assert.ok(await contact.nothing(fromHeidi('unavailable'), 1_000), 'detached, heidi is still available to her contacts');
       const bounced = await bob.expect((el) => el.name === 'iq' && el.attrs.id === 'q1', 8_000);
       assert.equal(bounced.attrs.type, 'error');
       assert.equal(errorCondition(bounced), 'service-unavailable');
+      // Unavailable only when the resumption time is over, not when the connection dropped.
+      await contact.expect(fromHeidi('unavailable'), 8_000);
+      assert.ok(Date.now() - detachedAt >= 2_000, `unavailable came ${Date.now() - detachedAt} ms after the drop`);
+      await contact.close();
       await until('both unacknowledged messages are stored', async () => (await (await server.storage()).offline.count('heidi')) === 2);
 
       const late = await authenticated(server.c2sPort, 'heidi');
