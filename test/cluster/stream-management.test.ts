@@ -122,6 +122,19 @@ test('a session whose connection to node A dropped is resumed on node B', async 
   assert.equal((await r2).attrs.previd, id);
 });
 
+test('resuming on node B while the connection to node A still looks alive replaces that connection', async () => {
+  const [a, b] = [world.a!, world.b!];
+  const first = await login(a, 'bob', 'tablet');
+  const id = await enableResumption(first);
+  const second = await authenticated(b, 'bob');
+  const resumed = second.expect(isSm('resumed'), 10_000);
+  second.send(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
+  await resumed;
+  assert.equal(await first.expectStreamError(), 'conflict');
+  const pong = await second.iq(`<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
+  assert.equal(pong.attrs.to, 'bob@localhost/tablet');
+});
+
 test('a session held by a node that died cannot be resumed: item-not-found, then the client binds', async () => {
   const [a, b] = [world.a!, world.b!];
   const carol = await login(a, 'carol', 'laptop');
