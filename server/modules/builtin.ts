@@ -12,6 +12,7 @@ import { pepModule } from './pep/index.ts';
 import { pingModule } from './ping.ts';
 import { presenceModule } from './presence/index.ts';
 import { privateModule } from './private.ts';
+import { proxy65Module } from './proxy65/index.ts';
 import { registerModule } from './register/register.ts';
 import { rosterModule } from './roster/index.ts';
 import { timeModule } from './time.ts';
@@ -35,4 +36,5 @@ export const BUILTIN_MODULES: XmppModule[] = [
   avatarConversionModule,
   bookmarksConversionModule,
   mamModule,
+  proxy65Module,
 ];

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterProperties, nodeStatus, pluginsWithCluster, routeCount, stopClusterTest } from './cluster-fixture.ts';
+import { clusterProperties, nodeStatus, routeCount, startClusterNode, stopClusterTest } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { mamQuery, NS_MAM, stanzaId } from '../helpers/mam-client.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-import { startTestServer, type TestServer } from '../helpers/server-process.ts';
+import type { TestServer } from '../helpers/server-process.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { waitFor } from '../plugins/fixtures.ts';
 import type { Element } from '../../server/xml/element.ts';
@@ -26,12 +26,7 @@ const nodes: TestServer[] = [];
 const clients: RawClient[] = [];
 
 async function startNode(name: string, properties?: Record<string, string>): Promise<TestServer> {
-  const server = await startTestServer({
-    dialect: 'mysql',
-    database,
-    properties,
-    env: { XMPPD_NODE_ID: `node-${name}`, XMPPD_PLUGINS_DIR: pluginsWithCluster(join(work, name)) },
-  });
+  const server = await startClusterNode(database, work, name, properties);
   nodes.push(server);
   return server;
 }
