@@ -10,6 +10,7 @@
 //   message/offline          a message RFC 6121 says to store for later; unhandled -> error
 //   message/delivered        after the delivery rules handed a message to an account's
 //                            resources or its offline store (MessageDeliveredEvent)
+//   service/<domain>         any stanza to a service of this server on a subdomain (proxy.<domain>)
 //   stanza/pre-route         every stanza before the above; a handler returning true drops it
 //
 // A handler returns true when it took the stanza. The kernel registers the RFC 6121
@@ -43,4 +44,8 @@ export const DEFAULT_PRIORITY = -100;
 
 export function iqEventName(target: 'host' | 'bare', type: string, xmlns: string): string {
   return `iq/${target}/${type}/${xmlns}`;
+}
+
+export function serviceEventName(domain: string): string {
+  return `service/${domain}`;
 }
