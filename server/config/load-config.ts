@@ -203,6 +203,11 @@ function assemble(file: string | null, root: string, values: Map<string, unknown
     tls: { cert: cert && abs(cert), key: key && abs(key) },
     database: database(get('database.url'), dataDir, abs),
     pluginsDir: abs(get('plugins_dir')),
+    cluster: {
+      linkHost: get<string | null>('cluster.link.host'),
+      linkPort: get<number | null>('cluster.link.port'),
+      configFile: get<string | null>('cluster.config_file') && abs(get<string>('cluster.config_file')),
+    },
   };
 }
 

@@ -136,10 +136,10 @@ export function createMetricsRegistry({ context, health, boshSessions }: Metrics
     },
   });
   new Gauge({
-    name: 'xmppd_cluster_members', help: 'Cluster members this node sees, itself included (1 when standalone)', registers,
+    name: 'xmppd_cluster_members', help: 'Cluster members this node sees, itself included (1 when standalone or not joined)', registers,
     collect() {
-      const summary = context.cluster().summary();
-      this.set(summary.enabled ? summary.members.length : 1);
+      // Not joined (clustering off, or on and still joining): the node sees itself alone.
+      this.set(context.cluster().summary().members.length || 1);
     },
   });
   return registry;

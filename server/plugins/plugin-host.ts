@@ -315,6 +315,7 @@ export class PluginHost {
         health: this.server.health,
         secrets: this.server.storage.secrets,
         database: this.server.storage.knex,
+        nodeCluster: this.server.config.cluster,
       });
       ctx.defineDeclaredProperties();
       const loading = Promise.resolve().then(() => r.plugin!.load(ctx!));

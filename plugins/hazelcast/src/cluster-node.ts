@@ -1,7 +1,7 @@
-// This node's life in the cluster: join (connect to Hazelcast, open the link port, publish
-// itself, load the routes, hand the kernel the clustered routing table and manager) and leave
-// (the reverse, keeping every local session). A node that cannot reach Hazelcast stays
-// standalone and reports itself degraded.
+// One stay of this node in the cluster: join (connect to Hazelcast, open the link port,
+// publish itself, load the routes, hand the kernel the clustered routing table and manager),
+// reconcile after the Hazelcast client reconnected, and leave (the reverse, keeping every
+// local session). When and how often to try is clustering.ts's business.
 import { Client } from 'hazelcast-client';
 import { JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
 import { toClientConfig, type ClientSettings } from './client-config.ts';
@@ -14,13 +14,11 @@ import { ReplicatedRoutingTable } from './replicated-routing-table.ts';
 
 export interface ClusterNodeOptions {
   settings: ClientSettings;
-  /** Attempts after the first failed one, and the pause between attempts. */
-  retry: { count: number; pauseMs: number };
   link: { host: string; port: number };
   timing: MembershipTiming;
   /** Longest a cluster operation (a delivery to another node, a handshake) may take, in ms. */
   executionTimeoutMs: () => number;
-  /** The Hazelcast client gave up reconnecting (after cluster-connect-timeout-millis): join again. */
+  /** The Hazelcast client gave up reconnecting (after cluster-connect-timeout-millis). */
   onLost(): void;
 }
 
@@ -41,7 +39,6 @@ interface Joined {
  */
 const serializedLimit = (maxBytes: number): number => maxBytes * 2 + 8192;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** Routes removed from the cluster at once when leaving. */
 const REMOVE_BATCH = 500;
 
@@ -49,8 +46,6 @@ export class ClusterNode {
   private joined: Joined | null = null;
   private connected = false;
   private stopping = false;
-  /** Why the last attempt to join failed, for the log and the health check. */
-  lastError: string | null = null;
 
   constructor(private readonly ctx: PluginContext, private readonly options: ClusterNodeOptions) {}
 
@@ -63,23 +58,11 @@ export class ClusterNode {
     return this.joined !== null && this.connected;
   }
 
-  async join(): Promise<boolean> {
-    if (this.joined) return true;
+  /** One attempt to join; throws why it failed, having undone what it did. */
+  async join(): Promise<void> {
+    if (this.joined) return;
     this.stopping = false;
-    const { retry } = this.options;
-    for (let attempt = 0; attempt <= retry.count && !this.stopping; attempt++) {
-      if (attempt > 0) await sleep(retry.pauseMs);
-      if (this.stopping) break;
-      try {
-        await this.joinOnce();
-        this.lastError = null;
-        return true;
-      } catch (err) {
-        this.lastError = err instanceof Error ? err.message : String(err);
-        this.ctx.log.error('cannot join the cluster', { attempt: attempt + 1, of: retry.count + 1, error: this.lastError });
-      }
-    }
-    return false;
+    await this.joinOnce();
   }
 
   async leave(): Promise<void> {
@@ -168,8 +151,25 @@ export class ClusterNode {
     } else if (state === 'CONNECTED') {
       const wasDown = !this.connected;
       this.connected = true;
-      // The members may have restarted and lost the routes: write this node's again.
-      if (wasDown && this.joined) this.rewriteOwnRoutes('reconnected to the Hazelcast cluster');
+      if (wasDown && this.joined) void this.reconcile();
+    }
+  }
+
+  /**
+   * Back in touch with Hazelcast after an outage, which may have been a restart of every
+   * member (then the maps are empty): routes and members are made whole again on both sides
+   * (ReplicatedRoutingTable.reconcile, Membership.reconcile). A failure leaves it to the next
+   * reconnection, or to the client giving up, which makes the node join afresh.
+   */
+  private async reconcile(): Promise<void> {
+    const j = this.joined;
+    if (!j) return;
+    try {
+      await j.membership.reconcile();
+      const counts = await j.table.reconcile();
+      this.ctx.log.info('reconnected to the Hazelcast cluster: routes reconciled', counts);
+    } catch (err) {
+      this.ctx.log.warn('cannot reconcile with the Hazelcast cluster after reconnecting', { error: err instanceof Error ? err.message : String(err) });
     }
   }
 
