@@ -117,6 +117,11 @@ export interface ClusterWorld {
   work: string;
   /** A node named `node-<name>`; `properties` are stored in the shared database first. */
   startNode(name: string, properties?: Record<string, string>, env?: Record<string, string>): Promise<TestServer>;
+  /**
+   * Starts members again, empty, under the same cluster name and on the same ports (after
+   * the test killed them): `hazelcast` is then the new cluster.
+   */
+  restartMembers(): Promise<void>;
   /** A client logged in as `user` (password `<user>-pw`), destroyed at stop(). */
   login(node: TestServer, user: string, resource: string): Promise<RawClient>;
   stop(): Promise<void>;
@@ -127,10 +132,16 @@ export async function startClusterWorld(members: number): Promise<ClusterWorld> 
   const [hazelcast, database] = await Promise.all([startHazelcastCluster({ members }), createTestDatabase('mysql')]);
   const nodes: TestServer[] = [];
   const clients: RawClient[] = [];
-  return {
+  const world: ClusterWorld = {
     hazelcast,
     database,
     work,
+    async restartMembers() {
+      const old = world.hazelcast;
+      await Promise.all(old.members.map((m) => m.kill()));
+      world.hazelcast = await startHazelcastCluster({ clusterName: old.clusterName, ports: old.members.map((m) => m.port) });
+      await old.stop();
+    },
     async startNode(name, properties, env = {}) {
       const node = await startTestServer({ dialect: 'mysql', database, properties, env: { ...clusterNodeEnv(join(work, name), `node-${name}`), ...env } });
       nodes.push(node);
@@ -144,9 +155,10 @@ export async function startClusterWorld(members: number): Promise<ClusterWorld> 
     async stop() {
       for (const c of clients) c.destroy();
       for (const n of nodes) await n.stop().catch(() => undefined);
-      await hazelcast.stop();
+      await world.hazelcast.stop();
       await database.drop();
       rmSync(work, { recursive: true, force: true });
     },
   };
+  return world;
 }

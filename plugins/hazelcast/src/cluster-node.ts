@@ -20,6 +20,8 @@ export interface ClusterNodeOptions {
   executionTimeoutMs: () => number;
   /** The Hazelcast client gave up reconnecting (after cluster-connect-timeout-millis). */
   onLost(): void;
+  /** The Hazelcast connection went down or came back (the node's health changed). */
+  onConnection(up: boolean): void;
 }
 
 interface Joined {
@@ -130,7 +132,7 @@ export class ClusterNode {
       await membership.start();
       cleanup.push(() => membership.stop());
 
-      await ctx.installCluster(new HazelcastClusterManager(nodeId, membership, links), table);
+      await ctx.installCluster(new HazelcastClusterManager(nodeId, membership, links, () => this.connected), table);
       this.joined = { client, linkServer, links, table, membership };
       ctx.log.info('joined the cluster', { cluster: options.settings.clusterName, link: address, nodes: membership.list().length, senior: membership.seniorNodeId() });
     } catch (err) {
@@ -147,11 +149,15 @@ export class ClusterNode {
       this.options.onLost();
     } else if (state === 'DISCONNECTED') {
       this.connected = false;
-      if (this.joined) this.ctx.log.warn('lost the connection to the Hazelcast cluster; reconnecting');
+      if (!this.joined) return;
+      this.ctx.log.warn('lost the connection to the Hazelcast cluster; reconnecting');
+      this.options.onConnection(false);
     } else if (state === 'CONNECTED') {
       const wasDown = !this.connected;
       this.connected = true;
-      if (wasDown && this.joined) void this.reconcile();
+      if (!wasDown || !this.joined) return;
+      this.options.onConnection(true);
+      void this.reconcile();
     }
   }
 

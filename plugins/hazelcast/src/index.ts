@@ -39,6 +39,7 @@ const plugin: Plugin = {
           timing: { heartbeatMs: heartbeat.value * 1000, timeoutMs: nodeTimeout.value * 1000 },
           executionTimeoutMs: () => maxExecution.value * 1000,
           onLost: () => clustering.lost(),
+          onConnection: () => ctx.recheckHealth(),
         });
         await attempt.join();
         node = attempt;
