@@ -130,7 +130,7 @@ export function createMetricsRegistry({ context, health, boshSessions }: Metrics
     },
   });
   new Gauge({
-    name: 'xmppd_cluster_enabled', help: 'Whether clustering is enabled (1) or this node is standalone (0)', registers,
+    name: 'xmppd_cluster_enabled', help: 'Whether clustering is switched on (1, joined or not yet) or off (0)', registers,
     collect() {
       this.set(context.cluster().summary().enabled ? 1 : 0);
     },

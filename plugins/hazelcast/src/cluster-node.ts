@@ -48,6 +48,8 @@ export class ClusterNode {
   private joined: Joined | null = null;
   private connected = false;
   private stopping = false;
+  /** Clustering was switched off while this attempt ran: it ends without a word. */
+  private abandoned = false;
 
   constructor(private readonly ctx: PluginContext, private readonly options: ClusterNodeOptions) {}
 
@@ -58,6 +60,11 @@ export class ClusterNode {
   /** Whether the Hazelcast connection is up (for the health check). */
   get healthy(): boolean {
     return this.joined !== null && this.connected;
+  }
+
+  /** The attempt under way is no longer wanted: its client's own retries log nothing more. */
+  abandon(): void {
+    this.abandoned = true;
   }
 
   /** One attempt to join; throws why it failed, having undone what it did. */
@@ -95,7 +102,7 @@ export class ClusterNode {
     }
     const client = await Client.newHazelcastClient({
       ...toClientConfig(options.settings),
-      customLogger: hazelcastLogger(ctx.log),
+      customLogger: hazelcastLogger(ctx.log, () => this.abandoned),
       lifecycleListeners: [(state) => this.lifecycle(state)],
     });
     this.connected = true;

@@ -22,6 +22,8 @@ export interface ClusteringOptions {
   /** One attempt to join (throws why it failed), and leaving (also after a lost cluster). */
   join(): Promise<void>;
   leave(): Promise<void>;
+  /** Clustering went off while an attempt may be under way: it must end quietly. */
+  abandon(): void;
   /** Whether the Hazelcast connection of the joined node is up. */
   connected(): boolean;
   /** The phase changed in a way the health check sees: check now, not at the next round. */
@@ -93,6 +95,7 @@ export class Clustering {
     this.starting = false;
     this.lastError = null;
     this.cancelPause();
+    this.options.abandon();
     return this.step(() => this.options.leave());
   }
 

@@ -23,6 +23,7 @@ const plugin: Plugin = {
     const nodeTimeout = ctx.property<number>('hazelcast.node.timeout.seconds');
 
     let node: ClusterNode | null = null;
+    let attempt: ClusterNode | null = null;
     const clustering: Clustering = new Clustering({
       startupDelayMs: () => startupDelay.value * 1000,
       retry: () => ({ count: retryCount.value, pauseMs: retrySeconds.value * 1000 }),
@@ -33,7 +34,7 @@ const plugin: Plugin = {
       async join() {
         // Read at each attempt, so that a corrected file or property counts at the next one.
         const own = nodeSettings(ctx);
-        const attempt = new ClusterNode(ctx, {
+        const next = new ClusterNode(ctx, {
           settings: readClientSettings(own.clientConfigFile),
           link: own.link,
           timing: { heartbeatMs: heartbeat.value * 1000, timeoutMs: nodeTimeout.value * 1000 },
@@ -41,9 +42,15 @@ const plugin: Plugin = {
           onLost: () => clustering.lost(),
           onConnection: () => ctx.recheckHealth(),
         });
-        await attempt.join();
-        node = attempt;
+        attempt = next;
+        try {
+          await next.join();
+        } finally {
+          attempt = null;
+        }
+        node = next;
       },
+      abandon: () => attempt?.abandon(),
       async leave() {
         const current = node;
         node = null;
