@@ -5,7 +5,8 @@
 // other, with nobody switching clustering off and on.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clusterProperties, nodeStatus, routeCount, startClusterWorld, type ClusterWorld } from './cluster-fixture.ts';
+import { clusterProperties, friend, nodeStatus, routeCount, startClusterWorld, type ClusterWorld } from './cluster-fixture.ts';
+import type { Element } from '../../server/xml/element.ts';
 import type { TestServer } from '../helpers/server-process.ts';
 import { waitFor } from '../plugins/fixtures.ts';
 
@@ -34,12 +35,14 @@ test('members gone for longer than the start-up retries: the nodes keep trying, 
   });
   const b = await world.startNode('b');
   await clusterOf(2, a, b);
-  for (const user of ['alice', 'bob']) await a.addUser(user, `${user}-pw`);
+  for (const user of ['alice', 'bob', 'carol']) await a.addUser(user, `${user}-pw`);
+  const storage = await a.storage();
+  await storage.roster.put('alice', friend('carol@localhost'));
+  await storage.roster.put('carol', friend('alice@localhost'));
   const alice = await world.login(a, 'alice', 'desk');
   const bob = await world.login(b, 'bob', 'phone');
   await waitFor(async () => (await routeCount(a)) === 2 && (await routeCount(b)) === 2, CLUSTER_MS, 'both routes on both nodes');
 
-  const storage = await a.storage();
   const switched = await storage.properties.get('clustering.enabled');
   await Promise.all(world.hazelcast.members.map((m) => m.kill()));
   for (const node of [a, b]) {
@@ -53,11 +56,18 @@ test('members gone for longer than the start-up retries: the nodes keep trying, 
     assert.equal(await routeCount(node), 1, 'standalone: its own session only');
   }
   assert.doesNotMatch(a.logs() + b.logs(), /serves standalone until clustering is turned off and on again/);
+  // A session that starts on a standalone node: its contact on the other node cannot hear of it yet.
+  const carol = await world.login(b, 'carol', 'tablet');
+  const carolAvailable = (el: Element) => el.name === 'presence' && el.attrs.from === 'carol@localhost/tablet' && el.attrs.type === undefined;
+  assert.equal(await alice.nothing(carolAvailable, 1_000), true);
 
   await world.restartMembers();
   await clusterOf(2, a, b);
   for (const node of [a, b]) assert.match(node.logs(), /joined the cluster again/);
-  await waitFor(async () => (await routeCount(a)) === 2 && (await routeCount(b)) === 2, CLUSTER_MS, 'both routes on both nodes again');
+  await waitFor(async () => (await routeCount(a)) === 3 && (await routeCount(b)) === 3, CLUSTER_MS, 'every route on both nodes again');
+  // Once joined, what each side missed is made up: carol and alice hear each other's presence.
+  await alice.expect(carolAvailable, CLUSTER_MS);
+  await carol.expect((el) => el.name === 'presence' && el.attrs.from === 'alice@localhost/desk' && el.attrs.type === undefined, CLUSTER_MS);
   await waitFor(async () => (await nodeStatus(a)).state === 'running' && (await nodeStatus(b)).state === 'running', CLUSTER_MS, 'both running');
   alice.send(`<message to='bob@localhost/phone' type='chat' id='m1'><body>back?</body></message>`);
   await bob.expect((el) => el.name === 'message' && el.attrs.id === 'm1', CLUSTER_MS);

@@ -3,7 +3,7 @@
 // reconcile after the Hazelcast client reconnected, and leave (the reverse, keeping every
 // local session). When and how often to try is clustering.ts's business.
 import { Client } from 'hazelcast-client';
-import { JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
+import { CLUSTER_JOINED, JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type ClusterJoinedEvent, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
 import { toClientConfig, type ClientSettings } from './client-config.ts';
 import { LinkPool, LinkServer } from './cluster-link.ts';
 import { HazelcastClusterManager } from './hazelcast-cluster-manager.ts';
@@ -147,6 +147,10 @@ export class ClusterNode {
       this.connected = false;
       throw err;
     }
+    // Sessions that were here before the join (the node served standalone): presence makes
+    // up for what they and the other nodes' sessions did not hear of each other.
+    const sessions = this.joined.table.ownRoutes().map((r) => r.jid);
+    if (sessions.length) ctx.kernel.fire<ClusterJoinedEvent>(CLUSTER_JOINED, { sessions });
   }
 
   private lifecycle(state: string): void {
