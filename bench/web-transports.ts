@@ -77,7 +77,7 @@ async function startServer(users: number): Promise<Server> {
       XMPPD_DOMAIN: 'localhost', XMPPD_DATA_DIR: join(dir, 'data'), XMPPD_DATABASE_URL: `sqlite:${path}`,
       XMPPD_C2S_HOST: '127.0.0.1', XMPPD_C2S_PORT: String(c2s), XMPPD_C2S_TLS_HOST: '127.0.0.1', XMPPD_C2S_TLS_PORT: String(tls),
       XMPPD_HTTP_HOST: '127.0.0.1', XMPPD_HTTP_PORT: String(httpPort), XMPPD_ADMIN_HOST: '127.0.0.1', XMPPD_ADMIN_PORT: String(admin),
-      XMPPD_ALLOW_PLAINTEXT_AUTH: 'true', XMPPD_REQUIRE_TLS: 'false', XMPPD_PLUGINS_DIR: join(dir, 'plugins'), XMPPD_LOG_LEVEL: 'warn',
+      XMPPD_ALLOW_PLAINTEXT_AUTH: 'true', XMPPD_REQUIRE_TLS: 'false', XMPPD_PLUGINS_DIR: join(dir, 'plugins'), XMPPD_BUNDLED_PLUGINS: 'none', XMPPD_LOG_LEVEL: 'warn',
     },
   });
   await new Promise<void>((resolve, reject) => {

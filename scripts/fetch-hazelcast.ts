@@ -1,9 +1,9 @@
 // npm run hazelcast:fetch: puts the Hazelcast member jar pinned in conf/hazelcast/pom.xml into
 // data/hazelcast/lib/, with Maven (from Maven Central or the local ~/.m2 cache). Does nothing
 // when the jar is already there, so CI and `npm test` can call it every time.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { mavenCopy } from './maven-copy.ts';
 import { JAVA_PURPOSE, LIB_DIR, POM, ROOT, memberJar, memberJarName, toolProblem } from './hazelcast-jar.ts';
 
 function fail(message: string): never {
@@ -34,15 +34,8 @@ process.stdout.write(`hazelcast:fetch: ${memberJarName()} fetched\n`);
 
 /** Runs Maven into `folder` and moves the jar into place; null when done, else the reason. */
 function copyInto(folder: string): string | null {
-  const run = spawnSync('mvn', ['-B', '-q', '-f', POM, 'dependency:copy-dependencies', `-Dhazelcast.lib.dir=${folder}`], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  if (run.status !== 0) {
-    // Quiet Maven says nothing but errors, and some versions pad even that with colour codes.
-    const output = `${run.stdout ?? ''}${run.stderr ?? ''}`.replace(/\x1b\[[0-9;]*m/g, '').trim();
-    return `mvn exited with ${run.status ?? run.signal} (is Maven Central reachable?)${output ? `:\n${output}` : ''}`;
-  }
+  const problem = mavenCopy(ROOT, POM, 'hazelcast.lib.dir', folder);
+  if (problem) return problem;
   const fetched = join(folder, basename(jar));
   if (!existsSync(fetched)) return `mvn finished but left no ${basename(jar)} in ${relative(ROOT, folder)}`;
   renameSync(fetched, jar);

@@ -35,5 +35,13 @@ if (files.some((f) => f.startsWith(join('test', 'cluster')) || f.startsWith(join
     process.exit(1);
   }
 }
+// The interop tests run Smack's integration test framework, fetched the same way.
+if (files.some((f) => f.startsWith(join('test', 'interop')))) {
+  const fetch = spawnSync(process.execPath, ['--import', 'tsx', join('scripts', 'fetch-smack.ts')], { stdio: 'inherit' });
+  if (fetch.status !== 0) {
+    console.error('the interop tests need Smack\'s integration test framework, and `npm run smack:fetch` could not provide it (see above)');
+    process.exit(1);
+  }
+}
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -13,6 +13,7 @@ import { startAdminServer } from './http/admin/admin-server.ts';
 import { defineKnownProperties } from './known-properties.ts';
 import { rootLogger, setLogLevel } from './log.ts';
 import { BUILTIN_MODULES } from './modules/builtin.ts';
+import { seedPluginsDir } from './plugins/bundled-plugins.ts';
 import { PluginHost } from './plugins/plugin-host.ts';
 import { workDirOf } from './plugins/work-dir.ts';
 import { DiscoRegistry } from './extension/disco-registry.ts';
@@ -162,6 +163,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     for (const mod of BUILTIN_MODULES) await modules.load(mod);
     // Plugins after the built-in modules, which they may build on, and before the listeners,
     // so the first client already sees their features.
+    await seedPluginsDir(config.pluginsDir, config.bundledPlugins, { serverVersion: SERVER_VERSION, maxArchiveBytes: core.pluginsMaxArchiveBytes.value }, log.child('plugins'));
     const plugins = new PluginHost({ server: context, cluster, pluginsDir: config.pluginsDir, workDir: workDirOf(config.dataDir), log: log.child('plugins') });
     teardown.push(() => plugins.stop());
     await plugins.start();

@@ -35,6 +35,7 @@ export async function serverEnv(o: ServerEnvOptions): Promise<ServerEnv> {
     XMPPD_ALLOW_PLAINTEXT_AUTH: 'true',
     XMPPD_REQUIRE_TLS: 'false',
     XMPPD_PLUGINS_DIR: o.pluginsDir,
+    XMPPD_BUNDLED_PLUGINS: 'none',
     XMPPD_LOG_LEVEL: o.logLevel,
   };
   return { env, ports: { c2s, c2sTls, http, admin } };

@@ -40,7 +40,8 @@ test('built-in defaults', () => {
   assert.equal(c.allowPlaintextAuth, false);
   assert.deepEqual(c.tls, { cert: null, key: null });
   assert.deepEqual(c.database, { type: 'sqlite', path: join(PROJECT_ROOT, 'data', 'xmppd.sqlite') });
-  assert.equal(c.pluginsDir, join(PROJECT_ROOT, 'plugins'));
+  assert.equal(c.pluginsDir, join(PROJECT_ROOT, 'data', 'plugins'), 'the drop-in folder is not the plugins\' sources');
+  assert.deepEqual(c.bundledPlugins, ['hazelcast']);
   assert.match(c.nodeId, /^[A-Za-z0-9][A-Za-z0-9._-]*-5222$/);
 });
 
@@ -132,6 +133,7 @@ test('environment variables override the file', () => {
       XMPPD_TLS_KEY: 'k.pem',
       XMPPD_DATABASE_URL: 'mysql://root@127.0.0.1:3306/xmppd',
       XMPPD_PLUGINS_DIR: 'p',
+      XMPPD_BUNDLED_PLUGINS: 'none',
       XMPPD_CLUSTER_LINK_HOST: '10.0.0.7',
       XMPPD_CLUSTER_LINK_PORT: '5263',
       XMPPD_CLUSTER_CONFIG_FILE: 'conf/hz.xml',
@@ -152,6 +154,7 @@ test('environment variables override the file', () => {
     tls: { cert: '/r/c.pem', key: '/r/k.pem' },
     database: { type: 'mysql', url: 'mysql://root@127.0.0.1:3306/xmppd' },
     pluginsDir: '/r/p',
+    bundledPlugins: [],
     cluster: { linkHost: '10.0.0.7', linkPort: 5263, configFile: '/r/conf/hz.xml' },
   });
 });
@@ -161,6 +164,14 @@ test('the cluster section is per node: read from the file, empty by default', ()
   const c = loadConfig({ file: yml('cluster:\n  link:\n    host: 192.0.2.4\n    port: 0\n  config_file: /etc/xmppd/hz.xml\n'), env: {} });
   assert.deepEqual(c.cluster, { linkHost: '192.0.2.4', linkPort: 0, configFile: '/etc/xmppd/hz.xml' });
   assert.throws(() => loadConfig({ file: yml('cluster:\n  link:\n    port: 70000\n'), env: {} }), /cluster\.link\.port: expected an integer 0-65535/);
+});
+
+test('bundled_plugins takes a YAML list, names separated by commas, or none; a bad name is named', () => {
+  assert.deepEqual(loadConfig({ file: yml('bundled_plugins: [hazelcast, audit]\n'), env: {} }).bundledPlugins, ['hazelcast', 'audit']);
+  assert.deepEqual(loadConfig({ file: yml('bundled_plugins: []\n'), env: {} }).bundledPlugins, []);
+  assert.deepEqual(loadConfig({ file: null, env: { XMPPD_BUNDLED_PLUGINS: 'a, b' } }).bundledPlugins, ['a', 'b']);
+  assert.deepEqual(loadConfig({ file: null, env: { XMPPD_BUNDLED_PLUGINS: 'none' } }).bundledPlugins, []);
+  assert.throws(() => loadConfig({ file: null, env: { XMPPD_BUNDLED_PLUGINS: '../x' } }), /XMPPD_BUNDLED_PLUGINS: bundled_plugins: expected a list of plugin names \(or none\), got "\.\.\/x"/);
 });
 
 test('an empty environment variable counts as unset', () => {

@@ -202,7 +202,8 @@ function assemble(file: string | null, root: string, values: Map<string, unknown
     allowPlaintextAuth: get('allow_plaintext_auth'),
     tls: { cert: cert && abs(cert), key: key && abs(key) },
     database: database(get('database.url'), dataDir, abs),
-    pluginsDir: abs(get('plugins_dir')),
+    pluginsDir: abs(get<string | null>('plugins_dir') ?? join(dataDir, 'plugins')),
+    bundledPlugins: get('bundled_plugins'),
     cluster: {
       linkHost: get<string | null>('cluster.link.host'),
       linkPort: get<number | null>('cluster.link.port'),

@@ -43,6 +43,21 @@ function path(raw: unknown): string {
   return nonEmptyString('a path', raw);
 }
 
+/**
+ * Plugin names: a YAML list, or a string of names separated by commas or spaces; `none` (or an
+ * empty YAML list) for none, since an empty environment variable counts as unset.
+ */
+function pluginNames(raw: unknown): string[] {
+  const expected = 'a list of plugin names (or none)';
+  const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : null;
+  if (items === null || !items.every((n) => typeof n === 'string')) throw new ExpectationError(expected, raw);
+  const names = (items as string[]).map((n) => n.trim()).filter(Boolean);
+  if (names.length === 1 && names[0] === 'none') return [];
+  const bad = names.find((n) => !/^[a-z0-9][a-z0-9._-]*$/.test(n));
+  if (bad !== undefined) throw new ExpectationError(expected, bad);
+  return names;
+}
+
 function host(raw: unknown): string {
   const s = typeof raw === 'string' ? raw.trim() : raw;
   // An address to bind: an IP literal or a name the resolver knows (localhost, a hostname).
@@ -116,13 +131,18 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tls.cert', env: 'XMPPD_TLS_CERT', default: null, optional: true, parse: path },
   { key: 'tls.key', env: 'XMPPD_TLS_KEY', default: null, optional: true, parse: path },
   { key: 'database.url', env: 'XMPPD_DATABASE_URL', default: null, optional: true, parse: databaseUrl },
-  { key: 'plugins_dir', env: 'XMPPD_PLUGINS_DIR', default: './plugins', parse: path },
   // What differs from node to node of a cluster, read by the clustering plugin: where this
   // node's cluster link listens (an address the other nodes reach it at) and, when set, the
   // file of the plugin's own client configuration. Empty: the plugin's defaults.
   { key: 'cluster.link.host', env: 'XMPPD_CLUSTER_LINK_HOST', default: null, optional: true, parse: host },
   { key: 'cluster.link.port', env: 'XMPPD_CLUSTER_LINK_PORT', default: null, optional: true, parse: port },
   { key: 'cluster.config_file', env: 'XMPPD_CLUSTER_CONFIG_FILE', default: null, optional: true, parse: path },
+  // Not the checkout's plugins/, which holds the plugins' sources: unset, it is
+  // <data_dir>/plugins, so that a fresh install runs only what the operator chose.
+  { key: 'plugins_dir', env: 'XMPPD_PLUGINS_DIR', default: null, optional: true, parse: path },
+  // Copied from the install's plugins/ into plugins_dir when that folder is first created:
+  // the clustering plugin, which does nothing until clustering.enabled is set.
+  { key: 'bundled_plugins', env: 'XMPPD_BUNDLED_PLUGINS', default: ['hazelcast'], parse: pluginNames },
 ];
 
 /** Keys that hold other keys; anything else in the file that is not a setting is a typo. */

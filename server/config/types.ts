@@ -47,8 +47,10 @@ export interface ServerConfig {
   /** PEM files; when both are null a self-signed pair is generated under dataDir. */
   tls: { cert: string | null; key: string | null };
   database: DatabaseConfig;
-  /** Directory watched for drop-in plugins. */
+  /** Directory watched for drop-in plugins (default <dataDir>/plugins). */
   pluginsDir: string;
+  /** Plugins of the install copied into pluginsDir when that folder is first created. */
+  bundledPlugins: string[];
   /** This node's own cluster settings (null: not set, the clustering plugin's defaults). */
   cluster: NodeClusterConfig;
 }

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../helpers/server-process.ts';
 import { cliSandbox, runCli } from './run-cli.ts';
@@ -40,6 +42,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       assert.equal(code, 0, output);
       assert.match(output, new RegExp(`stopping signal=${signal}`));
       assert.match(output, /\[main\] stopped/);
+      // The first start made the plugins folder with the bundled clustering plugin only.
+      assert.deepEqual(readdirSync(join(box.dir, 'plugins')), ['hazelcast.tgz']);
+      assert.match(output, /installed a bundled plugin into the new plugins folder plugin=hazelcast/);
     } finally {
       box.remove();
     }

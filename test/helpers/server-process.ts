@@ -152,6 +152,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     XMPPD_ALLOW_PLAINTEXT_AUTH: 'true',
     XMPPD_REQUIRE_TLS: 'false',
     XMPPD_PLUGINS_DIR: join(dataDir, 'plugins'),
+    // A test server runs only the plugins its test puts in (not the bundled clustering one).
+    XMPPD_BUNDLED_PLUGINS: 'none',
     XMPPD_LOG_LEVEL: process.env.XMPPD_TEST_LOG_LEVEL ?? 'info',
     ...opts.env,
   };

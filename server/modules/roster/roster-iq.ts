@@ -41,12 +41,12 @@ export function rosterSet(d: RosterIqDeps): IqHandler {
   return (req) => {
     const username = owner(req);
     const request = parseRosterSet(req.payload, req.to.bareString(), d.setLimits());
-    return d.store.queue.exclusive(username, async () => {
+    const done = d.store.queue.exclusive(username, async (): Promise<string | null> => {
       const current = await d.store.get(username, request.jid);
       if (request.remove) {
         if (!current) throw new StanzaError('item-not-found', `${request.jid} is not in the roster`);
         await removeItem(d, username, current);
-        return;
+        return localContact(d, request.jid);
       }
       if (!current) {
         const max = d.maxItems();
@@ -55,8 +55,23 @@ export function rosterSet(d: RosterIqDeps): IqHandler {
       // 2.4.1: an item is replaced exactly as given; its subscription state stays the server's.
       const item: RosterItem = { ...(current ?? newItem(request.jid, true)), added: true, name: request.name, groups: request.groups };
       await d.store.put(username, item, current);
+      return null;
+    });
+    // The cancellations a removal sent to a contact of this server are handled on the
+    // contact's queue: the result waits for them, so that once a client hears its removal
+    // succeeded, its contact has been told (a client that removes and at once subscribes
+    // again must not have its new request overtaken by the old cancellation). Waited for
+    // outside the user's own queue, so two users removing each other cannot deadlock.
+    return done.then(async (contact) => {
+      if (contact !== null) await d.store.queue.exclusive(contact, async () => {});
     });
   };
+}
+
+/** The user name of a contact on this server, or null for one elsewhere. */
+function localContact(d: RosterIqDeps, jid: string): string | null {
+  const at = jid.indexOf('@');
+  return at > 0 && jid.slice(at + 1) === d.kernel.domain ? jid.slice(0, at) : null;
 }
 
 /** 2.5.2: removing a contact cancels the subscriptions both ways, and pending requests too. */
