@@ -53,10 +53,6 @@ export class ClusterNode {
 
   constructor(private readonly ctx: PluginContext, private readonly options: ClusterNodeOptions) {}
 
-  get isJoined(): boolean {
-    return this.joined !== null;
-  }
-
   /** Whether the Hazelcast connection is up (for the health check). */
   get healthy(): boolean {
     return this.joined !== null && this.connected;
@@ -81,8 +77,10 @@ export class ClusterNode {
     this.joined = null;
     await this.ctx.uninstallCluster();
     // Own routes go before the member entry, so that nobody takes the sessions (still
-    // connected here) for lost ones. In batches: the client pipelines them.
-    const own = j.table.ownRoutes();
+    // connected here) for lost ones. In batches: the client pipelines them. Cut off from
+    // Hazelcast, every removal would fail (and say so): the other nodes drop them instead
+    // once this node's member entry expires.
+    const own = this.connected ? j.table.ownRoutes() : [];
     for (let i = 0; i < own.length; i += REMOVE_BATCH) {
       await Promise.all(own.slice(i, i + REMOVE_BATCH).map((route) => j.table.removeRoute(route.jid)));
     }
@@ -98,7 +96,7 @@ export class ClusterNode {
     const { ctx, options } = this;
     const nodeId = ctx.kernel.nodeId;
     if (['0.0.0.0', '::', ''].includes(options.link.host)) {
-      throw new Error(`hazelcast.link.host is ${JSON.stringify(options.link.host)}: it must be an address the other nodes can reach this one at`);
+      throw new Error(`the cluster link host (cluster.link.host) is ${JSON.stringify(options.link.host)}: it must be an address the other nodes can reach this one at`);
     }
     const client = await Client.newHazelcastClient({
       ...toClientConfig(options.settings),
