@@ -1,6 +1,7 @@
 // Line-oriented logging to stderr: `2026-11-22T02:00:00.000Z INFO  [c2s] message key=value`.
 // One logger per component, created with child(); the level is process-wide.
 import type { LogLevel } from './config/types.ts';
+import { recentLog } from './log-ring.ts';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 let threshold = ORDER.info;
@@ -36,7 +37,10 @@ export class Logger {
 
   private write(level: LogLevel, msg: string, fields?: LogFields): void {
     if (ORDER[level] < threshold) return;
-    process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${this.component}] ${msg}${format(fields)}\n`);
+    const time = new Date().toISOString();
+    const text = `${msg}${format(fields)}`;
+    process.stderr.write(`${time} ${level.toUpperCase().padEnd(5)} [${this.component}] ${text}\n`);
+    recentLog.push({ time, level, component: this.component, text });
   }
 
   debug(msg: string, fields?: LogFields): void { this.write('debug', msg, fields); }

@@ -217,7 +217,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       }
     }
     if (config.admin.enabled) {
-      const admin = await startAdminServer(config.admin, { context, plugins, metrics: shared?.metrics, log: log.child('admin') });
+      const serverInfo = { listeners: () => ({ ...addresses }), certificate: () => ({ pem: tls.certificate, generated: certificate.generated }) };
+      const admin = await startAdminServer(config.admin, { context, plugins, metrics: shared?.metrics, serverInfo, log: log.child('admin') });
       teardown.push(() => admin.close());
       addresses.admin = admin.address;
     }

@@ -84,4 +84,47 @@ export interface OnlineSession {
   /** From the presence last broadcast, when available. */
   show?: string;
   status?: string;
+  /** How it is connected (absent for a session of a node that does not say). */
+  address?: string;
+  transport?: 'tcp' | 'websocket' | 'bosh';
+  secure?: boolean;
+  /** Login time, ISO 8601. */
+  since?: string;
+  /** The client software, from its entity capabilities. */
+  client?: string;
+}
+
+/** GET /api/server. */
+export interface ServerInfo {
+  version: string;
+  node: string;
+  domain: string;
+  runtime: { node: string; platform: string };
+  configFile: string | null;
+  dataDir: string;
+  pluginsDir: string;
+  database: { type: string; target: string };
+  listeners: { name: string; enabled: boolean; host: string; port: number }[];
+  certificate: {
+    subject: string;
+    issuer: string;
+    names: string | null;
+    notBefore: string;
+    notAfter: string;
+    daysLeft: number;
+    selfSigned: boolean;
+    generated: boolean;
+    fingerprintSha256: string;
+  } | null;
+  plugins: { name: string; version: string | null; state: string }[];
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** One line of GET /api/log. */
+export interface LogLine {
+  time: string;
+  level: LogLevel;
+  component: string;
+  text: string;
 }

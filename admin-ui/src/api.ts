@@ -1,7 +1,9 @@
 // The admin JSON API as the console uses it: same-origin requests carrying the session
 // cookie, the CSRF token (kept in this module's memory, never in browser storage) on every
 // change, and failures turned into ApiError with the API's code and message.
-import type { AdminPage, ErrorBody, NodeStatus, OnlineSession, Plugin, Property, PropertyValue, Session, User, UserPage } from './api-types.ts';
+import type {
+  AdminPage, ErrorBody, LogLevel, LogLine, NodeStatus, OnlineSession, Plugin, Property, PropertyValue, ServerInfo, Session, User, UserPage,
+} from './api-types.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -164,4 +166,13 @@ export async function onlineSessions(user = ''): Promise<OnlineSession[]> {
 /** Ends one session (a full JID) wherever it is connected. */
 export function endSession(jid: string): Promise<void> {
   return call('DELETE', `/api/online/${encodeURIComponent(jid)}`);
+}
+
+export function serverInfo(): Promise<ServerInfo> {
+  return call('GET', '/api/server');
+}
+
+/** The node's newest log lines at `level` or above, oldest first. */
+export async function logLines(level: LogLevel, limit: number): Promise<LogLine[]> {
+  return (await call<{ lines: LogLine[] }>('GET', `/api/log?${new URLSearchParams({ level, limit: String(limit) })}`)).lines;
 }

@@ -7,16 +7,18 @@ import { message } from './dom.ts';
 import { drawShell } from './layout.ts';
 import { clusteringPage } from './pages/clustering.ts';
 import { dashboardPage } from './pages/dashboard.ts';
+import { logPage } from './pages/log.ts';
 import { drawLogin } from './pages/login.ts';
 import { pluginPagesPage } from './pages/plugin-pages.ts';
 import { pluginsPage } from './pages/plugins.ts';
 import { propertiesPage } from './pages/properties.ts';
+import { serverPage } from './pages/server.ts';
 import { sessionsPage } from './pages/sessions.ts';
 import { usersPage } from './pages/users.ts';
 import { forgetPage, Router } from './router.ts';
 
 /** In the navigation's order; the first is where logging in leads. */
-const ROUTES = [dashboardPage, usersPage, sessionsPage, pluginsPage, propertiesPage, clusteringPage, pluginPagesPage];
+const ROUTES = [dashboardPage, usersPage, sessionsPage, pluginsPage, propertiesPage, clusteringPage, serverPage, logPage, pluginPagesPage];
 
 const root = document.getElementById('app')!;
 let router: Router | null = null;

@@ -11,6 +11,8 @@ export class DiscoRegistry {
   private readonly hostFeatures = new Map<string, number>();
   private readonly accountFeatures = new Map<string, number>();
   private readonly identities: DiscoIdentity[] = [{ category: 'server', type: 'im', name: 'xmppd' }];
+  /** What accounts show beside account/registered (a PEP service: pubsub/pep). */
+  private readonly accountIds: DiscoIdentity[] = [];
 
   /** Returns the function that removes it again. Reference-counted: two modules may share a feature. */
   addFeature(xmlns: string, where: { host?: boolean; account?: boolean }): () => void {
@@ -26,11 +28,12 @@ export class DiscoRegistry {
     };
   }
 
-  addIdentity(identity: DiscoIdentity): () => void {
-    this.identities.push(identity);
+  addIdentity(identity: DiscoIdentity, where: { account?: boolean } = {}): () => void {
+    const list = where.account ? this.accountIds : this.identities;
+    list.push(identity);
     return () => {
-      const i = this.identities.indexOf(identity);
-      if (i !== -1) this.identities.splice(i, 1);
+      const i = list.indexOf(identity);
+      if (i !== -1) list.splice(i, 1);
     };
   }
 
@@ -40,5 +43,9 @@ export class DiscoRegistry {
 
   hostIdentities(): readonly DiscoIdentity[] {
     return this.identities;
+  }
+
+  accountIdentities(): readonly DiscoIdentity[] {
+    return this.accountIds;
   }
 }

@@ -22,7 +22,7 @@ import type { Kernel } from './kernel.ts';
 export type { DiscoIdentity };
 
 /** The read side of the disco registry. */
-export type DiscoView = Pick<DiscoRegistry, 'hostIdentities' | 'features'>;
+export type DiscoView = Pick<DiscoRegistry, 'hostIdentities' | 'accountIdentities' | 'features'>;
 
 export interface IqRequest {
   stanza: Element;
@@ -44,7 +44,7 @@ export type IqHandler = (req: IqRequest) => Element | void | undefined | Promise
 export type StreamFeatureProvider = (features: Element, session: { secure: boolean; authenticated: boolean }) => void;
 
 /** The repositories a module may declare it uses; the kernel's own (properties, secrets) are not among them. */
-export type ModuleRepositoryName = 'users' | 'roster' | 'offline' | 'privateXml' | 'vcards' | 'blocklist' | 'lastActivity';
+export type ModuleRepositoryName = 'users' | 'roster' | 'offline' | 'privateXml' | 'vcards' | 'blocklist' | 'lastActivity' | 'pep' | 'caps';
 
 /** What the kernel lends every context; none of it is reachable from outside the context. */
 export interface ModuleServices {
@@ -97,14 +97,15 @@ export class ModuleContext {
 
   /**
    * Handles IQs of one namespace and type. `target` is 'host' for IQs to the server,
-   * 'bare' for IQs to an account (including a client's own, sent without 'to').
+   * 'bare' for IQs to an account (including a client's own, sent without 'to'). Of two
+   * handlers of one namespace, the one of higher `priority` answers.
    */
-  iq(target: 'host' | 'bare', type: 'get' | 'set', xmlns: string, handler: IqHandler): void {
+  iq(target: 'host' | 'bare', type: 'get' | 'set', xmlns: string, handler: IqHandler, priority = 0): void {
     this.hook<StanzaEvent>(iqEventName(target, type, xmlns), (ev) => {
       const payload = ev.stanza.getChildElements()[0]!;
       this.answer(ev.stanza, () => handler({ stanza: ev.stanza, payload, from: ev.from, to: ev.to, origin: ev.origin }));
       return true;
-    });
+    }, priority);
   }
 
   /** Runs a handler and routes its result or error reply back to the IQ's sender. */
@@ -137,8 +138,9 @@ export class ModuleContext {
     this.#undo.push(this.#services.disco.addFeature(xmlns, where));
   }
 
-  identity(identity: DiscoIdentity): void {
-    this.#undo.push(this.#services.disco.addIdentity(identity));
+  /** Adds an identity to disco#info of the server, or (with `account`) of every account. */
+  identity(identity: DiscoIdentity, where: { account?: boolean } = {}): void {
+    this.#undo.push(this.#services.disco.addIdentity(identity, where));
   }
 
   /** What service discovery lists (read-only): for the module that answers disco queries. */

@@ -5,6 +5,9 @@ import { blockingModule } from './blocking/blocking.ts';
 import { discoModule } from './disco.ts';
 import { lastModule } from './last.ts';
 import { offlineModule } from './offline.ts';
+import { avatarConversionModule } from './pep/avatar-conversion.ts';
+import { bookmarksConversionModule } from './pep/bookmarks-conversion.ts';
+import { pepModule } from './pep/index.ts';
 import { pingModule } from './ping.ts';
 import { presenceModule } from './presence/index.ts';
 import { privateModule } from './private.ts';
@@ -27,4 +30,7 @@ export const BUILTIN_MODULES: XmppModule[] = [
   registerModule,
   rosterModule,
   presenceModule,
+  pepModule,
+  avatarConversionModule,
+  bookmarksConversionModule,
 ];

@@ -48,7 +48,7 @@ export const discoModule: XmppModule = {
     ctx.iq('bare', 'get', NS_DISCO_INFO, async (req) => {
       await authorize(req);
       refuseNode(req);
-      return info([{ category: 'account', type: 'registered' }], disco.features('account'));
+      return info([{ category: 'account', type: 'registered' }, ...disco.accountIdentities()], disco.features('account'));
     });
     ctx.iq('bare', 'get', NS_DISCO_ITEMS, async (req) => {
       await authorize(req);

@@ -11,6 +11,13 @@ import type { IqRequest, XmppModule } from '../extension/module-context.ts';
 
 const NS_PRIVATE = 'jabber:iq:private';
 
+/** Fired on this node after a user stored elements (the bookmarks conversion of XEP-0411 hooks it). */
+export const PRIVATE_STORED = 'private/stored';
+export interface PrivateStoredEvent {
+  username: string;
+  elements: Element[];
+}
+
 export const PRIVATE_PROPERTIES = {
   maxBytes: {
     name: 'xmpp.private.max-bytes',
@@ -97,6 +104,7 @@ export const privateModule: XmppModule = {
       }
       // The account was deleted while this request was on its way.
       if (result === 'no-user') throw new StanzaError('item-not-found', 'No such account');
+      ctx.kernel.fire<PrivateStoredEvent>(PRIVATE_STORED, { username: req.to.local, elements: items(req) });
     });
   },
 };

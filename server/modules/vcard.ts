@@ -5,11 +5,19 @@
 // and allows for another's; it is also the answer for an account that does not exist, so
 // that vCard queries cannot be used to find out which accounts exist.
 import type { PropertyDefinition } from '../properties/types.ts';
+import type { Element } from '../xml/element.ts';
 import { StanzaError } from '../xml/errors.ts';
 import { parseXml } from '../xml/stream-parser.ts';
 import type { XmppModule } from '../extension/module-context.ts';
 
 const NS_VCARD = 'vcard-temp';
+
+/** Fired on this node after a user stored a vCard (the avatar conversion of XEP-0398 hooks it). */
+export const VCARD_STORED = 'vcard/stored';
+export interface VcardStoredEvent {
+  username: string;
+  vcard: Element;
+}
 
 export const VCARD_PROPERTIES = {
   maxBytes: {
@@ -52,6 +60,7 @@ export const vcardModule: XmppModule = {
         throw new StanzaError('not-acceptable', `The vCard is larger than the ${limit} bytes allowed`);
       }
       await vcards.set(req.to.local, text);
+      ctx.kernel.fire<VcardStoredEvent>(VCARD_STORED, { username: req.to.local, vcard });
     });
   },
 };

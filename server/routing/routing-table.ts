@@ -20,6 +20,18 @@ export interface RouteEntry {
    * a probe or show a new resource its siblings without asking the node holding the session.
    */
   presence?: Element;
+  /** How the client is connected, for administrators (the node holding it fills it in). */
+  connection?: RouteConnection;
+}
+
+export interface RouteConnection {
+  /** The client's address (as the listener saw it, or as a trusted proxy said). */
+  address: string;
+  transport: 'tcp' | 'websocket' | 'bosh';
+  /** TLS between the client (or its trusted proxy) and this server. */
+  secure: boolean;
+  /** When the resource was bound, in milliseconds since the epoch. */
+  since: number;
 }
 
 export interface RoutingTable {

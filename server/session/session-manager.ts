@@ -158,7 +158,13 @@ export class SessionManager {
   }
 
   private routeOf(s: ClientSession): RouteEntry {
-    const route: RouteEntry = { jid: s.jid.toString(), nodeId: this.nodeId, available: s.available, priority: s.priority };
+    const route: RouteEntry = {
+      jid: s.jid.toString(),
+      nodeId: this.nodeId,
+      available: s.available,
+      priority: s.priority,
+      connection: { address: s.remoteAddress, transport: s.kind, secure: s.secure, since: s.startedAt.getTime() },
+    };
     if (s.available && s.presence) route.presence = s.presence;
     return route;
   }

@@ -6,11 +6,13 @@ import type { Logger } from '../log.ts';
 import { SqlAccountDeletionRepository } from './account-deletion-repository.ts';
 import { SqlAuthFailureRepository } from './auth-failure-repository.ts';
 import { SqlBlocklistRepository } from './blocklist-repository.ts';
+import { SqlCapsRepository } from './caps-repository.ts';
 import { connect, type Connection } from './connection.ts';
 import { DatabaseUnavailableError } from './errors.ts';
 import { SqlLastActivityRepository } from './last-activity-repository.ts';
 import { checkSchema, migrate, type MigrationSource } from './migrator.ts';
 import { SqlOfflineRepository } from './offline-repository.ts';
+import { SqlPepRepository } from './pep-repository.ts';
 import { SqlPrivateRepository } from './private-repository.ts';
 import { SqlPropertyRepository } from './property-repository.ts';
 import { SqlRosterRepository } from './roster-repository.ts';
@@ -69,6 +71,8 @@ function createStorage({ knex, dialect }: Connection): Storage {
     vcards: new SqlVcardRepository(knex),
     blocklist: new SqlBlocklistRepository(knex),
     lastActivity: new SqlLastActivityRepository(knex),
+    pep: new SqlPepRepository(knex),
+    caps: new SqlCapsRepository(knex),
     properties: new SqlPropertyRepository(knex),
     secrets: new SqlSecretRepository(knex),
     authFailures: new SqlAuthFailureRepository(knex),

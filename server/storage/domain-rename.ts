@@ -6,7 +6,8 @@
 //
 // Rewritten: roster items (the contact's JID, and the stanza of a pending request), block
 // lists, offline messages (their addresses, and their size), stored properties. Left alone:
-// vCards and private XML (documents written by clients, which may mention JIDs anywhere),
+// vCards, private XML and PEP items (documents written by clients, which may mention JIDs
+// anywhere; an item's publisher and a node's affiliations are read by nobody but the owner),
 // and plugins' own tables.
 import type { Knex } from 'knex';
 import { keyOf } from './columns.ts';

@@ -188,6 +188,69 @@ export interface LastActivityRepository {
   set(username: string, record: LastActivityRecord): Promise<void>;
 }
 
+/** A PEP node (XEP-0163) of one account; `config` holds its XEP-0060 options by field name. */
+export interface PepNode {
+  id: number;
+  owner: string; // prepared localpart
+  node: string;
+  config: Record<string, string>;
+  createdAt: Date;
+}
+
+export interface PepItem {
+  id: string;
+  /** The item's payload element, serialized with its namespace. */
+  payload: string;
+  /** Full JID of the resource that published it. */
+  publisher: string;
+  publishedAt: Date;
+}
+
+/** 'no-user': the owner does not exist (or is being deleted); 'over-limit': the owner has too many nodes. */
+export type PepCreateResult = { created: boolean; node: PepNode } | 'no-user' | 'over-limit';
+
+export interface PepRepository {
+  getNode(owner: string, node: string): Promise<PepNode | null>;
+  /** An owner's nodes, by name. */
+  listNodes(owner: string): Promise<PepNode[]>;
+  /** The nodes named `nodes` of any of `owners` (for last items at presence). */
+  findNodes(owners: readonly string[], nodes: readonly string[]): Promise<PepNode[]>;
+  /**
+   * Creates the node unless it exists (then `created` is false and the stored one is returned).
+   * Refused for an owner without an account or with `maxNodes` nodes already (0: no limit).
+   */
+  createNode(owner: string, node: string, config: Record<string, string>, maxNodes: number): Promise<PepCreateResult>;
+  setConfig(nodeId: number, config: Record<string, string>): Promise<void>;
+  /** Removes the node and its items; false if there was none. */
+  deleteNode(nodeId: number): Promise<boolean>;
+  /**
+   * Stores an item as the node's newest (an item of the same id is replaced and becomes the
+   * newest), then removes the oldest beyond `maxItems`. Returns the ids removed.
+   */
+  publish(nodeId: number, item: Omit<PepItem, 'publishedAt'>, maxItems: number): Promise<string[]>;
+  /** Items oldest first: the `max` newest, or those of the given ids, or all. */
+  items(nodeId: number, opts?: { ids?: readonly string[]; max?: number }): Promise<PepItem[]>;
+  /** The newest item of each node that has one, by node id. */
+  lastItems(nodeIds: readonly number[]): Promise<Map<number, PepItem>>;
+  /** Removes one item; false if there was none. */
+  retract(nodeId: number, itemId: string): Promise<boolean>;
+  /** Removes every node and item of an owner (account deletion). */
+  deleteOwner(owner: string): Promise<void>;
+}
+
+/** What a client's disco#info said for one XEP-0115 verification string, verified. */
+export interface CapsInfo {
+  identities: { category: string; type: string; lang?: string; name?: string }[];
+  features: string[];
+}
+
+/** The XEP-0115 cache every node shares: `ver` is "<hash algorithm> <verification string>". */
+export interface CapsRepository {
+  get(ver: string): Promise<CapsInfo | null>;
+  /** Stores what a verified string stands for; storing it again changes nothing. */
+  put(ver: string, info: CapsInfo): Promise<void>;
+}
+
 export interface PropertyRow {
   name: string;
   value: string;
@@ -238,6 +301,8 @@ export interface Storage {
   readonly vcards: VcardRepository;
   readonly blocklist: BlocklistRepository;
   readonly lastActivity: LastActivityRepository;
+  readonly pep: PepRepository;
+  readonly caps: CapsRepository;
   readonly properties: PropertyRepository;
   readonly secrets: SecretRepository;
   readonly authFailures: AuthFailureRepository;

@@ -6,9 +6,16 @@ import tls from 'node:tls';
 
 export class ReloadableSecureContext {
   #current: tls.SecureContext;
+  #cert: string;
 
   constructor(credentials: { cert: string; key: string }) {
     this.#current = tls.createSecureContext(credentials);
+    this.#cert = credentials.cert;
+  }
+
+  /** The certificate (PEM, with its chain) handshakes use now, for the admin's server page. */
+  get certificate(): string {
+    return this.#cert;
   }
 
   /** The context for a handshake starting now. */
@@ -19,5 +26,6 @@ export class ReloadableSecureContext {
   /** Replaces the context; throws (and keeps the old one) if the pair does not make one. */
   replace(credentials: { cert: string; key: string }): void {
     this.#current = tls.createSecureContext(credentials);
+    this.#cert = credentials.cert;
   }
 }

@@ -48,8 +48,9 @@ test('create users, then list and search them; bad names, duplicates and bad pag
 
 test('sessions online are listed with their presence, and an administrator can end one', async () => {
   const phone = await login('zoe', 'zoe-pw', 'phone');
+  const beforeLogin = Date.now() - 1000;
   const desk = await login('zoe', 'zoe-pw', 'desk');
-  desk.send(`<presence><show>away</show><status>lunch</status></presence>`);
+  desk.send(`<presence><show>away</show><status>lunch</status><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='https://example.org/deskclient' ver='x'/></presence>`);
   await desk.expect((el) => el.name === 'presence');
   const online = await api('GET', '/api/online?user=zoe');
   assert.deepEqual(online.body.sessions.map((s: { jid: string }) => s.jid), ['zoe@localhost/desk', 'zoe@localhost/phone']);
@@ -57,6 +58,13 @@ test('sessions online are listed with their presence, and an administrator can e
   assert.equal(deskView.available, true);
   assert.equal(deskView.show, 'away');
   assert.equal(deskView.status, 'lunch');
+  // How it is connected, for an administrator looking for a misbehaving client.
+  assert.equal(deskView.address, '127.0.0.1');
+  assert.equal(deskView.transport, 'tcp');
+  assert.equal(deskView.secure, false);
+  assert.ok(Date.parse(deskView.since) >= beforeLogin && Date.parse(deskView.since) <= Date.now(), deskView.since);
+  assert.equal(deskView.client, 'https://example.org/deskclient', 'the client named by its capabilities');
+  assert.equal(online.body.sessions[1].client, undefined, 'a client that sent no capabilities is not named');
   assert.equal((await api('GET', '/api/users?search=zoe')).body.users[0].sessions, 2);
 
   const kicked = await api('DELETE', `/api/online/${encodeURIComponent('zoe@localhost/phone')}`);

@@ -21,6 +21,11 @@ declare module '@xmpp/client' {
       get(payload: XmlElement, to?: string, timeout?: number): Promise<XmlElement>;
       set(payload: XmlElement, to?: string, timeout?: number): Promise<XmlElement>;
     };
+    /** Answers IQs of one namespace and element name; the handler returns the result's child. */
+    iqCallee: {
+      get(ns: string, name: string, handler: (ctx: { element: XmlElement }) => XmlElement | Promise<XmlElement>): void;
+      set(ns: string, name: string, handler: (ctx: { element: XmlElement }) => XmlElement | Promise<XmlElement>): void;
+    };
   }
   export function client(options: {
     service: string;

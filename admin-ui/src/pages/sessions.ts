@@ -5,7 +5,7 @@
 import { describe, endSession, onlineSessions } from '../api.ts';
 import type { OnlineSession } from '../api-types.ts';
 import { h, message, setMessage } from '../dom.ts';
-import { count } from '../format.ts';
+import { count, time } from '../format.ts';
 import { every } from '../poll.ts';
 import type { Route } from '../router.ts';
 
@@ -43,10 +43,15 @@ export const sessionsPage: Route = {
     const view = (sessions: OnlineSession[], filter: string): HTMLElement => {
       if (!sessions.length) return h('p', {}, filter ? `${filter} has no session online.` : 'No client is connected to any node.');
       return h('table', { class: 'sessions' },
-        h('thead', {}, h('tr', {}, ...['JID', 'Node', 'Available', 'Priority', 'Show', 'Status', ''].map((label) => h('th', { scope: 'col' }, label)))),
+        h('thead', {}, h('tr', {}, ...['JID', 'Node', 'Address', 'Connection', 'Client', 'Logged in', 'Available', 'Priority', 'Show', 'Status', '']
+          .map((label) => h('th', { scope: 'col' }, label)))),
         h('tbody', {}, ...sessions.map((s) => h('tr', { 'data-jid': s.jid },
           h('td', {}, h('code', {}, s.jid)),
           h('td', {}, s.node),
+          h('td', { class: 'address' }, s.address ?? ''),
+          h('td', { class: 'connection' }, connection(s)),
+          h('td', { class: 'client' }, s.client ?? ''),
+          h('td', { class: 'since' }, s.since ? time(s.since) : ''),
           // Not available: bound, but no initial presence sent (yet).
           h('td', {}, s.available ? 'yes' : h('span', { class: 'hint' }, 'no')),
           h('td', { class: 'number' }, String(s.priority)),
@@ -96,3 +101,10 @@ export const sessionsPage: Route = {
     };
   },
 };
+
+/** "TCP, TLS", "WebSocket, no TLS": how the client reaches the node (TLS up to a trusted proxy counts). */
+function connection(s: OnlineSession): string {
+  if (!s.transport) return '';
+  const name = s.transport === 'tcp' ? 'TCP' : s.transport === 'websocket' ? 'WebSocket' : 'BOSH';
+  return `${name}, ${s.secure ? 'TLS' : 'no TLS'}`;
+}

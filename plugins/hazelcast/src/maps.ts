@@ -1,6 +1,6 @@
 // The Hazelcast maps the nodes share, and how their values are written. Values are JSON
 // strings, so any client (and a person with Management Center) can read them.
-import { parseXml, type RouteEntry } from 'xmppd';
+import { parseXml, type RouteConnection, type RouteEntry } from 'xmppd';
 
 /** nodeId -> MemberRecord, refreshed by each node with a time to live (its heartbeat). */
 export const MEMBERS_MAP = 'xmppd.members';
@@ -23,11 +23,27 @@ interface RouteRecord {
   p: number;
   /** The presence last broadcast, serialized, while available. */
   x?: string;
+  /** The connection: address, transport, TLS, bound at (ms since the epoch). */
+  c?: [string, string, boolean, number];
+}
+
+const TRANSPORTS: readonly string[] = ['tcp', 'websocket', 'bosh'];
+
+function decodeConnection(c: unknown): RouteConnection | undefined {
+  if (!Array.isArray(c) || c.length !== 4) return undefined;
+  const [address, transport, secure, since] = c as unknown[];
+  if (typeof address !== 'string' || typeof transport !== 'string' || !TRANSPORTS.includes(transport)
+    || typeof secure !== 'boolean' || typeof since !== 'number') return undefined;
+  return { address, transport: transport as RouteConnection['transport'], secure, since };
 }
 
 export function encodeRoute(entry: RouteEntry): string {
   const record: RouteRecord = { n: entry.nodeId, a: entry.available, p: entry.priority };
   if (entry.presence) record.x = entry.presence.toString();
+  if (entry.connection) {
+    const { address, transport, secure, since } = entry.connection;
+    record.c = [address, transport, secure, since];
+  }
   return JSON.stringify(record);
 }
 
@@ -38,6 +54,9 @@ export function decodeRoute(jid: string, value: string): RouteEntry | null {
     if (typeof r.n !== 'string' || typeof r.a !== 'boolean' || typeof r.p !== 'number') return null;
     const entry: RouteEntry = { jid, nodeId: r.n, available: r.a, priority: r.p };
     if (typeof r.x === 'string') entry.presence = parseXml(r.x);
+    // Written by a node of an older version, a route has no connection: shown without one.
+    const connection = decodeConnection(r.c);
+    if (connection) entry.connection = connection;
     return entry;
   } catch {
     return null;

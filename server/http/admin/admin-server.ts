@@ -21,6 +21,7 @@ import { onlineResource } from './online-resource.ts';
 import { propertyResource } from './property-resource.ts';
 import { userResource } from './user-resource.ts';
 import { sessionResource } from './session-resource.ts';
+import { serverInfoResource, type ServerInfoSources } from './server-info-resource.ts';
 import { statusResource } from './status-resource.ts';
 
 declare module 'fastify' {
@@ -38,6 +39,8 @@ export interface AdminServerOptions {
   consoleDir?: string;
   /** The host the listener is configured with, a name its requests may carry in Host. */
   listenerHost?: string;
+  /** The listeners and certificate for /api/server (absent in tests of the app alone: an empty answer). */
+  serverInfo?: ServerInfoSources;
   /** The node's metrics (client-http-shared.ts), served at /api/metrics. */
   metrics?: Registry;
 }
@@ -58,7 +61,7 @@ function asAdminError(err: FastifyError, log: Logger, url: string): AdminError {
 }
 
 /** The admin app, not listening (tests use inject()). */
-export async function createAdminApp({ context, plugins, log, consoleDir, listenerHost, metrics }: AdminServerOptions): Promise<FastifyInstance> {
+export async function createAdminApp({ context, plugins, log, consoleDir, listenerHost, metrics, serverInfo }: AdminServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
@@ -111,6 +114,7 @@ export async function createAdminApp({ context, plugins, log, consoleDir, listen
   await app.register(onlineResource(context));
   await app.register(pluginExtensions(plugins, log));
   await app.register(statusResource(context, metrics));
+  await app.register(serverInfoResource(context, plugins, serverInfo ?? { listeners: () => ({}), certificate: () => null }));
   await app.register(consoleAssets(consoleDir));
   return app;
 }

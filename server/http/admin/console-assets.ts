@@ -14,7 +14,9 @@ export const CONSOLE_ASSET_PREFIX = '/console/';
 
 /**
  * Code and styles from this listener's files only: no inline script or style, no other host,
- * no framing. The console's own requests go to this listener alone.
+ * and the console framed by nobody. It frames only this listener's own pages: the pages
+ * plugins add (their admin routes), shown inside the console. The console's own requests go
+ * to this listener alone.
  */
 export const CONSOLE_CSP = [
   "default-src 'none'",
@@ -22,6 +24,7 @@ export const CONSOLE_CSP = [
   "style-src 'self'",
   "img-src 'self'",
   "connect-src 'self'",
+  "frame-src 'self'",
   "form-action 'self'",
   "base-uri 'none'",
   "frame-ancestors 'none'",

@@ -21,12 +21,23 @@ const onlineSchema = {
     /** From the presence last broadcast, when available. */
     show: { type: 'string' },
     status: { type: 'string' },
+    /** The client's address, transport, TLS and login time, as the node holding it says. */
+    address: { type: 'string' },
+    transport: { type: 'string', enum: ['tcp', 'websocket', 'bosh'] },
+    secure: { type: 'boolean' },
+    since: { type: 'string', format: 'date-time' },
+    /** The client software, from the node of its entity capabilities (XEP-0115), when it sent them. */
+    client: { type: 'string' },
   },
 } as const;
+
+const NS_CAPS = 'http://jabber.org/protocol/caps';
 
 function view(route: RouteEntry): Record<string, unknown> {
   const show = route.presence?.getChildText('show');
   const status = route.presence?.getChildText('status');
+  const client = route.presence?.getChild('c', NS_CAPS)?.attrs.node;
+  const c = route.connection;
   return {
     jid: route.jid,
     node: route.nodeId,
@@ -34,6 +45,8 @@ function view(route: RouteEntry): Record<string, unknown> {
     priority: route.priority,
     ...(show ? { show } : {}),
     ...(status ? { status } : {}),
+    ...(c ? { address: c.address, transport: c.transport, secure: c.secure, since: new Date(c.since).toISOString() } : {}),
+    ...(client ? { client } : {}),
   };
 }
 

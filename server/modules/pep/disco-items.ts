@@ -1,0 +1,37 @@
+// disco#items of an account (XEP-0163 6, XEP-0060 5.2): its PEP nodes that the requester may
+// see, and with a node, that node's item ids (5.5). The disco module's handler, which knows
+// no nodes, answers only while this module is not loaded: this one is registered above it.
+import type { JID } from '../../jid/jid.ts';
+import { xml, type Element } from '../../xml/element.ts';
+import { StanzaError } from '../../xml/errors.ts';
+import { hasFrom } from '../roster/roster-item.ts';
+import { mayAccess, requireAccess } from './access.ts';
+import { NS_DISCO_ITEMS } from './namespaces.ts';
+import type { PepDeps } from './pep-deps.ts';
+import { nodeNotFound } from './pubsub-errors.ts';
+
+export async function discoItems(d: PepDeps, account: JID, requester: JID, nodeName: string | undefined): Promise<Element> {
+  const owner = account.local;
+  const query = xml('query', { xmlns: NS_DISCO_ITEMS, node: nodeName });
+  if (nodeName !== undefined) {
+    const node = await d.repo.getNode(owner, nodeName);
+    if (!node) throw nodeNotFound();
+    await requireAccess(d, node, requester);
+    for (const item of await d.repo.items(node.id)) query.c('item', { jid: account.bareString(), name: item.id });
+    return query;
+  }
+  const self = requester.bareString() === account.bareString();
+  // The disco module's rule for an account: strangers learn nothing, not even that it exists.
+  if (!self && !hasFrom(await d.rosters.get(owner, requester.bareString()))) {
+    const nodes = await d.repo.listNodes(owner);
+    const open = [];
+    for (const node of nodes) if (await mayAccess(d, node, requester)) open.push(node);
+    if (!open.length) throw new StanzaError('service-unavailable');
+    for (const node of open) query.c('item', { jid: account.bareString(), node: node.node });
+    return query;
+  }
+  for (const node of await d.repo.listNodes(owner)) {
+    if (self || (await mayAccess(d, node, requester))) query.c('item', { jid: account.bareString(), node: node.node });
+  }
+  return query;
+}
