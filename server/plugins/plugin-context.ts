@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { ClusterManager, ClusterSummary } from '../cluster/cluster-manager.ts';
-import type { NodeClusterConfig } from '../config/types.ts';
 import type { ClusterSlot } from '../cluster/cluster-slot.ts';
+import type { NodeClusterConfig } from '../config/types.ts';
 import type { SecretRepository } from '../storage/types.ts';
 import type { Dependency, DependencyMonitor } from '../health/dependency-monitor.ts';
 import { ModuleContext, type ModuleServices } from '../extension/module-context.ts';
