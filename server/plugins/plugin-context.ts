@@ -35,6 +35,8 @@ export interface PluginServices {
   database: Knex;
   /** The `cluster` section of this node's configuration file (all unset when absent). */
   nodeCluster?: NodeClusterConfig;
+  /** Loaded while the server starts (before its listeners open), not installed later. */
+  atServerStart?: boolean;
 }
 
 const NO_NODE_CLUSTER: NodeClusterConfig = { linkHost: null, linkPort: null, configFile: null };
@@ -173,6 +175,14 @@ export class PluginContext extends ModuleContext {
       this.reportRecorded = true;
       this.onUnload(() => this.#services.cluster.report(this, null));
     }
+  }
+
+  /**
+   * Whether the plugin is loaded as the server starts, before its listeners open, rather than
+   * installed or upgraded while it runs (the clustering plugin holds logins back only then).
+   */
+  get loadedAtServerStart(): boolean {
+    return this.#services.atServerStart ?? false;
   }
 
   /** This node's own cluster settings, from the `cluster` section of its configuration file. */

@@ -80,7 +80,9 @@ const plugin: Plugin = {
       }
     };
     ctx.watch(enabled, (on) => follow(on, false));
-    follow(enabled.value, true);
+    // Logins wait for the join only when the node starts; a plugin installed or upgraded on a
+    // running node joins the way switching clustering on does.
+    follow(enabled.value, ctx.loadedAtServerStart);
     ctx.onUnload(() => clustering.off());
   },
 };
