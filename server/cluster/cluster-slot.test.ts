@@ -36,6 +36,9 @@ class FakeManager implements ClusterManager {
     return true;
   }
   broadcast(): void {}
+  async sendEvent(): Promise<boolean> {
+    return false;
+  }
   summary(): ClusterSummary {
     return { enabled: true, state: 'joined', members: [], seniorNodeId: 'node0' };
   }

@@ -6,11 +6,11 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RosterItem } from '../../server/storage/types.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
-import type { RosterItem } from '../../server/storage/types.ts';
 
 const PLUGIN = fileURLToPath(new URL('../../plugins/hazelcast/', import.meta.url));
 
@@ -161,4 +161,31 @@ export async function startClusterWorld(members: number): Promise<ClusterWorld> 
     },
   };
   return world;
+}
+
+/** A node named `node-<name>` on the shared MariaDB database, the clustering plugin dropped in under `work`. */
+export function startClusterNode(database: TestDatabase, work: string, name: string, properties?: Record<string, string>): Promise<TestServer> {
+  return startTestServer({
+    dialect: 'mysql',
+    database,
+    properties,
+    env: clusterNodeEnv(join(work, name), `node-${name}`),
+  });
+}
+
+/** What a cluster test started, to be stopped in reverse order at its end. */
+export interface ClusterTestParts {
+  clients: { destroy(): void }[];
+  nodes: (TestServer | null)[];
+  hazelcast?: { stop(): Promise<void> };
+  database?: { drop(): Promise<void> };
+  work?: string;
+}
+
+export async function stopClusterTest(parts: ClusterTestParts): Promise<void> {
+  for (const c of parts.clients) c.destroy();
+  for (const n of parts.nodes) await n?.stop().catch(() => undefined);
+  await parts.hazelcast?.stop();
+  await parts.database?.drop();
+  if (parts.work) rmSync(parts.work, { recursive: true, force: true });
 }

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterNodeEnv, clusterProperties, friend, nodeStatus, routeCount } from './cluster-fixture.ts';
+import { clusterProperties, friend, nodeStatus, routeCount, startClusterNode } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-import { startTestServer, type TestServer } from '../helpers/server-process.ts';
+import type { TestServer } from '../helpers/server-process.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { ADMIN_PROPERTIES, ADMIN_USER, admin, waitFor } from '../plugins/fixtures.ts';
 
@@ -25,12 +25,7 @@ const nodes: Record<'a' | 'b', TestServer | null> = { a: null, b: null };
 const clients: RawClient[] = [];
 
 async function startNode(name: 'a' | 'b', properties?: Record<string, string>): Promise<TestServer> {
-  const server = await startTestServer({
-    dialect: 'mysql',
-    database,
-    properties,
-    env: clusterNodeEnv(join(work, name), `node-${name}`),
-  });
+  const server = await startClusterNode(database, work, name, properties);
   nodes[name] = server;
   return server;
 }
