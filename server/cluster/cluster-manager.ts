@@ -17,6 +17,8 @@ export interface ClusterSummary {
   reason?: string | null;
   members: ClusterMember[];
   seniorNodeId: string | null;
+  /** What the clustering plugin's client reaches for, so an operator can check it: the cluster's name and member addresses. */
+  hazelcast?: { cluster: string; addresses: string[] } | null;
 }
 
 export interface ClusterManager {

@@ -106,6 +106,10 @@ export const nodeStatusSchema = {
             properties: { nodeId: { type: 'string' }, address: { type: 'string' }, joinedAt: { type: 'string', format: 'date-time' } },
           },
         },
+        hazelcast: {
+          type: ['object', 'null'],
+          properties: { cluster: { type: 'string' }, addresses: { type: 'array', items: { type: 'string' } } },
+        },
       },
     },
   },

@@ -81,6 +81,7 @@ test('when the start-up retries run out the node serves standalone, degraded, an
   assert.equal(s.cluster?.enabled, true);
   assert.match(s.cluster?.state ?? '', /not joined/);
   assert.ok(s.cluster?.reason, 'the reason it cannot join');
+  assert.deepEqual(s.cluster?.hazelcast, { cluster: clusterName, addresses: [`127.0.0.1:${port}`] }, 'what it reaches for, to check against the members');
   assert.equal((await readiness(node)).status, 200, 'degraded nodes take clients');
   await node.addUser('bob', 'secret');
   const bob = await RawClient.login(node.c2sPort, 'bob', 'secret');

@@ -56,16 +56,21 @@ function summary(s: NodeStatus): HTMLElement {
       ['Cluster state', h('span', { id: 'cluster-state' }, c.state)],
       // Why a node with clustering on is not (fully) in the cluster: the last failed attempt.
       ...(c.reason ? [['Why', h('span', { id: 'cluster-reason' }, c.reason)] as [string, HTMLElement]] : []),
+      // The members it reaches for, so that a wrong address or cluster name shows here.
+      ...(c.hazelcast ? [['Hazelcast', h('span', { id: 'cluster-hazelcast' },
+        `cluster "${c.hazelcast.cluster}" at ${c.hazelcast.addresses.join(', ')}`)] as [string, HTMLElement]] : []),
       ['This node', s.node],
       ['Senior node', c.seniorNodeId ?? 'none yet'],
-      ['Members', String(c.members.length)],
+      ['xmppd nodes', String(c.members.length)],
     ]) : facts([
       ['Cluster state', h('span', { id: 'cluster-state' }, 'standalone')],
       ['This node', s.node],
     ]),
     c?.members.length
       ? table(['Node', 'Address', 'Joined'], c.members.map((m) => [m.nodeId === s.node ? `${m.nodeId} (this node)` : m.nodeId, m.address, time(m.joinedAt)]))
-      : c ? null : h('p', { class: 'hint' }, 'This node is not in a cluster: clustering is off, or no clustering plugin is loaded here.'));
+      : c ? (c.enabled ? h('p', { class: 'hint', id: 'cluster-not-joined' },
+        'Clustering is on, but this node has not joined: it serves its own clients alone, and keeps trying (see Why above).') : null)
+        : h('p', { class: 'hint' }, 'This node is not in a cluster: clustering is off, or no clustering plugin is loaded here.'));
 }
 
 export const clusteringPage: Route = {

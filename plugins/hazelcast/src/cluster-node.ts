@@ -137,7 +137,8 @@ export class ClusterNode {
       await membership.start();
       cleanup.push(() => membership.stop());
 
-      await ctx.installCluster(new HazelcastClusterManager(nodeId, membership, links, () => this.connected), table);
+      await ctx.installCluster(new HazelcastClusterManager(nodeId, membership, links, () => this.connected,
+        { cluster: options.settings.clusterName, addresses: options.settings.members }), table);
       this.joined = { client, linkServer, links, table, membership };
       ctx.log.info('joined the cluster', { cluster: options.settings.clusterName, link: address, nodes: membership.list().length, senior: membership.seniorNodeId() });
     } catch (err) {

@@ -26,6 +26,7 @@ function harness(overrides: Partial<ClusteringOptions> = {}): Harness {
     log,
     connected: () => true,
     changed: () => {},
+    target: () => ({ cluster: 'dev', addresses: ['127.0.0.1:5701'] }),
     abandon: () => {},
     async join() {
       attempts++;

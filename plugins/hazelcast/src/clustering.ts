@@ -28,6 +28,8 @@ export interface ClusteringOptions {
   connected(): boolean;
   /** The phase changed in a way the health check sees: check now, not at the next round. */
   changed(): void;
+  /** The cluster and member addresses an attempt reaches for (null: the configuration cannot be read). */
+  target(): { cluster: string; addresses: string[] } | null;
   log: Logger;
 }
 
@@ -75,7 +77,7 @@ export class Clustering {
       joined: 'joined',
       retrying: 'not joined: trying again',
     }[this.current];
-    return { enabled: this.current !== 'off', state, reason: this.lastError, members: [], seniorNodeId: null };
+    return { enabled: this.current !== 'off', state, reason: this.lastError, members: [], seniorNodeId: null, hazelcast: this.options.target() };
   }
 
   /** Clustering on: `atStartup` for the server's own start (delay, budget, logins refused). */

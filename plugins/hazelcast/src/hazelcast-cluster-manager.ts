@@ -11,6 +11,8 @@ export class HazelcastClusterManager implements ClusterManager {
     private readonly links: LinkPool,
     /** Whether the Hazelcast client is connected (it reconnects by itself after a loss). */
     private readonly connected: () => boolean,
+    /** The cluster name and member addresses the client was configured with. */
+    private readonly target: { cluster: string; addresses: string[] },
   ) {}
 
   isClustered(): boolean {
@@ -41,6 +43,7 @@ export class HazelcastClusterManager implements ClusterManager {
       reason: up ? null : 'lost the connection to the Hazelcast cluster',
       members: this.membership.list(),
       seniorNodeId: this.membership.seniorNodeId(),
+      hazelcast: this.target,
     };
   }
 }

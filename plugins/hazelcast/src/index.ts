@@ -31,6 +31,15 @@ const plugin: Plugin = {
       log: ctx.log,
       connected: () => node?.healthy ?? false,
       changed: () => ctx.recheckHealth(),
+      target: () => {
+        try {
+          const settings = readClientSettings(nodeSettings(ctx).clientConfigFile);
+          return { cluster: settings.clusterName, addresses: settings.members };
+        } catch {
+          // A file that cannot be read: the attempt's own error says why, in the reason.
+          return null;
+        }
+      },
       async join() {
         // Read at each attempt, so that a corrected file or property counts at the next one.
         const own = nodeSettings(ctx);
