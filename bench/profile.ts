@@ -33,6 +33,7 @@ const server = await startXmppd({
 const base = { ...server.endpoint, serverPids: server.pids, warmupSeconds: 2, seconds };
 const scenarios: Record<string, Scenario> = {
   messages: { scenario: 'messages', ...base, mechanism: 'SCRAM-SHA-256', pairs: 50, window: 10, address: 'full' },
+  'messages-sm': { scenario: 'messages', ...base, mechanism: 'SCRAM-SHA-256', pairs: 50, window: 10, address: 'full', streamManagement: true },
   'messages-bare': { scenario: 'messages', ...base, mechanism: 'SCRAM-SHA-256', pairs: 50, window: 10, address: 'bare' },
   'logins-scram': { scenario: 'logins', ...base, mechanism: 'SCRAM-SHA-256', concurrency: 50, users: 1000 },
   'logins-plain': { scenario: 'logins', ...base, mechanism: 'PLAIN', concurrency: 50, users: 200 },

@@ -64,6 +64,8 @@ report.define({ id: 'msgs-p50', label: 'p50 latency, 50 × 10', unit: 'ms' });
 report.define({ id: 'msgs-p99', label: 'p99 latency, 50 × 10', unit: 'ms' });
 report.define({ id: 'msgs-server-cpu', label: 'server CPU during 50 × 10', unit: 'cores' });
 report.define({ id: 'msgs-cpu', label: 'server CPU per message, 50 × 10', unit: 'µs' });
+report.define({ id: 'msgs-sm', label: 'messages/s, 50 × 10 to full JID, stream management, acks every 5 stanzas', unit: 'msg/s' });
+report.define({ id: 'msgs-sm-cpu', label: 'server CPU per message, 50 × 10, stream management', unit: 'µs' });
 report.define({ id: 'msgs-bare', label: 'messages/s, 50 pairs × 10 in flight, to bare JID', unit: 'msg/s' });
 report.define({ id: 'light-p50', label: 'p50 latency, 5 pairs × 2 in flight', unit: 'ms' });
 report.define({ id: 'light-p99', label: 'p99 latency, 5 pairs × 2 in flight', unit: 'ms', target: '≤ 1' });
@@ -93,6 +95,15 @@ async function messages(t: Target, run: number): Promise<void> {
   report.add(t.name, run, 'msgs-p99', heavy.latency.p99Ms);
   report.add(t.name, run, 'msgs-server-cpu', heavy.serverCores);
   report.add(t.name, run, 'msgs-cpu', heavy.serverCpuUsPerMessage);
+  if (t.name === 'xmppd') {
+    // The same load with XEP-0198 on every session; the server asks for an ack every 5 stanzas (its default).
+    const sm = await runGenerator<MessagesResult>(GENERATOR_CPU, {
+      scenario: 'messages', ...t.endpoint, mechanism, pairs: 50, window: 10, address: 'full', streamManagement: true,
+      warmupSeconds: D.warmup, seconds: D.messages, serverPids: t.pids,
+    });
+    report.add(t.name, run, 'msgs-sm', sm.perSecond, sm);
+    report.add(t.name, run, 'msgs-sm-cpu', sm.serverCpuUsPerMessage);
+  }
   const bare = await runGenerator<MessagesResult>(GENERATOR_CPU, {
     scenario: 'messages', ...t.endpoint, mechanism, pairs: 50, window: 10, address: 'bare',
     warmupSeconds: D.warmup, seconds: D.messages, serverPids: t.pids,

@@ -10,13 +10,15 @@ import { BUILTIN_MODULES } from './modules/builtin.ts';
 import { defineCoreProperties, type CoreProperties } from './properties/core-properties.ts';
 import type { PropertyRegistry } from './properties/property-registry.ts';
 import type { PropertyDefinition } from './properties/types.ts';
+import { SM_PROPERTY_DEFINITIONS } from './stream/sm/sm-properties.ts';
 
-/** The definitions beyond the core ones: built-in modules, health monitor, HTTP listeners. */
+/** The definitions beyond the core ones: built-in modules, health monitor, HTTP listeners, stream management. */
 export function componentPropertyDefinitions(): PropertyDefinition[] {
   return [
     ...BUILTIN_MODULES.flatMap((mod) => mod.properties ?? []),
     ...Object.values(HEALTH_PROPERTY_DEFINITIONS),
     ...Object.values(HTTP_PROPERTY_DEFINITIONS),
+    ...Object.values(SM_PROPERTY_DEFINITIONS),
   ];
 }
 

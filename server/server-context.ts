@@ -19,6 +19,8 @@ import type { DependencyMonitor } from './health/dependency-monitor.ts';
 import type { ServerSecrets } from './auth/server-secrets.ts';
 import type { FailureThrottle } from './auth/failure-throttle.ts';
 import type { AccountDeletions } from './accounts/account-deletions.ts';
+import type { ResumableSessions } from './stream/sm/resumable-sessions.ts';
+import type { SessionHandover } from './stream/sm/session-handover.ts';
 
 export interface ServerContext {
   /** The facade modules and plugins see (extension/kernel.ts). */
@@ -49,4 +51,8 @@ export interface ServerContext {
   readonly authThrottle: FailureThrottle;
   /** Account deletion on every node, and the handlers modules and plugins registered for it. */
   readonly accounts: AccountDeletions;
+  /** This node's sessions with stream management (XEP-0198), resumable or not. */
+  readonly resumable: ResumableSessions;
+  /** Resumption of sessions held by another node of the cluster. */
+  readonly handover: SessionHandover;
 }

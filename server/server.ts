@@ -35,6 +35,9 @@ import { FailureThrottle } from './auth/failure-throttle.ts';
 import { openStorage } from './storage/database.ts';
 import { claimServedDomain } from './storage/served-domain.ts';
 import { ClientStream } from './stream/client-stream.ts';
+import { ResumableSessions } from './stream/sm/resumable-sessions.ts';
+import { SessionHandover } from './stream/sm/session-handover.ts';
+import { defineSmProperties } from './stream/sm/sm-properties.ts';
 import { loadOrCreateCertificate } from './tls/certificates.ts';
 import { ReloadableSecureContext } from './tls/reloadable-context.ts';
 import { ClientConnections } from './transport/client-connections.ts';
@@ -133,6 +136,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       cluster: () => cluster.current(),
       accounts,
     });
+    const stats = new ServerStats();
+    const resumable = new ResumableSessions({
+      nodeId: config.nodeId, properties: defineSmProperties(properties), sessions, router, events, log: log.child('sm'),
+    });
     const context: ServerContext = {
       kernel,
       domain: config.domain,
@@ -147,13 +154,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       core,
       disco: new DiscoRegistry(),
       streamFeatures: new Set<StreamFeatureProvider>(),
-      stats: new ServerStats(),
+      stats,
       passwordCache: new VerifiedPasswordCache(core.plainCacheSize.value),
       secrets,
       health,
       cluster: () => cluster.current(),
       authThrottle: new FailureThrottle(storage.authFailures, () => core.authThrottleWindow.value),
       accounts,
+      resumable,
+      handover: new SessionHandover({
+        nodeId: config.nodeId, domain: config.domain, resumable, sessions, cluster: () => cluster.current(), events, stats, log: log.child('sm'),
+      }),
     };
 
     core.plainCacheSize.onChange((size) => { context.passwordCache = new VerifiedPasswordCache(size); });

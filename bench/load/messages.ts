@@ -29,6 +29,11 @@ export interface MessagesParams extends Endpoint {
    * Hazelcast member), with the whole machine's beside them.
    */
   watchPids?: Record<string, number>;
+  /**
+   * Stream management (XEP-0198) enabled on every session: receivers answer each <r/> the
+   * server sends (every xmpp.sm.ack-request-every stanzas) with an ack of what they received.
+   */
+  streamManagement?: boolean;
 }
 
 export interface MessagesResult {
@@ -59,6 +64,22 @@ function chat(to: string): string {
 /** A headline, which a server drops when it has no session to give it to (RFC 6121 8.5.2.1.1, 8.5.3.2.1). */
 function headline(to: string): string {
   return `<message to='${to}' type='headline' id='probe'><body>probe</body></message>`;
+}
+
+const NS_SM = 'urn:xmpp:sm:3';
+
+/** Sends <enable/> on every session and waits for each <enabled/>. */
+async function enableStreamManagement(sessions: LoggedIn[]): Promise<void> {
+  await Promise.all(sessions.map((s) => new Promise<void>((resolve) => {
+    const enabled = new TagCounter('<enabled');
+    const onData = (chunk: Buffer): void => {
+      if (enabled.count(chunk) === 0) return;
+      s.socket.off('data', onData);
+      resolve();
+    };
+    s.socket.on('data', onData);
+    s.socket.write(`<enable xmlns='${NS_SM}'/>`);
+  })));
 }
 
 /** Senders and receivers in the order the scenario expects: sender of pair i at 2i, its receiver at 2i + 1. */
@@ -109,6 +130,7 @@ export async function runMessages(p: MessagesParams): Promise<MessagesResult> {
     progress(label, `${p.pairs} senders on ${p.host}:${p.port}, ${p.pairs} receivers on ${p.receiverEndpoint.host}:${p.receiverEndpoint.port}`);
     await untilReachable(sessions, to);
   }
+  if (p.streamManagement) await enableStreamManagement(sessions);
   const histogram = new LatencyHistogram();
   let measuring = false;
   let phase = 'warming up';
@@ -126,8 +148,13 @@ export async function runMessages(p: MessagesParams): Promise<MessagesResult> {
     const sentAt = new Float64Array(p.window);
     let head = 0;
     const arrivals = new TagCounter('</message>');
+    const ackRequests = p.streamManagement ? new TagCounter('<r ') : null;
+    let handled = 0;
     receiver.socket.on('data', (chunk: Buffer) => {
       let n = arrivals.count(chunk);
+      handled += n;
+      // An ack may count messages that came after the request in the same chunk: never more than were sent.
+      if (ackRequests && ackRequests.count(chunk) > 0) receiver.socket.write(`<a xmlns='${NS_SM}' h='${handled % 2 ** 32}'/>`);
       if (n === 0) return;
       const now = performance.now();
       inFlight -= n;

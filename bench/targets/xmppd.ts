@@ -24,11 +24,14 @@ export interface XmppdOptions extends TargetOptions {
   plainCache: boolean;
   /** Write a V8 CPU profile of the server here when it stops. */
   cpuProfileDir?: string;
+  /** A MariaDB/MySQL database (URL) the caller made, instead of the embedded SQLite file. */
+  databaseUrl?: string;
 }
 
-async function createUsers(path: string, count: number): Promise<void> {
+async function createUsers(url: string, count: number): Promise<void> {
   setLogLevel('warn'); // this process's storage logs (migrations) are not the benchmark's
-  const storage = await openStorage({ type: 'sqlite', path }, new Logger('bench'), { migrate: true });
+  const config = url.startsWith('sqlite:') ? { type: 'sqlite' as const, path: url.slice('sqlite:'.length) } : { type: 'mysql' as const, url };
+  const storage = await openStorage(config, new Logger('bench'), { migrate: true });
   try {
     // WAL with synchronous=NORMAL: sequential inserts cost no fsync each.
     await writeBenchAccounts(storage, count);
@@ -44,13 +47,13 @@ export interface XmppdTarget extends Target {
 
 export async function startXmppd(opts: XmppdOptions): Promise<XmppdTarget> {
   const dir = makeWorkDir('xmppd');
-  const dbPath = join(dir, 'xmppd.sqlite');
+  const databaseUrl = opts.databaseUrl ?? `sqlite:${join(dir, 'xmppd.sqlite')}`;
   const { env, ports: { c2s } } = await serverEnv({
-    dataDir: join(dir, 'data'), databaseUrl: `sqlite:${dbPath}`, pluginsDir: join(dir, 'plugins'), logLevel: 'info',
+    dataDir: join(dir, 'data'), databaseUrl, pluginsDir: join(dir, 'plugins'), logLevel: 'info',
   });
 
   const t0 = performance.now();
-  await createUsers(dbPath, opts.users);
+  await createUsers(databaseUrl, opts.users);
   progress('xmppd', `${opts.users} accounts created in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const setProperty = (name: string, value: string): void => {
     execFileSync(process.execPath, [BIN, 'property', 'set', name, value], { env, cwd: ROOT, stdio: 'pipe' });

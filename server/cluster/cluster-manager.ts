@@ -33,6 +33,12 @@ export interface ClusterManager {
    * behalf of another node. Best effort: a node that is unreachable misses it.
    */
   broadcast(event: string, payload: unknown): void;
+  /**
+   * Fires a `remote/` event on one other node only (a request to the node that holds some
+   * state, or its answer). Resolves true once that node took it, false when it is unknown or
+   * unreachable.
+   */
+  sendEvent(nodeId: string, event: string, payload: unknown): Promise<boolean>;
   summary(): ClusterSummary;
 }
 
@@ -52,6 +58,10 @@ export class StandaloneClusterManager implements ClusterManager {
   }
 
   broadcast(): void {}
+
+  async sendEvent(): Promise<boolean> {
+    return false;
+  }
 
   summary(): ClusterSummary {
     return { enabled: false, state: 'standalone', members: [], seniorNodeId: this.nodeId };

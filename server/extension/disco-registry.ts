@@ -1,5 +1,11 @@
 // Features and identities announced in service discovery (XEP-0030). The kernel keeps the
 // list because every module registers into it; the disco module only answers queries.
+/** An entity the server lists in its disco#items (XEP-0030 4.1): its services. */
+export interface DiscoItem {
+  jid: string;
+  name?: string;
+}
+
 /** An identity the server shows in disco#info (XEP-0030 3.1). */
 export interface DiscoIdentity {
   category: string;
@@ -13,6 +19,7 @@ export class DiscoRegistry {
   private readonly identities: DiscoIdentity[] = [{ category: 'server', type: 'im', name: 'xmppd' }];
   /** What accounts show beside account/registered (a PEP service: pubsub/pep). */
   private readonly accountIds: DiscoIdentity[] = [];
+  private readonly items: DiscoItem[] = [];
 
   /** Returns the function that removes it again. Reference-counted: two modules may share a feature. */
   addFeature(xmlns: string, where: { host?: boolean; account?: boolean }): () => void {
@@ -47,5 +54,18 @@ export class DiscoRegistry {
 
   accountIdentities(): readonly DiscoIdentity[] {
     return this.accountIds;
+  }
+
+  /** A service of the server (a subdomain) for the server's disco#items. */
+  addItem(item: DiscoItem): () => void {
+    this.items.push(item);
+    return () => {
+      const i = this.items.indexOf(item);
+      if (i !== -1) this.items.splice(i, 1);
+    };
+  }
+
+  hostItems(): readonly DiscoItem[] {
+    return this.items;
   }
 }

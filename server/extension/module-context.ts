@@ -11,7 +11,7 @@ import type { Logger } from '../log.ts';
 import type { PropertyRegistry } from '../properties/property-registry.ts';
 import type { PropertyValue } from '../properties/property-value.ts';
 import type { Property, PropertyDefinition } from '../properties/types.ts';
-import { iqEventName, type StanzaEvent } from '../routing/stanza-event.ts';
+import { iqEventName, serviceEventName, type StanzaEvent } from '../routing/stanza-event.ts';
 import type { ClientSession } from '../session/client-session.ts';
 import type { Storage } from '../storage/types.ts';
 import { xml, type Element } from '../xml/element.ts';
@@ -22,7 +22,7 @@ import type { Kernel } from './kernel.ts';
 export type { DiscoIdentity };
 
 /** The read side of the disco registry. */
-export type DiscoView = Pick<DiscoRegistry, 'hostIdentities' | 'accountIdentities' | 'features'>;
+export type DiscoView = Pick<DiscoRegistry, 'hostIdentities' | 'accountIdentities' | 'hostItems' | 'features'>;
 
 export interface IqRequest {
   stanza: Element;
@@ -44,7 +44,7 @@ export type IqHandler = (req: IqRequest) => Element | void | undefined | Promise
 export type StreamFeatureProvider = (features: Element, session: { secure: boolean; authenticated: boolean }) => void;
 
 /** The repositories a module may declare it uses; the kernel's own (properties, secrets) are not among them. */
-export type ModuleRepositoryName = 'users' | 'roster' | 'offline' | 'privateXml' | 'vcards' | 'blocklist' | 'lastActivity' | 'pep' | 'caps';
+export type ModuleRepositoryName = 'users' | 'roster' | 'offline' | 'privateXml' | 'vcards' | 'blocklist' | 'lastActivity' | 'pep' | 'caps' | 'archive';
 
 /** What the kernel lends every context; none of it is reachable from outside the context. */
 export interface ModuleServices {
@@ -141,6 +141,19 @@ export class ModuleContext {
   /** Adds an identity to disco#info of the server, or (with `account`) of every account. */
   identity(identity: DiscoIdentity, where: { account?: boolean } = {}): void {
     this.#undo.push(this.#services.disco.addIdentity(identity, where));
+  }
+
+  /**
+   * Serves a subdomain of the server (`proxy` for proxy.<domain>): every stanza sent to it or
+   * to any JID at it goes to `handler`, which returns true when it took the stanza (an IQ get
+   * or set it leaves is answered service-unavailable). Listed in the server's disco#items
+   * under `name`. Returns the service's domain.
+   */
+  service(subdomain: string, name: string, handler: (ev: StanzaEvent) => boolean | void): string {
+    const domain = `${subdomain}.${this.domain}`;
+    this.hook(serviceEventName(domain), handler);
+    this.#undo.push(this.#services.disco.addItem({ jid: domain, name }));
+    return domain;
   }
 
   /** What service discovery lists (read-only): for the module that answers disco queries. */

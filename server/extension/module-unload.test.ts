@@ -60,8 +60,9 @@ test('all built-in modules together unload to an empty server, and a module is n
   for (const mod of BUILTIN_MODULES) await loader.load(mod);
   assert.ok(server.events.has('iq/bare/get/jabber:iq:roster'));
   assert.ok(server.properties.get('xmpp.offline.max-per-user')?.definition, 'module properties are defined by their modules');
-  // The roster module cancels a deleted account's subscriptions, the PEP module drops its nodes.
-  assert.equal(server.accounts.size, 2, 'the roster and PEP modules act on account deletion');
+  // The roster module cancels a deleted account's subscriptions, the PEP module drops its nodes,
+  // the archive module deletes the account's archive.
+  assert.equal(server.accounts.size, 3, 'the roster, PEP and archive modules act on account deletion');
   await assert.rejects(loader.unload('roster'), /presence depends on it/);
   await loader.unloadAll();
   assert.deepEqual(footprint(server), empty);

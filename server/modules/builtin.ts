@@ -4,6 +4,7 @@ import type { XmppModule } from '../extension/module-context.ts';
 import { blockingModule } from './blocking/blocking.ts';
 import { discoModule } from './disco.ts';
 import { lastModule } from './last.ts';
+import { mamModule } from './mam/index.ts';
 import { offlineModule } from './offline.ts';
 import { avatarConversionModule } from './pep/avatar-conversion.ts';
 import { bookmarksConversionModule } from './pep/bookmarks-conversion.ts';
@@ -11,6 +12,7 @@ import { pepModule } from './pep/index.ts';
 import { pingModule } from './ping.ts';
 import { presenceModule } from './presence/index.ts';
 import { privateModule } from './private.ts';
+import { proxy65Module } from './proxy65/index.ts';
 import { registerModule } from './register/register.ts';
 import { rosterModule } from './roster/index.ts';
 import { timeModule } from './time.ts';
@@ -33,4 +35,6 @@ export const BUILTIN_MODULES: XmppModule[] = [
   pepModule,
   avatarConversionModule,
   bookmarksConversionModule,
+  mamModule,
+  proxy65Module,
 ];

@@ -43,7 +43,7 @@ export const discoModule: XmppModule = {
     });
     ctx.iq('host', 'get', NS_DISCO_ITEMS, (req) => {
       refuseNode(req);
-      return xml('query', { xmlns: NS_DISCO_ITEMS });
+      return xml('query', { xmlns: NS_DISCO_ITEMS }, ...disco.hostItems().map((i) => xml('item', { jid: i.jid, name: i.name })));
     });
     ctx.iq('bare', 'get', NS_DISCO_INFO, async (req) => {
       await authorize(req);

@@ -28,6 +28,9 @@ class OtherNode implements ClusterManager {
     return this.answer;
   }
   broadcast(): void {}
+  async sendEvent(): Promise<boolean> {
+    return false;
+  }
   summary(): ClusterSummary {
     return { enabled: true, state: 'joined', members: [], seniorNodeId: 'node1' };
   }

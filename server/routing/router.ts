@@ -10,7 +10,7 @@ import type { ClientSession } from '../session/client-session.ts';
 import type { SessionManager } from '../session/session-manager.ts';
 import type { Element } from '../xml/element.ts';
 import { StanzaError, errorReply } from '../xml/errors.ts';
-import { iqEventName, type StanzaEvent } from './stanza-event.ts';
+import { iqEventName, serviceEventName, type StanzaEvent } from './stanza-event.ts';
 
 export interface RouterStats {
   routed: number;
@@ -89,6 +89,11 @@ export class Router {
     if (this.events.fire('stanza/pre-route', event)) return;
 
     if (to.domain !== this.domain) {
+      // A service of this server on a subdomain (proxy.<domain>) takes everything sent to it.
+      if (to.domain.endsWith(`.${this.domain}`) && this.events.has(serviceEventName(to.domain))) {
+        this.routeToService(event);
+        return;
+      }
       // No server-to-server yet: every other domain is unreachable.
       this.bounce(stanza, new StanzaError('remote-server-not-found', `no route to ${to.domain}`));
       return;
@@ -96,6 +101,14 @@ export class Router {
     const target = to.local === '' ? (to.resource === '' ? 'host' : 'full') : to.resource === '' ? 'bare' : 'full';
     if (kind === 'iq') this.routeIq(event, target);
     else if (kind === 'message' || kind === 'presence') this.events.fire(`${kind}/${target}`, event);
+  }
+
+  /** An IQ get or set the service does not take is answered service-unavailable, as for the server itself. */
+  private routeToService(event: StanzaEvent): void {
+    const { stanza } = event;
+    const type = stanza.attrs.type;
+    if (this.events.fire(serviceEventName(event.to.domain), event)) return;
+    if (stanza.name === 'iq' && (type === 'get' || type === 'set')) this.bounce(stanza, new StanzaError('service-unavailable', undefined));
   }
 
   private routeIq(event: StanzaEvent, target: 'host' | 'bare' | 'full'): void {

@@ -8,6 +8,7 @@
 //   presence/host | presence/bare | presence/full
 //   presence/broadcast       presence without 'to' from a client (RFC 6121 4.2 / 4.4)
 //   message/offline          a message RFC 6121 says to store for later; unhandled -> error
+//   service/<domain>         any stanza to a service of this server on a subdomain (proxy.<domain>)
 //   stanza/pre-route         every stanza before the above; a handler returning true drops it
 //
 // A handler returns true when it took the stanza. The kernel registers the RFC 6121
@@ -30,4 +31,8 @@ export const DEFAULT_PRIORITY = -100;
 
 export function iqEventName(target: 'host' | 'bare', type: string, xmlns: string): string {
   return `iq/${target}/${type}/${xmlns}`;
+}
+
+export function serviceEventName(domain: string): string {
+  return `service/${domain}`;
 }

@@ -96,14 +96,19 @@ export class SessionManager {
     session.close(error);
   }
 
-  /** Removes a session; idempotent. Fires session/closed so modules can clean up. */
-  unbind(session: ClientSession, reason: string): void {
-    if (session.closed) return;
+  /**
+   * Removes a session; idempotent. Fires session/closed so modules can clean up. Resolves
+   * when the routing table has written the removal (a session moving to another node waits
+   * for it, so that its new route cannot be overwritten by the old one's removal).
+   */
+  unbind(session: ClientSession, reason: string): Promise<void> {
+    if (session.closed) return Promise.resolve();
     session.closed = true;
     const full = session.jid.toString();
+    let removed = Promise.resolve();
     if (this.byFull.get(full) === session) {
       this.byFull.delete(full);
-      this.write('remove', full, () => this.routes.removeRoute(full));
+      removed = this.write('remove', full, () => this.routes.removeRoute(full));
     }
     const bare = session.jid.bareString();
     const set = this.byBare.get(bare);
@@ -114,6 +119,7 @@ export class SessionManager {
     // With 'client logged in', the account's whole visit, for operators and fail2ban alike.
     this.log.info('client session ended', { jid: full, address: session.remoteAddress, transport: session.kind, reason });
     this.events.fire<SessionClosedEvent>('session/closed', { session, reason });
+    return removed;
   }
 
   /** Call after a session's presence changed (availability, priority, show or status). */
@@ -144,17 +150,18 @@ export class SessionManager {
    * session stays served from this node either way; the failure is logged and announced
    * (the clustering plugin reconciles its table), never thrown into the caller's path.
    */
-  private write(operation: RoutingTableErrorEvent['operation'], jid: string, op: () => void | Promise<void>): void {
+  private write(operation: RoutingTableErrorEvent['operation'], jid: string, op: () => void | Promise<void>): Promise<void> {
     const failed = (error: unknown): void => {
       this.log.error('routing table refused a write', { operation, jid, error: error instanceof Error ? error.message : String(error) });
       this.events.fire<RoutingTableErrorEvent>(ROUTING_TABLE_ERROR, { operation, jid, error });
     };
     try {
       const out = op();
-      if (out instanceof Promise) out.catch(failed);
+      if (out instanceof Promise) return out.catch(failed);
     } catch (err) {
       failed(err);
     }
+    return Promise.resolve();
   }
 
   private routeOf(s: ClientSession): RouteEntry {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { DatabaseConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { SqlAccountDeletionRepository } from './account-deletion-repository.ts';
+import { SqlArchiveRepository } from './archive-repository.ts';
 import { SqlAuthFailureRepository } from './auth-failure-repository.ts';
 import { SqlBlocklistRepository } from './blocklist-repository.ts';
 import { SqlCapsRepository } from './caps-repository.ts';
@@ -71,6 +72,7 @@ function createStorage({ knex, dialect }: Connection): Storage {
     vcards: new SqlVcardRepository(knex),
     blocklist: new SqlBlocklistRepository(knex),
     lastActivity: new SqlLastActivityRepository(knex),
+    archive: new SqlArchiveRepository(knex),
     pep: new SqlPepRepository(knex),
     caps: new SqlCapsRepository(knex),
     properties: new SqlPropertyRepository(knex),

@@ -188,6 +188,71 @@ export interface LastActivityRepository {
   set(username: string, record: LastActivityRecord): Promise<void>;
 }
 
+/** A message for one archive (XEP-0313): the owner's copy of a message sent or received. */
+export interface ArchiveEntry {
+  /** The account whose archive it is (prepared localpart). */
+  owner: string;
+  /** The archive id (XEP-0359 stanza-id), unique in the owner's archive. */
+  id: string;
+  /** The other party's bare JID. */
+  with: string;
+  /** The other party's resource, if the message named one. */
+  withResource: string | null;
+  /** Sent by the owner (true) or received (false). */
+  outgoing: boolean;
+  at: Date;
+  /** The message as archived, serialized. */
+  stanza: string;
+}
+
+export interface ArchivedMessage extends Omit<ArchiveEntry, 'owner'> {
+  /** Position in the archive: later messages have larger positions. */
+  seq: number;
+}
+
+/** Which messages of one archive a query reads; every part narrows it. */
+export interface ArchiveFilter {
+  /** The other party's bare JID, and resource when it is a full JID. */
+  with?: { bare: string; resource?: string };
+  start?: Date;
+  end?: Date;
+  /** Only positions above / below (exclusive). */
+  afterSeq?: number;
+  beforeSeq?: number;
+  /** Only these archive ids. */
+  ids?: readonly string[];
+}
+
+export type ArchiveDefault = 'always' | 'roster' | 'never';
+
+/** XEP-0313 archiving preferences of an account. */
+export interface ArchivePrefs {
+  default: ArchiveDefault;
+  /** Bare JIDs always / never archived. */
+  always: string[];
+  never: string[];
+}
+
+export interface ArchiveRepository {
+  /** Adds the entries in order (one statement per call where the dialect allows). */
+  append(entries: readonly ArchiveEntry[]): Promise<void>;
+  /** The position of an archive id in the owner's archive, or null if it has no such id. */
+  position(owner: string, id: string): Promise<number | null>;
+  /**
+   * Up to `limit` messages matching the filter, nearest the start (oldest first) or, with
+   * `backward`, nearest the end (newest first).
+   */
+  page(owner: string, filter: ArchiveFilter, limit: number, backward: boolean): Promise<ArchivedMessage[]>;
+  /** How many messages match, or null if more than `bound` do (counting stops there). */
+  count(owner: string, filter: ArchiveFilter, bound: number): Promise<number | null>;
+  prefs(owner: string): Promise<ArchivePrefs | null>;
+  setPrefs(owner: string, prefs: ArchivePrefs): Promise<void>;
+  /** Deletes up to `limit` messages (of any archive) archived before the instant; returns how many. */
+  purge(before: Date, limit: number): Promise<number>;
+  /** Deletes an account's archive and preferences. */
+  deleteOwner(owner: string): Promise<void>;
+}
+
 /** A PEP node (XEP-0163) of one account; `config` holds its XEP-0060 options by field name. */
 export interface PepNode {
   id: number;
@@ -301,6 +366,8 @@ export interface Storage {
   readonly vcards: VcardRepository;
   readonly blocklist: BlocklistRepository;
   readonly lastActivity: LastActivityRepository;
+  /** Message archives (XEP-0313, migrations/0007-message-archive.ts). */
+  readonly archive: ArchiveRepository;
   readonly pep: PepRepository;
   readonly caps: CapsRepository;
   readonly properties: PropertyRepository;

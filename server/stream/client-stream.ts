@@ -12,12 +12,16 @@ import { Fifo } from '../util/fifo.ts';
 import { Element, xml, type Attrs } from '../xml/element.ts';
 import { NS_STREAMS, NS_STREAM_ERRORS, StanzaError, StreamError, errorReply } from '../xml/errors.ts';
 import { SaslNegotiation } from './sasl-negotiation.ts';
+import { InactiveHold, NS_CSI } from './csi/inactive-hold.ts';
+import { parseCount } from './sm/handled-count.ts';
+import { NS_SM, type StreamManagement } from './sm/stream-management.ts';
 
 export const NS_CLIENT = 'jabber:client';
 const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
 const NS_SESSION = 'urn:ietf:params:xml:ns:xmpp-session';
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 type State = 'opening' | 'negotiating' | 'authenticated' | 'bound' | 'closed';
 
@@ -35,6 +39,8 @@ export class ClientStream implements TransportEvents {
   private readonly id = randomBytes(8).toString('hex');
   private username: string | null = null;
   private session: ClientSession | null = null;
+  /** Stream management (XEP-0198), once enabled on this stream or resumed onto it. */
+  private sm: StreamManagement | null = null;
   private sasl: SaslNegotiation | null = null;
   private negotiationTimer: NodeJS.Timeout | null;
   /** Input that arrived while an async step (SASL, STARTTLS) was running; replayed in order. */
@@ -92,9 +98,18 @@ export class ClientStream implements TransportEvents {
     this.state = 'closed';
     this.backlog.clear();
     const session = this.session;
-    if (session) {
-      const closedWith = session.closedWith ? `stream error ${session.closedWith.condition}` : null;
-      this.server.sessions.unbind(session, this.endReason ?? closedWith ?? 'connection lost');
+    // A session resumed on another stream is that stream's now.
+    if (!session || !session.carriedBy(this.transport)) return;
+    const closedWith = session.closedWith ? `stream error ${session.closedWith.condition}` : null;
+    const reason = this.endReason ?? closedWith ?? 'connection lost';
+    const sm = this.sm;
+    if (!sm) {
+      this.server.sessions.unbind(session, reason);
+    } else if (this.endReason === null && closedWith === null && !session.closed && sm.resumable && !sm.overflowed) {
+      // The connection dropped without a goodbye: XEP-0198 lets the client come back for it.
+      this.server.resumable.detach(session, sm);
+    } else {
+      this.server.resumable.end(session, sm, reason);
     }
   }
 
@@ -172,6 +187,9 @@ export class ClientStream implements TransportEvents {
       }
     } else {
       features.append(xml('bind', { xmlns: NS_BIND }), xml('session', { xmlns: NS_SESSION }, xml('optional')));
+      // BOSH has its own acknowledgements and outlives its connections already (XEP-0206).
+      if (this.transport.kind !== 'bosh') features.append(xml('sm', { xmlns: NS_SM }));
+      features.append(xml('csi', { xmlns: NS_CSI }));
     }
     for (const provider of this.server.streamFeatures) provider(features, { secure, authenticated });
     return features;
@@ -186,6 +204,11 @@ export class ClientStream implements TransportEvents {
 
   private onElement(el: Element): void | Promise<void> {
     if (el.localName === 'error' && el.getNS() === NS_STREAMS) return this.peerFailed(el);
+    // After a resumption elsewhere, what still arrives here is no longer the session's.
+    if (this.state === 'bound' && !this.session!.carriedBy(this.transport)) return;
+    const ns = el.attrs.xmlns;
+    if (ns === NS_SM && (this.state === 'authenticated' || this.state === 'bound')) return this.onSmElement(el);
+    if (ns === NS_CSI && this.state === 'bound') return this.onClientState(el);
     switch (this.state) {
       case 'negotiating': return this.onNegotiationElement(el);
       case 'authenticated': return this.onBindElement(el);
@@ -304,11 +327,15 @@ export class ClientStream implements TransportEvents {
     if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
     this.negotiationTimer = null;
     this.server.sessions.bind(session);
-    // Administrators are trusted not to flood, and may need to send a lot (bulk changes).
-    if (isListed(this.server.core.adminJids.value, jid.bareString())) this.transport.shapeInput(0, 0);
+    this.unshapeAdministrators(jid);
     this.server.stats.logins++;
     this.log.info('client logged in', { jid: jid.toString(), transport: this.transport.kind, address: this.transport.remoteAddress });
     session.send(xml('iq', { type: 'result', id: el.attrs.id }, xml('bind', { xmlns: NS_BIND }, xml('jid', null, jid.toString()))));
+  }
+
+  /** Administrators are trusted not to flood, and may need to send a lot (bulk changes). */
+  private unshapeAdministrators(jid: JID): void {
+    if (isListed(this.server.core.adminJids.value, jid.bareString())) this.transport.shapeInput(0, 0);
   }
 
   private onStanza(el: Element): void {
@@ -317,6 +344,8 @@ export class ClientStream implements TransportEvents {
     if ((kind !== 'message' && kind !== 'presence' && kind !== 'iq') || el.attrs.xmlns !== NS_CLIENT) {
       return this.fail(new StreamError('unsupported-stanza-type', `<${el.name}/> is not a stanza`));
     }
+    // Handled from here on, whether it is routed or answered with an error (XEP-0198 4).
+    this.sm?.received();
     const from = el.attrs.from;
     if (from !== undefined && from !== session.jid.toString()) {
       const parsed = JID.tryParse(from);
@@ -350,6 +379,125 @@ export class ClientStream implements TransportEvents {
     return false;
   }
 
+  // ---- stream management (XEP-0198) and client state (XEP-0352) ----------------------
+
+  private onSmElement(el: Element): void | Promise<void> {
+    const resumable = this.server.resumable;
+    switch (el.name) {
+      case 'enable': {
+        if (this.transport.kind === 'bosh') return this.smFailed('feature-not-implemented');
+        // XEP-0198 3: only once, and only after binding (a resumption replaces binding).
+        if (this.state !== 'bound' || this.sm) return this.smFailed('unexpected-request');
+        const wantsResume = el.attrs.resume === 'true' || el.attrs.resume === '1';
+        const props = resumable.properties;
+        const asked = parseCount(el.attrs.max);
+        const seconds = wantsResume ? Math.min(asked || props.resumeTimeout.value, props.resumeTimeoutMax.value) : null;
+        this.sm = resumable.enable(this.session!, this.username!, seconds);
+        const id = this.sm.settings.id;
+        this.transport.send(xml('enabled', id === null ? { xmlns: NS_SM } : { xmlns: NS_SM, id, resume: 'true', max: String(seconds) }));
+        return;
+      }
+      case 'resume':
+        if (this.transport.kind === 'bosh') return this.smFailed('feature-not-implemented');
+        if (this.state !== 'authenticated') return this.smFailed('unexpected-request');
+        return this.resume(el);
+      case 'r':
+        if (!this.sm) return this.fail(new StreamError('unsupported-stanza-type', 'Stream management is not enabled'));
+        this.sm.answerRequest();
+        return;
+      case 'a': {
+        if (!this.sm) return this.fail(new StreamError('unsupported-stanza-type', 'Stream management is not enabled'));
+        const h = parseCount(el.attrs.h);
+        if (h !== null && this.sm.acked(h) === 'ok') return;
+        return this.countRefused(h, this.sm);
+      }
+      default:
+        return this.fail(new StreamError('unsupported-stanza-type', `<${el.name}/> is not a stream management element`));
+    }
+  }
+
+  /**
+   * XEP-0198 4 (v1.6): an ack of more than was sent, or no count at all, is answered with
+   * <failed/> saying what was sent, then the stream ends with undefined-condition.
+   */
+  private countRefused(h: number | null, sm: StreamManagement): void {
+    this.transport.send(countFailure(h, { inbound: sm.inbound, sent: sm.queue.sent }));
+    this.fail(new StreamError('undefined-condition', h === null ? 'The ack has no valid h' : 'The ack counts more stanzas than were sent'));
+  }
+
+  private smFailed(condition: string, h?: number): void {
+    this.transport.send(xml('failed', h === undefined ? { xmlns: NS_SM } : { xmlns: NS_SM, h: String(h) }, xml(condition, { xmlns: NS_STANZAS })));
+  }
+
+  /** <resume previd= h=/> in place of binding: the detached (or still connected) session moves here. */
+  private resume(el: Element): void | Promise<void> {
+    const resumable = this.server.resumable;
+    const previd = el.attrs.previd ?? '';
+    const h = parseCount(el.attrs.h);
+    const found = resumable.find(previd, this.username!);
+    if (!found) {
+      if (h === null) return this.smFailed('item-not-found');
+      return this.server.handover.takeOver(previd, this.username!, h, this.transport, this.id).then((result) => {
+        if (result.kind === 'not-found') return this.smFailed('item-not-found');
+        if (result.kind === 'bad-count') {
+          this.transport.send(countFailure(h, { inbound: result.inbound, sent: result.sent }));
+          return;
+        }
+        // The connection dropped while the other node answered: the session waits here now.
+        if (this.state === 'closed') return resumable.detach(result.session, result.sm);
+        this.adopt(result.session, result.sm, previd);
+      });
+    }
+    const { session, sm } = found;
+    if (h === null || sm.acked(h) === 'too-high') {
+      this.transport.send(countFailure(h, { inbound: sm.inbound, sent: sm.queue.sent }));
+      // The client cannot know what it has: the session ends as it would at its timeout.
+      if (session.detached) resumable.end(session, sm, 'resumption with a bad count');
+      else session.close(new StreamError('undefined-condition', 'A resumption of this session gave a bad count'));
+      return;
+    }
+    const previous = session.attach(this.transport);
+    // XEP-0198 5: the old connection may still look alive; the resumed stream replaces it.
+    previous?.close(new StreamError('conflict', 'The session was resumed on another connection'));
+    this.adopt(session, sm, previd);
+  }
+
+  /** The resumed session is this stream's: <resumed/>, then what the client had not acknowledged. */
+  private adopt(session: ClientSession, sm: StreamManagement, previd: string): void {
+    this.session = session;
+    this.sm = sm;
+    this.state = 'bound';
+    if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
+    this.negotiationTimer = null;
+    this.server.resumable.resumed(sm);
+    this.unshapeAdministrators(session.jid);
+    // A client that reconnects is in front of its user: what was held goes out now.
+    const hold = session.hold;
+    session.hold = null;
+    session.sendNonza(xml('resumed', { xmlns: NS_SM, previd, h: String(sm.inbound) }));
+    for (const stanza of sm.queue.pending()) session.resend(stanza);
+    hold?.flush();
+    sm.resumed();
+    this.log.info('client resumed its session', {
+      jid: session.jid.toString(), transport: this.transport.kind, address: this.transport.remoteAddress, resent: sm.queue.length,
+    });
+  }
+
+  /** <inactive/> and <active/> (XEP-0352). */
+  private onClientState(el: Element): void {
+    const session = this.session!;
+    if (el.name === 'inactive') {
+      const max = this.server.resumable.properties.csiMaxHeld;
+      session.hold ??= new InactiveHold(session, () => max.value);
+    } else if (el.name === 'active') {
+      const hold = session.hold;
+      session.hold = null;
+      hold?.flush();
+    } else {
+      this.fail(new StreamError('unsupported-stanza-type', `<${el.name}/> is not a client state`));
+    }
+  }
+
   // ---- ending ------------------------------------------------------------------------
 
   /** RFC 6120 4.9.1: a stream error from the peer ends the stream; we close ours, saying nothing more. */
@@ -372,6 +520,13 @@ export class ClientStream implements TransportEvents {
     this.state = 'closed';
     this.transport.close(err);
   }
+}
+
+/** <failed/> for a count that is missing or beyond what was sent (XEP-0198 v1.6, section 4). */
+function countFailure(h: number | null, counts: { inbound: number; sent: number }): Element {
+  const failed = xml('failed', { xmlns: NS_SM, h: String(counts.inbound) }, xml('undefined-condition', { xmlns: NS_STANZAS }));
+  if (h !== null) failed.append(xml('handled-count-too-high', { xmlns: NS_SM, h: String(h), 'send-count': String(counts.sent) }));
+  return failed;
 }
 
 /** Whether a bare JID is in a list such as admin.jids (entries separated by commas or spaces). */

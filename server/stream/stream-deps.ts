@@ -15,6 +15,8 @@ import type { Router } from '../routing/router.ts';
 import type { SessionManager } from '../session/session-manager.ts';
 import type { ServerStats } from '../stats.ts';
 import type { Storage } from '../storage/types.ts';
+import type { ResumableSessions } from './sm/resumable-sessions.ts';
+import type { SessionHandover } from './sm/session-handover.ts';
 
 /** What SASL needs: the account lookup, the keys and caches behind it, and its limits. */
 export interface SaslDeps {
@@ -39,6 +41,10 @@ export interface StreamDeps extends SaslDeps {
   readonly streamFeatures: ReadonlySet<StreamFeatureProvider>;
   readonly router: Pick<Router, 'route'>;
   readonly sessions: Pick<SessionManager, 'admits' | 'bind' | 'unbind'>;
+  /** Sessions with stream management: enabling, detaching, resuming, ending. */
+  readonly resumable: ResumableSessions;
+  /** Resumption of a session another node of the cluster holds. */
+  readonly handover: Pick<SessionHandover, 'takeOver'>;
   /** Fires stream/preauth-iq, the one event a stream raises (in-band registration). */
   readonly events: Pick<EventBus, 'fire'>;
 }

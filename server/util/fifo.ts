@@ -29,6 +29,11 @@ export class Fifo<T> {
     return item;
   }
 
+  /** The items, oldest first, without removing them. */
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let i = this.head; i < this.items.length; i++) yield this.items[i] as T;
+  }
+
   clear(): void {
     this.items = [];
     this.head = 0;

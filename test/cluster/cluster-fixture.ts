@@ -2,10 +2,12 @@
 // dropped in (as an operator would), a Hazelcast client configuration with the properties
 // that point nodes at it, and what a node says about the cluster over HTTP.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestServer } from '../helpers/server-process.ts';
+import type { RosterItem } from '../../server/storage/types.ts';
+import { startTestServer, type TestServer } from '../helpers/server-process.ts';
+import type { TestDatabase } from '../helpers/test-database.ts';
 
 const PLUGIN = fileURLToPath(new URL('../../plugins/hazelcast/', import.meta.url));
 
@@ -62,4 +64,36 @@ export async function clusterSize(node: TestServer): Promise<number> {
 export async function routeCount(node: TestServer): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
   return Number(/^xmppd_routes (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+/** A node named `node-<name>` on the shared MariaDB database, the clustering plugin dropped in under `work`. */
+export function startClusterNode(database: TestDatabase, work: string, name: string, properties?: Record<string, string>): Promise<TestServer> {
+  return startTestServer({
+    dialect: 'mysql',
+    database,
+    properties,
+    env: { XMPPD_NODE_ID: `node-${name}`, XMPPD_PLUGINS_DIR: pluginsWithCluster(join(work, name)) },
+  });
+}
+
+/** A roster item of a contact with a mutual subscription. */
+export function friend(jid: string): RosterItem {
+  return { jid, name: null, subscription: 'both', askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [] };
+}
+
+/** What a cluster test started, to be stopped in reverse order at its end. */
+export interface ClusterTestParts {
+  clients: { destroy(): void }[];
+  nodes: (TestServer | null)[];
+  hazelcast?: { stop(): Promise<void> };
+  database?: { drop(): Promise<void> };
+  work?: string;
+}
+
+export async function stopClusterTest(parts: ClusterTestParts): Promise<void> {
+  for (const c of parts.clients) c.destroy();
+  for (const n of parts.nodes) await n?.stop().catch(() => undefined);
+  await parts.hazelcast?.stop();
+  await parts.database?.drop();
+  if (parts.work) rmSync(parts.work, { recursive: true, force: true });
 }

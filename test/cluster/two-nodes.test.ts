@@ -8,13 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterProperties, nodeStatus, pluginsWithCluster, routeCount } from './cluster-fixture.ts';
+import { clusterProperties, friend, nodeStatus, routeCount, startClusterNode } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-import { startTestServer, type TestServer } from '../helpers/server-process.ts';
+import type { TestServer } from '../helpers/server-process.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { ADMIN_PROPERTIES, ADMIN_USER, admin, waitFor } from '../plugins/fixtures.ts';
-import type { RosterItem } from '../../server/storage/types.ts';
 
 /** Joining, leaving and failure detection are a matter of seconds; these bound the waits. */
 const CLUSTER_MS = 30_000;
@@ -25,17 +24,8 @@ let work: string;
 const nodes: Record<'a' | 'b', TestServer | null> = { a: null, b: null };
 const clients: RawClient[] = [];
 
-function friend(jid: string): RosterItem {
-  return { jid, name: null, subscription: 'both', askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [] };
-}
-
 async function startNode(name: 'a' | 'b', properties?: Record<string, string>): Promise<TestServer> {
-  const server = await startTestServer({
-    dialect: 'mysql',
-    database,
-    properties,
-    env: { XMPPD_NODE_ID: `node-${name}`, XMPPD_PLUGINS_DIR: pluginsWithCluster(join(work, name)) },
-  });
+  const server = await startClusterNode(database, work, name, properties);
   nodes[name] = server;
   return server;
 }

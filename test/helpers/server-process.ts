@@ -158,9 +158,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...opts.env,
   };
   const server = new TestServer(dialect, database, dataDir, c2s, c2sTls, http, env, !opts.database, admin);
-  if (opts.properties) {
-    for (const [k, v] of Object.entries(opts.properties)) await server.setProperty(k, v);
-  }
+  // The file transfer proxy listens on a port of its own (7777): off unless the test wants it,
+  // so that servers started side by side do not compete for it.
+  const properties = { 'xmpp.proxy65.port': '0', ...opts.properties };
+  for (const [k, v] of Object.entries(properties)) await server.setProperty(k, v);
   await server.start();
   return server;
 }

@@ -34,6 +34,7 @@ let sint: SintRun;
 before(async () => {
   if (!existsSync(smackLibDir())) throw new Error(missingSmackMessage());
   const httpsPort = await freePort();
+  const proxyPort = await freePort();
   server = await startTestServer({
     properties: {
       'xmpp.register.inband.enabled': 'true',
@@ -42,6 +43,9 @@ before(async () => {
       // The framework registers every account through one connection that it keeps
       // unauthenticated for the whole run, longer than a client may normally take to log in.
       'xmpp.c2s.negotiation-timeout': '1800',
+      // The file transfer tests send through the server's bytestreams proxy.
+      'xmpp.proxy65.port': String(proxyPort),
+      'xmpp.proxy65.host': '127.0.0.1',
     },
     env: {
       XMPPD_REQUIRE_TLS: 'true',

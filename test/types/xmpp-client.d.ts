@@ -20,6 +20,8 @@ declare module '@xmpp/client' {
     iqCaller: {
       get(payload: XmlElement, to?: string, timeout?: number): Promise<XmlElement>;
       set(payload: XmlElement, to?: string, timeout?: number): Promise<XmlElement>;
+      /** Sends a whole IQ and resolves with the whole answer. */
+      request(iq: XmlElement, timeout?: number): Promise<XmlElement>;
     };
     /** Answers IQs of one namespace and element name; the handler returns the result's child. */
     iqCallee: {

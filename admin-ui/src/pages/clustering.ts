@@ -36,7 +36,8 @@ function pluginSection(all: Plugin[]): HTMLElement {
   if (!cluster.length) {
     return h('section', { class: 'card wide', id: 'cluster-plugin' }, h('h2', {}, 'Clustering plugin'),
       message('info', 'No clustering plugin is installed on this node, so it stays standalone whatever the switch says.'),
-      h('p', {}, 'To install the Hazelcast plugin: run ', h('code', {}, 'npm run build'), ', which makes ',
+      h('p', {}, 'A new installation gets it at its first start (bundled_plugins); this node\'s plugins folder does not have it. ',
+        'To install the Hazelcast plugin again: run ', h('code', {}, 'npm run build'), ', which makes ',
         h('code', {}, 'dist/plugins/hazelcast.tgz'), ', then upload it on the ', h('a', { href: '#/plugins' }, 'Plugins'), ' page or run ',
         h('code', {}, 'npx xmppd plugin install dist/plugins/hazelcast.tgz'), ' on every node. The nodes also need Hazelcast members to join; docs/clustering.md tells how to run them.'),
       h('p', {}, 'The switch above works anyway: it is stored in the shared database, and nodes that have the plugin follow it.'));

@@ -25,6 +25,12 @@ export class HazelcastClusterManager implements ClusterManager {
     for (const [nodeId, peer] of this.membership.peers()) void this.links.sendEvent(nodeId, peer.address, event, payload);
   }
 
+  async sendEvent(nodeId: string, event: string, payload: unknown): Promise<boolean> {
+    const peer = this.membership.peers().get(nodeId);
+    if (!peer) return false;
+    return this.links.sendEvent(nodeId, peer.address, event, payload);
+  }
+
   summary(): ClusterSummary {
     return { enabled: true, state: 'joined', members: this.membership.list(), seniorNodeId: this.membership.seniorNodeId() };
   }

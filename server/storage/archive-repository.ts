@@ -1,0 +1,176 @@
+// Message archives (migrations/0007-message-archive.ts). Every query names one archive by
+// its owner's key and walks it by position (seq), so a page costs one range read of an
+// index whatever the size of the archive; counts are bounded for the same reason.
+import type { Knex } from 'knex';
+import { keyOf, toCount, toDate } from './columns.ts';
+import type { ArchiveDefault, ArchivedMessage, ArchiveEntry, ArchiveFilter, ArchivePrefs, ArchiveRepository } from './types.ts';
+
+const TABLE = 'mam_messages';
+/** Rows per INSERT: well under SQLite's 32766 bound variables (9 per row) and MySQL's packet size. */
+const INSERT_CHUNK = 1000;
+const DELETE_CHUNK = 1000;
+
+interface Row {
+  seq: number | string;
+  id: string;
+  with_jid: string;
+  with_resource: string | null;
+  outgoing: number | boolean;
+  created_at: unknown;
+  stanza: string;
+}
+
+const COLUMNS = 'owner_key, id, owner, with_key, with_jid, with_resource, outgoing, created_at, stanza';
+const ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+const DEFAULTS: readonly ArchiveDefault[] = ['always', 'roster', 'never'];
+
+export class SqlArchiveRepository implements ArchiveRepository {
+  constructor(private readonly knex: Knex) {}
+
+  async append(entries: readonly ArchiveEntry[]): Promise<void> {
+    if (!entries.length) return;
+    // One multi-row INSERT per chunk, numbered in row order by both dialects, so the archive
+    // keeps the order the entries were given in. Written as VALUES lists by hand: knex's
+    // SQLite form (SELECT ... UNION ALL SELECT ...) costs several times as much to plan.
+    const write = async (db: Knex | Knex.Transaction): Promise<void> => {
+      // A batch names the same few accounts over and over: hash each once.
+      const keys = new Map<string, string>();
+      const key = (jid: string): string => {
+        let k = keys.get(jid);
+        if (k === undefined) keys.set(jid, (k = keyOf(jid)));
+        return k;
+      };
+      for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
+        const chunk = entries.slice(i, i + INSERT_CHUNK);
+        const bindings: unknown[] = [];
+        for (const e of chunk) {
+          bindings.push(key(e.owner), e.id, e.owner, key(e.with), e.with, e.withResource, e.outgoing, this.instant(e.at), e.stanza);
+        }
+        await db.raw(`insert into ${TABLE} (${COLUMNS}) values ${chunk.map(() => ROW).join(',')}`, bindings as Knex.RawBinding[]);
+      }
+    };
+    // Several chunks go in one transaction: one commit instead of one per chunk.
+    if (entries.length > INSERT_CHUNK) await this.knex.transaction(write);
+    else await write(this.knex);
+  }
+
+  /** A Date as knex would bind it: milliseconds on SQLite (columns.ts), a Date for mysql2. */
+  private instant(at: Date): Date | number {
+    return this.knex.client.dialect === 'mysql' ? at : at.getTime();
+  }
+
+  async position(owner: string, id: string): Promise<number | null> {
+    const row = await this.knex(TABLE).where({ owner_key: keyOf(owner), id }).first('seq');
+    return row ? Number(row.seq) : null;
+  }
+
+  async page(owner: string, filter: ArchiveFilter, limit: number, backward: boolean): Promise<ArchivedMessage[]> {
+    if (limit <= 0) return [];
+    const rows: Row[] = await this.matching(owner, filter)
+      .orderBy('seq', backward ? 'desc' : 'asc')
+      .limit(limit)
+      .select('seq', 'id', 'with_jid', 'with_resource', 'outgoing', 'created_at', 'stanza');
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      id: r.id,
+      with: r.with_jid,
+      withResource: r.with_resource,
+      outgoing: Boolean(r.outgoing),
+      at: toDate(r.created_at),
+      stanza: r.stanza,
+    }));
+  }
+
+  async count(owner: string, filter: ArchiveFilter, bound: number): Promise<number | null> {
+    // Counting reads every matching index entry: stop one past the bound, so an archive of
+    // millions costs what one of `bound` messages does.
+    const inner = this.matching(owner, filter).select('seq').limit(bound + 1);
+    const row = await this.knex.from(inner.as('matching')).count({ n: '*' }).first();
+    const n = toCount(row?.n);
+    return n > bound ? null : n;
+  }
+
+  async prefs(owner: string): Promise<ArchivePrefs | null> {
+    const row = await this.knex('mam_prefs').where({ user_key: keyOf(owner) }).first('default_mode', 'always_jids', 'never_jids');
+    if (!row) return null;
+    const mode = DEFAULTS.includes(row.default_mode) ? (row.default_mode as ArchiveDefault) : 'always';
+    return { default: mode, always: JSON.parse(row.always_jids) as string[], never: JSON.parse(row.never_jids) as string[] };
+  }
+
+  async setPrefs(owner: string, prefs: ArchivePrefs): Promise<void> {
+    const row = {
+      user_key: keyOf(owner),
+      username: owner,
+      default_mode: prefs.default,
+      always_jids: JSON.stringify(prefs.always),
+      never_jids: JSON.stringify(prefs.never),
+    };
+    await this.knex('mam_prefs').insert(row).onConflict('user_key').merge();
+  }
+
+  async purge(before: Date, limit: number): Promise<number> {
+    const end = await this.firstSeqAtOrAfter(before);
+    const rows: { seq: number | string }[] = await this.knex(TABLE)
+      .modify((q) => { if (end !== null) q.where('seq', '<', end); })
+      .orderBy('seq').limit(limit).select('seq');
+    const seqs = rows.map((r) => Number(r.seq));
+    let deleted = 0;
+    for (let i = 0; i < seqs.length; i += DELETE_CHUNK) {
+      deleted += await this.knex(TABLE).whereIn('seq', seqs.slice(i, i + DELETE_CHUNK)).delete();
+    }
+    return deleted;
+  }
+
+  /**
+   * The first position whose message was archived at or after the instant, or null if all
+   * are older: a binary search over seq, one indexed read per step. Positions are given in
+   * the order rows are written, so their instants rise with them but for the clock
+   * differences of nodes and the moments a write waits; a retention counted in days does
+   * not see those.
+   */
+  private async firstSeqAtOrAfter(at: Date): Promise<number | null> {
+    const bounds = await this.knex(TABLE).min({ lo: 'seq' }).max({ hi: 'seq' }).first();
+    if (bounds?.lo === null || bounds?.lo === undefined) return null;
+    let lo = Number(bounds.lo);
+    let hi = Number(bounds.hi) + 1; // the answer is in [lo, hi]; hi means "none"
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = await this.knex(TABLE).where('seq', '>=', mid).orderBy('seq').first('seq', 'created_at');
+      if (!row) {
+        hi = mid;
+      } else if (toDate(row.created_at).getTime() >= at.getTime()) {
+        hi = mid;
+      } else {
+        lo = Number(row.seq) + 1;
+      }
+    }
+    return hi > Number(bounds.hi) ? null : lo;
+  }
+
+  async deleteOwner(owner: string): Promise<void> {
+    const owner_key = keyOf(owner);
+    // In chunks: one statement over a large archive would hold its locks (and, on MySQL,
+    // grow the undo log) for as long as it runs.
+    for (;;) {
+      const rows: { seq: number | string }[] = await this.knex(TABLE).where({ owner_key }).orderBy('seq').limit(DELETE_CHUNK).select('seq');
+      if (!rows.length) break;
+      await this.knex(TABLE).where({ owner_key }).whereIn('seq', rows.map((r) => Number(r.seq))).delete();
+    }
+    await this.knex('mam_prefs').where({ user_key: owner_key }).delete();
+  }
+
+  private matching(owner: string, filter: ArchiveFilter): Knex.QueryBuilder {
+    const q = this.knex(TABLE).where({ owner_key: keyOf(owner) });
+    if (filter.with) {
+      q.andWhere({ with_key: keyOf(filter.with.bare) });
+      if (filter.with.resource !== undefined) q.andWhere({ with_resource: filter.with.resource });
+    }
+    if (filter.start) q.andWhere('created_at', '>=', filter.start);
+    if (filter.end) q.andWhere('created_at', '<=', filter.end);
+    if (filter.afterSeq !== undefined) q.andWhere('seq', '>', filter.afterSeq);
+    if (filter.beforeSeq !== undefined) q.andWhere('seq', '<', filter.beforeSeq);
+    if (filter.ids) q.whereIn('id', filter.ids.length ? [...filter.ids] : ['']);
+    return q;
+  }
+}

@@ -1,0 +1,149 @@
+// Stream management across a cluster: two real xmppd processes on one MariaDB database and a
+// real Hazelcast member. A client whose connection to node A dropped resumes on node B: the
+// same JID, what it had not acknowledged sent again, nobody told it went offline, and it is
+// routed to on B from then on. A session held by a node that died cannot be resumed: the
+// client is told item-not-found and binds again.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Element } from '../../server/xml/element.ts';
+import { clusterProperties, friend, nodeStatus, routeCount, startClusterNode } from './cluster-fixture.ts';
+import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
+import { RawClient } from '../helpers/raw-client.ts';
+import type { TestServer } from '../helpers/server-process.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+import { waitFor } from '../plugins/fixtures.ts';
+
+const CLUSTER_MS = 30_000;
+const NS_SM = 'urn:xmpp:sm:3';
+const isSm = (name: string) => (el: Element): boolean => el.name === name && el.attrs.xmlns === NS_SM;
+const isMessage = (el: Element): boolean => el.name === 'message';
+
+/** The Hazelcast member, the shared database, the two nodes and every client opened, for after(). */
+const world: { hazelcast?: HazelcastCluster; database?: TestDatabase; work: string; a?: TestServer | null; b?: TestServer | null; clients: RawClient[] } = {
+  work: mkdtempSync(join(tmpdir(), 'xmppd-cluster-sm-')),
+  clients: [],
+};
+
+/** Logged in with initial presence; closed by after(). */
+async function login(node: TestServer, user: string, resource: string): Promise<RawClient> {
+  const c = await RawClient.login(node.c2sPort, user, `${user}-pw`, { resource, presence: true });
+  world.clients.push(c);
+  return c;
+}
+
+async function enableResumption(c: RawClient): Promise<string> {
+  const enabled = c.expect(isSm('enabled'));
+  c.send(`<enable xmlns='${NS_SM}' resume='true'/>`);
+  return (await enabled).attrs.id!;
+}
+
+/** Authenticated and restarted, not bound: where <resume/> goes. */
+async function authenticated(node: TestServer, user: string): Promise<RawClient> {
+  const c = await RawClient.connect(node.c2sPort);
+  world.clients.push(c);
+  await c.open();
+  assert.equal((await c.authPlain(user, `${user}-pw`)).name, 'success');
+  await c.open();
+  return c;
+}
+
+before(async () => {
+  const [hazelcast, database] = await Promise.all([startHazelcastCluster({ members: 1 }), createTestDatabase('mysql')]);
+  Object.assign(world, { hazelcast, database });
+  const a = world.a = await startClusterNode(database, world.work, 'a', {
+    ...clusterProperties(world.work, hazelcast),
+    'hazelcast.heartbeat.seconds': '1',
+    'hazelcast.node.timeout.seconds': '3',
+  });
+  const b = world.b = await startClusterNode(database, world.work, 'b');
+  const storage = await a.storage();
+  for (const user of ['alice', 'bob', 'carol']) await a.addUser(user, `${user}-pw`);
+  await storage.roster.put('alice', friend('bob@localhost'));
+  await storage.roster.put('bob', friend('alice@localhost'));
+  for (const node of [a, b]) await waitFor(async () => (await nodeStatus(node)).cluster?.members.length === 2, CLUSTER_MS, 'a cluster of two');
+});
+
+after(async () => {
+  for (const c of world.clients) c.destroy();
+  for (const n of [world.a, world.b]) await n?.stop().catch(() => undefined);
+  await world.hazelcast?.stop();
+  await world.database?.drop();
+  rmSync(world.work, { recursive: true, force: true });
+});
+
+test('a session whose connection to node A dropped is resumed on node B', async () => {
+  const [a, b] = [world.a!, world.b!];
+  const alice = await login(a, 'alice', 'phone');
+  const id = await enableResumption(alice);
+  await waitFor(async () => (await routeCount(b)) >= 1, CLUSTER_MS, 'node B to learn alice\'s route');
+  const bob = await login(b, 'bob', 'desk');
+  await bob.expect((el) => el.name === 'presence' && el.attrs.from === 'alice@localhost/phone');
+  await alice.expect((el) => el.name === 'presence' && el.attrs.from === 'bob@localhost/desk');
+
+  bob.send(`<message to='alice@localhost/phone' type='chat' id='c1'><body>1</body></message>`);
+  await alice.expect((el) => el.attrs.id === 'c1');
+  alice.destroy();
+  await alice.closed;
+  bob.send(`<message to='alice@localhost/phone' type='chat' id='c2'><body>2</body></message>`);
+  await new Promise((r) => setTimeout(r, 500));
+
+  const back = await authenticated(b, 'alice');
+  const resumed = back.expect(isSm('resumed'), 10_000);
+  back.send(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
+  // Alice had sent one stanza (her presence came before <enable/>, so none counted).
+  assert.equal((await resumed).attrs.h, '0');
+  const ids = [(await back.expect(isMessage)).attrs.id, (await back.expect(isMessage)).attrs.id];
+  assert.deepEqual(ids, ['c1', 'c2'], 'what alice had not acknowledged, in order');
+  assert.ok(await back.nothing(isMessage, 300), 'nothing twice');
+  assert.ok(await bob.nothing((el) => el.name === 'presence' && el.attrs.type === 'unavailable', 300), 'nobody was told alice left');
+
+  // From now on the session lives on B, under the same JID, still available.
+  const pong = await back.iq(`<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
+  assert.equal(pong.attrs.to, 'alice@localhost/phone');
+  await waitFor(async () => {
+    const status = await (await fetch(`http://127.0.0.1:${a.httpPort}/metrics`)).text();
+    return /^xmppd_routes 2$/m.test(status);
+  }, CLUSTER_MS, 'node A to see two routes, alice\'s now on B');
+  bob.send(`<message to='alice@localhost' type='chat' id='c3'><body>3</body></message>`);
+  assert.equal((await back.expect(isMessage)).attrs.id, 'c3');
+  const carol = await login(a, 'carol', 'web');
+  carol.send(`<message to='alice@localhost/phone' type='chat' id='c4'><body>4</body></message>`);
+  assert.equal((await back.expect(isMessage)).attrs.id, 'c4', 'node A routes to alice on B');
+  // It can be resumed again, on B, with the same id.
+  back.send(`<a xmlns='${NS_SM}' h='4'/>`);
+  back.destroy();
+  await back.closed;
+  const again = await authenticated(a, 'alice');
+  const r2 = again.expect(isSm('resumed'), 10_000);
+  again.send(`<resume xmlns='${NS_SM}' previd='${id}' h='4'/>`);
+  assert.equal((await r2).attrs.previd, id);
+});
+
+test('resuming on node B while the connection to node A still looks alive replaces that connection', async () => {
+  const [a, b] = [world.a!, world.b!];
+  const first = await login(a, 'bob', 'tablet');
+  const id = await enableResumption(first);
+  const second = await authenticated(b, 'bob');
+  const resumed = second.expect(isSm('resumed'), 10_000);
+  second.send(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
+  await resumed;
+  assert.equal(await first.expectStreamError(), 'conflict');
+  const pong = await second.iq(`<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
+  assert.equal(pong.attrs.to, 'bob@localhost/tablet');
+});
+
+test('a session held by a node that died cannot be resumed: item-not-found, then the client binds', async () => {
+  const [a, b] = [world.a!, world.b!];
+  const carol = await login(a, 'carol', 'laptop');
+  const id = await enableResumption(carol);
+  await a.kill();
+  world.a = null;
+  const back = await authenticated(b, 'carol');
+  const failed = back.expect(isSm('failed'), 15_000);
+  back.send(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
+  assert.ok((await failed).getChild('item-not-found'), 'the dead node\'s session is gone');
+  assert.equal(await back.bind('laptop'), 'carol@localhost/laptop');
+});
