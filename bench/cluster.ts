@@ -165,7 +165,6 @@ try {
     'hazelcast.startup.delay.seconds': '0',
     'hazelcast.config.xml.directory': work,
     'hazelcast.config.xml.filename': 'client.xml',
-    'hazelcast.link.port': '0',
     'xmpp.c2s.max-connections-per-ip': '0',
     'xmpp.c2s.shaper.rate': '0',
   };

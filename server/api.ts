@@ -41,6 +41,6 @@ export { PROJECT_ROOT as INSTALL_ROOT } from './config/load-config.ts';
 // it fires for the modules.
 export { REMOTE_EVENT_PREFIX, type ClusterManager, type ClusterMember, type ClusterSummary } from './cluster/cluster-manager.ts';
 export { LocalRoutingTable, type RouteConnection, type RouteEntry, type RoutingTable } from './routing/routing-table.ts';
-export { SESSION_LOST, type SessionLostEvent } from './cluster/cluster-events.ts';
+export { CLUSTER_JOINED, SESSION_LOST, type ClusterJoinedEvent, type SessionLostEvent } from './cluster/cluster-events.ts';
 export type { ClientSession } from './session/client-session.ts';
 export type { Logger } from './log.ts';

@@ -36,7 +36,7 @@ export interface Property {
   stored: string | null;
   isDefault: boolean;
   problem: string | null;
-  type?: 'string' | 'integer' | 'boolean' | 'duration' | 'jid-list' | 'cidr-list' | 'origin-list';
+  type?: 'string' | 'integer' | 'boolean' | 'duration' | 'jid-list' | 'cidr-list' | 'origin-list' | 'uri-list';
   default?: PropertyValue;
   min?: number;
   max?: number;

@@ -48,6 +48,8 @@ export async function startClusterNode(o: ClusterNodeOptions): Promise<ClusterNo
   const { env, ports: { c2s, http } } = await serverEnv({
     nodeId: o.nodeId, dataDir: join(o.dir, 'data'), databaseUrl: o.databaseUrl, pluginsDir: plugins, logLevel: o.logLevel,
   });
+  // The link port is the node's own setting: any free one, so that two nodes share the host.
+  env.XMPPD_CLUSTER_LINK_PORT = '0';
   const logFile = join(o.dir, 'xmppd.log');
   const log = openSync(logFile, 'a');
   const node = [process.execPath, ...(o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : []), BIN, 'start'];

@@ -12,3 +12,17 @@ export interface SessionLostEvent {
   /** The session had sent available presence. */
   available: boolean;
 }
+
+/**
+ * This node joined a cluster while it had sessions of its own (clustering switched on while
+ * it ran, or it served standalone for a while: Hazelcast was away). Neither side heard the
+ * other's presence meanwhile: fired once per such join, with the full JIDs of the local
+ * sessions, so that presence makes up for it (each available session is announced to its
+ * contacts again, and theirs are probed).
+ */
+export const CLUSTER_JOINED = 'cluster/joined';
+
+export interface ClusterJoinedEvent {
+  /** Full JIDs of this node's sessions when it joined. */
+  sessions: string[];
+}

@@ -13,6 +13,8 @@ export interface ClusterSummary {
   enabled: boolean;
   /** Human-readable state: 'standalone', 'joining', 'joined', 'failed: <reason>'. */
   state: string;
+  /** Why the node is not (or not fully) in the cluster while clustering is on; null otherwise. */
+  reason?: string | null;
   members: ClusterMember[];
   seniorNodeId: string | null;
 }
@@ -47,7 +49,14 @@ export const REMOTE_EVENT_PREFIX = 'remote/';
 
 /** The standalone default: this node is the whole world. */
 export class StandaloneClusterManager implements ClusterManager {
-  constructor(readonly nodeId: string) {}
+  constructor(
+    readonly nodeId: string,
+    /**
+     * What a clustering plugin says while clustering is on but this node is not joined
+     * (waiting, joining, lost): /status and /metrics show it instead of plain standalone.
+     */
+    private readonly reported: () => ClusterSummary | null = () => null,
+  ) {}
 
   isClustered(): boolean {
     return false;
@@ -64,6 +73,6 @@ export class StandaloneClusterManager implements ClusterManager {
   }
 
   summary(): ClusterSummary {
-    return { enabled: false, state: 'standalone', members: [], seniorNodeId: this.nodeId };
+    return this.reported() ?? { enabled: false, state: 'standalone', members: [], seniorNodeId: this.nodeId };
   }
 }

@@ -262,3 +262,24 @@ test('a health check added by a plugin is removed at unload', async () => {
   assert.equal(status.state, 'running');
   assert.deepEqual(status.dependencies, []);
 });
+
+test('a clustering plugin reports its state while not joined; an installed pair and unloading take over from it', async () => {
+  const n = node();
+  const ctx = n.context('cluster');
+  const waiting: ClusterSummary = { enabled: true, state: 'joining', reason: 'no member answers', members: [], seniorNodeId: null };
+  ctx.reportClusterState(() => waiting);
+  assert.equal(n.server.cluster(), n.slot.standalone, 'still standalone');
+  assert.deepEqual(n.server.cluster().summary(), waiting);
+  assert.throws(() => n.context('feature', 'echo').reportClusterState(() => waiting), /only a plugin whose plugin.json says "kind": "cluster" may/);
+
+  await ctx.installCluster(new FakeManager('node1'), new FakeTable());
+  assert.equal(n.server.cluster().summary().state, 'joined', 'the installed manager answers');
+  assert.throws(() => n.context('cluster', 'other').reportClusterState(() => waiting), {
+    message: 'cannot report a cluster state for plugin:other: plugin:clusterer has installed a cluster',
+  });
+  await ctx.uninstallCluster();
+  assert.deepEqual(n.server.cluster().summary(), waiting, 'not joined again: the report is back');
+
+  await ctx.unload();
+  assert.deepEqual(n.server.cluster().summary(), { enabled: false, state: 'standalone', members: [], seniorNodeId: 'node1' });
+});

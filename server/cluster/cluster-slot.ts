@@ -6,7 +6,7 @@
 import type { Router } from '../routing/router.ts';
 import { LocalRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
 import type { SessionManager } from '../session/session-manager.ts';
-import { StandaloneClusterManager, type ClusterManager } from './cluster-manager.ts';
+import { StandaloneClusterManager, type ClusterManager, type ClusterSummary } from './cluster-manager.ts';
 
 /** Whoever installed the current pair (a plugin's context), compared by identity. */
 export interface ClusterOwner {
@@ -24,11 +24,25 @@ export class ClusterSlot {
   readonly standalone: ClusterManager;
   private targets: ClusterTargets | null = null;
   private installed: { owner: ClusterOwner; manager: ClusterManager } | null = null;
+  private reporter: { owner: ClusterOwner; summary: () => ClusterSummary } | null = null;
   /** Switches run one at a time: each re-announces every session and must not interleave. */
   private chain: Promise<void> = Promise.resolve();
 
   constructor(nodeId: string) {
-    this.standalone = new StandaloneClusterManager(nodeId);
+    this.standalone = new StandaloneClusterManager(nodeId, () => this.reporter?.summary() ?? null);
+  }
+
+  /**
+   * Lets `owner` (the clustering plugin) say what the node's cluster state is while no pair
+   * is installed: clustering on but not joined yet, or lost. Null takes it back;
+   * another owner is refused while one has a pair installed, as for install.
+   */
+  report(owner: ClusterOwner, summary: (() => ClusterSummary) | null): void {
+    if (this.installed && this.installed.owner !== owner) {
+      throw new Error(`cannot report a cluster state for ${owner.name}: ${this.installed.owner.name} has installed a cluster`);
+    }
+    if (summary) this.reporter = { owner, summary };
+    else if (this.reporter?.owner === owner) this.reporter = null;
   }
 
   /** A standalone routing table: the one a node starts with and returns to. */

@@ -134,6 +134,9 @@ test('environment variables override the file', () => {
       XMPPD_DATABASE_URL: 'mysql://root@127.0.0.1:3306/xmppd',
       XMPPD_PLUGINS_DIR: 'p',
       XMPPD_BUNDLED_PLUGINS: 'none',
+      XMPPD_CLUSTER_LINK_HOST: '10.0.0.7',
+      XMPPD_CLUSTER_LINK_PORT: '5263',
+      XMPPD_CLUSTER_CONFIG_FILE: 'conf/hz.xml',
     },
   });
   assert.deepEqual({ ...c, file: null }, {
@@ -152,7 +155,15 @@ test('environment variables override the file', () => {
     database: { type: 'mysql', url: 'mysql://root@127.0.0.1:3306/xmppd' },
     pluginsDir: '/r/p',
     bundledPlugins: [],
+    cluster: { linkHost: '10.0.0.7', linkPort: 5263, configFile: '/r/conf/hz.xml' },
   });
+});
+
+test('the cluster section is per node: read from the file, empty by default', () => {
+  assert.deepEqual(loadConfig({ file: null, env: {} }).cluster, { linkHost: null, linkPort: null, configFile: null });
+  const c = loadConfig({ file: yml('cluster:\n  link:\n    host: 192.0.2.4\n    port: 0\n  config_file: /etc/xmppd/hz.xml\n'), env: {} });
+  assert.deepEqual(c.cluster, { linkHost: '192.0.2.4', linkPort: 0, configFile: '/etc/xmppd/hz.xml' });
+  assert.throws(() => loadConfig({ file: yml('cluster:\n  link:\n    port: 70000\n'), env: {} }), /cluster\.link\.port: expected an integer 0-65535/);
 });
 
 test('bundled_plugins takes a YAML list, names separated by commas, or none; a bad name is named', () => {

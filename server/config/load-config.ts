@@ -204,6 +204,11 @@ function assemble(file: string | null, root: string, values: Map<string, unknown
     database: database(get('database.url'), dataDir, abs),
     pluginsDir: abs(get<string | null>('plugins_dir') ?? join(dataDir, 'plugins')),
     bundledPlugins: get('bundled_plugins'),
+    cluster: {
+      linkHost: get<string | null>('cluster.link.host'),
+      linkPort: get<number | null>('cluster.link.port'),
+      configFile: get<string | null>('cluster.config_file') && abs(get<string>('cluster.config_file')),
+    },
   };
 }
 

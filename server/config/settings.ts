@@ -131,6 +131,12 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tls.cert', env: 'XMPPD_TLS_CERT', default: null, optional: true, parse: path },
   { key: 'tls.key', env: 'XMPPD_TLS_KEY', default: null, optional: true, parse: path },
   { key: 'database.url', env: 'XMPPD_DATABASE_URL', default: null, optional: true, parse: databaseUrl },
+  // What differs from node to node of a cluster, read by the clustering plugin: where this
+  // node's cluster link listens (an address the other nodes reach it at) and, when set, the
+  // file of the plugin's own client configuration. Empty: the plugin's defaults.
+  { key: 'cluster.link.host', env: 'XMPPD_CLUSTER_LINK_HOST', default: null, optional: true, parse: host },
+  { key: 'cluster.link.port', env: 'XMPPD_CLUSTER_LINK_PORT', default: null, optional: true, parse: port },
+  { key: 'cluster.config_file', env: 'XMPPD_CLUSTER_CONFIG_FILE', default: null, optional: true, parse: path },
   // Not the checkout's plugins/, which holds the plugins' sources: unset, it is
   // <data_dir>/plugins, so that a fresh install runs only what the operator chose.
   { key: 'plugins_dir', env: 'XMPPD_PLUGINS_DIR', default: null, optional: true, parse: path },

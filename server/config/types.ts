@@ -51,4 +51,16 @@ export interface ServerConfig {
   pluginsDir: string;
   /** Plugins of the install copied into pluginsDir when that folder is first created. */
   bundledPlugins: string[];
+  /** This node's own cluster settings (null: not set, the clustering plugin's defaults). */
+  cluster: NodeClusterConfig;
+}
+
+/** The per-node part of clustering, from the `cluster` section of the file. */
+export interface NodeClusterConfig {
+  /** Address this node's cluster link listens on and publishes to the other nodes. */
+  linkHost: string | null;
+  /** Its port; 0 takes any free one. */
+  linkPort: number | null;
+  /** Absolute path of the clustering plugin's client configuration file for this node. */
+  configFile: string | null;
 }

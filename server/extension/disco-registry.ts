@@ -17,6 +17,12 @@ export class DiscoRegistry {
   private readonly hostFeatures = new Map<string, number>();
   private readonly accountFeatures = new Map<string, number>();
   private readonly identities: DiscoIdentity[] = [{ category: 'server', type: 'im', name: 'xmppd' }];
+  #revision = 0;
+
+  /** Goes up at every change, so that what is derived from the lists (a caps hash) knows when to redo it. */
+  get revision(): number {
+    return this.#revision;
+  }
   /** What accounts show beside account/registered (a PEP service: pubsub/pep). */
   private readonly accountIds: DiscoIdentity[] = [];
   private readonly items: DiscoItem[] = [];
@@ -26,7 +32,9 @@ export class DiscoRegistry {
     const maps = [where.host !== false ? this.hostFeatures : null, where.account ? this.accountFeatures : null]
       .filter((m): m is Map<string, number> => m !== null);
     for (const m of maps) m.set(xmlns, (m.get(xmlns) ?? 0) + 1);
+    this.#revision++;
     return () => {
+      this.#revision++;
       for (const m of maps) {
         const n = (m.get(xmlns) ?? 1) - 1;
         if (n > 0) m.set(xmlns, n);
@@ -38,7 +46,9 @@ export class DiscoRegistry {
   addIdentity(identity: DiscoIdentity, where: { account?: boolean } = {}): () => void {
     const list = where.account ? this.accountIds : this.identities;
     list.push(identity);
+    this.#revision++;
     return () => {
+      this.#revision++;
       const i = list.indexOf(identity);
       if (i !== -1) list.splice(i, 1);
     };

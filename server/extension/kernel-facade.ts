@@ -40,6 +40,13 @@ export function createKernel(parts: KernelParts): Kernel {
     routes: (bareJid) => sessions.routingTable.getRoutes(bareJid),
     routeOf: (fullJid) => sessions.routingTable.getRoute(fullJid),
     presenceChanged: (session) => sessions.presenceChanged(session),
+    setRouteTag: (session, tag, on) => {
+      if (session.routeTags.has(tag) === on) return;
+      if (on) session.routeTags.add(tag);
+      else session.routeTags.delete(tag);
+      // The route is written again as a whole, as for a change of presence.
+      sessions.presenceChanged(session);
+    },
     endSession: (session, error, reason) => sessions.end(session, error, reason),
     endSessions: (request) => endSessions({ sessions, cluster: parts.cluster }, request),
     deleteAccount: (username) => parts.accounts.delete(username, 'module'),

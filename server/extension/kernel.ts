@@ -54,6 +54,11 @@ export interface Kernel {
   routeOf(fullJid: string): RouteEntry | undefined;
   /** Call after a session's presence changed (availability, priority, show, status). */
   presenceChanged(session: ClientSession): void;
+  /**
+   * Sets or clears a flag on a local session's route (RouteEntry.tags), so that every node
+   * sees it in routes()/routeOf(); it goes when the session ends.
+   */
+  setRouteTag(session: ClientSession, tag: string, on: boolean): void;
   /** Ends a local session on the server's initiative: unbound at once, then its stream closed. */
   endSession(session: ClientSession, error: StreamError, reason: string): void;
   /** Ends the sessions of an account (or one full JID) on every node; returns how many were here. */

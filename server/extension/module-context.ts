@@ -22,7 +22,7 @@ import type { Kernel } from './kernel.ts';
 export type { DiscoIdentity };
 
 /** The read side of the disco registry. */
-export type DiscoView = Pick<DiscoRegistry, 'hostIdentities' | 'accountIdentities' | 'hostItems' | 'features'>;
+export type DiscoView = Pick<DiscoRegistry, 'hostIdentities' | 'accountIdentities' | 'hostItems' | 'features' | 'revision'>;
 
 export interface IqRequest {
   stanza: Element;

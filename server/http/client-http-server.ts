@@ -1,6 +1,7 @@
 // A client HTTP listener (port 7070, and 7443 with TLS when enabled): BOSH at /http-bind,
-// WebSocket at /ws, /status, /healthz, /readyz and /metrics for operators and load
-// balancers, and the public routes of plugins under /plugins/<name>/. Both web transports
+// WebSocket at /ws, their XEP-0156 discovery at /.well-known/host-meta(.json), /status,
+// /healthz, /readyz and /metrics for operators and load balancers, and the public routes
+// of plugins under /plugins/<name>/. Both web transports
 // hand their connections to `accept`, the same entry TCP uses, so streams, SASL, binding
 // and routing are shared code. What both listeners of a node share comes in `shared`.
 // Sockets come in through the accept path of every client listener (transport/accept.ts):
@@ -19,6 +20,7 @@ import { BoshEndpoint } from './bosh/bosh-endpoint.ts';
 import { terminalBody } from './bosh/bosh-body.ts';
 import { boshRoutes, isBoshPath } from './bosh/bosh-route.ts';
 import type { ClientHttpShared } from './client-http-shared.ts';
+import { hostMetaRoutes } from './host-meta.ts';
 import { metricsRoute } from './metrics.ts';
 import { pluginPublicRoutes } from './plugin-public-routes.ts';
 import { onlyAllowed, statusRoutes } from './status-routes.ts';
@@ -94,6 +96,7 @@ export async function startClientHttp(options: ClientHttpOptions): Promise<Clien
   await app.register(boshRoutes(bosh, properties.corsOrigins, shared.remoteAddress));
   await app.register(statusRoutes(context, context.health, shared.statusAllowed));
   await app.register(metricsRoute(shared.metrics, { onRequest: onlyAllowed(shared.statusAllowed, '/api/metrics') }));
+  await app.register(hostMetaRoutes({ publicUrl: properties.publicUrl, secure: options.tls !== undefined, trustsProxy: shared.trustsProxy, log }));
   await app.register(pluginPublicRoutes(shared.pluginRoutes, log.child('plugin-routes')));
 
   await app.listen({ host: options.listener.host, port: options.listener.port });

@@ -15,6 +15,7 @@ export interface HttpProperties {
   trustedProxies: Property<string>;
   websocketPingInterval: Property<number>;
   statusAllowed: Property<string>;
+  publicUrl: Property<string>;
 }
 
 /** Loopback and the private networks (RFC 1918, RFC 4193): where monitoring usually runs. */
@@ -97,6 +98,13 @@ export const HTTP_PROPERTY_DEFINITIONS = {
     description: 'Clients that may read /status and /metrics on the client HTTP listeners: comma-separated IP addresses or CIDR ranges, the client address as for xmpp.http.trusted-proxies (empty: nobody; administrators read both on the admin listener). /healthz and /readyz are open to all',
     live: true,
   } satisfies PropertyDefinition<string>,
+  publicUrl: {
+    name: 'xmpp.http.public-url',
+    type: 'string',
+    default: '',
+    description: 'The address clients reach the web listeners at, such as https://chat.example.com or https://example.com/xmpp behind a proxy: /.well-known/host-meta names BOSH and WebSocket below it (XEP-0156). Empty: taken from each request\'s Host and scheme (X-Forwarded-Proto only from xmpp.http.trusted-proxies)',
+    live: true,
+  } satisfies PropertyDefinition<string>,
 };
 
 export function defineHttpProperties(registry: PropertyRegistry): HttpProperties {
@@ -111,5 +119,6 @@ export function defineHttpProperties(registry: PropertyRegistry): HttpProperties
     trustedProxies: registry.define<string>(d.trustedProxies),
     websocketPingInterval: registry.define<number>(d.websocketPingInterval),
     statusAllowed: registry.define<string>(d.statusAllowed),
+    publicUrl: registry.define<string>(d.publicUrl),
   };
 }

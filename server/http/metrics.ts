@@ -130,16 +130,16 @@ export function createMetricsRegistry({ context, health, boshSessions }: Metrics
     },
   });
   new Gauge({
-    name: 'xmppd_cluster_enabled', help: 'Whether clustering is enabled (1) or this node is standalone (0)', registers,
+    name: 'xmppd_cluster_enabled', help: 'Whether clustering is switched on (1, joined or not yet) or off (0)', registers,
     collect() {
       this.set(context.cluster().summary().enabled ? 1 : 0);
     },
   });
   new Gauge({
-    name: 'xmppd_cluster_members', help: 'Cluster members this node sees, itself included (1 when standalone)', registers,
+    name: 'xmppd_cluster_members', help: 'Cluster members this node sees, itself included (1 when standalone or not joined)', registers,
     collect() {
-      const summary = context.cluster().summary();
-      this.set(summary.enabled ? summary.members.length : 1);
+      // Not joined (clustering off, or on and still joining): the node sees itself alone.
+      this.set(context.cluster().summary().members.length || 1);
     },
   });
   return registry;

@@ -97,6 +97,7 @@ export const nodeStatusSchema = {
       properties: {
         enabled: { type: 'boolean' },
         state: { type: 'string' },
+        reason: { type: ['string', 'null'] },
         seniorNodeId: { type: ['string', 'null'] },
         members: {
           type: 'array',

@@ -2,6 +2,7 @@
 // modules/ and registers everything through its ModuleContext.
 import type { XmppModule } from '../extension/module-context.ts';
 import { blockingModule } from './blocking/blocking.ts';
+import { carbonsModule } from './carbons/index.ts';
 import { discoModule } from './disco.ts';
 import { lastModule } from './last.ts';
 import { mamModule } from './mam/index.ts';
@@ -37,4 +38,5 @@ export const BUILTIN_MODULES: XmppModule[] = [
   bookmarksConversionModule,
   mamModule,
   proxy65Module,
+  carbonsModule,
 ];

@@ -21,6 +21,11 @@ test('headline, groupchat and error messages are never stored', () => {
 test('XEP-0334 hints decide either way', () => {
   assert.equal(worthStoring(msg(`<message xmlns='jabber:client'><body>x</body><no-store xmlns='urn:xmpp:hints'/></message>`)), false);
   assert.equal(worthStoring(msg(`<message xmlns='jabber:client'><encrypted xmlns='eu.siacs.conversations.axolotl'/><store xmlns='urn:xmpp:hints'/></message>`)), true);
+  assert.equal(worthStoring(msg(`<message xmlns='jabber:client' type='chat'><body>x</body><store xmlns='urn:xmpp:hints'/><no-store xmlns='urn:xmpp:hints'/></message>`)), false, 'no-store wins');
+  assert.equal(worthStoring(msg(`<message xmlns='jabber:client' type='chat'><body>x</body><no-permanent-store xmlns='urn:xmpp:hints'/></message>`)), true,
+    'no-permanent-store allows the temporary store of offline delivery (XEP-0334)');
+  assert.equal(worthStoring(msg(`<message xmlns='jabber:client' type='headline'><body>x</body><store xmlns='urn:xmpp:hints'/></message>`)), false,
+    'a headline reaches no offline store, hint or not');
 });
 
 test('the stored copy carries a delay stamp and leaves the original alone', () => {

@@ -11,24 +11,28 @@ import type { StanzaEvent } from '../routing/stanza-event.ts';
 import { xml, type Element } from '../xml/element.ts';
 import { StanzaError } from '../xml/errors.ts';
 import { parseXml } from '../xml/stream-parser.ts';
+import { processingHints } from '../xml/processing-hints.ts';
 import type { XmppModule } from '../extension/module-context.ts';
 import type { PropertyDefinition } from '../properties/types.ts';
 
 const NS_DELAY = 'urn:xmpp:delay';
-const NS_HINTS = 'urn:xmpp:hints';
 
 /**
  * Whether a message is worth keeping. Only messages with content a person reads are stored:
  * a message without body or subject (a chat state or receipt alone) is dropped, as XEP-0085
- * asks for chat states and XEP-0160 recommends; XEP-0334 hints override either way.
+ * asks for chat states and XEP-0160 recommends; XEP-0334 hints override either way:
+ * <store/> keeps one without a body (an encrypted payload, say), <no-store/> drops any.
+ * <no-permanent-store/> does not stop it: XEP-0334 lets such a message be kept temporarily
+ * as a normal part of delivery to an offline recipient, which is what this store is.
  * Headline, groupchat and error messages never get here: RFC 6121 8.5.2.2.1 has the kernel
  * deliver or drop them (routing/default-delivery.ts), and they are checked again for safety.
  */
 export function worthStoring(message: Element): boolean {
   const type = message.attrs.type ?? 'normal';
   if (type !== 'normal' && type !== 'chat') return false;
-  if (message.getChild('no-store', NS_HINTS)) return false;
-  if (message.getChild('store', NS_HINTS)) return true;
+  const hints = processingHints(message);
+  if (hints.noStore) return false;
+  if (hints.store) return true;
   return message.getChild('body') !== undefined || message.getChild('subject') !== undefined;
 }
 

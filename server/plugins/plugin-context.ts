@@ -6,8 +6,9 @@
 // logged and skipped, so a broken plugin cannot break routing for everyone else.
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { ClusterManager } from '../cluster/cluster-manager.ts';
+import type { ClusterManager, ClusterSummary } from '../cluster/cluster-manager.ts';
 import type { ClusterSlot } from '../cluster/cluster-slot.ts';
+import type { NodeClusterConfig } from '../config/types.ts';
 import type { SecretRepository } from '../storage/types.ts';
 import type { Dependency, DependencyMonitor } from '../health/dependency-monitor.ts';
 import { ModuleContext, type ModuleServices } from '../extension/module-context.ts';
@@ -32,10 +33,18 @@ export interface PluginServices {
   secrets: SecretRepository;
   /** The shared database, lent to plugins that have migrations of their own. */
   database: Knex;
+  /** The `cluster` section of this node's configuration file (all unset when absent). */
+  nodeCluster?: NodeClusterConfig;
+  /** Loaded while the server starts (before its listeners open), not installed later. */
+  atServerStart?: boolean;
 }
+
+const NO_NODE_CLUSTER: NodeClusterConfig = { linkHost: null, linkPort: null, configFile: null };
 
 export class PluginContext extends ModuleContext {
   private readonly declared = new Map<string, Property>();
+  /** Whether taking back the reported cluster state is among the unload steps yet. */
+  private reportRecorded = false;
   readonly #services: PluginServices;
 
   constructor(
@@ -123,7 +132,19 @@ export class PluginContext extends ModuleContext {
   healthCheck(dependency: Dependency): () => void {
     const remove = this.#services.health.add(dependency);
     this.onUnload(remove);
+    // Checked at once rather than taken for available until the next round: a plugin loads
+    // before the listeners open, so the first client already meets the state it implies.
+    void this.#services.health.checkNow();
     return remove;
+  }
+
+  /**
+   * Checks every dependency now rather than at the next round: for a plugin that knows its
+   * service just came or went (the clustering plugin, once joined), so that the node's state
+   * (and whether it takes logins) follows at once.
+   */
+  recheckHealth(): void {
+    void this.#services.health.checkNow();
   }
 
   /**
@@ -138,6 +159,35 @@ export class PluginContext extends ModuleContext {
       throw new Error(`plugin ${this.manifest.name} cannot install a cluster: only a plugin whose plugin.json says "kind": "cluster" may`);
     }
     await this.#services.cluster.install(this, manager, table);
+  }
+
+  /**
+   * For a clustering plugin while it has no pair installed (clustering on but not joined yet,
+   * or lost): what `server.cluster().summary()` answers, so /status and /metrics say why.
+   * Taken back with null, and at unload.
+   */
+  reportClusterState(summary: (() => ClusterSummary) | null): void {
+    if (this.manifest.kind !== 'cluster') {
+      throw new Error(`plugin ${this.manifest.name} cannot report a cluster state: only a plugin whose plugin.json says "kind": "cluster" may`);
+    }
+    this.#services.cluster.report(this, summary);
+    if (summary && !this.reportRecorded) {
+      this.reportRecorded = true;
+      this.onUnload(() => this.#services.cluster.report(this, null));
+    }
+  }
+
+  /**
+   * Whether the plugin is loaded as the server starts, before its listeners open, rather than
+   * installed or upgraded while it runs (the clustering plugin holds logins back only then).
+   */
+  get loadedAtServerStart(): boolean {
+    return this.#services.atServerStart ?? false;
+  }
+
+  /** This node's own cluster settings, from the `cluster` section of its configuration file. */
+  get nodeCluster(): NodeClusterConfig {
+    return this.#services.nodeCluster ?? NO_NODE_CLUSTER;
   }
 
   /**

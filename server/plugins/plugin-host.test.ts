@@ -132,6 +132,20 @@ test('a newer archive replaces the loaded version; removing it unloads it and cl
   }
 });
 
+test('a plugin knows whether it loads with the server or is installed or upgraded while it runs', async () => {
+  const s = await setup();
+  const says = (version: string): FakePlugin => recorder('alpha', version, { load: 'globalThis.pluginProbe.seen.push(String(ctx.loadedAtServerStart));' });
+  try {
+    s.drop('alpha.tgz', pluginArchive(says('1.0.0')));
+    await s.host.start();
+    s.drop('alpha.tgz', pluginArchive(says('2.0.0')));
+    await s.host.scan();
+    assert.deepEqual(probe().seen, ['true', 'false']);
+  } finally {
+    await s.done();
+  }
+});
+
 test('a failing load() is undone and reported, other plugins are unaffected, and it is not retried until changed', async () => {
   const s = await setup();
   try {

@@ -112,10 +112,14 @@ export class PluginHost {
   }
 
   /** Loads what the folder holds, then watches it. */
+  /** True until the first pass at server start is done: plugins loaded then start with the server. */
+  private starting = true;
+
   async start(): Promise<void> {
     await prepareWorkDir(this.workDir);
     await mkdir(this.pluginsDir, { recursive: true });
     await this.scan();
+    this.starting = false;
     this.watchFolder();
     this.arm();
     this.stopInterval = this.server.core.pluginsScanInterval.onChange(() => this.arm());
@@ -315,6 +319,8 @@ export class PluginHost {
         health: this.server.health,
         secrets: this.server.storage.secrets,
         database: this.server.storage.knex,
+        nodeCluster: this.server.config.cluster,
+        atServerStart: this.starting,
       });
       ctx.defineDeclaredProperties();
       const loading = Promise.resolve().then(() => r.plugin!.load(ctx!));

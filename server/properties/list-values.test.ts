@@ -34,3 +34,13 @@ test('origin-list: scheme, host and port only, or * alone', () => {
   }
   assert.throws(() => parseList('origin-list', 'https://a.example, *'), /"\*" allows every origin/);
 });
+
+test('uri-list: absolute URIs of any scheme, the scheme lower-cased', () => {
+  assert.equal(parseList('uri-list', 'MAILTO:abuse@example.com xmpp:admin@example.com,https://example.com/Contact?x=1'),
+    'mailto:abuse@example.com, xmpp:admin@example.com, https://example.com/Contact?x=1');
+  refuses('uri-list', 'mailto:a@example.com abuse@example.com', 'abuse@example.com');
+  refuses('uri-list', 'example.com/contact', 'example.com/contact');
+  refuses('uri-list', '1http://example.com', '1http://example.com');
+  refuses('uri-list', 'mailto:', 'mailto:');
+  refuses('uri-list', 'https://exa"mple.com', 'https://exa"mple.com');
+});

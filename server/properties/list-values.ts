@@ -1,5 +1,6 @@
-// The list types of system properties: accounts (jid-list), IP ranges (cidr-list) and web
-// origins (origin-list), written as entries separated by commas or spaces. Each entry is
+// The list types of system properties: accounts (jid-list), IP ranges (cidr-list), web
+// origins (origin-list) and absolute URIs (uri-list), written as entries separated by
+// commas or spaces. Each entry is
 // checked, so that a typo is refused when it is set, naming the entry, instead of being
 // skipped with a warning by the code that reads the list. Stored in canonical form: the
 // entries as prepared, joined by ", ".
@@ -7,7 +8,7 @@ import { JID } from '../jid/jid.ts';
 import { prepareLocal } from '../jid/prep.ts';
 import { parseIpRange } from '../util/ip-range.ts';
 
-export type ListType = 'jid-list' | 'cidr-list' | 'origin-list';
+export type ListType = 'jid-list' | 'cidr-list' | 'origin-list' | 'uri-list';
 
 /** An entry's canonical form, or throws a reason naming the entry. */
 type EntryCheck = (entry: string) => string;
@@ -52,7 +53,24 @@ const origin: EntryCheck = (entry) => {
   return `${url.protocol}//${url.host}`.toLowerCase();
 };
 
-const CHECKS: Record<ListType, EntryCheck> = { 'jid-list': account, 'cidr-list': ipRange, 'origin-list': origin };
+/**
+ * An absolute URI (RFC 3986: a scheme, a colon, something after it), such as the contact
+ * addresses of XEP-0157: mailto:abuse@example.com, xmpp:admin@example.com, https://example.com/.
+ * The scheme is lower-cased; the rest is kept as written.
+ */
+const uri: EntryCheck = (entry) => {
+  const m = /^([a-z][a-z0-9+.-]*):(.+)$/i.exec(entry);
+  const bad = (): never => reason(entry, 'is not an absolute URI (such as mailto:abuse@example.com, xmpp:admin@example.com or https://example.com/contact)');
+  if (!m || /[\u0000-\u0020<>"{}|\\^`]/.test(entry)) return bad();
+  try {
+    new URL(entry);
+  } catch {
+    return bad();
+  }
+  return `${m[1]!.toLowerCase()}:${m[2]}`;
+};
+
+const CHECKS: Record<ListType, EntryCheck> = { 'jid-list': account, 'cidr-list': ipRange, 'origin-list': origin, 'uri-list': uri };
 
 export function isListType(type: string): type is ListType {
   return type in CHECKS;

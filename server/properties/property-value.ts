@@ -35,6 +35,7 @@ export function parsePropertyValue(def: PropertyDefinition, raw: string): Proper
     case 'jid-list':
     case 'cidr-list':
     case 'origin-list':
+    case 'uri-list':
       try {
         return parseList(def.type, raw);
       } catch (err) {

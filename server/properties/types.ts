@@ -4,11 +4,11 @@
 /**
  * The list types hold text, checked entry by entry (list-values.ts): `jid-list` accounts
  * (bare JIDs or user names), `cidr-list` IP addresses and CIDR ranges, `origin-list` web
- * origins or `*`.
+ * origins or `*`, `uri-list` absolute URIs (mailto:, xmpp:, https: ...).
  */
-export type PropertyType = 'string' | 'integer' | 'boolean' | 'duration' | 'jid-list' | 'cidr-list' | 'origin-list';
+export type PropertyType = 'string' | 'integer' | 'boolean' | 'duration' | 'jid-list' | 'cidr-list' | 'origin-list' | 'uri-list';
 
-export const PROPERTY_TYPES: readonly PropertyType[] = ['string', 'integer', 'boolean', 'duration', 'jid-list', 'cidr-list', 'origin-list'];
+export const PROPERTY_TYPES: readonly PropertyType[] = ['string', 'integer', 'boolean', 'duration', 'jid-list', 'cidr-list', 'origin-list', 'uri-list'];
 
 export interface PropertyDefinition<T extends string | number | boolean = string | number | boolean> {
   /** Dotted name, e.g. `xmpp.offline.max-per-user`. */

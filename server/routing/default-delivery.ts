@@ -6,7 +6,7 @@ import type { Router } from './router.ts';
 import type { SessionManager } from '../session/session-manager.ts';
 import { StanzaError } from '../xml/errors.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
-import { DEFAULT_PRIORITY, type StanzaEvent } from './stanza-event.ts';
+import { DEFAULT_PRIORITY, MESSAGE_DELIVERED, type MessageDeliveredEvent, type StanzaEvent } from './stanza-event.ts';
 
 export interface DeliveryDeps {
   events: EventBus;
@@ -27,6 +27,11 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
   // Messages to one account keep their order even when one of them waits for a storage
   // lookup: later ones queue behind it (idle accounts run synchronously, at no cost).
   const order = new KeyedQueue((err) => router.reportError('message delivery failed', err));
+
+  /** Tells the modules that follow delivery (carbons, archives) where a message went. */
+  const delivered = (ev: StanzaEvent, recipients: readonly string[]): void => {
+    events.fire<MessageDeliveredEvent>(MESSAGE_DELIVERED, { stanza: ev.stanza, from: ev.from, to: ev.to, origin: ev.origin, recipients });
+  };
 
   const existsThen = (ev: StanzaEvent, onMissing: () => void, onExists: () => void): void | Promise<void> => {
     if (sessions.routingTable.getRoutes(ev.to.bareString()).length) {
@@ -50,6 +55,7 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
       }
       // chat/normal go to the highest-priority resources, headline to all (8.5.2.1.1).
       const chosen = type === 'headline' ? targets : highest(targets);
+      delivered(ev, chosen.map((r) => r.jid));
       let taken = false;
       let remote: Promise<boolean>[] | null = null;
       for (const r of chosen) {
@@ -59,7 +65,8 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
       }
       // A message no chosen resource took (its node died before the cluster noticed, say)
       // is kept offline rather than lost; this does not hold up the account's next messages.
-      if (type !== 'headline' && !taken) settleAll(remote ?? [], () => storeOffline(ev), router);
+      // It was reported as delivered to the chosen resources already, so not again.
+      if (type !== 'headline' && !taken) settleAll(remote ?? [], () => storeOffline(ev, false), router);
       return;
     }
     return existsThen(ev, () => {
@@ -70,8 +77,9 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
     });
   };
 
-  const storeOffline = (ev: StanzaEvent): void => {
+  const storeOffline = (ev: StanzaEvent, report = true): void => {
     if (!events.fire('message/offline', ev)) router.bounce(ev.stanza, new StanzaError('service-unavailable'));
+    else if (report) delivered(ev, []);
   };
 
   const messageToBare = (ev: StanzaEvent): boolean => {
@@ -82,16 +90,43 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
   };
   events.on('message/bare', messageToBare, DEFAULT_PRIORITY);
 
-  /** RFC 6121 8.5.3: a message to a full JID; falls back to bare for chat/normal. */
+  /**
+   * RFC 6121 8.5.3.2.1, a normal message to a full JID nobody holds: it must not go to the
+   * account's other resources (only chat falls back to the bare JID). While one of them
+   * would take a message to the bare JID, the sender gets service-unavailable and can send
+   * there himself; with none, the message is kept offline as one to the bare JID would be
+   * (stored if worth storing, an error for an account that does not exist), which is what
+   * Prosody and ejabberd do for an account with no resource online.
+   */
+  const normalToAbsentResource = (ev: StanzaEvent): void => {
+    const bare = ev.to.bare();
+    order.run(bare.toString(), () => {
+      if (deliverable(sessions.routingTable.getRoutes(bare.toString())).length) {
+        router.bounce(ev.stanza, new StanzaError('service-unavailable', 'That resource is not online'));
+        return;
+      }
+      return deliverToBare({ ...ev, to: bare }, 'normal');
+    });
+  };
+
+  /** RFC 6121 8.5.3: a message to a full JID; only chat falls back to the bare JID. */
   events.on<StanzaEvent>('message/full', (ev) => {
-    const delivered = router.deliverToFull(ev.to.toString(), ev.stanza);
+    const to = ev.to.toString();
+    const result = router.deliverToFull(to, ev.stanza);
+    if (result === true) {
+      delivered(ev, [to]);
+      return true;
+    }
     // The fallback closure is only built when needed: this runs once per routed message.
-    if (delivered === true) return true;
     const type = ev.stanza.attrs.type ?? 'normal';
-    settle(delivered, () => {
+    // Another node's answer comes later; only a delivery it confirms is reported, since one it
+    // refuses falls back below and is reported there.
+    if (result !== false) void result.then((ok) => { if (ok) delivered(ev, [to]); }, () => undefined);
+    settle(result, () => {
       if (type === 'error' || type === 'headline') return;
       if (type === 'groupchat') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
-      else messageToBare({ ...ev, to: ev.to.bare() });
+      else if (type === 'chat') messageToBare({ ...ev, to: ev.to.bare() });
+      else normalToAbsentResource(ev);
     }, router);
     return true;
   }, DEFAULT_PRIORITY);

@@ -20,6 +20,12 @@ export interface RouteEntry {
    * a probe or show a new resource its siblings without asking the node holding the session.
    */
   presence?: Element;
+  /**
+   * Flags that modules publish for the session so that every node sees them (a module's
+   * per-session choice that another node must honour when it sends to the session, such as
+   * "wants message carbons"); absent when there are none. The kernel only carries them.
+   */
+  tags?: readonly string[];
   /** How the client is connected, for administrators (the node holding it fills it in). */
   connection?: RouteConnection;
 }
@@ -77,6 +83,7 @@ export class LocalRoutingTable implements RoutingTable {
     current.priority = entry.priority;
     current.nodeId = entry.nodeId;
     current.presence = entry.presence;
+    current.tags = entry.tags;
   }
 
   removeRoute(fullJid: string): void {

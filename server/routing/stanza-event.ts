@@ -8,6 +8,8 @@
 //   presence/host | presence/bare | presence/full
 //   presence/broadcast       presence without 'to' from a client (RFC 6121 4.2 / 4.4)
 //   message/offline          a message RFC 6121 says to store for later; unhandled -> error
+//   message/delivered        after the delivery rules handed a message to an account's
+//                            resources or its offline store (MessageDeliveredEvent)
 //   service/<domain>         any stanza to a service of this server on a subdomain (proxy.<domain>)
 //   stanza/pre-route         every stanza before the above; a handler returning true drops it
 //
@@ -26,6 +28,17 @@ export interface StanzaEvent {
   /** The local session that sent it, or null when the server or another node did. */
   origin: ClientSession | null;
 }
+
+/**
+ * A message to one of our accounts that the RFC 6121 rules delivered: `recipients` are the
+ * full JIDs it was handed to, on any node (none when it went to offline storage). Messages
+ * refused, dropped or taken by a module before the rules are not reported.
+ */
+export interface MessageDeliveredEvent extends StanzaEvent {
+  readonly recipients: readonly string[];
+}
+
+export const MESSAGE_DELIVERED = 'message/delivered';
 
 export const DEFAULT_PRIORITY = -100;
 

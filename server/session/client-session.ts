@@ -46,6 +46,8 @@ export class ClientSession {
   readonly directedPresence = new Set<string>();
   /** Per-module state, keyed by module name, so modules need not subclass sessions. */
   readonly data = new Map<string, unknown>();
+  /** Flags its route carries to every node (RouteEntry.tags); changed through Kernel.setRouteTag. */
+  readonly routeTags = new Set<string>();
   readonly startedAt = new Date();
   closed = false;
   /** Stream management, once the client enabled it. */

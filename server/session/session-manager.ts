@@ -173,6 +173,7 @@ export class SessionManager {
       connection: { address: s.remoteAddress, transport: s.kind, secure: s.secure, since: s.startedAt.getTime() },
     };
     if (s.available && s.presence) route.presence = s.presence;
+    if (s.routeTags.size) route.tags = [...s.routeTags];
     return route;
   }
 }

@@ -1,6 +1,6 @@
 // A real client library that nobody here wrote (xmpp.js, @xmpp/client) drives the server over
 // TCP with STARTTLS and SCRAM: login, roster, subscription, presence, chat and offline
-// delivery, on both database dialects.
+// delivery, and message carbons, on both database dialects.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { client, xml, type Client } from '@xmpp/client';
@@ -125,6 +125,32 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
 
       await romeo.xmpp.stop();
       await back.xmpp.stop();
+    });
+
+    test('message carbons (XEP-0280): an enabled resource sees what another sends and receives', async () => {
+      const CARBONS = 'urn:xmpp:carbons:2';
+      const phone = await connect(server, 'romeo', 'phone');
+      const laptop = await connect(server, 'romeo', 'laptop');
+      const juliet = await connect(server, 'juliet', 'window');
+      const info = await phone.xmpp.iqCaller.get(xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), 'localhost');
+      assert.ok(info.getChildren('feature').some((f) => f.attrs.var === CARBONS), 'the server offers carbons');
+      await phone.xmpp.iqCaller.set(xml('enable', { xmlns: CARBONS }));
+      const forwardedIn = (s: Stanza, direction: string): Stanza | undefined =>
+        s.getChild(direction, CARBONS)?.getChild('forwarded', 'urn:xmpp:forward:0')?.getChild('message');
+
+      /** `from` sends `body` to `to`; the phone must get a copy of it, from romeo's bare JID. */
+      const copied = async (direction: string, from: Connected, to: Connected, body: string): Promise<void> => {
+        const copy = phone.inbox.next((s) => s.is('message') && forwardedIn(s, direction)?.getChildText('body') === body);
+        await from.xmpp.send(xml('message', { to: to.jid, type: 'chat' }, xml('body', {}, body)));
+        const got = await copy;
+        assert.equal(got.attrs.from, 'romeo@localhost');
+        assert.equal(forwardedIn(got, direction)!.attrs.from, from.jid);
+        await to.inbox.next((s) => s.is('message') && s.getChildText('body') === body);
+      };
+      await copied('sent', laptop, juliet, 'From the laptop');
+      await copied('received', juliet, laptop, 'To the laptop');
+
+      for (const c of [phone, laptop, juliet]) await c.xmpp.stop();
     });
 
     test('a wrong password is refused', async () => {

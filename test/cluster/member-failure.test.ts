@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterProperties, clusterSize, pluginsWithCluster, routeCount } from './cluster-fixture.ts';
+import { clusterNodeEnv, clusterProperties, clusterSize, routeCount } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
@@ -29,7 +29,7 @@ before(async () => {
     nodes.push(await startTestServer({
       dialect: 'mysql',
       database,
-      env: { XMPPD_NODE_ID: `node-${name}`, XMPPD_PLUGINS_DIR: pluginsWithCluster(join(work, name)) },
+      env: clusterNodeEnv(join(work, name), `node-${name}`),
       // Stored in the shared database: the second node reads what the first one stored.
       properties: name === 'a' ? properties : undefined,
     }));

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterProperties, nodeStatus, pluginsWithCluster } from './cluster-fixture.ts';
+import { clusterNodeEnv, clusterProperties, nodeStatus } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
@@ -32,7 +32,7 @@ const clients: RawClient[] = [];
 const friend = (jid: string): RosterItem => ({ jid, name: null, subscription: 'both', askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [] });
 
 async function startNode(name: string, properties?: Record<string, string>): Promise<TestServer> {
-  const server = await startTestServer({ dialect: 'mysql', database, properties, env: { XMPPD_NODE_ID: `node-${name}`, XMPPD_PLUGINS_DIR: pluginsWithCluster(join(work, name)) } });
+  const server = await startTestServer({ dialect: 'mysql', database, properties, env: clusterNodeEnv(join(work, name), `node-${name}`) });
   nodes.push(server);
   return server;
 }

@@ -193,8 +193,16 @@ test('clustering turned off and on again: every node follows within seconds, and
 test('a node that dies is cleaned up by the senior: contacts hear it went unavailable, messages go offline', async () => {
   const { a, b } = nodes as Record<'a' | 'b', TestServer>;
   const alice = clients[0]!;
+  const from = a.logs().length;
   await b.kill();
+  // Until its entry expires the dead node is still in the cluster: each stanza for it fails
+  // on its own, and the log says so once, not once per stanza.
+  for (let i = 0; i < 20; i++) alice.send(`<iq type='get' to='bob@localhost/phone' id='dead-${i}'><ping xmlns='urn:xmpp:ping'/></iq>`);
+  const bounced = await alice.expect((el) => el.name === 'iq' && el.attrs.id === 'dead-19', CLUSTER_MS);
+  assert.equal(bounced.attrs.type, 'error');
   await alice.expect(presenceFrom('bob@localhost/phone', 'unavailable'), CLUSTER_MS);
+  const unreachable = a.logs().slice(from).match(/cluster link: cannot reach node/g) ?? [];
+  assert.equal(unreachable.length, 1, `one warning for twenty stanzas:\n${a.logs().slice(from)}`);
   await clusterOf(a, 1);
   assert.equal(await routeCount(a), 1, 'only alice is left');
   assert.equal(await alice.nothing(presenceFrom('bob@localhost/phone', 'unavailable'), 1_000), true, 'told once');

@@ -162,6 +162,13 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   // so that servers started side by side do not compete for it.
   const properties = { 'xmpp.proxy65.port': '0', ...opts.properties };
   for (const [k, v] of Object.entries(properties)) await server.setProperty(k, v);
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    // A server that did not start is cleaned up here, its caller never getting it: the
+    // storage opened for the properties above would otherwise keep the test process alive.
+    await server.stop().catch(() => undefined);
+    throw err;
+  }
   return server;
 }

@@ -77,13 +77,26 @@ test('a subscribed contact may discover the account, items included', async () =
   assert.equal(items.getChild('query', ITEMS)!.getChildElements().length, 0);
 });
 
-test('anyone else gets service-unavailable, the same as for an account that does not exist', async () => {
+test('anyone else gets service-unavailable for info, the same as for an account that does not exist', async () => {
   const stranger = await carol.iq(`<iq type='get' to='alice@localhost'><query xmlns='${INFO}'/></iq>`);
   assert.equal(errorCondition(stranger), 'service-unavailable');
   const missing = await carol.iq(`<iq type='get' to='nobody@localhost'><query xmlns='${INFO}'/></iq>`);
   assert.equal(errorCondition(missing), 'service-unavailable');
-  const items = await carol.iq(`<iq type='get' to='alice@localhost'><query xmlns='${ITEMS}'/></iq>`);
-  assert.equal(errorCondition(items), 'service-unavailable');
+});
+
+test('items the requester may not see are an empty result, not an error (XEP-0030 section 8)', async () => {
+  for (const to of ['alice@localhost', 'nobody@localhost']) {
+    const items = await carol.iq(`<iq type='get' to='${to}'><query xmlns='${ITEMS}'/></iq>`);
+    assert.equal(items.attrs.type, 'result', String(items));
+    assert.equal(items.attrs.from, to);
+    assert.equal(items.getChild('query', ITEMS)!.getChildElements().length, 0);
+  }
+  // A node that is not there is item-not-found (XEP-0060 5.5), the same for an account that
+  // does not exist: the answer tells nothing about the account.
+  for (const to of ['alice@localhost', 'nobody@localhost']) {
+    const node = await carol.iq(`<iq type='get' to='${to}'><query xmlns='${ITEMS}' node='x'/></iq>`);
+    assert.equal(errorCondition(node), 'item-not-found', String(node));
+  }
 });
 
 test('an unknown node of an account is item-not-found', async () => {

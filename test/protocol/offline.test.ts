@@ -25,7 +25,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
 
     before(async () => {
       server = await startTestServer({ dialect, properties: { 'xmpp.offline.max-per-user': '3' } });
-      for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) await server.addUser(u, 'secret');
+      for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina']) await server.addUser(u, 'secret');
       alice = await RawClient.login(server.c2sPort, 'alice', 'secret', { presence: true });
     });
 
@@ -68,6 +68,17 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       assert.equal(m.attrs.id, 'kept');
       assert.ok(await carol.nothing(isMessage));
       await carol.close();
+    });
+
+    test('XEP-0334: <store/> keeps a message without a body, <no-permanent-store/> does not stop offline storage', async () => {
+      alice.send(`<message to='gina@localhost' type='chat' id='np'><body>off the record</body><no-permanent-store xmlns='urn:xmpp:hints'/></message>`);
+      alice.send(`<message to='gina@localhost' id='st'><encrypted xmlns='urn:example:e2e'>...</encrypted><store xmlns='urn:xmpp:hints'/></message>`);
+      alice.send(`<message to='gina@localhost' type='chat' id='both'><body>x</body><store xmlns='urn:xmpp:hints'/><no-store xmlns='urn:xmpp:hints'/></message>`);
+      await until('two are stored', async () => (await stored('gina')) === 2);
+      const gina = await RawClient.login(server.c2sPort, 'gina', 'secret', { presence: true });
+      assert.deepEqual([(await gina.expect(isMessage)).attrs.id, (await gina.expect(isMessage)).attrs.id], ['np', 'st']);
+      assert.ok(await gina.nothing(isMessage, 300), 'no-store wins over store');
+      await gina.close();
     });
 
     test('beyond xmpp.offline.max-per-user the sender gets resource-constraint (type wait)', async () => {

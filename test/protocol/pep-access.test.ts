@@ -120,7 +120,8 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       const items = await alice.iq(`<iq type='get' to='alice@localhost'><query xmlns='${ITEMS}' node='urn:example:conf'/></iq>`);
       assert.deepEqual(items.getChild('query')!.getChildren('item').map((i) => i.attrs.name), ['1', '2']);
       const nobody = await carol.iq(`<iq type='get' to='nobody@localhost'><query xmlns='${ITEMS}'/></iq>`);
-      assert.equal(errorCondition(nobody), 'service-unavailable');
+      assert.equal(nobody.attrs.type, 'result', 'no account is an empty list, as XEP-0030 section 8 has it');
+      assert.deepEqual(nodes(nobody), []);
     });
 
     test('deleting a node removes it and tells those who got its notifications', async () => {

@@ -41,7 +41,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
 
     before(async () => {
       server = await startTestServer({ dialect });
-      for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank']) await server.addUser(u, 'secret');
+      for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivan']) await server.addUser(u, 'secret');
       await mutual('alice', 'bob');
       await mutual('dave', 'erin');
       await mutual('gina', 'hank');
@@ -50,6 +50,8 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       await subscribe('hank', 'frank', 'from');
       // carol's roster wrongly says she sees hank; his answer to her probe will correct it.
       await subscribe('carol', 'hank', 'to');
+      // ivan's roster wrongly says he sees gina, dave and an account that does not exist.
+      for (const contact of ['gina', 'dave', 'nobody']) await subscribe('ivan', contact, 'to');
     });
 
     after(async () => {
@@ -161,6 +163,35 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       // hank is not subscribed to frank: frank's initial presence does not reach him, but
       // frank's probe for hank is answered.
       assert.ok(await hank.nothing(fromAccount('frank@localhost'), 300));
+    });
+
+    test('probes to an offline account: a subscriber gets unavailable, anyone else (and a probe to no account) unsubscribed', async () => {
+      // gina and hank are mutual contacts; ivan's roster claims subscriptions nobody granted.
+      // gina and dave are offline, nobody does not exist.
+      const hank = await login('hank', 'h3');
+      // ivan never sent initial presence, so his login probed nobody.
+      const ivan = await login('ivan', 'i1');
+      // Subscription answers go to the resources that asked for the roster (RFC 6121 3.3.3).
+      assert.equal((await ivan.iq(`<iq type='get'><query xmlns='jabber:iq:roster'/></iq>`)).attrs.type, 'result');
+      hank.send(`<presence type='probe' to='gina@localhost'/>`);
+      const offline = await hank.expect(fromAccount('gina@localhost'));
+      assert.equal(offline.attrs.type, 'unavailable', String(offline));
+      assert.equal(offline.attrs.from, 'gina@localhost');
+      ivan.send(`<presence type='probe' to='gina@localhost'/>`);
+      const refused = await ivan.expect(fromAccount('gina@localhost'));
+      assert.equal(refused.attrs.type, 'unsubscribed', 'never unavailable to a non-subscriber');
+      ivan.send(`<presence type='probe' to='nobody@localhost'/>`);
+      const missing = await ivan.expect(fromAccount('nobody@localhost'));
+      assert.equal(missing.attrs.type, 'unsubscribed', 'the same answer as for an existing account');
+      ivan.send(`<presence type='probe' to='dave@localhost/somewhere'/>`);
+      const full = await ivan.expect(fromAccount('dave@localhost'));
+      assert.equal(full.attrs.type, 'unsubscribed', 'a probe to a full JID is answered for the account');
+      assert.equal(full.attrs.from, 'dave@localhost');
+      const roster = (await server.storage()).roster;
+      for (const contact of ['gina', 'dave', 'nobody']) {
+        assert.equal((await roster.get('ivan', `${contact}@localhost`))?.subscription, 'none', `ivan's item for ${contact} is corrected`);
+      }
+      assert.ok(await ivan.nothing((el) => el.name === 'presence' && el.attrs.type === 'unavailable', 300), 'no unavailable to a non-subscriber');
     });
 
     test('a negative priority resource gets presence but no messages to the bare JID', async () => {

@@ -54,6 +54,8 @@ function summary(s: NodeStatus): HTMLElement {
     stateLine(s),
     c ? facts([
       ['Cluster state', h('span', { id: 'cluster-state' }, c.state)],
+      // Why a node with clustering on is not (fully) in the cluster: the last failed attempt.
+      ...(c.reason ? [['Why', h('span', { id: 'cluster-reason' }, c.reason)] as [string, HTMLElement]] : []),
       ['This node', s.node],
       ['Senior node', c.seniorNodeId ?? 'none yet'],
       ['Members', String(c.members.length)],

@@ -20,6 +20,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from 'xmppd';
 import { encodeAck, encodeDeliver, encodeJson, FrameError, FrameReader, type LinkMessage } from './link-frames.ts';
+import { LogThrottle } from './log-throttle.ts';
 
 /** What a link hands to its node: stanzas for local sessions, and events another node broadcast. */
 export interface LinkReceiver {
@@ -203,6 +204,9 @@ class OutboundLink {
   private ready: Promise<void> | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  // Per stanza while the peer is down or stuck: logged once per interval, not per stanza.
+  private readonly unreachable = new LogThrottle();
+  private readonly unacknowledged = new LogThrottle();
 
   constructor(
     private readonly options: LinkOptions,
@@ -229,7 +233,9 @@ class OutboundLink {
     try {
       await (this.ready ??= this.connect());
     } catch (err) {
-      this.options.log.warn('cluster link: cannot reach node', { peer: this.peer, address: this.address, error: err instanceof Error ? err.message : String(err) });
+      this.unreachable.hit((leftOut) => this.options.log.warn('cluster link: cannot reach node', {
+        peer: this.peer, address: this.address, error: err instanceof Error ? err.message : String(err), ...(leftOut ? { moreSinceLastLine: leftOut } : {}),
+      }));
       return false;
     }
     const socket = this.socket;
@@ -256,7 +262,7 @@ class OutboundLink {
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        this.options.log.warn('cluster link: no acknowledgement in time', { peer: this.peer, what });
+        this.unacknowledged.hit((leftOut) => this.options.log.warn('cluster link: no acknowledgement in time', { peer: this.peer, what, ...(leftOut ? { moreSinceLastLine: leftOut } : {}) }));
         resolve(false);
       }, this.options.timeoutMs());
       this.pending.set(id, { resolve, timer });

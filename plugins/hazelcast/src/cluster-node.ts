@@ -1,9 +1,9 @@
-// This node's life in the cluster: join (connect to Hazelcast, open the link port, publish
-// itself, load the routes, hand the kernel the clustered routing table and manager) and leave
-// (the reverse, keeping every local session). A node that cannot reach Hazelcast stays
-// standalone and reports itself degraded.
+// One stay of this node in the cluster: join (connect to Hazelcast, open the link port,
+// publish itself, load the routes, hand the kernel the clustered routing table and manager),
+// reconcile after the Hazelcast client reconnected, and leave (the reverse, keeping every
+// local session). When and how often to try is clustering.ts's business.
 import { Client } from 'hazelcast-client';
-import { JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
+import { CLUSTER_JOINED, JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type ClusterJoinedEvent, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
 import { toClientConfig, type ClientSettings } from './client-config.ts';
 import { LinkPool, LinkServer } from './cluster-link.ts';
 import { HazelcastClusterManager } from './hazelcast-cluster-manager.ts';
@@ -14,14 +14,14 @@ import { ReplicatedRoutingTable } from './replicated-routing-table.ts';
 
 export interface ClusterNodeOptions {
   settings: ClientSettings;
-  /** Attempts after the first failed one, and the pause between attempts. */
-  retry: { count: number; pauseMs: number };
   link: { host: string; port: number };
   timing: MembershipTiming;
   /** Longest a cluster operation (a delivery to another node, a handshake) may take, in ms. */
   executionTimeoutMs: () => number;
-  /** The Hazelcast client gave up reconnecting (after cluster-connect-timeout-millis): join again. */
+  /** The Hazelcast client gave up reconnecting (after cluster-connect-timeout-millis). */
   onLost(): void;
+  /** The Hazelcast connection went down or came back (the node's health changed). */
+  onConnection(up: boolean): void;
 }
 
 interface Joined {
@@ -41,7 +41,6 @@ interface Joined {
  */
 const serializedLimit = (maxBytes: number): number => maxBytes * 2 + 8192;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** Routes removed from the cluster at once when leaving. */
 const REMOVE_BATCH = 500;
 
@@ -49,37 +48,26 @@ export class ClusterNode {
   private joined: Joined | null = null;
   private connected = false;
   private stopping = false;
-  /** Why the last attempt to join failed, for the log and the health check. */
-  lastError: string | null = null;
+  /** Clustering was switched off while this attempt ran: it ends without a word. */
+  private abandoned = false;
 
   constructor(private readonly ctx: PluginContext, private readonly options: ClusterNodeOptions) {}
-
-  get isJoined(): boolean {
-    return this.joined !== null;
-  }
 
   /** Whether the Hazelcast connection is up (for the health check). */
   get healthy(): boolean {
     return this.joined !== null && this.connected;
   }
 
-  async join(): Promise<boolean> {
-    if (this.joined) return true;
+  /** The attempt under way is no longer wanted: its client's own retries log nothing more. */
+  abandon(): void {
+    this.abandoned = true;
+  }
+
+  /** One attempt to join; throws why it failed, having undone what it did. */
+  async join(): Promise<void> {
+    if (this.joined) return;
     this.stopping = false;
-    const { retry } = this.options;
-    for (let attempt = 0; attempt <= retry.count && !this.stopping; attempt++) {
-      if (attempt > 0) await sleep(retry.pauseMs);
-      if (this.stopping) break;
-      try {
-        await this.joinOnce();
-        this.lastError = null;
-        return true;
-      } catch (err) {
-        this.lastError = err instanceof Error ? err.message : String(err);
-        this.ctx.log.error('cannot join the cluster', { attempt: attempt + 1, of: retry.count + 1, error: this.lastError });
-      }
-    }
-    return false;
+    await this.joinOnce();
   }
 
   async leave(): Promise<void> {
@@ -89,8 +77,10 @@ export class ClusterNode {
     this.joined = null;
     await this.ctx.uninstallCluster();
     // Own routes go before the member entry, so that nobody takes the sessions (still
-    // connected here) for lost ones. In batches: the client pipelines them.
-    const own = j.table.ownRoutes();
+    // connected here) for lost ones. In batches: the client pipelines them. Cut off from
+    // Hazelcast, every removal would fail (and say so): the other nodes drop them instead
+    // once this node's member entry expires.
+    const own = this.connected ? j.table.ownRoutes() : [];
     for (let i = 0; i < own.length; i += REMOVE_BATCH) {
       await Promise.all(own.slice(i, i + REMOVE_BATCH).map((route) => j.table.removeRoute(route.jid)));
     }
@@ -106,11 +96,11 @@ export class ClusterNode {
     const { ctx, options } = this;
     const nodeId = ctx.kernel.nodeId;
     if (['0.0.0.0', '::', ''].includes(options.link.host)) {
-      throw new Error(`hazelcast.link.host is ${JSON.stringify(options.link.host)}: it must be an address the other nodes can reach this one at`);
+      throw new Error(`the cluster link host (cluster.link.host) is ${JSON.stringify(options.link.host)}: it must be an address the other nodes can reach this one at`);
     }
     const client = await Client.newHazelcastClient({
       ...toClientConfig(options.settings),
-      customLogger: hazelcastLogger(ctx.log),
+      customLogger: hazelcastLogger(ctx.log, () => this.abandoned),
       lifecycleListeners: [(state) => this.lifecycle(state)],
     });
     this.connected = true;
@@ -147,7 +137,7 @@ export class ClusterNode {
       await membership.start();
       cleanup.push(() => membership.stop());
 
-      await ctx.installCluster(new HazelcastClusterManager(nodeId, membership, links), table);
+      await ctx.installCluster(new HazelcastClusterManager(nodeId, membership, links, () => this.connected), table);
       this.joined = { client, linkServer, links, table, membership };
       ctx.log.info('joined the cluster', { cluster: options.settings.clusterName, link: address, nodes: membership.list().length, senior: membership.seniorNodeId() });
     } catch (err) {
@@ -155,6 +145,10 @@ export class ClusterNode {
       this.connected = false;
       throw err;
     }
+    // Sessions that were here before the join (the node served standalone): presence makes
+    // up for what they and the other nodes' sessions did not hear of each other.
+    const sessions = this.joined.table.ownRoutes().map((r) => r.jid);
+    if (sessions.length) ctx.kernel.fire<ClusterJoinedEvent>(CLUSTER_JOINED, { sessions });
   }
 
   private lifecycle(state: string): void {
@@ -164,12 +158,33 @@ export class ClusterNode {
       this.options.onLost();
     } else if (state === 'DISCONNECTED') {
       this.connected = false;
-      if (this.joined) this.ctx.log.warn('lost the connection to the Hazelcast cluster; reconnecting');
+      if (!this.joined) return;
+      this.ctx.log.warn('lost the connection to the Hazelcast cluster; reconnecting');
+      this.options.onConnection(false);
     } else if (state === 'CONNECTED') {
       const wasDown = !this.connected;
       this.connected = true;
-      // The members may have restarted and lost the routes: write this node's again.
-      if (wasDown && this.joined) this.rewriteOwnRoutes('reconnected to the Hazelcast cluster');
+      if (!wasDown || !this.joined) return;
+      this.options.onConnection(true);
+      void this.reconcile();
+    }
+  }
+
+  /**
+   * Back in touch with Hazelcast after an outage, which may have been a restart of every
+   * member (then the maps are empty): routes and members are made whole again on both sides
+   * (ReplicatedRoutingTable.reconcile, Membership.reconcile). A failure leaves it to the next
+   * reconnection, or to the client giving up, which makes the node join afresh.
+   */
+  private async reconcile(): Promise<void> {
+    const j = this.joined;
+    if (!j) return;
+    try {
+      await j.membership.reconcile();
+      const counts = await j.table.reconcile();
+      this.ctx.log.info('reconnected to the Hazelcast cluster: routes reconciled', counts);
+    } catch (err) {
+      this.ctx.log.warn('cannot reconcile with the Hazelcast cluster after reconnecting', { error: err instanceof Error ? err.message : String(err) });
     }
   }
 

@@ -9,6 +9,8 @@ export class HazelcastClusterManager implements ClusterManager {
     readonly nodeId: string,
     private readonly membership: Membership,
     private readonly links: LinkPool,
+    /** Whether the Hazelcast client is connected (it reconnects by itself after a loss). */
+    private readonly connected: () => boolean,
   ) {}
 
   isClustered(): boolean {
@@ -32,6 +34,13 @@ export class HazelcastClusterManager implements ClusterManager {
   }
 
   summary(): ClusterSummary {
-    return { enabled: true, state: 'joined', members: this.membership.list(), seniorNodeId: this.membership.seniorNodeId() };
+    const up = this.connected();
+    return {
+      enabled: true,
+      state: up ? 'joined' : 'joined, reconnecting to Hazelcast',
+      reason: up ? null : 'lost the connection to the Hazelcast cluster',
+      members: this.membership.list(),
+      seniorNodeId: this.membership.seniorNodeId(),
+    };
   }
 }

@@ -1,24 +1,26 @@
 // Hazelcast's client logs through the node's logger, so its messages land in the same place
-// and format as everything else, at the node's log level.
+// and format as everything else, at the node's log level. A client whose attempt to connect
+// was abandoned (clustering switched off meanwhile) goes on trying until its connect timeout;
+// `muted` silences it then, so that nothing about clustering is logged after the switch.
 import type { ILogger } from 'hazelcast-client';
 import type { Logger } from 'xmppd';
 
-export function hazelcastLogger(parent: Logger): ILogger {
+type Level = 'error' | 'warn' | 'info' | 'debug';
+/** Hazelcast's numeric levels (0 error ... 4 trace) in the node's terms. */
+const LEVELS: readonly Level[] = ['error', 'warn', 'info', 'debug', 'debug'];
+
+export function hazelcastLogger(parent: Logger, muted: () => boolean = () => false): ILogger {
   const log = parent.child('hazelcast');
-  const line = (objectName: string, message: string): string => `${objectName}: ${message}`;
-  const info = (furtherInfo: unknown): Record<string, unknown> | undefined =>
-    furtherInfo === undefined ? undefined : { detail: furtherInfo instanceof Error ? furtherInfo.message : String(furtherInfo) };
+  const write = (level: Level, objectName: string, message: string, furtherInfo: unknown): void => {
+    if (muted()) return;
+    log[level](`${objectName}: ${message}`, furtherInfo === undefined ? undefined : { detail: furtherInfo instanceof Error ? furtherInfo.message : String(furtherInfo) });
+  };
   return {
-    log(level, objectName, message, furtherInfo) {
-      if (level === 0) log.error(line(objectName, message), info(furtherInfo));
-      else if (level === 1) log.warn(line(objectName, message), info(furtherInfo));
-      else if (level === 2) log.info(line(objectName, message), info(furtherInfo));
-      else log.debug(line(objectName, message), info(furtherInfo));
-    },
-    error: (o, m, f) => log.error(line(o, m), info(f)),
-    warn: (o, m, f) => log.warn(line(o, m), info(f)),
-    info: (o, m, f) => log.info(line(o, m), info(f)),
-    debug: (o, m, f) => log.debug(line(o, m), info(f)),
-    trace: (o, m, f) => log.debug(line(o, m), info(f)),
+    log: (level, o, m, f) => write(LEVELS[level] ?? 'debug', o, m, f),
+    error: (o, m, f) => write('error', o, m, f),
+    warn: (o, m, f) => write('warn', o, m, f),
+    info: (o, m, f) => write('info', o, m, f),
+    debug: (o, m, f) => write('debug', o, m, f),
+    trace: (o, m, f) => write('debug', o, m, f),
   };
 }

@@ -23,6 +23,8 @@ interface RouteRecord {
   p: number;
   /** The presence last broadcast, serialized, while available. */
   x?: string;
+  /** Tags modules set on the session (RouteEntry.tags), when there are any. */
+  t?: string[];
   /** The connection: address, transport, TLS, bound at (ms since the epoch). */
   c?: [string, string, boolean, number];
 }
@@ -40,6 +42,7 @@ function decodeConnection(c: unknown): RouteConnection | undefined {
 export function encodeRoute(entry: RouteEntry): string {
   const record: RouteRecord = { n: entry.nodeId, a: entry.available, p: entry.priority };
   if (entry.presence) record.x = entry.presence.toString();
+  if (entry.tags?.length) record.t = [...entry.tags];
   if (entry.connection) {
     const { address, transport, secure, since } = entry.connection;
     record.c = [address, transport, secure, since];
@@ -54,6 +57,7 @@ export function decodeRoute(jid: string, value: string): RouteEntry | null {
     if (typeof r.n !== 'string' || typeof r.a !== 'boolean' || typeof r.p !== 'number') return null;
     const entry: RouteEntry = { jid, nodeId: r.n, available: r.a, priority: r.p };
     if (typeof r.x === 'string') entry.presence = parseXml(r.x);
+    if (Array.isArray(r.t) && r.t.every((t) => typeof t === 'string')) entry.tags = r.t;
     // Written by a node of an older version, a route has no connection: shown without one.
     const connection = decodeConnection(r.c);
     if (connection) entry.connection = connection;

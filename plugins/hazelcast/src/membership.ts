@@ -24,6 +24,8 @@ export class Membership {
   private readonly members = new Map<string, MemberRecord>();
   private listenerId: string | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The check of nodes missing after a reconnection, pending. */
+  private recheck: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly map: IMap<string, string>,
@@ -41,38 +43,48 @@ export class Membership {
       throw new Error(`node id ${this.nodeId} is in use by the node at ${existing.address}: give each node its own node_id `
         + `(after a crash, the old entry expires within ${this.timing.timeoutMs / 1000} s)`);
     }
-    const gone = (nodeId: string): void => {
-      if (nodeId === this.nodeId) {
-        this.listener.lostSelf();
-        void this.beat();
-        return;
-      }
-      if (this.members.delete(nodeId)) this.listener.left(nodeId);
-    };
-    const put = (nodeId: string, value: string): void => {
-      const record = decodeMember(value);
-      if (!record || nodeId === this.nodeId) return;
-      const known = this.members.has(nodeId);
-      this.members.set(nodeId, record);
-      if (!known) this.listener.joined(nodeId, record);
-    };
     this.listenerId = await this.map.addEntryListener({
-      added: (e) => put(e.key, e.value),
-      updated: (e) => put(e.key, e.value),
-      removed: (e) => gone(e.key),
-      expired: (e) => gone(e.key),
-      evicted: (e) => gone(e.key),
+      added: (e) => this.put(e.key, e.value),
+      updated: (e) => this.put(e.key, e.value),
+      removed: (e) => this.gone(e.key),
+      expired: (e) => this.gone(e.key),
+      evicted: (e) => this.gone(e.key),
     }, undefined, true);
     await this.beat(true);
-    for (const [nodeId, value] of await this.map.entrySet()) put(nodeId, value);
+    for (const [nodeId, value] of await this.map.entrySet()) this.put(nodeId, value);
     this.timer = setInterval(() => void this.beat(), this.timing.heartbeatMs);
     this.timer.unref();
+  }
+
+  /**
+   * After the Hazelcast client reconnected: this node's entry is written again at once (the
+   * members may have restarted empty), nodes that joined meanwhile are taken in, and a known
+   * node missing from the map is given one node timeout to write its entry again, as any node
+   * that lived through the outage does within a heartbeat. One that does not died meanwhile:
+   * its expiry was missed, or went with the members, so it is taken for left here.
+   */
+  async reconcile(): Promise<void> {
+    await this.beat(true);
+    const present = new Map(await this.map.entrySet());
+    for (const [nodeId, value] of present) this.put(nodeId, value);
+    const missing = [...this.members.keys()].filter((nodeId) => !present.has(nodeId));
+    if (!missing.length) return;
+    if (this.recheck) clearTimeout(this.recheck);
+    this.recheck = setTimeout(() => {
+      this.recheck = null;
+      void Promise.all(missing.map(async (nodeId) => {
+        if (!(await this.map.containsKey(nodeId))) this.gone(nodeId);
+      })).catch((err: unknown) => this.log.warn('cannot check the nodes missing after a reconnection', { error: err instanceof Error ? err.message : String(err) }));
+    }, this.timing.timeoutMs);
+    this.recheck.unref();
   }
 
   /** Leaves cleanly: the others hear of it at once instead of after the timeout. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.recheck) clearTimeout(this.recheck);
+    this.recheck = null;
     if (this.listenerId) await this.map.removeEntryListener(this.listenerId).catch(() => false);
     this.listenerId = null;
     await this.map.delete(this.nodeId).catch(() => undefined);
@@ -101,11 +113,30 @@ export class Membership {
       .map(([nodeId, r]) => ({ nodeId, address: r.address, joinedAt: new Date(r.joinedAt) }));
   }
 
-  private async beat(first = false): Promise<void> {
+  private gone(nodeId: string): void {
+    if (nodeId === this.nodeId) {
+      if (!this.timer) return; // stopped: its own deletion
+      this.listener.lostSelf();
+      void this.beat();
+      return;
+    }
+    if (this.members.delete(nodeId)) this.listener.left(nodeId);
+  }
+
+  private put(nodeId: string, value: string): void {
+    const record = decodeMember(value);
+    if (!record || nodeId === this.nodeId) return;
+    const known = this.members.has(nodeId);
+    this.members.set(nodeId, record);
+    if (!known) this.listener.joined(nodeId, record);
+  }
+
+  /** `strict`: a failure is thrown to the caller rather than logged. */
+  private async beat(strict = false): Promise<void> {
     try {
       await this.map.set(this.nodeId, encodeMember(this.self), this.timing.timeoutMs);
     } catch (err) {
-      if (first) throw err;
+      if (strict) throw err;
       this.log.warn('cluster heartbeat failed', { error: err instanceof Error ? err.message : String(err) });
     }
   }

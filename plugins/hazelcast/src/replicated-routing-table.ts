@@ -28,22 +28,76 @@ export class ReplicatedRoutingTable implements RoutingTable {
     private readonly onRemoteRoute: (entry: RouteEntry) => void = () => {},
   ) {}
 
+  /** Keys an event touched while a snapshot of the map loads (null when none is loading). */
+  private touched: Set<string> | null = null;
+
   /** Subscribes to changes, then loads what the map holds. */
   async start(): Promise<void> {
-    // Removals seen while the snapshot loads must not be undone by the (older) snapshot.
-    const removedDuringLoad = new Set<string>();
-    let loading = true;
+    const removed = (key: string): void => {
+      this.touched?.add(key);
+      this.applyRemove(key);
+    };
+    const put = (key: string, value: string): void => {
+      this.touched?.add(key);
+      this.applyPut(key, value);
+    };
+    this.touched = new Set();
     this.listenerId = await this.map.addEntryListener({
-      added: (e) => this.applyPut(e.key, e.value),
-      updated: (e) => this.applyPut(e.key, e.value),
-      removed: (e) => { if (loading) removedDuringLoad.add(e.key); this.applyRemove(e.key); },
-      expired: (e) => { if (loading) removedDuringLoad.add(e.key); this.applyRemove(e.key); },
-      evicted: (e) => { if (loading) removedDuringLoad.add(e.key); this.applyRemove(e.key); },
+      added: (e) => put(e.key, e.value),
+      updated: (e) => put(e.key, e.value),
+      removed: (e) => removed(e.key),
+      expired: (e) => removed(e.key),
+      evicted: (e) => removed(e.key),
     }, undefined, true);
-    for (const [jid, value] of await this.map.entrySet()) {
-      if (!removedDuringLoad.has(jid) && !this.replica.getRoute(jid)) this.applyPut(jid, value);
+    try {
+      // An event seen while the snapshot loads is newer than the snapshot: it wins.
+      for (const [jid, value] of await this.map.entrySet()) {
+        if (!this.touched.has(jid) && !this.replica.getRoute(jid)) this.applyPut(jid, value);
+      }
+    } finally {
+      this.touched = null;
     }
-    loading = false;
+  }
+
+  /**
+   * After the Hazelcast client reconnected: the events missed meanwhile are made up for, and
+   * what this node wrote or deleted during the outage (which may have failed, or been lost
+   * with members that restarted empty) is done again. This node's live routes are written
+   * first; then, against a fresh snapshot, the routes of other nodes that are gone from the map
+   * (ghosts) leave the replica, the ones it missed enter it, and this node's entries for
+   * sessions that ended meanwhile leave the map.
+   */
+  async reconcile(): Promise<{ published: number; ghosts: number; missed: number; stale: number }> {
+    const own = this.ownRoutes();
+    await Promise.all(own.map((route) => this.map.set(route.jid, encodeRoute(route))));
+    const counts = { published: own.length, ghosts: 0, missed: 0, stale: 0 };
+    this.touched = new Set();
+    try {
+      const snapshot = new Map(await this.map.entrySet());
+      const touched = this.touched;
+      for (const [jid, value] of snapshot) {
+        if (touched.has(jid)) continue;
+        const entry = decodeRoute(jid, value);
+        if (!entry) continue;
+        const current = this.replica.getRoute(jid);
+        if (entry.nodeId === this.nodeId) {
+          // Ours in the map, not here: the session ended while its deletion could not be made.
+          if (current?.nodeId !== this.nodeId && (await this.map.remove(jid, value))) counts.stale++;
+        } else if (!current || current.nodeId !== entry.nodeId) {
+          counts.missed++;
+          this.applyPut(jid, value);
+        }
+      }
+      for (const route of this.all()) {
+        if (route.nodeId !== this.nodeId && !snapshot.has(route.jid) && !touched.has(route.jid)) {
+          this.replica.removeRoute(route.jid);
+          counts.ghosts++;
+        }
+      }
+    } finally {
+      this.touched = null;
+    }
+    return counts;
   }
 
   async stop(): Promise<void> {

@@ -4,22 +4,13 @@
 // way: <no-store/> and <no-permanent-store/> keep a message out, <store/> lets one without a
 // body in (a receipt a client wants kept, say).
 import type { Element } from '../../xml/element.ts';
-
-const NS_HINTS = 'urn:xmpp:hints';
+import { mayArchive, processingHints } from '../../xml/processing-hints.ts';
 
 export function archivable(message: Element): boolean {
   const type = message.attrs.type ?? 'normal';
   if (type !== 'normal' && type !== 'chat') return false;
-  let body = false;
-  let store = false;
-  for (const child of message.children) {
-    if (typeof child === 'string') continue;
-    const name = child.localName;
-    if (name === 'body') body = true;
-    else if (child.attrs.xmlns === NS_HINTS) {
-      if (name === 'no-store' || name === 'no-permanent-store') return false;
-      if (name === 'store') store = true;
-    }
-  }
-  return body || store;
+  // The hints are read where offline storage and carbons read them (xml/processing-hints.ts).
+  const hints = processingHints(message);
+  if (!mayArchive(hints)) return false;
+  return hints.store || message.getChild('body') !== undefined;
 }

@@ -8,7 +8,7 @@ import type { Kernel } from '../../extension/kernel.ts';
 import type { Logger } from '../../log.ts';
 import type { CapsInfo, CapsRepository } from '../../storage/types.ts';
 import { xml, type Element } from '../../xml/element.ts';
-import { capsInfoOf, supportedHash, verifies } from './caps-hash.ts';
+import { capsInfoOf, supportedHash, verifies } from '../caps-hash.ts';
 import { NS_CAPS, NS_DISCO_INFO } from './namespaces.ts';
 
 export interface Caps {

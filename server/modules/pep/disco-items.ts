@@ -3,8 +3,6 @@
 // no nodes, answers only while this module is not loaded: this one is registered above it.
 import type { JID } from '../../jid/jid.ts';
 import { xml, type Element } from '../../xml/element.ts';
-import { StanzaError } from '../../xml/errors.ts';
-import { hasFrom } from '../roster/roster-item.ts';
 import { mayAccess, requireAccess } from './access.ts';
 import { NS_DISCO_ITEMS } from './namespaces.ts';
 import type { PepDeps } from './pep-deps.ts';
@@ -21,15 +19,8 @@ export async function discoItems(d: PepDeps, account: JID, requester: JID, nodeN
     return query;
   }
   const self = requester.bareString() === account.bareString();
-  // The disco module's rule for an account: strangers learn nothing, not even that it exists.
-  if (!self && !hasFrom(await d.rosters.get(owner, requester.bareString()))) {
-    const nodes = await d.repo.listNodes(owner);
-    const open = [];
-    for (const node of nodes) if (await mayAccess(d, node, requester)) open.push(node);
-    if (!open.length) throw new StanzaError('service-unavailable');
-    for (const node of open) query.c('item', { jid: account.bareString(), node: node.node });
-    return query;
-  }
+  // Anyone gets the nodes it may see (XEP-0030 section 8): for a stranger to an account
+  // without open nodes, or to no account at all, an empty list rather than an error.
   for (const node of await d.repo.listNodes(owner)) {
     if (self || (await mayAccess(d, node, requester))) query.c('item', { jid: account.bareString(), node: node.node });
   }

@@ -40,14 +40,9 @@ function available(d: PresenceDeps, session: ClientSession, stanza: Element): vo
     }
   }
   void withRoster(d, user, (roster) => {
-    for (const item of roster.items.values()) {
-      if (hasFrom(item)) kernel.route(readdressed(stanza, session.jid, item.jid), session.jid);
-    }
+    toContacts(d, session.jid, stanza, roster);
     if (!initial || session.closed) return;
-    // 4.3.1: ask for the presence of the contacts the user is subscribed to.
-    for (const item of roster.items.values()) {
-      if (hasTo(item)) kernel.route(xml('presence', { xmlns: 'jabber:client', type: 'probe', from: user.toString(), to: item.jid }), user);
-    }
+    probeContacts(d, user, roster);
     // 3.1.3: requests still waiting for an answer are delivered again.
     for (const item of roster.items.values()) {
       if (item.askIn) session.send(pendingRequest(item, user));
@@ -56,6 +51,39 @@ function available(d: PresenceDeps, session: ClientSession, stanza: Element): vo
     // Offline messages and the like come after the presence of the contacts.
     if (initial && !session.closed) kernel.fire(PRESENCE_INITIAL, { session });
   });
+}
+
+/** The presence goes to every contact subscribed to the user's (RFC 6121 4.2.2, 4.4.2). */
+function toContacts(d: PresenceDeps, from: JID, stanza: Element, roster: Roster): void {
+  for (const item of roster.items.values()) {
+    if (hasFrom(item)) d.kernel.route(readdressed(stanza, from, item.jid), from);
+  }
+}
+
+/** 4.3.1: asks for the presence of the contacts the user is subscribed to. */
+function probeContacts(d: PresenceDeps, user: JID, roster: Roster): void {
+  for (const item of roster.items.values()) {
+    if (hasTo(item)) d.kernel.route(xml('presence', { xmlns: 'jabber:client', type: 'probe', from: user.toString(), to: item.jid }), user);
+  }
+}
+
+/**
+ * This node joined a cluster while these sessions were connected: the contacts on other
+ * nodes never heard their presence, nor they the contacts'. Each available session's last
+ * presence goes to its contacts again and their presence is probed, as at initial presence
+ * (contacts on this node get a duplicate, which RFC 6121 lets a client take as it is).
+ */
+export function onClusterJoined(d: PresenceDeps, fullJids: readonly string[]): void {
+  for (const jid of fullJids) {
+    const session = d.kernel.localSession(jid);
+    const stanza = session?.presence;
+    if (!session || session.closed || !session.available || !stanza) continue;
+    const user = session.jid.bare();
+    void withRoster(d, user, (roster) => {
+      toContacts(d, session.jid, stanza, roster);
+      probeContacts(d, user, roster);
+    });
+  }
 }
 
 function unavailable(d: PresenceDeps, session: ClientSession, stanza: Element): void {

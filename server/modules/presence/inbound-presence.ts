@@ -31,25 +31,23 @@ export function onPresenceToAccount(d: PresenceDeps, ev: StanzaEvent): boolean {
 
 /**
  * 4.3.2: a subscribed contact (or the account itself) gets the presence of each available
- * resource, or unavailable presence when there is none; anyone else learns nothing but that
- * it is not subscribed. An account with no session at all answers unavailable without a
- * roster lookup, which reveals nothing and keeps logins with large rosters cheap.
+ * resource, or unavailable presence when there is none; anyone else gets unsubscribed,
+ * whether the account is online or not, so that a stale roster is corrected and
+ * availability is never told to a non-subscriber. A probe to an account that does not
+ * exist gets the same answer (8.5.1 allows it), so the answer does not tell which accounts
+ * exist. For an account with no session this costs one indexed roster read per probe.
  */
 export function answerProbe(d: PresenceDeps, ev: StanzaEvent): void {
   const { kernel, store } = d;
   const user = ev.to.bare();
   const prober = ev.from;
-  const unavailable = (): void => kernel.route(
-    xml('presence', { xmlns: 'jabber:client', type: 'unavailable', from: user.toString(), to: prober.toString() }), user);
-  if (!kernel.routes(user.toString()).some((r) => r.available)) {
-    unavailable();
-    return;
-  }
   store.queue.run(user.local, async () => {
     if (prober.bareString() !== user.toString() && !hasFrom(await store.get(user.local, prober.bareString()))) {
       kernel.route(xml('presence', { xmlns: 'jabber:client', type: 'unsubscribed', from: user.toString(), to: prober.bareString() }), user);
       return;
     }
-    if (sendPresenceOf(kernel, user, prober.toString()) === 0) unavailable();
+    if (sendPresenceOf(kernel, user, prober.toString()) === 0) {
+      kernel.route(xml('presence', { xmlns: 'jabber:client', type: 'unavailable', from: user.toString(), to: prober.toString() }), user);
+    }
   });
 }

@@ -91,6 +91,7 @@ export const rosterModule: XmppModule = {
       }
     });
 
+    ctx.feature(NS_ROSTER);
     ctx.iq('bare', 'get', NS_ROSTER, rosterGet(deps));
     ctx.iq('bare', 'set', NS_ROSTER, rosterSet(deps));
     ctx.streamFeature((features, stream) => {

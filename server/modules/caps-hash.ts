@@ -1,9 +1,12 @@
 // XEP-0115 section 5: the verification string of a disco#info answer, so that what a client
-// says its caps `ver` stands for can be checked before anyone else relies on it.
+// says its caps `ver` stands for can be checked before anyone else relies on it (PEP), and
+// so that the server can announce its own (the disco module).
 import { createHash } from 'node:crypto';
-import type { Element } from '../../xml/element.ts';
-import type { CapsInfo } from '../../storage/types.ts';
-import { NS_DATA } from './namespaces.ts';
+import type { Element } from '../xml/element.ts';
+import type { CapsInfo } from '../storage/types.ts';
+
+export const NS_CAPS = 'http://jabber.org/protocol/caps';
+const NS_DATA = 'jabber:x:data';
 
 /** The hash names of the IANA registry that XEP-0115 uses, as Node knows them. */
 const HASHES: Record<string, string> = { 'sha-1': 'sha1', 'sha-224': 'sha224', 'sha-256': 'sha256', 'sha-384': 'sha384', 'sha-512': 'sha512' };
@@ -58,10 +61,16 @@ function verificationInput(query: Element): string | null {
   return s;
 }
 
+/** The verification string (`ver`) of an answer under the hash; null for an unknown hash or an answer 5.4 rejects. */
+export function capsVer(query: Element, hash = 'sha-1'): string | null {
+  const algorithm = HASHES[hash];
+  if (!algorithm) return null;
+  const input = verificationInput(query);
+  return input === null ? null : createHash(algorithm).update(input, 'utf8').digest('base64');
+}
+
 /** Whether `ver` is the verification string of the answer under the hash. */
 export function verifies(query: Element, hash: string, ver: string): boolean {
-  const algorithm = HASHES[hash];
-  if (!algorithm) return false;
-  const input = verificationInput(query);
-  return input !== null && createHash(algorithm).update(input, 'utf8').digest('base64') === ver;
+  const computed = capsVer(query, hash);
+  return computed !== null && computed === ver;
 }

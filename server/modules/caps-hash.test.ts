@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseXml } from '../../xml/stream-parser.ts';
-import { capsInfoOf, verifies } from './caps-hash.ts';
+import { parseXml } from '../xml/stream-parser.ts';
+import { capsInfoOf, capsVer, verifies } from './caps-hash.ts';
 
 // XEP-0115 5.2 and 5.3: the examples the specification computes.
 const SIMPLE = `<query xmlns='http://jabber.org/protocol/disco#info' node='http://code.google.com/p/exodus#QgayPKawpkPSDYmwT/WM94uAlu0='>
@@ -32,6 +32,8 @@ const COMPLEX = `<query xmlns='http://jabber.org/protocol/disco#info' node='http
 test('the verification strings of XEP-0115 5.2 and 5.3', () => {
   assert.equal(verifies(parseXml(SIMPLE), 'sha-1', 'QgayPKawpkPSDYmwT/WM94uAlu0='), true);
   assert.equal(verifies(parseXml(COMPLEX), 'sha-1', 'q07IKJEyjvHSyhy//CH0CxmKi8w='), true);
+  assert.equal(capsVer(parseXml(COMPLEX)), 'q07IKJEyjvHSyhy//CH0CxmKi8w=', 'sha-1 unless told otherwise');
+  assert.equal(capsVer(parseXml(SIMPLE), 'md5'), null);
 });
 
 test('a wrong string, an unknown hash or a changed answer do not verify', () => {
