@@ -1,6 +1,7 @@
 // What PEP tests need of a client: entity capabilities announced in presence and the
 // disco#info answer behind them (XEP-0115), computed here independently of the server's code.
 import { createHash } from 'node:crypto';
+import type { RosterItem } from '../../server/storage/types.ts';
 import type { Element } from '../../server/xml/element.ts';
 import type { RawClient } from './raw-client.ts';
 
@@ -84,4 +85,9 @@ export function publishIq(node: string, id: string, payload: string, options?: R
 /** The pubsub-specific condition of an error reply. */
 export function pubsubCondition(iq: Element): string | undefined {
   return iq.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === NS_ERRORS)?.name;
+}
+
+/** A roster item of a contact, as a test puts it into storage directly. */
+export function contactItem(jid: string, subscription: RosterItem['subscription'] = 'both'): RosterItem {
+  return { jid, name: null, subscription, askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [] };
 }

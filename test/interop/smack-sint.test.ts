@@ -72,6 +72,7 @@ before(async () => {
     '-Dsinttest.securityMode=required',
     '-Dsinttest.replyTimeout=10000',
     `-Dsinttest.disabledTests=${disabledTests().join(',')}`,
+    ...(process.env.XMPPD_SINT_PROPS ? process.env.XMPPD_SINT_PROPS.split(' ') : []),
   ]);
 });
 

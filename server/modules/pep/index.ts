@@ -60,13 +60,13 @@ export const PEP_PROPERTIES = {
     description: 'Entity capabilities (XEP-0115 verification strings) each node keeps in memory; the rest are read from the database when needed',
     live: true,
   } satisfies PropertyDefinition<number>,
-  capsQueriesPerSession: {
-    name: 'xmpp.pep.caps-queries-per-session',
+  capsQueriesPerMinute: {
+    name: 'xmpp.pep.caps-queries-per-minute',
     type: 'integer',
-    default: 5,
+    default: 20,
     min: 0,
     max: 1000,
-    description: 'Unknown caps verification strings one session may make the server ask it about (disco#info); a session announcing more gets no notifications for them',
+    description: 'Caps queries (disco#info for a verification string nobody knows yet) one session may make the server send it in any minute; a string announced beyond it is not asked about and gets no notifications until announced again later',
     live: true,
   } satisfies PropertyDefinition<number>,
 };
@@ -90,7 +90,7 @@ export const pepModule: XmppModule = {
     const maxNodes = ctx.property<number>(PEP_PROPERTIES.maxNodes);
     const maxAffiliations = ctx.property<number>(PEP_PROPERTIES.maxAffiliations);
     const capsCacheSize = ctx.property<number>(PEP_PROPERTIES.capsCacheSize);
-    const capsQueries = ctx.property<number>(PEP_PROPERTIES.capsQueriesPerSession);
+    const capsQueries = ctx.property<number>(PEP_PROPERTIES.capsQueriesPerMinute);
     const repo = ctx.repository('pep');
     const caps = new CapsResolver(ctx.repository('caps'), ctx.kernel, ctx.log, () => capsCacheSize.value);
     ctx.onUnload(() => caps.clear());

@@ -9,39 +9,40 @@ import type { Element } from '../../xml/element.ts';
 import { hasTo } from '../roster/roster-item.ts';
 import { mayAccess } from './access.ts';
 import { capsOf, notifyNodes } from './caps.ts';
+import { takeCapsQuery } from './caps-query-budget.ts';
 import { lastItemMessage } from './notifications.ts';
 import type { PepDeps } from './pep-deps.ts';
 
 /** Key in ClientSession.data: the nodes the session was last seen to want. */
 const NOTIFY = 'pep/notify';
-/** Key in ClientSession.data: verification strings the session made the server ask it for. */
-const ASKED = 'pep/caps-asked';
+/** Key in ClientSession.data: how many presences the session has broadcast. */
+const SEQ = 'pep/presence-seq';
 
 const NONE: ReadonlySet<string> = new Set();
 
 /** Called for every presence a session of this node broadcasts. */
-export async function onPresence(d: PepDeps, session: ClientSession, presence: Element, maxQueries: number): Promise<void> {
-  if (presence.attrs.type === 'unavailable') {
+export async function onPresence(d: PepDeps, session: ClientSession, presence: Element, maxQueriesPerMinute: number): Promise<void> {
+  const type = presence.attrs.type;
+  if (type !== undefined && type !== 'unavailable') return;
+  // Resolving caps may wait for the client's answer while its next presence is read; only
+  // the newest presence may say what the session wants, or an older answer arriving late
+  // would bring back interest the session has dropped since (and hide a later new start).
+  const seq = ((session.data.get(SEQ) as number | undefined) ?? 0) + 1;
+  session.data.set(SEQ, seq);
+  if (type === 'unavailable') {
     // Available again later, it is a new start: the last items come again.
     session.data.delete(NOTIFY);
     return;
   }
-  if (presence.attrs.type !== undefined) return;
   const caps = capsOf(presence);
   let features: ReadonlySet<string> | undefined;
   if (caps) {
     features = await d.caps.features(caps);
-    if (!features) {
-      // A session could otherwise make the server ask, and store, a new string per presence.
-      const asked = (session.data.get(ASKED) as Set<string> | undefined) ?? new Set<string>();
-      session.data.set(ASKED, asked);
-      const key = `${caps.hash} ${caps.ver}`;
-      if (!asked.has(key) && asked.size >= maxQueries) return;
-      asked.add(key);
-      features = await d.caps.discover(session.jid.toString(), caps);
-    }
+    if (!features && takeCapsQuery(session, maxQueriesPerMinute)) features = await d.caps.discover(session.jid.toString(), caps);
+    else if (!features) d.log.debug('caps queries of a session over its budget; these caps are not asked about', { jid: session.jid.toString(), ver: caps.ver });
   }
-  if (session.closed) return;
+  if (session.closed || session.data.get(SEQ) !== seq) return;
+  // Caps not known (not asked, not answered, not verified) want nothing.
   const wanted = features ? notifyNodes(features) : new Set<string>();
   const before = (session.data.get(NOTIFY) as ReadonlySet<string> | undefined) ?? NONE;
   session.data.set(NOTIFY, wanted);
