@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterProperties, nodeStatus, pluginsWithCluster, routeCount } from './cluster-fixture.ts';
+import { clusterNodeEnv, clusterProperties, nodeStatus, routeCount } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
@@ -37,7 +37,8 @@ async function startNode(name: string, properties?: Record<string, string>): Pro
     dialect: 'mysql',
     database,
     properties,
-    env: { XMPPD_NODE_ID: `node-${name}`, XMPPD_PLUGINS_DIR: pluginsWithCluster(join(work, name)) },
+    // Each node's own link port, from its own configuration (two nodes share this host).
+    env: clusterNodeEnv(join(work, name), `node-${name}`),
   });
 }
 

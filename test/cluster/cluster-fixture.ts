@@ -60,7 +60,7 @@ export interface NodeStatus {
   state: string;
   reason: string | null;
   dependencies: { name: string; critical: boolean; available: boolean }[];
-  cluster?: { enabled: boolean; state: string; reason?: string | null; members: { nodeId: string; address: string }[]; seniorNodeId: string | null };
+  cluster?: { enabled: boolean; state: string; reason?: string | null; members: { nodeId: string; address: string }[]; seniorNodeId: string | null; hazelcast?: { cluster: string; addresses: string[] } | null };
 }
 
 export async function nodeStatus(node: TestServer): Promise<NodeStatus> {
