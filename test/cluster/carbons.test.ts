@@ -4,13 +4,13 @@
 // from the 'carbons' tag of that resource's route.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterNodeEnv, clusterProperties, nodeStatus, routeCount } from './cluster-fixture.ts';
+import { clusterProperties, nodeStatus, routeCount, startClusterNode, stopClusterTest } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-import { startTestServer, type TestServer } from '../helpers/server-process.ts';
+import type { TestServer } from '../helpers/server-process.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { waitFor } from '../plugins/fixtures.ts';
 import type { Element } from '../../server/xml/element.ts';
@@ -32,15 +32,6 @@ const copyOf = (direction: 'sent' | 'received', id: string) => (el: Element): bo
 /** Any message that mentions an id, original or copy. */
 const about = (id: string) => (el: Element): boolean => el.name === 'message' && el.toString().includes(id);
 
-async function startNode(name: string, properties?: Record<string, string>): Promise<TestServer> {
-  return startTestServer({
-    dialect: 'mysql',
-    database,
-    properties,
-    // Each node's own link port, from its own configuration (two nodes share this host).
-    env: clusterNodeEnv(join(work, name), `node-${name}`),
-  });
-}
 
 async function login(node: TestServer, user: string, resource: string, carbons: boolean): Promise<RawClient> {
   const c = await RawClient.login(node.c2sPort, user, 'secret', { resource, presence: true });
@@ -70,20 +61,14 @@ async function untilCopied(what: string, send: (id: string) => void, watcher: Ra
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'xmppd-carbons-'));
   [hazelcast, database] = await Promise.all([startHazelcastCluster({ members: 1 }), createTestDatabase('mysql')]);
-  nodeA = await startNode('a', { ...clusterProperties(work, hazelcast), 'hazelcast.heartbeat.seconds': '1' });
-  nodeB = await startNode('b');
+  nodeA = await startClusterNode(database, work, 'a', { ...clusterProperties(work, hazelcast), 'hazelcast.heartbeat.seconds': '1' });
+  nodeB = await startClusterNode(database, work, 'b');
   for (const user of ['alice', 'bob']) await nodeA.addUser(user, 'secret');
   await waitFor(async () => (await nodeStatus(nodeA)).cluster?.members.length === 2, CLUSTER_MS, 'node A to see a cluster of 2');
   await waitFor(async () => (await nodeStatus(nodeB)).cluster?.members.length === 2, CLUSTER_MS, 'node B to see a cluster of 2');
 });
 
-after(async () => {
-  for (const c of clients) c.destroy();
-  for (const n of [nodeA, nodeB]) await n?.stop().catch(() => undefined);
-  await hazelcast?.stop();
-  await database?.drop();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => stopClusterTest({ clients, nodes: [nodeA, nodeB], hazelcast, database, work }));
 
 test('resources of one account on two nodes get the received and sent copies of each other\'s messages', async () => {
   const a1 = await login(nodeA, 'alice', 'a1', true);

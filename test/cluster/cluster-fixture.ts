@@ -176,7 +176,7 @@ export function startClusterNode(database: TestDatabase, work: string, name: str
 /** What a cluster test started, to be stopped in reverse order at its end. */
 export interface ClusterTestParts {
   clients: { destroy(): void }[];
-  nodes: (TestServer | null)[];
+  nodes: (TestServer | null | undefined)[];
   hazelcast?: { stop(): Promise<void> };
   database?: { drop(): Promise<void> };
   work?: string;

@@ -7,17 +7,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterNodeEnv, clusterProperties, nodeStatus } from './cluster-fixture.ts';
+import { clusterProperties, friend, nodeStatus, startClusterNode, stopClusterTest } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-import { startTestServer, type TestServer } from '../helpers/server-process.ts';
+import type { TestServer } from '../helpers/server-process.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { waitFor } from '../plugins/fixtures.ts';
 import { answerCaps, capsVer, eventContent, expectEvent, publishIq } from '../helpers/pep-client.ts';
-import type { RosterItem } from '../../server/storage/types.ts';
 
 const CLUSTER_MS = 30_000;
 const GEOLOC = 'http://jabber.org/protocol/geoloc';
@@ -29,10 +28,8 @@ let work: string;
 const nodes: TestServer[] = [];
 const clients: RawClient[] = [];
 
-const friend = (jid: string): RosterItem => ({ jid, name: null, subscription: 'both', askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [] });
-
 async function startNode(name: string, properties?: Record<string, string>): Promise<TestServer> {
-  const server = await startTestServer({ dialect: 'mysql', database, properties, env: clusterNodeEnv(join(work, name), `node-${name}`) });
+  const server = await startClusterNode(database, work, name, properties);
   nodes.push(server);
   return server;
 }
@@ -56,13 +53,7 @@ before(async () => {
   for (const node of [a, b]) await waitFor(async () => (await nodeStatus(node)).cluster?.members.length === 2, CLUSTER_MS, 'a cluster of 2');
 });
 
-after(async () => {
-  for (const c of clients) c.destroy();
-  for (const n of nodes) await n.stop().catch(() => undefined);
-  await hazelcast?.stop();
-  await database?.drop();
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => stopClusterTest({ clients, nodes, hazelcast, database, work }));
 
 test('a publication on one node reaches the contact and the owner\'s other resource on the other node; the last item too', async () => {
   const [a, b] = nodes as [TestServer, TestServer];

@@ -5,11 +5,11 @@
 // client is told item-not-found and binds again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Element } from '../../server/xml/element.ts';
-import { clusterProperties, friend, nodeStatus, routeCount, startClusterNode } from './cluster-fixture.ts';
+import { clusterProperties, friend, nodeStatus, routeCount, startClusterNode, stopClusterTest } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import type { TestServer } from '../helpers/server-process.ts';
@@ -66,13 +66,7 @@ before(async () => {
   for (const node of [a, b]) await waitFor(async () => (await nodeStatus(node)).cluster?.members.length === 2, CLUSTER_MS, 'a cluster of two');
 });
 
-after(async () => {
-  for (const c of world.clients) c.destroy();
-  for (const n of [world.a, world.b]) await n?.stop().catch(() => undefined);
-  await world.hazelcast?.stop();
-  await world.database?.drop();
-  rmSync(world.work, { recursive: true, force: true });
-});
+after(() => stopClusterTest({ clients: world.clients, nodes: [world.a, world.b], hazelcast: world.hazelcast, database: world.database, work: world.work }));
 
 test('a session whose connection to node A dropped is resumed on node B', async () => {
   const [a, b] = [world.a!, world.b!];

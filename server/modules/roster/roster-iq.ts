@@ -1,4 +1,5 @@
 // Roster get and set (RFC 6121 2.1 to 2.5) with versioning (2.6).
+import { JID } from '../../jid/jid.ts';
 import type { RosterItem } from '../../storage/types.ts';
 import { xml } from '../../xml/element.ts';
 import { StanzaError } from '../../xml/errors.ts';
@@ -70,8 +71,8 @@ export function rosterSet(d: RosterIqDeps): IqHandler {
 
 /** The user name of a contact on this server, or null for one elsewhere. */
 function localContact(d: RosterIqDeps, jid: string): string | null {
-  const at = jid.indexOf('@');
-  return at > 0 && jid.slice(at + 1) === d.kernel.domain ? jid.slice(0, at) : null;
+  const contact = JID.tryParse(jid);
+  return contact && contact.local && contact.domain === d.kernel.domain ? contact.local : null;
 }
 
 /** 2.5.2: removing a contact cancels the subscriptions both ways, and pending requests too. */
