@@ -98,11 +98,14 @@ export class ModuleContext {
   /**
    * Handles IQs of one namespace and type. `target` is 'host' for IQs to the server,
    * 'bare' for IQs to an account (including a client's own, sent without 'to'). Of two
-   * handlers of one namespace, the one of higher `priority` answers.
+   * handlers of one namespace, the one of higher `priority` answers. With `accepts`, the
+   * handler answers only the requests it accepts and leaves the others to the next one (a
+   * module answering disco#info for its own nodes, say, and the disco module the rest).
    */
-  iq(target: 'host' | 'bare', type: 'get' | 'set', xmlns: string, handler: IqHandler, priority = 0): void {
+  iq(target: 'host' | 'bare', type: 'get' | 'set', xmlns: string, handler: IqHandler, priority = 0, accepts?: (payload: Element) => boolean): void {
     this.hook<StanzaEvent>(iqEventName(target, type, xmlns), (ev) => {
       const payload = ev.stanza.getChildElements()[0]!;
+      if (accepts && !accepts(payload)) return false;
       this.answer(ev.stanza, () => handler({ stanza: ev.stanza, payload, from: ev.from, to: ev.to, origin: ev.origin }));
       return true;
     }, priority);

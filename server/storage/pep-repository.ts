@@ -145,6 +145,17 @@ export class SqlPepRepository implements PepRepository {
     return (await this.knex('pep_items').where({ node_id: nodeId, item_key: keyOf(itemId) }).delete()) > 0;
   }
 
+  async purge(nodeId: number): Promise<string[]> {
+    return this.knex.transaction(async (trx) => {
+      // Under the node's lock, like publish: an item published meanwhile is either gone or kept whole.
+      const node = await trx('pep_nodes').where({ id: nodeId }).forUpdate().first('id');
+      if (!node) return [];
+      const ids = (await trx('pep_items').where({ node_id: nodeId }).orderBy('seq').select('item_id')).map((r: { item_id: string }) => r.item_id);
+      await trx('pep_items').where({ node_id: nodeId }).delete();
+      return ids;
+    });
+  }
+
   async deleteOwner(owner: string): Promise<void> {
     const user_key = keyOf(owner);
     await this.knex.transaction(async (trx) => {

@@ -299,6 +299,8 @@ export interface PepRepository {
   lastItems(nodeIds: readonly number[]): Promise<Map<number, PepItem>>;
   /** Removes one item; false if there was none. */
   retract(nodeId: number, itemId: string): Promise<boolean>;
+  /** Removes all of a node's items (XEP-0060 8.5); returns their ids, oldest first. */
+  purge(nodeId: number): Promise<string[]>;
   /** Removes every node and item of an owner (account deletion). */
   deleteOwner(owner: string): Promise<void>;
 }

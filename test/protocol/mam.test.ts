@@ -27,7 +27,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
 
     before(async () => {
       server = await startTestServer({ dialect, properties: { ...ADMIN_PROPERTIES, 'xmpp.mam.max-page': '5' } });
-      for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina']) await server.addUser(u, 'secret');
+      for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'iris']) await server.addUser(u, 'secret');
       await server.addUser('admin', ADMIN_USER[1]);
       alice = await RawClient.login(server.c2sPort, 'alice', 'secret', { resource: 'desk', presence: true });
       bob = await RawClient.login(server.c2sPort, 'bob', 'secret', { resource: 'phone', presence: true });
@@ -76,6 +76,31 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       const sent = alices.results[0]!.getChild('result', NS_MAM)!.getChild('forwarded', 'urn:xmpp:forward:0')!.getChild('message')!;
       assert.equal(sent.attrs.to, 'bob@localhost');
       assert.equal(stanzaId(sent, 'bob@localhost'), undefined, "the sender's copy is the message as sent");
+    });
+
+    test("the sender's archive id reaches its other resources in the sent carbon, never the recipient", async () => {
+      const desk = await RawClient.login(server.c2sPort, 'hank', 'secret', { resource: 'desk', presence: true });
+      const phone = await RawClient.login(server.c2sPort, 'hank', 'secret', { resource: 'phone', presence: true });
+      const iris = await RawClient.login(server.c2sPort, 'iris', 'secret', { resource: 'r', presence: true });
+      try {
+        assert.equal((await phone.iq(`<iq type='set'><enable xmlns='urn:xmpp:carbons:2'/></iq>`)).attrs.type, 'result');
+        // A planted id naming hank's archive goes; the server's own takes its place.
+        desk.send(`<message to='iris@localhost' type='chat' id='c1'><body>carbon id</body><stanza-id xmlns='urn:xmpp:sid:0' by='hank@localhost' id='planted'/></message>`);
+        const received = await iris.expect((el) => isChat(el) && el.getChildText('body') === 'carbon id');
+        assert.equal(stanzaId(received, 'hank@localhost'), undefined, 'the sender\'s id stays with the sender');
+        assert.ok(stanzaId(received, 'iris@localhost'));
+        const carbon = await phone.expect((el) => el.name === 'message' && el.getChild('sent', 'urn:xmpp:carbons:2') !== undefined);
+        const inner = carbon.getChild('sent')!.getChild('forwarded', 'urn:xmpp:forward:0')!.getChild('message')!;
+        assert.equal(inner.getChildren('stanza-id', 'urn:xmpp:sid:0').length, 1, String(inner));
+        const sentId = stanzaId(inner, 'hank@localhost');
+        assert.ok(sentId && sentId !== 'planted', String(inner));
+        const daves = await mamQuery(desk, { form: { with: 'iris@localhost' } });
+        assert.deepEqual(daves.ids, [sentId], 'the carbon\'s id is the archive id of the sent message');
+        const archived = daves.results[0]!.getChild('result', NS_MAM)!.getChild('forwarded', 'urn:xmpp:forward:0')!.getChild('message')!;
+        assert.equal(archived.getChildren('stanza-id', 'urn:xmpp:sid:0').length, 0, 'the sent copy is archived as sent');
+      } finally {
+        await Promise.all([desk.close(), phone.close(), iris.close()]);
+      }
     });
 
     test('only messages with a body of type chat or normal are archived, hints decide', async () => {

@@ -1,6 +1,7 @@
 // PEP access models and node administration against a real server process, on both
 // databases: presence, open and whitelist nodes, affiliations, node configuration,
-// creation, deletion with its notification, and disco#items of an account.
+// creation, deletion with its notification, purge, disco#items of an account and
+// disco#info of a node, and the roster access model.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Element } from '../../server/xml/element.ts';
@@ -10,6 +11,7 @@ import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 import { NS_OWNER, NS_PUBSUB, answerCaps, eventContent, expectEvent, publishIq, pubsubCondition } from '../helpers/pep-client.ts';
 
 const ITEMS = 'http://jabber.org/protocol/disco#items';
+const INFO = 'http://jabber.org/protocol/disco#info';
 const contact = (jid: string, subscription: RosterItem['subscription']): RosterItem => ({
   jid, name: null, subscription, askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [],
 });
@@ -29,10 +31,12 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
 
     before(async () => {
       server = await startTestServer({ dialect });
-      for (const u of ['alice', 'bob', 'carol']) await server.addUser(u, 'secret');
+      for (const u of ['alice', 'bob', 'carol', 'dave']) await server.addUser(u, 'secret');
       const storage = await server.storage();
       await storage.roster.put('alice', contact('bob@localhost', 'both'));
       await storage.roster.put('bob', contact('alice@localhost', 'both'));
+      await storage.roster.put('alice', { ...contact('dave@localhost', 'both'), groups: ['Family'] });
+      await storage.roster.put('dave', contact('alice@localhost', 'both'));
       alice = await RawClient.login(server.c2sPort, 'alice', 'secret');
       bob = await RawClient.login(server.c2sPort, 'bob', 'secret');
       carol = await RawClient.login(server.c2sPort, 'carol', 'secret');
@@ -133,6 +137,65 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       assert.equal(errorCondition(await bob.iq(getItems('alice@localhost', 'urn:example:gone'))), 'item-not-found');
       const again = await alice.iq(`<iq type='set'><pubsub xmlns='${NS_OWNER}'><delete node='urn:example:gone'/></pubsub></iq>`);
       assert.equal(errorCondition(again), 'item-not-found');
+    });
+
+    test('a roster node is open to contacts in its allowed groups only, and its form lists them', async () => {
+      const dave = await RawClient.login(server.c2sPort, 'dave', 'secret');
+      try {
+        dave.send(answerCaps(dave).presence(['urn:example:family+notify']));
+        await new Promise((r) => setTimeout(r, 300));
+        await alice.iq(publishIq('urn:example:family', '1', `<f xmlns='urn:example:family'/>`, { 'pubsub#access_model': 'roster' }));
+        assert.equal((await alice.iq(configure('urn:example:family', { 'pubsub#roster_groups_allowed': 'Family' }))).attrs.type, 'result');
+        const form = await alice.iq(`<iq type='get'><pubsub xmlns='${NS_OWNER}'><configure node='urn:example:family'/></pubsub></iq>`);
+        assert.equal(configField(form, 'pubsub#access_model'), 'roster');
+        assert.equal(configField(form, 'pubsub#roster_groups_allowed'), 'Family');
+        assert.deepEqual(itemIds(await dave.iq(getItems('alice@localhost', 'urn:example:family'))), ['1']);
+        const refused = await bob.iq(getItems('alice@localhost', 'urn:example:family'));
+        assert.equal(errorCondition(refused), 'not-authorized');
+        assert.equal(pubsubCondition(refused), 'not-in-roster-group');
+        const toDave = expectEvent(dave, 'urn:example:family');
+        await alice.iq(publishIq('urn:example:family', '2', `<f xmlns='urn:example:family'/>`));
+        assert.equal(eventContent(await toDave).getChild('item')!.attrs.id, '2');
+        const bad = await alice.iq(configure('urn:example:family', { 'pubsub#access_model': 'authorize' }));
+        assert.equal(errorCondition(bad), 'not-acceptable');
+        assert.equal(pubsubCondition(bad), 'unsupported-access-model');
+      } finally {
+        await dave.close();
+      }
+    });
+
+    test('purging a node removes its items, by the owner only, and tells those notified', async () => {
+      const published = expectEvent(bob, 'urn:example:private');
+      await alice.iq(publishIq('urn:example:private', 'p3', `<p xmlns='urn:example:private'/>`));
+      await published;
+      const purge = `<iq type='set' to='alice@localhost'><pubsub xmlns='${NS_OWNER}'><purge node='urn:example:private'/></pubsub></iq>`;
+      assert.equal(errorCondition(await bob.iq(purge)), 'forbidden');
+      const toBob = expectEvent(bob, 'urn:example:private');
+      assert.equal((await alice.iq(purge)).attrs.type, 'result');
+      assert.equal(eventContent(await toBob).name, 'purge');
+      assert.deepEqual(itemIds(await alice.iq(getItems('alice@localhost', 'urn:example:private'))), []);
+      const missing = await alice.iq(`<iq type='set'><pubsub xmlns='${NS_OWNER}'><purge node='urn:example:none'/></pubsub></iq>`);
+      assert.equal(errorCondition(missing), 'item-not-found');
+    });
+
+    test('disco#info of a node gives its identity and metadata to whoever may see it', async () => {
+      await alice.iq(publishIq('urn:example:info', '1', `<i xmlns='urn:example:info'/>`, { 'pubsub#access_model': 'open' }));
+      const info = await carol.iq(`<iq type='get' to='alice@localhost'><query xmlns='${INFO}' node='urn:example:info'/></iq>`);
+      const query = info.getChild('query', INFO)!;
+      assert.equal(query.attrs.node, 'urn:example:info');
+      assert.deepEqual(query.getChildren('identity').map((i) => `${i.attrs.category}/${i.attrs.type}`), ['pubsub/leaf']);
+      const fields = query.getChild('x', 'jabber:x:data')!.getChildren('field');
+      const value = (name: string): string | undefined => fields.find((f) => f.attrs.var === name)?.getChildText('value');
+      assert.equal(value('FORM_TYPE'), 'http://jabber.org/protocol/pubsub#meta-data');
+      assert.equal(value('pubsub#access_model'), 'open');
+      assert.equal(value('pubsub#owner'), 'alice@localhost');
+      const hidden = await carol.iq(`<iq type='get' to='alice@localhost'><query xmlns='${INFO}' node='urn:example:family'/></iq>`);
+      assert.equal(errorCondition(hidden), 'not-authorized');
+      const unknown = await bob.iq(`<iq type='get' to='alice@localhost'><query xmlns='${INFO}' node='urn:example:none'/></iq>`);
+      assert.equal(errorCondition(unknown), 'item-not-found');
+      // Without a node, the account's own info is still the disco module's answer.
+      const account = await alice.iq(`<iq type='get'><query xmlns='${INFO}'/></iq>`);
+      assert.ok(account.getChild('query')!.getChildren('identity').some((i) => i.attrs.category === 'account'));
     });
   });
 }

@@ -192,6 +192,26 @@ export const mamModule: XmppModule = {
       });
     };
 
+    /**
+     * The sender's archive id, chosen as the client's message is routed (stanza/pre-route,
+     * above carbons at -20): stamped then, it is in the sent carbons, so the sender's other
+     * resources learn it too. onMessage strips it again (its `by` is ours) before the
+     * recipient gets the message, and files the sent row under it.
+     */
+    const sentIds = new WeakMap<Element, string>();
+    ctx.hook<StanzaEvent>('stanza/pre-route', (ev) => {
+      const stanza = ev.stanza;
+      if (!ev.origin || stanza.name !== 'message' || stanza.attrs.type === 'error') return false;
+      const { from, to } = ev;
+      if (to.domain !== domain || to.local === '' || from.local === to.local) return false;
+      stripOwnStanzaIds(stanza, domain);
+      if (!archivable(stanza)) return false;
+      const id = newArchiveId();
+      sentIds.set(stanza, id);
+      stampStanzaId(stanza, id, from.bareString());
+      return false;
+    }, -15);
+
     const onMessage = (ev: StanzaEvent): boolean => {
       const stanza = ev.stanza;
       if (stanza.attrs.type === 'error') return false;
@@ -204,7 +224,7 @@ export const mamModule: XmppModule = {
       const ownArchive = fromAccount && from.local === to.local;
       // The sender's copy is the message as sent, before the recipient's id is added.
       const sent = fromAccount && !ownArchive ? serialized(stanza) : undefined;
-      if (sent !== undefined) archiveFor(from.local, to, true, newArchiveId(), sent, at, false);
+      if (sent !== undefined) archiveFor(from.local, to, true, sentIds.get(stanza) ?? newArchiveId(), sent, at, false);
       const owner = to.local;
       const by = `${owner}@${domain}`;
       if (knownDecision(owner, from.bareString()) === false) return false;

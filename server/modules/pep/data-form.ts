@@ -5,8 +5,9 @@ import { NS_DATA } from './namespaces.ts';
 
 export interface FormField {
   var: string;
-  type: 'boolean' | 'list-single' | 'text-single' | 'hidden';
+  type: 'boolean' | 'list-single' | 'list-multi' | 'text-single' | 'jid-multi' | 'hidden';
   label?: string;
+  /** The value; for a *-multi field its values, one per line. */
   value: string;
   options?: readonly string[];
 }
@@ -16,13 +17,17 @@ export function formIn(parent: Element | undefined): Element | undefined {
   return parent?.getChild('x', NS_DATA);
 }
 
-/** Field values of a submitted form by var (the first value of each); FORM_TYPE included. */
+/**
+ * Field values of a submitted form by var, FORM_TYPE included. A field of several values
+ * (list-multi) has them one per line; a single-valued option given several thus fails its
+ * check rather than being read as its first.
+ */
 export function formValues(form: Element): Map<string, string> {
   const out = new Map<string, string>();
   for (const field of form.getChildren('field')) {
     const name = field.attrs.var;
     if (name === undefined) continue;
-    out.set(name, field.getChildText('value') ?? '');
+    out.set(name, field.getChildren('value').map((v) => v.getText()).join('\n'));
   }
   return out;
 }
@@ -33,7 +38,8 @@ export function renderForm(type: 'form' | 'result', formType: string, fields: re
   for (const f of fields) {
     const field = form.c('field', { var: f.var, type: f.type, label: f.label });
     for (const option of f.options ?? []) field.c('option').c('value').t(option);
-    field.c('value').t(f.value);
+    const multi = f.type === 'list-multi' || f.type === 'jid-multi';
+    for (const value of multi ? f.value.split('\n').filter((v) => v !== '') : [f.value]) field.c('value').t(value);
   }
   return form;
 }

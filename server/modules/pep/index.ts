@@ -7,9 +7,10 @@ import type { PropertyDefinition } from '../../properties/types.ts';
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import type { RosterApi } from '../roster/index.ts';
 import { CapsResolver } from './caps.ts';
+import { nodeInfo } from './disco-info.ts';
 import { discoItems } from './disco-items.ts';
 import { onPresence } from './interest.ts';
-import { NS_DISCO_ITEMS, NS_PUBSUB, NS_PUBSUB_OWNER } from './namespaces.ts';
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PUBSUB, NS_PUBSUB_OWNER } from './namespaces.ts';
 import { pepApi, type PepApi } from './pep-api.ts';
 import type { PepDeps } from './pep-deps.ts';
 import { ownerGet, ownerSet, pubsubGet, pubsubSet } from './pubsub-iq.ts';
@@ -73,9 +74,9 @@ export const PEP_PROPERTIES = {
 
 /** The XEP-0060 features of the account's service, as XEP-0163 section 6 lists them for PEP. */
 const PUBSUB_FEATURES = [
-  'access-open', 'access-presence', 'access-whitelist', 'auto-create', 'auto-subscribe', 'config-node', 'create-nodes',
+  'access-open', 'access-presence', 'access-roster', 'access-whitelist', 'auto-create', 'auto-subscribe', 'config-node', 'create-nodes',
   'delete-items', 'delete-nodes', 'filtered-notifications', 'item-ids', 'last-published', 'manage-affiliations',
-  'modify-affiliations', 'persistent-items', 'presence-notifications', 'publish', 'publish-options', 'retract-items',
+  'modify-affiliations', 'persistent-items', 'presence-notifications', 'publish', 'publish-options', 'purge-nodes', 'retract-items',
   'retrieve-affiliations', 'retrieve-default', 'retrieve-items',
 ];
 
@@ -112,6 +113,8 @@ export const pepModule: XmppModule = {
     ctx.iq('bare', 'set', NS_PUBSUB_OWNER, (req) => ownerSet(d, req));
     ctx.iq('bare', 'get', NS_PUBSUB_OWNER, (req) => ownerGet(d, req));
     ctx.iq('bare', 'get', NS_DISCO_ITEMS, (req) => discoItems(d, req.to, req.from, req.payload.attrs.node), 10);
+    // A node's info is PEP's; the account's own (no node) the disco module's.
+    ctx.iq('bare', 'get', NS_DISCO_INFO, (req) => nodeInfo(d, req.to, req.from, req.payload.attrs.node!), 10, (p) => p.attrs.node !== undefined);
 
     // Seen before the presence module takes it; the presence goes on to it unchanged.
     ctx.hook<StanzaEvent>('presence/broadcast', (ev) => {

@@ -1,6 +1,6 @@
 // What only the owner does to a node: create it (XEP-0060 8.1), read and change its
 // configuration (8.2), get the default one (8.3), delete it (8.4, telling those who got its
-// notifications) and manage its affiliations (8.9).
+// notifications), purge its items (8.5) and manage its affiliations (8.9).
 import { JID } from '../../jid/jid.ts';
 import type { IqRequest } from '../../extension/module-context.ts';
 import { xml, type Element } from '../../xml/element.ts';
@@ -11,7 +11,7 @@ import { existingNode, nodeName } from './items.ts';
 import { NS_NODE_CONFIG, NS_PUBSUB, NS_PUBSUB_OWNER } from './namespaces.ts';
 import { applyOptions, configForm, isOn } from './node-config.ts';
 import { notify } from './notifications.ts';
-import type { PepDeps } from './pep-deps.ts';
+import { PEP_RETRACTED, type PepDeps, type PepRetractedEvent } from './pep-deps.ts';
 import { pubsubFailure } from './pubsub-errors.ts';
 
 function submittedConfig(parent: Element | undefined): Map<string, string> | null {
@@ -61,6 +61,21 @@ export async function deleteNode(d: PepDeps, req: IqRequest, el: Element): Promi
   await d.repo.deleteNode(node.id);
   if (isOn(node.config, 'pubsub#notify_delete')) {
     notify(d, node, xml('delete', { node: node.node })).catch((err) => d.kernel.reportError('PEP notification failed', err));
+  }
+}
+
+/**
+ * XEP-0060 8.5: removes every item. Those who hear of retractions (pubsub#notify_retract,
+ * the only option XEP-0060 has for it) are told with <purge/>; PEP_RETRACTED names the
+ * items, so the conversions act as for a retraction.
+ */
+export async function purgeNode(d: PepDeps, req: IqRequest, el: Element): Promise<void> {
+  const node = await existingNode(d, req, nodeName(el));
+  const gone = await d.repo.purge(node.id);
+  if (!gone.length) return;
+  d.kernel.fire<PepRetractedEvent>(PEP_RETRACTED, { owner: node.owner, node: node.node, itemIds: gone });
+  if (isOn(node.config, 'pubsub#notify_retract')) {
+    notify(d, node, xml('purge', { node: node.node })).catch((err) => d.kernel.reportError('PEP notification failed', err));
   }
 }
 

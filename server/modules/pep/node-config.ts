@@ -10,11 +10,14 @@ import { pubsubError } from './pubsub-errors.ts';
 
 export type NodeConfig = Record<string, string>;
 
-export const ACCESS_MODELS = ['open', 'presence', 'whitelist'] as const;
+export const ACCESS_MODELS = ['open', 'presence', 'roster', 'whitelist'] as const;
 export type AccessModel = (typeof ACCESS_MODELS)[number];
 
 const BOOLEAN = new Set(['pubsub#persist_items', 'pubsub#deliver_notifications', 'pubsub#deliver_payloads', 'pubsub#notify_retract', 'pubsub#notify_delete', 'pubsub#presence_based_delivery']);
 const SEND_LAST = ['never', 'on_sub', 'on_sub_and_presence'];
+/** The roster groups a node of access model 'roster' is open to (one per line when stored). */
+export const ROSTER_GROUPS = 'pubsub#roster_groups_allowed';
+const MAX_GROUPS = 100;
 
 /** XEP-0163 section 5's defaults. */
 export const DEFAULT_CONFIG: Readonly<NodeConfig> = {
@@ -28,6 +31,7 @@ export const DEFAULT_CONFIG: Readonly<NodeConfig> = {
   'pubsub#presence_based_delivery': 'false',
   'pubsub#send_last_published_item': 'on_sub_and_presence',
   'pubsub#title': '',
+  [ROSTER_GROUPS]: '',
 };
 
 /** A field value in its stored form; a field PEP does not know, or a value it cannot take, is refused. */
@@ -55,6 +59,12 @@ export function normalizeOption(name: string, raw: string, serverMax: number): s
     case 'pubsub#title':
       if (value.length <= 1024) return value;
       throw invalid();
+    case ROSTER_GROUPS: {
+      // Sorted and without repeats, so that publish-options compare as strings.
+      const groups = [...new Set(value.split('\n').map((g) => g.trim()).filter((g) => g !== ''))].sort();
+      if (groups.length > MAX_GROUPS || groups.some((g) => g.length > 1024)) throw new StanzaError('not-acceptable', `At most ${MAX_GROUPS} roster groups of up to 1024 characters`);
+      return groups.join('\n');
+    }
     default:
       throw new StanzaError('not-acceptable', `The option ${name} is not supported`);
   }
@@ -79,6 +89,11 @@ export function maxItemsOf(config: NodeConfig, serverMax: number): number {
 
 export function accessModelOf(config: NodeConfig): AccessModel {
   return (config['pubsub#access_model'] ?? 'presence') as AccessModel;
+}
+
+export function rosterGroupsOf(config: NodeConfig): string[] {
+  const value = config[ROSTER_GROUPS] ?? '';
+  return value === '' ? [] : value.split('\n');
 }
 
 export function isOn(config: NodeConfig, name: string): boolean {
@@ -117,6 +132,7 @@ export function configForm(config: NodeConfig): Element {
   return renderForm('form', NS_NODE_CONFIG, [
     { var: 'pubsub#title', type: 'text-single', label: 'A short name for the node', value: c['pubsub#title']! },
     { var: 'pubsub#access_model', type: 'list-single', label: 'Who may subscribe and retrieve items', value: c['pubsub#access_model']!, options: ACCESS_MODELS },
+    { var: ROSTER_GROUPS, type: 'list-multi', label: 'Roster groups allowed to subscribe (access model roster)', value: c[ROSTER_GROUPS]!, options: rosterGroupsOf(c) },
     bool('pubsub#persist_items', 'Persist items to storage'),
     { var: 'pubsub#max_items', type: 'text-single', label: 'Max number of items to persist (or max)', value: c['pubsub#max_items']! },
     bool('pubsub#deliver_notifications', 'Deliver event notifications'),

@@ -4,7 +4,7 @@ import type { IqRequest } from '../../extension/module-context.ts';
 import type { Element } from '../../xml/element.ts';
 import { StanzaError } from '../../xml/errors.ts';
 import { retract, retrieve } from './items.ts';
-import { create, defaultConfiguration, deleteNode, getAffiliations, getConfiguration, ownAffiliations, setAffiliations, setConfiguration } from './node-admin.ts';
+import { create, defaultConfiguration, deleteNode, getAffiliations, getConfiguration, ownAffiliations, purgeNode, setAffiliations, setConfiguration } from './node-admin.ts';
 import type { PepDeps } from './pep-deps.ts';
 import { publish } from './publish.ts';
 import { pubsubFailure } from './pubsub-errors.ts';
@@ -87,7 +87,7 @@ export function ownerSet(d: PepDeps, req: IqRequest): Promise<void> {
     case 'affiliations':
       return setAffiliations(d, req, el);
     case 'purge':
-      throw unsupported('purge-nodes');
+      return purgeNode(d, req, el);
     case 'subscriptions':
       throw unsupported('manage-subscriptions');
     default:
