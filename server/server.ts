@@ -37,6 +37,7 @@ import { claimServedDomain } from './storage/served-domain.ts';
 import { ClientStream } from './stream/client-stream.ts';
 import { ResumableSessions } from './stream/sm/resumable-sessions.ts';
 import { SessionHandover } from './stream/sm/session-handover.ts';
+import { SessionReplicas } from './stream/sm/session-replicas.ts';
 import { defineSmProperties } from './stream/sm/sm-properties.ts';
 import { loadOrCreateCertificate } from './tls/certificates.ts';
 import { ReloadableSecureContext } from './tls/reloadable-context.ts';
@@ -137,9 +138,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       accounts,
     });
     const stats = new ServerStats();
+    const smProperties = defineSmProperties(properties);
     const resumable = new ResumableSessions({
-      nodeId: config.nodeId, properties: defineSmProperties(properties), sessions, router, events, log: log.child('sm'),
+      nodeId: config.nodeId, properties: smProperties, sessions, router, events, log: log.child('sm'),
     });
+    const replicas = new SessionReplicas({
+      nodeId: config.nodeId, cluster: () => cluster.current(), events, enabled: () => smProperties.clusterReplicas.value,
+      settle: (jid, stanzas) => resumable.settle(jid, stanzas), log: log.child('sm'),
+    });
+    resumable.replicas = replicas;
+    teardown.push(() => replicas.stop());
     const context: ServerContext = {
       kernel,
       domain: config.domain,
@@ -163,7 +171,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       accounts,
       resumable,
       handover: new SessionHandover({
-        nodeId: config.nodeId, domain: config.domain, resumable, sessions, cluster: () => cluster.current(), events, stats, log: log.child('sm'),
+        nodeId: config.nodeId, domain: config.domain, resumable, replicas, sessions, cluster: () => cluster.current(), events, stats, log: log.child('sm'),
       }),
     };
 

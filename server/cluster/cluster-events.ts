@@ -26,3 +26,10 @@ export interface ClusterJoinedEvent {
   /** Full JIDs of this node's sessions when it joined. */
   sessions: string[];
 }
+
+/**
+ * Sessions this node took over from the replica of a node that died or could not be reached
+ * (stream management resumption, server/stream/sm/session-replicas.ts): their contacts may
+ * have been told they went offline, so presence makes up for it as after CLUSTER_JOINED.
+ */
+export const SESSIONS_RESTORED = 'cluster/sessions-restored';

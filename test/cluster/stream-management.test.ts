@@ -1,8 +1,10 @@
 // Stream management across a cluster: two real xmppd processes on one MariaDB database and a
 // real Hazelcast member. A client whose connection to node A dropped resumes on node B: the
 // same JID, what it had not acknowledged sent again, nobody told it went offline, and it is
-// routed to on B from then on. A session held by a node that died cannot be resumed: the
-// client is told item-not-found and binds again.
+// routed to on B from then on. A session held by a node that was killed is resumed on B from
+// B's replica of it: what A had sent and the client had not acknowledged comes again, and its
+// contacts see it available again; one whose client does not come back within its
+// resumption time has its unacknowledged messages stored offline.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -60,9 +62,11 @@ before(async () => {
   });
   const b = world.b = await startClusterNode(database, world.work, 'b');
   const storage = await a.storage();
-  for (const user of ['alice', 'bob', 'carol']) await a.addUser(user, `${user}-pw`);
+  for (const user of ['alice', 'bob', 'carol', 'dave']) await a.addUser(user, `${user}-pw`);
   await storage.roster.put('alice', friend('bob@localhost'));
   await storage.roster.put('bob', friend('alice@localhost'));
+  await storage.roster.put('bob', friend('carol@localhost'));
+  await storage.roster.put('carol', friend('bob@localhost'));
   for (const node of [a, b]) await waitFor(async () => (await nodeStatus(node)).cluster?.members.length === 2, CLUSTER_MS, 'a cluster of two');
 });
 
@@ -92,7 +96,7 @@ test('a session whose connection to node A dropped is resumed on node B', async 
   const ids = [(await back.expect(isMessage)).attrs.id, (await back.expect(isMessage)).attrs.id];
   assert.deepEqual(ids, ['c1', 'c2'], 'what alice had not acknowledged, in order');
   assert.ok(await back.nothing(isMessage, 300), 'nothing twice');
-  assert.ok(await bob.nothing((el) => el.name === 'presence' && el.attrs.type === 'unavailable', 300), 'nobody was told alice left');
+  assert.ok(await bob.nothing((el) => el.name === 'presence' && el.attrs.type === 'unavailable' && el.attrs.from === 'alice@localhost/phone', 300), 'nobody was told alice left');
 
   // From now on the session lives on B, under the same JID, still available.
   const pong = await back.iq(`<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
@@ -129,15 +133,47 @@ test('resuming on node B while the connection to node A still looks alive replac
   assert.equal(pong.attrs.to, 'bob@localhost/tablet');
 });
 
-test('a session held by a node that died cannot be resumed: item-not-found, then the client binds', async () => {
+test('sessions of a killed node: resumed from the replica on B, or their unacknowledged messages kept offline', async () => {
   const [a, b] = [world.a!, world.b!];
+  const bob = await login(b, 'bob', 'watch');
   const carol = await login(a, 'carol', 'laptop');
+  // bob's presence comes before <enable/>, so the first stanza counted is r1.
+  await carol.expect((el) => el.name === 'presence' && el.attrs.from === 'bob@localhost/watch');
   const id = await enableResumption(carol);
+  // dave asks for a short resumption time and never comes back.
+  const dave = await login(a, 'dave', 'pad');
+  const daveEnabled = dave.expect(isSm('enabled'));
+  dave.send(`<enable xmlns='${NS_SM}' resume='true' max='2'/>`);
+  await daveEnabled;
+  await waitFor(async () => (await routeCount(b)) >= 3, CLUSTER_MS, 'node B to learn the routes of carol and dave');
+  await bob.expect((el) => el.name === 'presence' && el.attrs.from === 'carol@localhost/laptop' && el.attrs.type === undefined);
+  for (const n of [1, 2]) bob.send(`<message to='carol@localhost/laptop' type='chat' id='r${n}'><body>${n}</body></message>`);
+  for (const n of [1, 2]) bob.send(`<message to='dave@localhost/pad' type='chat' id='d${n}'><body>${n}</body></message>`);
+  assert.deepEqual([(await carol.expect(isMessage)).attrs.id, (await carol.expect(isMessage)).attrs.id], ['r1', 'r2']);
+  assert.deepEqual([(await dave.expect(isMessage)).attrs.id, (await dave.expect(isMessage)).attrs.id], ['d1', 'd2']);
+  // Carol acknowledges the first; the ack reaches B's replica within a turn.
+  carol.send(`<a xmlns='${NS_SM}' h='1'/>`);
+  await new Promise((r) => setTimeout(r, 500));
+
   await a.kill();
   world.a = null;
   const back = await authenticated(b, 'carol');
-  const failed = back.expect(isSm('failed'), 15_000);
-  back.send(`<resume xmlns='${NS_SM}' previd='${id}' h='0'/>`);
-  assert.ok((await failed).getChild('item-not-found'), 'the dead node\'s session is gone');
-  assert.equal(await back.bind('laptop'), 'carol@localhost/laptop');
+  const resumed = back.expect(isSm('resumed'), 20_000);
+  back.send(`<resume xmlns='${NS_SM}' previd='${id}' h='1'/>`);
+  assert.equal((await resumed).attrs.previd, id);
+  assert.equal((await back.expect(isMessage)).attrs.id, 'r2', 'what A had sent and carol had not acknowledged');
+  assert.ok(await back.nothing(isMessage, 300), 'nothing twice');
+  // Whatever bob was told when A was found dead, carol is available to him in the end.
+  await waitFor(async () => (await nodeStatus(b)).cluster?.members.length === 1, CLUSTER_MS, 'node B to find A gone');
+  bob.send(`<presence type='probe' to='carol@localhost'/>`);
+  await bob.expect((el) => el.name === 'presence' && el.attrs.from === 'carol@localhost/laptop' && el.attrs.type === undefined, 10_000);
+  bob.send(`<message to='carol@localhost/laptop' type='chat' id='r3'><body>3</body></message>`);
+  assert.equal((await back.expect(isMessage)).attrs.id, 'r3', 'carol is routed to on B');
+
+  // dave's replica expired: his two unacknowledged messages wait offline for his next login.
+  await new Promise((r) => setTimeout(r, 6_000));
+  const daveAgain = await RawClient.login(b.c2sPort, 'dave', 'dave-pw', { resource: 'pad2', presence: true });
+  world.clients.push(daveAgain);
+  const offline = [(await daveAgain.expect(isMessage, 10_000)).attrs.id, (await daveAgain.expect(isMessage, 10_000)).attrs.id];
+  assert.deepEqual(offline, ['d1', 'd2']);
 });

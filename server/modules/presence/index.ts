@@ -5,7 +5,7 @@ import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import type { SessionClosedEvent } from '../../session/session-manager.ts';
 import type { XmppModule } from '../../extension/module-context.ts';
 import type { RosterApi } from '../roster/index.ts';
-import { CLUSTER_JOINED, SESSION_LOST, type ClusterJoinedEvent, type SessionLostEvent } from '../../cluster/cluster-events.ts';
+import { CLUSTER_JOINED, SESSIONS_RESTORED, SESSION_LOST, type ClusterJoinedEvent, type SessionLostEvent } from '../../cluster/cluster-events.ts';
 import { onBroadcast, onClusterJoined, onSessionClosed, onSessionLost } from './broadcast.ts';
 import { trackDirected } from './directed-presence.ts';
 import { answerProbe, onPresenceToAccount } from './inbound-presence.ts';
@@ -54,5 +54,6 @@ export const presenceModule: XmppModule = {
     // Directed presence of a lost session is not known here; only its broadcast is undone.
     ctx.hook<SessionLostEvent>(SESSION_LOST, ({ jid, available }) => onSessionLost(deps, jid, available));
     ctx.hook<ClusterJoinedEvent>(CLUSTER_JOINED, ({ sessions }) => onClusterJoined(deps, sessions));
+    ctx.hook<ClusterJoinedEvent>(SESSIONS_RESTORED, ({ sessions }) => onClusterJoined(deps, sessions));
   },
 };

@@ -14,6 +14,7 @@ import { StanzaError, StreamError } from '../../xml/errors.ts';
 import { parseXml } from '../../xml/stream-parser.ts';
 import type { SmProperties } from './sm-properties.ts';
 import { COUNT_MODULUS } from './handled-count.ts';
+import type { SessionReplicas } from './session-replicas.ts';
 import { StreamManagement } from './stream-management.ts';
 
 /** What a session's stream management carries when it moves to another node. */
@@ -56,6 +57,8 @@ export function nodeOfResumptionId(id: string): string | null {
 
 export class ResumableSessions {
   private readonly byId = new Map<string, Entry>();
+  /** Where resumable sessions are replicated in a cluster; set once the node has made it. */
+  replicas: SessionReplicas | null = null;
 
   constructor(private readonly deps: ResumableSessionsDeps) {}
 
@@ -80,7 +83,10 @@ export class ResumableSessions {
     for (const stanza of queued) sm.queue.push(stanza);
     if (carried) sm.inbound = carried.inbound;
     session.sentLog = sm;
-    if (id !== null) this.byId.set(id, { session, sm, username, timer: null });
+    if (id !== null) {
+      this.byId.set(id, { session, sm, username, timer: null });
+      this.replicas?.track(session, sm, username);
+    }
     return sm;
   }
 
@@ -118,6 +124,7 @@ export class ResumableSessions {
     const entry = this.byId.get(sm.settings.id);
     if (entry?.timer) clearTimeout(entry.timer);
     this.byId.delete(sm.settings.id);
+    this.replicas?.untrack(sm);
     sm.pause();
   }
 
@@ -128,7 +135,7 @@ export class ResumableSessions {
   end(session: ClientSession, sm: StreamManagement, reason: string): void {
     this.release(sm);
     this.deps.sessions.unbind(session, reason);
-    this.settle(session, sm.queue.drain());
+    this.settle(session.jid, sm.queue.drain());
   }
 
   /**
@@ -136,7 +143,7 @@ export class ResumableSessions {
    * rules do for an account with no available resource) or bounced when nothing keeps them;
    * IQ requests get service-unavailable; presence, results and errors are dropped.
    */
-  settle(session: ClientSession, stanzas: (Element | string)[]): void {
+  settle(jid: JID, stanzas: (Element | string)[]): void {
     const { events, router } = this.deps;
     for (const sent of stanzas) {
       const stanza = typeof sent === 'string' ? parseXml(sent) : sent;
@@ -147,7 +154,7 @@ export class ResumableSessions {
       } else if (stanza.name === 'message' && (type === undefined || type === 'normal' || type === 'chat')) {
         const from = JID.tryParse(stanza.attrs.from);
         if (!from) continue;
-        const event: StanzaEvent = { stanza, from, to: session.jid.bare(), origin: null };
+        const event: StanzaEvent = { stanza, from, to: jid.bare(), origin: null };
         if (!events.fire('message/offline', event)) router.bounce(stanza, new StanzaError('service-unavailable'));
       }
     }

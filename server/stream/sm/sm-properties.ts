@@ -49,6 +49,13 @@ export const SM_PROPERTY_DEFINITIONS = {
     description: 'Seconds after a stanza left unacknowledged at which the server asks for an ack, however few are unacknowledged',
     live: true,
   } satisfies PropertyDefinition<number>,
+  clusterReplicas: {
+    name: 'xmpp.sm.cluster-replicas',
+    type: 'boolean',
+    default: true,
+    description: 'In a cluster, keep a copy of every resumable session (its state and unacknowledged stanzas) on one other node, so that its client can resume it on any node after its node died',
+    live: true,
+  } satisfies PropertyDefinition<boolean>,
   csiMaxHeld: {
     name: 'xmpp.csi.max-held',
     type: 'integer',
@@ -66,10 +73,11 @@ export interface SmProperties {
   maxUnacked: Property<number>;
   ackRequestEvery: Property<number>;
   ackRequestDelay: Property<number>;
+  clusterReplicas: Property<boolean>;
   csiMaxHeld: Property<number>;
 }
 
 export function defineSmProperties(registry: PropertyRegistry): SmProperties {
-  const entries = Object.entries(SM_PROPERTY_DEFINITIONS).map(([key, definition]) => [key, registry.define<number>(definition)]);
+  const entries = Object.entries(SM_PROPERTY_DEFINITIONS).map(([key, definition]) => [key, registry.define<number | boolean>(definition)]);
   return Object.fromEntries(entries) as SmProperties;
 }

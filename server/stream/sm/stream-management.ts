@@ -18,7 +18,15 @@ export interface SmSettings {
   resumeSeconds: number;
 }
 
+/** Told of every change a replica of the session must follow (session-replicas.ts). */
+export interface SmObserver {
+  sent(stanza: SentStanza): void;
+  /** A count changed: a stanza received, or an ack. */
+  changed(): void;
+}
+
 export class StreamManagement implements SentStanzaLog {
+  observer: SmObserver | null = null;
   /** Stanzas received from the client, modulo 2^32 (the h we ack). */
   inbound = 0;
   readonly queue: UnackedQueue;
@@ -46,10 +54,12 @@ export class StreamManagement implements SentStanzaLog {
   /** A stanza from the client was handled. */
   received(): void {
     this.inbound = nextCount(this.inbound);
+    this.observer?.changed();
   }
 
   record(stanza: SentStanza): boolean {
     this.queue.push(stanza);
+    this.observer?.sent(stanza);
     if (this.queue.length > this.properties.maxUnacked.value) {
       if (!this.overflowed) {
         this.overflowed = true;
@@ -67,6 +77,7 @@ export class StreamManagement implements SentStanzaLog {
     if (result === 'ok') {
       this.requestOutstanding = false;
       this.sinceRequest = 0;
+      this.observer?.changed();
       // The delay timer is left to run out: re-arming it at every ack would cost a timer per
       // few stanzas on a busy session; when it fires it asks only if something is unacked.
     }
