@@ -7,6 +7,18 @@ export interface ClusterMember {
   /** Free-form address the member published (host:port of its cluster link). */
   address: string;
   joinedAt: Date;
+  /** The xmppd version the node runs, and its clustering plugin's, as it published them (absent from older nodes). */
+  version?: string;
+  pluginVersion?: string;
+}
+
+/** A Hazelcast member the clustering plugin's client is connected to (not an xmppd node). */
+export interface HazelcastMemberView {
+  address: string;
+  uuid: string;
+  /** major.minor.patch, when the client knows it. */
+  version: string | null;
+  lite: boolean;
 }
 
 export interface ClusterSummary {
@@ -19,6 +31,8 @@ export interface ClusterSummary {
   seniorNodeId: string | null;
   /** What the clustering plugin's client reaches for, so an operator can check it: the cluster's name and member addresses. */
   hazelcast?: { cluster: string; addresses: string[] } | null;
+  /** The Hazelcast members the client is connected to right now (none while it is not). */
+  hazelcastMembers?: HazelcastMemberView[] | null;
 }
 
 export interface ClusterManager {

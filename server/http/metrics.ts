@@ -2,6 +2,7 @@
 // kernel keeps anyway (server/stats.ts, the router, the health monitor) when Prometheus
 // scrapes, so metrics cost nothing between scrapes. The registry is per server, not
 // prom-client's global one, so several servers can live in one process (tests).
+import { versionSkew } from '../cluster/version-skew.ts';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DependencyMonitor, NodeState } from '../health/dependency-monitor.ts';
@@ -140,6 +141,18 @@ export function createMetricsRegistry({ context, health, boshSessions }: Metrics
     collect() {
       // Not joined (clustering off, or on and still joining): the node sees itself alone.
       this.set(context.cluster().summary().members.length || 1);
+    },
+  });
+  new Gauge({
+    name: 'xmppd_cluster_version_skew', help: 'Whether the cluster\'s nodes run different xmppd or plugin versions (1) or not (0), as they published them', registers,
+    collect() {
+      this.set(versionSkew(context.cluster().summary().members) === null ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'xmppd_hazelcast_members', help: 'Hazelcast members the clustering plugin\'s client is connected to (0 when clustering is off or the client is not connected)', registers,
+    collect() {
+      this.set(context.cluster().summary().hazelcastMembers?.length ?? 0);
     },
   });
   return registry;

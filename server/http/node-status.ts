@@ -2,6 +2,7 @@
 // node: identity, state with the reason, resources, connections per transport and traffic.
 // Read from counters kept elsewhere; nothing here is on a hot path.
 import type { ClusterSummary } from '../cluster/cluster-manager.ts';
+import { versionSkew } from '../cluster/version-skew.ts';
 import type { DependencyMonitor, DependencyStatus, NodeState } from '../health/dependency-monitor.ts';
 import type { ServerContext } from '../server-context.ts';
 import type { ConnectionCounters } from '../stats.ts';
@@ -24,8 +25,8 @@ export interface NodeStatus {
   sessions: number;
   logins: { succeeded: number; failed: number };
   stanzas: { received: { message: number; presence: number; iq: number; total: number }; routed: number; delivered: number };
-  /** Present when clustering is on. */
-  cluster?: ClusterSummary;
+  /** Present when clustering is on; versionSkew says when its nodes run different versions. */
+  cluster?: ClusterSummary & { versionSkew: string | null };
 }
 
 const counters = {
@@ -103,13 +104,24 @@ export const nodeStatusSchema = {
           type: 'array',
           items: {
             type: 'object',
-            properties: { nodeId: { type: 'string' }, address: { type: 'string' }, joinedAt: { type: 'string', format: 'date-time' } },
+            properties: {
+              nodeId: { type: 'string' }, address: { type: 'string' }, joinedAt: { type: 'string', format: 'date-time' },
+              version: { type: 'string' }, pluginVersion: { type: 'string' },
+            },
           },
         },
         hazelcast: {
           type: ['object', 'null'],
           properties: { cluster: { type: 'string' }, addresses: { type: 'array', items: { type: 'string' } } },
         },
+        hazelcastMembers: {
+          type: ['array', 'null'],
+          items: {
+            type: 'object',
+            properties: { address: { type: 'string' }, uuid: { type: 'string' }, version: { type: ['string', 'null'] }, lite: { type: 'boolean' } },
+          },
+        },
+        versionSkew: { type: ['string', 'null'] },
       },
     },
   },
@@ -174,6 +186,6 @@ export function nodeStatus(context: ServerContext, health: DependencyMonitor, cp
       delivered: context.router.stats.delivered,
     },
   };
-  if (cluster.enabled) status.cluster = cluster;
+  if (cluster.enabled) status.cluster = { ...cluster, versionSkew: versionSkew(cluster.members) };
   return status;
 }

@@ -60,7 +60,13 @@ export interface NodeStatus {
   state: string;
   reason: string | null;
   dependencies: { name: string; critical: boolean; available: boolean }[];
-  cluster?: { enabled: boolean; state: string; reason?: string | null; members: { nodeId: string; address: string }[]; seniorNodeId: string | null; hazelcast?: { cluster: string; addresses: string[] } | null };
+  cluster?: {
+    enabled: boolean; state: string; reason?: string | null; seniorNodeId: string | null;
+    members: { nodeId: string; address: string; version?: string; pluginVersion?: string }[];
+    hazelcast?: { cluster: string; addresses: string[] } | null;
+    hazelcastMembers?: { address: string; uuid: string; version: string | null; lite: boolean }[] | null;
+    versionSkew?: string | null;
+  };
 }
 
 export async function nodeStatus(node: TestServer): Promise<NodeStatus> {

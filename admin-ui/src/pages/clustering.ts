@@ -66,11 +66,19 @@ function summary(s: NodeStatus): HTMLElement {
       ['Cluster state', h('span', { id: 'cluster-state' }, 'standalone')],
       ['This node', s.node],
     ]),
+    // Different versions are expected during a rolling upgrade, and a forgotten node otherwise.
+    c?.versionSkew ? h('div', { id: 'cluster-version-skew' }, message('error', `Version mismatch: ${c.versionSkew}.`)) : null,
     c?.members.length
-      ? table(['Node', 'Address', 'Joined'], c.members.map((m) => [m.nodeId === s.node ? `${m.nodeId} (this node)` : m.nodeId, m.address, time(m.joinedAt)]))
+      ? table(['Node', 'Address', 'Joined', 'xmppd', 'Plugin'], c.members.map((m) => [
+        m.nodeId === s.node ? `${m.nodeId} (this node)` : m.nodeId, m.address, time(m.joinedAt), m.version ?? 'unknown', m.pluginVersion ?? 'unknown',
+      ]))
       : c ? (c.enabled ? h('p', { class: 'hint', id: 'cluster-not-joined' },
         'Clustering is on, but this node has not joined: it serves its own clients alone, and keeps trying (see Why above).') : null)
-        : h('p', { class: 'hint' }, 'This node is not in a cluster: clustering is off, or no clustering plugin is loaded here.'));
+        : h('p', { class: 'hint' }, 'This node is not in a cluster: clustering is off, or no clustering plugin is loaded here.'),
+    c?.hazelcastMembers?.length
+      ? h('div', { id: 'hazelcast-members' }, h('h3', {}, 'Hazelcast members this node is connected to'),
+        table(['Member', 'Version', 'UUID', 'Kind'], c.hazelcastMembers.map((m) => [m.address, m.version ?? 'unknown', m.uuid, m.lite ? 'lite' : 'data'])))
+      : c?.enabled ? h('p', { class: 'hint', id: 'hazelcast-members' }, 'This node\'s client is connected to no Hazelcast member.') : null);
 }
 
 export const clusteringPage: Route = {

@@ -6,7 +6,7 @@ import { Client } from 'hazelcast-client';
 import { CLUSTER_JOINED, JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type ClusterJoinedEvent, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
 import { toClientConfig, type ClientSettings } from './client-config.ts';
 import { LinkPool, LinkServer } from './cluster-link.ts';
-import { HazelcastClusterManager } from './hazelcast-cluster-manager.ts';
+import { HazelcastClusterManager, hazelcastMembers } from './hazelcast-cluster-manager.ts';
 import { hazelcastLogger } from './hazelcast-logger.ts';
 import { MEMBERS_MAP, ROUTES_MAP } from './maps.ts';
 import { Membership, type MembershipTiming } from './membership.ts';
@@ -129,7 +129,8 @@ export class ClusterNode {
       const table = new ReplicatedRoutingTable(await client.getMap<string, string>(ROUTES_MAP), nodeId, ctx.log, (entry) => this.takenElsewhere(entry));
       await table.start();
       cleanup.push(() => table.stop());
-      const membership = new Membership(await client.getMap<string, string>(MEMBERS_MAP), nodeId, { address, joinedAt: Date.now() }, options.timing, {
+      const self = { address, joinedAt: Date.now(), version: ctx.kernel.version, plugin: ctx.manifest.version };
+      const membership = new Membership(await client.getMap<string, string>(MEMBERS_MAP), nodeId, self, options.timing, {
         joined: (peer, record) => ctx.log.info('node joined the cluster', { peer, address: record.address }),
         left: (peer) => void this.nodeLeft(peer),
         lostSelf: () => this.rewriteOwnRoutes('this node was taken for dead'),
@@ -138,7 +139,7 @@ export class ClusterNode {
       cleanup.push(() => membership.stop());
 
       await ctx.installCluster(new HazelcastClusterManager(nodeId, membership, links, () => this.connected,
-        { cluster: options.settings.clusterName, addresses: options.settings.members }), table);
+        { cluster: options.settings.clusterName, addresses: options.settings.members }, () => hazelcastMembers(client)), table);
       this.joined = { client, linkServer, links, table, membership };
       ctx.log.info('joined the cluster', { cluster: options.settings.clusterName, link: address, nodes: membership.list().length, senior: membership.seniorNodeId() });
     } catch (err) {

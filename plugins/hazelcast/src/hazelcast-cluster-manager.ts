@@ -1,6 +1,7 @@
 // The ClusterManager the kernel asks how to reach another node: through this node's link to
 // it, at the address the node published in the members map.
-import type { ClusterManager, ClusterSummary, Element } from 'xmppd';
+import type { Client } from 'hazelcast-client';
+import type { ClusterManager, ClusterSummary, Element, HazelcastMemberView } from 'xmppd';
 import type { LinkPool } from './cluster-link.ts';
 import type { Membership } from './membership.ts';
 
@@ -13,6 +14,8 @@ export class HazelcastClusterManager implements ClusterManager {
     private readonly connected: () => boolean,
     /** The cluster name and member addresses the client was configured with. */
     private readonly target: { cluster: string; addresses: string[] },
+    /** The members the client is connected to. */
+    private readonly hazelcastMembers: () => HazelcastMemberView[],
   ) {}
 
   isClustered(): boolean {
@@ -44,6 +47,15 @@ export class HazelcastClusterManager implements ClusterManager {
       members: this.membership.list(),
       seniorNodeId: this.membership.seniorNodeId(),
       hazelcast: this.target,
+      hazelcastMembers: up ? this.hazelcastMembers() : [],
     };
   }
+}
+
+/** The members as the client's cluster view has them; their version is on the implementation, not the interface. */
+export function hazelcastMembers(client: Client): HazelcastMemberView[] {
+  return client.getCluster().getMembers().map((m) => {
+    const v = (m as { version?: { major: number; minor: number; patch: number } }).version;
+    return { address: m.address.toString(), uuid: m.uuid.toString(), version: v ? `${v.major}.${v.minor}.${v.patch}` : null, lite: m.liteMember };
+  });
 }

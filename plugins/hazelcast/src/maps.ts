@@ -12,6 +12,9 @@ export interface MemberRecord {
   address: string;
   /** When the node joined (ms since the epoch); the oldest member is the senior one. */
   joinedAt: number;
+  /** The xmppd version the node runs and this plugin's, for a rolling upgrade to be seen (absent from older nodes). */
+  version?: string;
+  plugin?: string;
 }
 
 interface RouteRecord {
@@ -75,7 +78,10 @@ export function decodeMember(value: string): MemberRecord | null {
   try {
     const r = JSON.parse(value) as Partial<MemberRecord>;
     if (typeof r.address !== 'string' || typeof r.joinedAt !== 'number') return null;
-    return { address: r.address, joinedAt: r.joinedAt };
+    const record: MemberRecord = { address: r.address, joinedAt: r.joinedAt };
+    if (typeof r.version === 'string') record.version = r.version;
+    if (typeof r.plugin === 'string') record.plugin = r.plugin;
+    return record;
   } catch {
     return null;
   }

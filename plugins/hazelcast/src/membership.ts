@@ -110,7 +110,7 @@ export class Membership {
     const all: [string, MemberRecord][] = [[this.nodeId, this.self], ...this.members];
     return all
       .sort((a, b) => a[1].joinedAt - b[1].joinedAt || a[0].localeCompare(b[0]))
-      .map(([nodeId, r]) => ({ nodeId, address: r.address, joinedAt: new Date(r.joinedAt) }));
+      .map(([nodeId, r]) => ({ nodeId, address: r.address, joinedAt: new Date(r.joinedAt), version: r.version, pluginVersion: r.plugin }));
   }
 
   private gone(nodeId: string): void {
