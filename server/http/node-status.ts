@@ -24,8 +24,8 @@ export interface NodeStatus {
   sessions: number;
   logins: { succeeded: number; failed: number };
   stanzas: { received: { message: number; presence: number; iq: number; total: number }; routed: number; delivered: number };
-  /** Present when clustering is on. */
-  cluster?: ClusterSummary;
+  /** Present when clustering is on; `nodes` is Kernel.clusterNodes(). */
+  cluster?: ClusterSummary & { nodes: readonly string[] };
 }
 
 const counters = {
@@ -110,6 +110,8 @@ export const nodeStatusSchema = {
           type: ['object', 'null'],
           properties: { cluster: { type: 'string' }, addresses: { type: 'array', items: { type: 'string' } } },
         },
+        nodes: { type: 'array', items: { type: 'string' } },
+        linkFrames: { type: 'object', additionalProperties: { type: 'integer' } },
       },
     },
   },
@@ -174,6 +176,6 @@ export function nodeStatus(context: ServerContext, health: DependencyMonitor, cp
       delivered: context.router.stats.delivered,
     },
   };
-  if (cluster.enabled) status.cluster = cluster;
+  if (cluster.enabled) status.cluster = { ...cluster, nodes: context.kernel.clusterNodes() };
   return status;
 }
