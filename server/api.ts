@@ -41,6 +41,11 @@ export { PROJECT_ROOT as INSTALL_ROOT } from './config/load-config.ts';
 // it fires for the modules.
 export { REMOTE_EVENT_PREFIX, type ClusterManager, type ClusterMember, type ClusterSummary, type HazelcastMemberView } from './cluster/cluster-manager.ts';
 export { LocalRoutingTable, type RouteConnection, type RouteEntry, type RoutingTable } from './routing/routing-table.ts';
-export { CLUSTER_JOINED, SESSION_LOST, type ClusterJoinedEvent, type SessionLostEvent } from './cluster/cluster-events.ts';
+export {
+  CLUSTER_JOINED, MEMBERS_CHANGED, SESSION_LOST, type ClusterJoinedEvent, type MembersChangedEvent, type SessionLostEvent,
+} from './cluster/cluster-events.ts';
+export { ownerOf, ranked } from './cluster/rendezvous.ts';
+// A stanza serialized once for many recipients (ClusterManager.sendEachToNode carries it).
+export { addressedCopy, addressedTemplate, type AddressedTemplate } from './xml/addressed-copies.ts';
 export type { ClientSession } from './session/client-session.ts';
 export type { Logger } from './log.ts';

@@ -3,6 +3,7 @@
 // modules/ and plugins.
 import { X509Certificate } from 'node:crypto';
 import type net from 'node:net';
+import { MEMBERS_CHANGED, type MembersChangedEvent } from './cluster/cluster-events.ts';
 import { ClusterSlot } from './cluster/cluster-slot.ts';
 import type { ServerConfig } from './config/types.ts';
 import { EventBus } from './events/event-bus.ts';
@@ -110,7 +111,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     const events = new EventBus();
     // Standalone until the clustering plugin installs its own pair (see cluster/cluster-slot.ts).
-    const cluster = new ClusterSlot(config.nodeId);
+    const cluster = new ClusterSlot(config.nodeId, (nodes, previous) => events.fire<MembersChangedEvent>(MEMBERS_CHANGED, { nodes, previous }));
     const sessions = new SessionManager(config.nodeId, cluster.localTable(), events, log.child('sessions'));
     const router = new Router(config.domain, events, sessions, cluster.standalone, log.child('router'));
     cluster.connect({ router, sessions });

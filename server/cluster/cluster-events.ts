@@ -33,3 +33,18 @@ export interface ClusterJoinedEvent {
  * have been told they went offline, so presence makes up for it as after CLUSTER_JOINED.
  */
 export const SESSIONS_RESTORED = 'cluster/sessions-restored';
+
+/**
+ * The nodes this node routes with (Kernel.clusterNodes()) changed: a node joined or left,
+ * this node joined a cluster of others or went back to standalone. Fired by the kernel on
+ * this node, with the new list, once per change; services that place state on nodes
+ * (rendezvous.ts) move what a change gives to another owner.
+ */
+export const MEMBERS_CHANGED = 'cluster/members-changed';
+
+export interface MembersChangedEvent {
+  /** Node ids, this node's included, sorted. */
+  nodes: readonly string[];
+  /** The list before the change. */
+  previous: readonly string[];
+}

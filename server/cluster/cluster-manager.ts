@@ -1,5 +1,6 @@
 // How to reach another node. Standalone there is none; the clustering plugin installs a
 // ClusterManager that knows the members and keeps a link to each.
+import type { AddressedTemplate } from '../xml/addressed-copies.ts';
 import type { Element } from '../xml/element.ts';
 
 export interface ClusterMember {
@@ -33,6 +34,8 @@ export interface ClusterSummary {
   hazelcast?: { cluster: string; addresses: string[] } | null;
   /** The Hazelcast members the client is connected to right now (none while it is not). */
   hazelcastMembers?: HazelcastMemberView[] | null;
+  /** Frames this node sent over its cluster links since it joined, by frame type. */
+  linkFrames?: Record<string, number>;
 }
 
 export interface ClusterManager {
@@ -44,6 +47,20 @@ export interface ClusterManager {
    * unknown or the session is gone there, so the caller can fall back as RFC 6121 says.
    */
   sendToNode(nodeId: string, fullJid: string, stanza: Element): Promise<boolean>;
+  /**
+   * Delivers one stanza to several sessions held by one other node, crossing to it once: the
+   * template (the stanza serialized without its `to`) and the recipients travel together and
+   * that node writes each copy with its own `to`. Resolves with the recipients it did not
+   * take (all of them when the node is unknown or unreachable).
+   */
+  sendEachToNode(nodeId: string, fullJids: readonly string[], template: AddressedTemplate): Promise<string[]>;
+  /**
+   * Ids of the live nodes this node routes with, itself included, sorted; only itself when
+   * standalone. The same array until the membership changes.
+   */
+  nodeIds(): readonly string[];
+  /** Calls `listener` whenever nodeIds() may have changed; returns what removes it. */
+  onNodesChanged(listener: () => void): () => void;
   /**
    * Fires `event` with `payload` (plain JSON data) on the event bus of every other node, for
    * the modules that keep copies of shared state (rosters, block lists) and must hear of a
@@ -65,6 +82,8 @@ export const REMOTE_EVENT_PREFIX = 'remote/';
 
 /** The standalone default: this node is the whole world. */
 export class StandaloneClusterManager implements ClusterManager {
+  private readonly alone: readonly string[];
+
   constructor(
     readonly nodeId: string,
     /**
@@ -72,7 +91,9 @@ export class StandaloneClusterManager implements ClusterManager {
      * (waiting, joining, lost): /status and /metrics show it instead of plain standalone.
      */
     private readonly reported: () => ClusterSummary | null = () => null,
-  ) {}
+  ) {
+    this.alone = [nodeId];
+  }
 
   isClustered(): boolean {
     return false;
@@ -80,6 +101,18 @@ export class StandaloneClusterManager implements ClusterManager {
 
   async sendToNode(): Promise<boolean> {
     return false;
+  }
+
+  async sendEachToNode(_nodeId: string, fullJids: readonly string[]): Promise<string[]> {
+    return [...fullJids];
+  }
+
+  nodeIds(): readonly string[] {
+    return this.alone;
+  }
+
+  onNodesChanged(): () => void {
+    return () => undefined;
   }
 
   broadcast(): void {}

@@ -18,7 +18,9 @@ import { ClientSession } from '../session/client-session.ts';
 import { SessionManager } from '../session/session-manager.ts';
 import { ServerStats } from '../stats.ts';
 import type { Transport } from '../transport/transport.ts';
+import type { AddressedTemplate } from '../xml/addressed-copies.ts';
 import { xml, type Element } from '../xml/element.ts';
+import { parseXml } from '../xml/stream-parser.ts';
 import type { ClusterManager, ClusterSummary } from './cluster-manager.ts';
 import { ClusterSlot } from './cluster-slot.ts';
 
@@ -27,7 +29,28 @@ const quiet = new Logger('test');
 /** A cluster manager that records what it was asked to carry to other nodes. */
 class FakeManager implements ClusterManager {
   readonly sent: { nodeId: string; fullJid: string; stanza: Element }[] = [];
+  readonly sentEach: { nodeId: string; fullJids: readonly string[]; text: string }[] = [];
+  /** Recipients sendEachToNode says were not taken. */
+  notTaken = new Set<string>();
+  nodes: readonly string[] = ['node1', 'node2'];
+  private readonly listeners = new Set<() => void>();
   constructor(readonly nodeId: string) {}
+  async sendEachToNode(nodeId: string, fullJids: readonly string[], template: AddressedTemplate): Promise<string[]> {
+    this.sentEach.push({ nodeId, fullJids, text: template.head + template.tail });
+    return fullJids.filter((j) => this.notTaken.has(j));
+  }
+  nodeIds(): readonly string[] {
+    return this.nodes;
+  }
+  onNodesChanged(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  /** The membership moved (or not: `nodes` may be the same list again). */
+  setNodes(nodes: readonly string[]): void {
+    this.nodes = nodes;
+    for (const l of this.listeners) l();
+  }
   isClustered(): boolean {
     return true;
   }
@@ -88,12 +111,15 @@ interface Node {
   router: Router;
   server: ServerContext;
   context(kind: 'cluster' | 'feature', name?: string): PluginContext;
+  /** Every cluster/members-changed the slot announced: the new list. */
+  nodeChanges: (readonly string[])[];
   /** Binds a local session; `presence` makes it available with that priority. */
   bind(full: string, priority?: number): { session: ClientSession; received: Element[]; closed: () => boolean };
 }
 
 function node(): Node {
-  const slot = new ClusterSlot('node1');
+  const nodeChanges: (readonly string[])[] = [];
+  const slot = new ClusterSlot('node1', (nodes) => nodeChanges.push(nodes));
   const events = new EventBus();
   const sessions = new SessionManager('node1', slot.localTable(), events, quiet);
   const router = new Router('localhost', events, sessions, slot.standalone, quiet);
@@ -110,6 +136,7 @@ function node(): Node {
   };
   return {
     slot,
+    nodeChanges,
     sessions,
     router,
     server,
@@ -117,7 +144,8 @@ function node(): Node {
     bind(full, priority) {
       const received: Element[] = [];
       let closed = false;
-      const transport = { kind: 'tcp', secure: false, remoteAddress: '127.0.0.1', send: (el: Element) => received.push(el), close: () => { closed = true; } };
+      const transport = { kind: 'tcp', secure: false, remoteAddress: '127.0.0.1', send: (el: Element) => received.push(el),
+        sendSerialized: (text: string) => received.push(parseXml(text)) > 0, close: () => { closed = true; } };
       const session = new ClientSession('s', JID.parse(full), transport as unknown as Transport, new ServerStats());
       sessions.bind(session);
       if (priority !== undefined) {
@@ -282,4 +310,50 @@ test('a clustering plugin reports its state while not joined; an installed pair 
 
   await ctx.unload();
   assert.deepEqual(n.server.cluster().summary(), { enabled: false, state: 'standalone', members: [], seniorNodeId: 'node1' });
+});
+
+test('deliverEach writes a copy to each local session, one call per other node for its recipients, and returns who was not reached', async () => {
+  const n = node();
+  const alice = n.bind('alice@localhost/desk', 1);
+  const bob = n.bind('bob@localhost/phone', 1);
+  const manager = new FakeManager('node1');
+  const dave: RouteEntry = { jid: 'dave@localhost/tab', nodeId: 'node3', available: true, priority: 0 };
+  const erin: RouteEntry = { jid: 'erin@localhost/tab', nodeId: 'node2', available: true, priority: 0 };
+  await n.context('cluster').installCluster(manager, new FakeTable([carol, dave, erin]));
+  manager.notTaken.add(erin.jid);
+  const stanza = xml('message', { xmlns: 'jabber:client', type: 'headline', from: 'owner@localhost', to: 'ignored@localhost' }, xml('body', {}, 'hi & bye'));
+  const missed = await n.server.kernel.deliverEach(stanza, [alice.session.jid.toString(), carol.jid, 'nobody@localhost/x', bob.session.jid.toString(), erin.jid, dave.jid, carol.jid]);
+  assert.deepEqual(missed.sort(), ['erin@localhost/tab', 'nobody@localhost/x']);
+  for (const [who, got] of [['alice@localhost/desk', alice.received], ['bob@localhost/phone', bob.received]] as const) {
+    assert.equal(got.length, 1, `${who} got one copy`);
+    assert.equal(got[0]!.attrs.to, who);
+    assert.equal(got[0]!.getChildText('body'), 'hi & bye');
+  }
+  const byNode = new Map(manager.sentEach.map((s) => [s.nodeId, s.fullJids]));
+  assert.equal(manager.sentEach.length, 2, 'one call per other node');
+  assert.deepEqual(byNode.get('node2'), [carol.jid, erin.jid], 'each recipient once');
+  assert.deepEqual(byNode.get('node3'), [dave.jid]);
+  assert.equal(manager.sent.length, 0, 'no delivery one by one');
+  assert.ok(!manager.sentEach[0]!.text.includes('ignored@'), 'the stanza\'s own to is not sent');
+  assert.equal(stanza.attrs.to, 'ignored@localhost', 'the caller\'s element is left alone');
+});
+
+test('clusterNodes follows the manager in use, and every change of the list is announced once', async () => {
+  const n = node();
+  assert.deepEqual(n.server.kernel.clusterNodes(), ['node1']);
+  const ctx = n.context('cluster');
+  const manager = new FakeManager('node1');
+  await ctx.installCluster(manager, new FakeTable());
+  assert.deepEqual(n.server.kernel.clusterNodes(), ['node1', 'node2']);
+  manager.setNodes(['node1', 'node2']);
+  manager.setNodes(['node1', 'node2', 'node3']);
+  assert.deepEqual(n.server.kernel.clusterNodes(), ['node1', 'node2', 'node3']);
+  await ctx.uninstallCluster();
+  manager.setNodes(['node1', 'node4']);
+  assert.deepEqual(n.server.kernel.clusterNodes(), ['node1']);
+  // A cluster of this node alone is the same list as standalone: nothing to announce.
+  const alone = new FakeManager('node1');
+  alone.nodes = ['node1'];
+  await ctx.installCluster(alone, new FakeTable());
+  assert.deepEqual(n.nodeChanges, [['node1', 'node2'], ['node1', 'node2', 'node3'], ['node1']]);
 });

@@ -7,6 +7,7 @@ import type { Router } from '../routing/router.ts';
 import { LocalRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
 import type { SessionManager } from '../session/session-manager.ts';
 import { StandaloneClusterManager, type ClusterManager, type ClusterSummary } from './cluster-manager.ts';
+import { ClusterNodes } from './cluster-nodes.ts';
 
 /** Whoever installed the current pair (a plugin's context), compared by identity. */
 export interface ClusterOwner {
@@ -27,9 +28,12 @@ export class ClusterSlot {
   private reporter: { owner: ClusterOwner; summary: () => ClusterSummary } | null = null;
   /** Switches run one at a time: each re-announces every session and must not interleave. */
   private chain: Promise<void> = Promise.resolve();
+  private readonly nodes: ClusterNodes;
 
-  constructor(nodeId: string) {
+  /** `nodesChanged` hears every change of the node list (the cluster/members-changed event). */
+  constructor(nodeId: string, nodesChanged: (nodes: readonly string[], previous: readonly string[]) => void = () => undefined) {
     this.standalone = new StandaloneClusterManager(nodeId, () => this.reporter?.summary() ?? null);
+    this.nodes = new ClusterNodes(this.standalone, nodesChanged);
   }
 
   /**
@@ -85,6 +89,7 @@ export class ClusterSlot {
       }
       targets.router.setClusterManager(manager);
       this.installed = { owner, manager };
+      this.nodes.follow(manager);
     });
   }
 
@@ -101,6 +106,7 @@ export class ClusterSlot {
   private async toStandalone(targets: ClusterTargets): Promise<void> {
     this.installed = null;
     targets.router.setClusterManager(this.standalone);
+    this.nodes.follow(this.standalone);
     await targets.sessions.setRoutingTable(this.localTable());
   }
 

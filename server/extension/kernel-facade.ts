@@ -31,6 +31,7 @@ export function createKernel(parts: KernelParts): Kernel {
     plaintextAuthAllowed: parts.plaintextAuthAllowed,
     route: (stanza, from, origin) => router.route(stanza, from, origin ?? null),
     deliverToFull: (fullJid, stanza) => router.deliverToFull(fullJid, stanza),
+    deliverEach: (stanza, recipients) => router.deliverEach(stanza, recipients),
     deliverSerialized: (fullJid, xml) => sessions.get(fullJid)?.sendSerialized(xml) ?? false,
     bounce: (stanza, error) => router.bounce(stanza, error),
     sendIq: (iq, timeoutMs) => router.sendIq(iq, timeoutMs),
@@ -56,5 +57,6 @@ export function createKernel(parts: KernelParts): Kernel {
       parts.cluster().broadcast(event, payload);
     },
     clustered: () => parts.cluster().isClustered(),
+    clusterNodes: () => parts.cluster().nodeIds(),
   };
 }

@@ -31,6 +31,12 @@ export interface Kernel {
    */
   deliverToFull(fullJid: string, stanza: Element): boolean | Promise<boolean>;
   /**
+   * Delivers one stanza to many full JIDs, each copy with its own `to` (the stanza's own is
+   * ignored), on whichever node each is connected; crosses to each other node once per call.
+   * Resolves with the recipients that could not be reached, for the caller's fallback.
+   */
+  deliverEach(stanza: Element, recipients: readonly string[]): Promise<string[]>;
+  /**
    * Writes a stanza serialized by another node of the cluster to a session of this node,
    * without parsing it again. Only for text that serialize() made from a parsed element: the
    * caller vouches for it (the clustering plugin, for a node that proved the cluster secret).
@@ -79,4 +85,9 @@ export interface Kernel {
   broadcast(event: string, payload: unknown): void;
   /** True while this node takes part in a cluster. */
   clustered(): boolean;
+  /**
+   * Ids of the live nodes this node routes with, itself included, sorted; only itself when
+   * standalone. `cluster/members-changed` (cluster-events.ts) says when it changes.
+   */
+  clusterNodes(): readonly string[];
 }

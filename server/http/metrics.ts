@@ -155,6 +155,14 @@ export function createMetricsRegistry({ context, health, boshSessions }: Metrics
       this.set(context.cluster().summary().hazelcastMembers?.length ?? 0);
     },
   });
+  new Counter({
+    name: 'xmppd_cluster_link_frames_sent_total', help: 'Frames this node wrote on its cluster links since it joined, by type (deliver, deliver-each, ack, each-ack, json)',
+    labelNames: ['type'], registers,
+    collect() {
+      this.reset();
+      for (const [type, n] of Object.entries(context.cluster().summary().linkFrames ?? {})) this.inc({ type }, n);
+    },
+  });
   return registry;
 }
 

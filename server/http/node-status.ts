@@ -25,8 +25,8 @@ export interface NodeStatus {
   sessions: number;
   logins: { succeeded: number; failed: number };
   stanzas: { received: { message: number; presence: number; iq: number; total: number }; routed: number; delivered: number };
-  /** Present when clustering is on; versionSkew says when its nodes run different versions. */
-  cluster?: ClusterSummary & { versionSkew: string | null };
+  /** Present when clustering is on; `nodes` is Kernel.clusterNodes(), versionSkew says when its nodes run different versions. */
+  cluster?: ClusterSummary & { nodes: readonly string[]; versionSkew: string | null };
 }
 
 const counters = {
@@ -122,6 +122,8 @@ export const nodeStatusSchema = {
           },
         },
         versionSkew: { type: ['string', 'null'] },
+        nodes: { type: 'array', items: { type: 'string' } },
+        linkFrames: { type: 'object', additionalProperties: { type: 'integer' } },
       },
     },
   },
@@ -186,6 +188,6 @@ export function nodeStatus(context: ServerContext, health: DependencyMonitor, cp
       delivered: context.router.stats.delivered,
     },
   };
-  if (cluster.enabled) status.cluster = { ...cluster, versionSkew: versionSkew(cluster.members) };
+  if (cluster.enabled) status.cluster = { ...cluster, nodes: context.kernel.clusterNodes(), versionSkew: versionSkew(cluster.members) };
   return status;
 }

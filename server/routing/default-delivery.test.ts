@@ -27,6 +27,16 @@ class OtherNode implements ClusterManager {
     this.sent.push(fullJid);
     return this.answer;
   }
+  async sendEachToNode(_node: string, fullJids: readonly string[]): Promise<string[]> {
+    this.sent.push(...fullJids);
+    return this.answer ? [] : [...fullJids];
+  }
+  nodeIds(): readonly string[] {
+    return ['node1', 'node2'];
+  }
+  onNodesChanged(): () => void {
+    return () => undefined;
+  }
   broadcast(): void {}
   async sendEvent(): Promise<boolean> {
     return false;

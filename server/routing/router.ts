@@ -8,6 +8,7 @@ import { JID } from '../jid/jid.ts';
 import type { Logger } from '../log.ts';
 import type { ClientSession } from '../session/client-session.ts';
 import type { SessionManager } from '../session/session-manager.ts';
+import { addressedCopy, addressedTemplate } from '../xml/addressed-copies.ts';
 import type { Element } from '../xml/element.ts';
 import { StanzaError, errorReply } from '../xml/errors.ts';
 import { iqEventName, serviceEventName, type StanzaEvent } from './stanza-event.ts';
@@ -148,6 +149,38 @@ export class Router {
     const route = this.sessions.routingTable.getRoute(fullJid);
     if (!route || route.nodeId === this.cluster.nodeId) return false;
     return this.cluster.sendToNode(route.nodeId, fullJid, stanza);
+  }
+
+  /**
+   * Delivers one stanza to many full JIDs, each copy with its own `to`, wherever each is
+   * connected: serialized once, written to local sessions as text, and sent to each other
+   * node in one frame for all its recipients. Resolves with the recipients not reached (no
+   * such session anywhere, a refusing session, an unreachable node), in no particular order.
+   */
+  async deliverEach(stanza: Element, recipients: readonly string[]): Promise<string[]> {
+    const template = addressedTemplate(stanza);
+    const missed: string[] = [];
+    const remote = new Map<string, string[]>();
+    for (const to of new Set(recipients)) {
+      const local = this.sessions.get(to);
+      if (local) {
+        if (local.sendSerialized(addressedCopy(template, to))) this.stats.delivered++;
+        else missed.push(to);
+        continue;
+      }
+      const route = this.sessions.routingTable.getRoute(to);
+      if (!route || route.nodeId === this.cluster.nodeId) {
+        missed.push(to);
+        continue;
+      }
+      const there = remote.get(route.nodeId);
+      if (there) there.push(to);
+      else remote.set(route.nodeId, [to]);
+    }
+    const cluster = this.cluster;
+    const answers = await Promise.all([...remote].map(([nodeId, jids]) => cluster.sendEachToNode(nodeId, jids, template)));
+    for (const notTaken of answers) missed.push(...notTaken);
+    return missed;
   }
 
   /** Sends an error reply to the sender of a stanza, unless that would answer an error. */

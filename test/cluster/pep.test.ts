@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterProperties, friend, nodeStatus, startClusterNode, stopClusterTest } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
-import { RawClient } from '../helpers/raw-client.ts';
+import type { RawClient } from '../helpers/raw-client.ts';
 import type { TestServer } from '../helpers/server-process.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { waitFor } from '../plugins/fixtures.ts';
-import { answerCaps, capsVer, eventContent, expectEvent, publishIq } from '../helpers/pep-client.ts';
+import { capsVer, onlineWithCaps, eventContent, expectEvent, publishIq } from '../helpers/pep-client.ts';
 
 const CLUSTER_MS = 30_000;
 const GEOLOC = 'http://jabber.org/protocol/geoloc';
@@ -34,12 +34,7 @@ async function startNode(name: string, properties?: Record<string, string>): Pro
   return server;
 }
 
-async function online(node: TestServer, user: string, resource: string): Promise<RawClient> {
-  const c = await RawClient.login(node.c2sPort, user, `${user}-pw`, { resource });
-  clients.push(c);
-  c.send(answerCaps(c).presence(FEATURES));
-  return c;
-}
+const online = (node: TestServer, user: string, resource: string): Promise<RawClient> => onlineWithCaps(node.c2sPort, user, resource, FEATURES, clients);
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'xmppd-pep-cluster-'));

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { RosterItem } from '../../server/storage/types.ts';
 import type { Element } from '../../server/xml/element.ts';
-import type { RawClient } from './raw-client.ts';
+import { RawClient } from './raw-client.ts';
 
 export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
 export const NS_OWNER = 'http://jabber.org/protocol/pubsub#owner';
@@ -58,6 +58,17 @@ export function answerCaps(client: RawClient): CapsAnswerer {
       return capsPresence(features, name);
     },
   };
+}
+
+/**
+ * A client of `user` (password `<user>-pw`) on the c2s port that announces caps with these
+ * features and answers the server's query for them; pushed on `clients` for the test's end.
+ */
+export async function onlineWithCaps(port: number, user: string, resource: string, features: readonly string[], clients: RawClient[]): Promise<RawClient> {
+  const c = await RawClient.login(port, user, `${user}-pw`, { resource });
+  clients.push(c);
+  c.send(answerCaps(c).presence(features));
+  return c;
 }
 
 /** Presence carrying the caps of a feature list. */

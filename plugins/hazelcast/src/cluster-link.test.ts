@@ -6,7 +6,8 @@ import net from 'node:net';
 import { createHmac, randomBytes } from 'node:crypto';
 import { Logger } from '../../../server/log.ts';
 import { LinkPool, LinkServer, type LinkOptions } from './cluster-link.ts';
-import { encodeDeliver, encodeJson, FrameReader } from './link-frames.ts';
+import { addressedCopy, addressedTemplate, xml } from 'xmppd';
+import { encodeDeliver, encodeJson, FrameCounts, FrameReader } from './link-frames.ts';
 
 const log = new Logger('test');
 const secret = randomBytes(32);
@@ -19,6 +20,13 @@ const server = new LinkServer(options('node-b'), {
     if (to.startsWith('nobody@')) return false;
     received.push([to, xml]);
     return true;
+  },
+  deliverEach(to, head, tail) {
+    return to.map((jid) => {
+      if (jid.startsWith('nobody@')) return false;
+      received.push([jid, addressedCopy({ head, tail }, jid)]);
+      return true;
+    });
   },
   event(name, payload) {
     events.push([name, payload]);
@@ -41,6 +49,35 @@ test('a node with the secret delivers stanzas and learns whether a session took 
     assert.equal(received.at(-1)![1], '<message>49</message>');
   } finally {
     pool.close();
+  }
+});
+
+test('one stanza for many sessions crosses in one frame; each copy has its own to, and those not taken come back', async () => {
+  const counts = new FrameCounts();
+  const pool = new LinkPool({ ...options('node-a'), counts });
+  try {
+    received.length = 0;
+    const template = addressedTemplate(xml('message', { xmlns: 'jabber:client', type: 'headline', from: 'o@example.com' }, xml('body', {}, 'x')));
+    const to = [...Array.from({ length: 30 }, (_, i) => `u${i}@example.com/r`), 'nobody@example.com/r'];
+    assert.deepEqual(await pool.sendEach('node-b', target, to, template.head, template.tail), ['nobody@example.com/r']);
+    assert.deepEqual(counts.snapshot(), { 'deliver-each': 1 });
+    assert.deepEqual(received.map(([jid]) => jid), to.slice(0, 30));
+    for (const [jid, text] of received) assert.equal(text, `<message to="${jid}" xmlns="jabber:client" type="headline" from="o@example.com"><body>x</body></message>`);
+  } finally {
+    pool.close();
+    received.length = 0;
+  }
+  // Recipients that would not fit one frame go in as few as fit.
+  const small = new FrameCounts();
+  const tight = new LinkPool({ ...options('node-a'), maxFrameBytes: 400, counts: small });
+  try {
+    const to = Array.from({ length: 40 }, (_, i) => `user${i}@example.com/resource`);
+    assert.deepEqual(await tight.sendEach('node-b', target, to, '<message', '/>'), []);
+    assert.deepEqual(received.map(([jid]) => jid), to);
+    assert.equal(small.snapshot()['deliver-each'], Math.ceil(to.length / Math.floor((400 - 11 - 10) / (2 + to[0]!.length))));
+  } finally {
+    tight.close();
+    received.length = 0;
   }
 });
 
@@ -84,14 +121,14 @@ test('garbage, oversized frames and deliveries before the handshake close the co
 });
 
 test('a node that is down makes delivery fail at once, and the next send reconnects', async () => {
-  const spare = new LinkServer(options('node-c'), { deliver: () => true, event: () => true });
+  const spare = new LinkServer(options('node-c'), { deliver: () => true, deliverEach: (to) => to.map(() => true), event: () => true });
   const a = await spare.listen('127.0.0.1', 0);
   const pool = new LinkPool(options('node-a'));
   try {
     assert.equal(await pool.send('node-c', `127.0.0.1:${a.port}`, 'x@example.com/r', '<message/>'), true);
     await spare.close();
     assert.equal(await pool.send('node-c', `127.0.0.1:${a.port}`, 'x@example.com/r', '<message/>'), false);
-    const again = new LinkServer(options('node-c'), { deliver: () => true, event: () => true });
+    const again = new LinkServer(options('node-c'), { deliver: () => true, deliverEach: (to) => to.map(() => true), event: () => true });
     const b = await again.listen('127.0.0.1', a.port);
     try {
       assert.equal(await pool.send('node-c', `127.0.0.1:${b.port}`, 'x@example.com/r', '<message/>'), true);

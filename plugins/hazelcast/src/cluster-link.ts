@@ -8,8 +8,9 @@
 //   B -> A  welcome { node: B, nonce: nB, mac: HMAC(secret, "welcome", B, nA, nB) }
 //   A -> B  proof   { mac: HMAC(secret, "proof", A, nA, nB) }
 // A also checks that B is the node it meant to reach. Then A sends `deliver` frames (a stanza
-// for a session on B) and `event` frames (an event for B's modules), and B answers each with
-// an `ack` saying whether it was taken.
+// for a session on B), `deliver-each` frames (one stanza for several sessions on B) and
+// `event` frames (an event for B's modules), and B answers each with an `ack` saying whether
+// it was taken (an `each-ack` saying it per recipient for a deliver-each).
 //
 // Frames are not written one by one: each end queues what it has for a socket and writes it
 // with one write() per event-loop turn, as the TCP transport does for clients. What waits for
@@ -19,7 +20,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from 'xmppd';
-import { encodeAck, encodeDeliver, encodeJson, FrameError, FrameReader, type LinkMessage } from './link-frames.ts';
+import {
+  DELIVER_EACH_HEAD, encodeAck, encodeDeliver, encodeDeliverEach, encodeEachAck, encodeJson, FrameError, FrameReader, MAX_EACH_RECIPIENTS,
+  type FrameCounts, type LinkMessage,
+} from './link-frames.ts';
 import { LogThrottle } from './log-throttle.ts';
 
 /** What a link hands to its node: stanzas for local sessions, and events another node broadcast. */
@@ -29,6 +33,11 @@ export interface LinkReceiver {
    * taken (no such session, or the stanza is refused).
    */
   deliver(fullJid: string, xml: string, bytes: number): boolean;
+  /**
+   * Hands one stanza, as a template `bytes` long in UTF-8 (head and tail, see addressedCopy),
+   * to several local sessions; says per recipient whether it was taken.
+   */
+  deliverEach(fullJids: readonly string[], head: string, tail: string, bytes: number): boolean[];
   /** Fires an event another node broadcast; false if it is refused. */
   event(name: string, payload: unknown): boolean;
 }
@@ -46,6 +55,8 @@ export interface LinkOptions {
   /** How long a handshake or an acknowledgement may take, in milliseconds. */
   timeoutMs: () => number;
   log: Logger;
+  /** Counts every frame written after the handshakes, by type. */
+  counts?: FrameCounts;
 }
 
 function mac(secret: Buffer, ...parts: string[]): string {
@@ -74,6 +85,7 @@ class FrameWriter {
     private readonly maxQueuedBytes: number,
     /** The peer does not read: called once the bound is crossed, the frame is dropped. */
     private readonly overflow: (waiting: number) => void,
+    private readonly counts?: FrameCounts,
   ) {}
 
   /** Queues a frame; false if the socket is gone or the bound was crossed (then closed). */
@@ -90,6 +102,7 @@ class FrameWriter {
     }
     this.queue.push(frame);
     this.queued += frame.length;
+    this.counts?.count(frame);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flush);
@@ -140,7 +153,7 @@ export class LinkServer {
     const writer = new FrameWriter(socket, queueBound(this.options), (waiting) => {
       log.warn('cluster link: the peer node does not read its acknowledgements; closing the link', { peer, waiting });
       socket.destroy();
-    });
+    }, this.options.counts);
     let peer: string | null = null;
     let hello: { node: string; nonce: string } | null = null;
     let ours = '';
@@ -178,6 +191,10 @@ export class LinkServer {
           }
           continue;
         }
+        if (m.t === 'deliver-each') {
+          if (!writer.write(encodeEachAck(m.id, this.deliverEach(m, peer)))) return;
+          continue;
+        }
         const event = m.t === 'event' && typeof m.name === 'string' && typeof m.id === 'number';
         if (m.t !== 'deliver' && !event) return refuse(`unexpected ${m.t} frame`);
         let ok = false;
@@ -190,12 +207,28 @@ export class LinkServer {
       }
     });
   }
+
+  /** One stanza for several sessions here; a failure of the receiver takes none of them. */
+  private deliverEach(m: Extract<LinkMessage, { t: 'deliver-each' }>, peer: string): boolean[] {
+    try {
+      const taken = this.receiver.deliverEach(m.to, m.head, m.tail, m.bytes);
+      if (taken.length === m.to.length) return taken;
+    } catch (err) {
+      this.options.log.warn('cluster link: handling a frame failed', { peer, frame: m.t, error: err instanceof Error ? err.message : String(err) });
+    }
+    return m.to.map(() => false);
+  }
 }
 
+/** The acknowledgement a request waits for; null when none came (timeout, closed link, not sent). */
+type Answer = Extract<LinkMessage, { t: 'ack' | 'each-ack' }> | null;
+
 interface Pending {
-  resolve(ok: boolean): void;
+  settle(answer: Answer): void;
   timer: NodeJS.Timeout;
 }
+
+const acked = (answer: Answer): boolean => answer?.t === 'ack' && answer.ok;
 
 /** One outbound link to one node; reconnects on the next send after a failure. */
 class OutboundLink {
@@ -215,35 +248,66 @@ class OutboundLink {
   ) {}
 
   send(to: string, xml: string): Promise<boolean> {
-    return this.request((id) => encodeDeliver(id, to, xml), to);
+    return this.request((id) => encodeDeliver(id, to, xml), to, acked);
   }
 
   sendEvent(name: string, payload: unknown): Promise<boolean> {
-    return this.request((id) => encodeJson({ t: 'event', id, name, payload }), name);
+    return this.request((id) => encodeJson({ t: 'event', id, name, payload }), name, acked);
   }
 
-  /** Queues one frame and resolves with its acknowledgement (false on any failure). */
-  private request(frame: (id: number) => Buffer, what: string): Promise<boolean> {
+  /**
+   * One stanza (its template) for several sessions of the peer; resolves with the recipients
+   * it did not take. One frame for them all, unless they would not fit the frame limit (or
+   * its recipient count): then as few frames as fit.
+   */
+  async sendEach(to: readonly string[], head: string, tail: string): Promise<string[]> {
+    const answers = await Promise.all(this.chunks(to, Buffer.byteLength(head) + Buffer.byteLength(tail)).map((part) =>
+      this.request((id) => encodeDeliverEach(id, part, head, tail), `${part.length} recipients`, (answer) =>
+        part.filter((_, i) => !(answer?.t === 'each-ack' && answer.taken.length === part.length && answer.taken[i])))));
+    return answers.flat();
+  }
+
+  /** Recipients in groups whose frames stay within maxFrameBytes and the u16 count. */
+  private chunks(to: readonly string[], templateBytes: number): string[][] {
+    const chunks: string[][] = [];
+    let part: string[] = [];
+    let size = DELIVER_EACH_HEAD - 4 + templateBytes;
+    for (const jid of to) {
+      const bytes = 2 + Buffer.byteLength(jid);
+      if (part.length && (part.length === MAX_EACH_RECIPIENTS || size + bytes > this.options.maxFrameBytes)) {
+        chunks.push(part);
+        part = [];
+        size = DELIVER_EACH_HEAD - 4 + templateBytes;
+      }
+      part.push(jid);
+      size += bytes;
+    }
+    if (part.length) chunks.push(part);
+    return chunks;
+  }
+
+  /** Queues one frame and resolves with what `read` makes of its acknowledgement (of null on any failure). */
+  private request<T>(frame: (id: number) => Buffer, what: string, read: (answer: Answer) => T): Promise<T> {
     // Once the link is up, no await: the frame joins this turn's batch at once.
-    if (this.writer && this.socket && !this.socket.destroyed) return this.enqueue(this.writer, frame, what);
-    return this.connectThen(frame, what);
+    if (this.writer && this.socket && !this.socket.destroyed) return this.enqueue(this.writer, frame, what).then(read);
+    return this.connectThen(frame, what).then(read);
   }
 
-  private async connectThen(frame: (id: number) => Buffer, what: string): Promise<boolean> {
+  private async connectThen(frame: (id: number) => Buffer, what: string): Promise<Answer> {
     try {
       await (this.ready ??= this.connect());
     } catch (err) {
       this.unreachable.hit((leftOut) => this.options.log.warn('cluster link: cannot reach node', {
         peer: this.peer, address: this.address, error: err instanceof Error ? err.message : String(err), ...(leftOut ? { moreSinceLastLine: leftOut } : {}),
       }));
-      return false;
+      return null;
     }
     const socket = this.socket;
-    if (!socket || socket.destroyed || !this.writer) return false;
+    if (!socket || socket.destroyed || !this.writer) return null;
     return this.enqueue(this.writer, frame, what);
   }
 
-  private enqueue(writer: FrameWriter, frame: (id: number) => Buffer, what: string): Promise<boolean> {
+  private enqueue(writer: FrameWriter, frame: (id: number) => Buffer, what: string): Promise<Answer> {
     const id = this.nextId;
     this.nextId = (this.nextId + 1) >>> 0 || 1;
     let data: Buffer;
@@ -251,21 +315,21 @@ class OutboundLink {
       data = frame(id);
     } catch (err) {
       this.options.log.warn('cluster link: cannot encode a frame', { peer: this.peer, what, error: err instanceof Error ? err.message : String(err) });
-      return Promise.resolve(false);
+      return Promise.resolve(null);
     }
     // The peer would close the link over a frame above its limit (the same property sets
     // both): this delivery alone fails, the others on the link go on.
     if (data.length - 4 > this.options.maxFrameBytes) {
       this.options.log.warn('cluster link: a frame over the limit is not sent', { peer: this.peer, what, bytes: data.length - 4, max: this.options.maxFrameBytes });
-      return Promise.resolve(false);
+      return Promise.resolve(null);
     }
-    return new Promise<boolean>((resolve) => {
+    return new Promise<Answer>((settle) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         this.unacknowledged.hit((leftOut) => this.options.log.warn('cluster link: no acknowledgement in time', { peer: this.peer, what, ...(leftOut ? { moreSinceLastLine: leftOut } : {}) }));
-        resolve(false);
+        settle(null);
       }, this.options.timeoutMs());
-      this.pending.set(id, { resolve, timer });
+      this.pending.set(id, { settle, timer });
       // Over the bound the writer closes the socket, whose close handler fails every pending
       // delivery, this one included.
       writer.write(data);
@@ -285,7 +349,7 @@ class OutboundLink {
       const writer = new FrameWriter(socket, queueBound(this.options), (waiting) => {
         this.options.log.warn('cluster link: the peer node does not read; closing the link, the deliveries waiting on it fall back', { peer: this.peer, waiting, pending: this.pending.size });
         socket.destroy();
-      });
+      }, this.options.counts);
       socket.setNoDelay(true);
       const reader = new FrameReader(this.options.maxFrameBytes);
       const ours = nonce();
@@ -303,7 +367,7 @@ class OutboundLink {
         // Whatever was in flight is unknown: the caller falls back (offline storage, errors).
         for (const p of this.pending.values()) {
           clearTimeout(p.timer);
-          p.resolve(false);
+          p.settle(null);
         }
         this.pending.clear();
         if (this.socket === socket) {
@@ -332,12 +396,12 @@ class OutboundLink {
             resolve();
             continue;
           }
-          if (m.t !== 'ack') return fail(`unexpected ${m.t} frame`);
+          if (m.t !== 'ack' && m.t !== 'each-ack') return fail(`unexpected ${m.t} frame`);
           const p = this.pending.get(m.id);
           if (!p) continue; // answered after its timeout
           this.pending.delete(m.id);
           clearTimeout(p.timer);
-          p.resolve(m.ok === true);
+          p.settle(m);
         }
       });
     });
@@ -362,6 +426,16 @@ export class LinkPool {
 
   sendEvent(peer: string, address: string, name: string, payload: unknown): Promise<boolean> {
     return this.linkTo(peer, address).sendEvent(name, payload);
+  }
+
+  /** One stanza's template for several sessions of `peer`; resolves with the recipients not taken. */
+  sendEach(peer: string, address: string, to: readonly string[], head: string, tail: string): Promise<string[]> {
+    return this.linkTo(peer, address).sendEach(to, head, tail);
+  }
+
+  /** Frames written on this node's links (both directions' sockets), by type. */
+  framesSent(): Record<string, number> {
+    return this.options.counts?.snapshot() ?? {};
   }
 
   private linkTo(peer: string, address: string): OutboundLink {

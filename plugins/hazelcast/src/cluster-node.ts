@@ -3,11 +3,12 @@
 // reconcile after the Hazelcast client reconnected, and leave (the reverse, keeping every
 // local session). When and how often to try is clustering.ts's business.
 import { Client } from 'hazelcast-client';
-import { CLUSTER_JOINED, JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type ClusterJoinedEvent, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
+import { addressedCopy, CLUSTER_JOINED, JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type ClusterJoinedEvent, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
 import { toClientConfig, type ClientSettings } from './client-config.ts';
 import { LinkPool, LinkServer } from './cluster-link.ts';
 import { HazelcastClusterManager, hazelcastMembers } from './hazelcast-cluster-manager.ts';
 import { hazelcastLogger } from './hazelcast-logger.ts';
+import { FrameCounts } from './link-frames.ts';
 import { MEMBERS_MAP, ROUTES_MAP } from './maps.ts';
 import { Membership, type MembershipTiming } from './membership.ts';
 import { ReplicatedRoutingTable } from './replicated-routing-table.ts';
@@ -115,9 +116,11 @@ export class ClusterNode {
         maxFrameBytes: serializedLimit(ctx.readProperty<number>('xmpp.stanza.max-bytes')),
         timeoutMs: options.executionTimeoutMs,
         log: ctx.log.child('link'),
+        counts: new FrameCounts(),
       };
       const linkServer = new LinkServer(linkOptions, {
         deliver: (to, xml, bytes) => this.deliverLocally(to, xml, bytes),
+        deliverEach: (to, head, tail, bytes) => this.deliverEachLocally(to, head, tail, bytes),
         event: (name, payload) => this.fireRemoteEvent(name, payload),
       });
       const bound = await linkServer.listen(options.link.host, options.link.port);
@@ -130,16 +133,26 @@ export class ClusterNode {
       await table.start();
       cleanup.push(() => table.stop());
       const self = { address, joinedAt: Date.now(), version: ctx.kernel.version, plugin: ctx.manifest.version };
+      // Made before the membership starts, which already reports the nodes it finds.
+      let manager: HazelcastClusterManager | null = null;
       const membership = new Membership(await client.getMap<string, string>(MEMBERS_MAP), nodeId, self, options.timing, {
-        joined: (peer, record) => ctx.log.info('node joined the cluster', { peer, address: record.address }),
-        left: (peer) => void this.nodeLeft(peer),
+        joined: (peer, record) => {
+          ctx.log.info('node joined the cluster', { peer, address: record.address });
+          manager?.membersChanged();
+        },
+        left: (peer) => {
+          // Its routes are dropped first (synchronously), so cluster/members-changed finds them gone.
+          void this.nodeLeft(peer);
+          manager?.membersChanged();
+        },
         lostSelf: () => this.rewriteOwnRoutes('this node was taken for dead'),
       }, ctx.log);
       await membership.start();
       cleanup.push(() => membership.stop());
 
-      await ctx.installCluster(new HazelcastClusterManager(nodeId, membership, links, () => this.connected,
-        { cluster: options.settings.clusterName, addresses: options.settings.members }, () => hazelcastMembers(client)), table);
+      manager = new HazelcastClusterManager(nodeId, membership, links, () => this.connected,
+        { cluster: options.settings.clusterName, addresses: options.settings.members }, () => hazelcastMembers(client));
+      await ctx.installCluster(manager, table);
       this.joined = { client, linkServer, links, table, membership };
       ctx.log.info('joined the cluster', { cluster: options.settings.clusterName, link: address, nodes: membership.list().length, senior: membership.seniorNodeId() });
     } catch (err) {
@@ -217,6 +230,21 @@ export class ClusterNode {
       return false;
     }
     return this.ctx.kernel.deliverSerialized(to, xml);
+  }
+
+  /**
+   * One stanza another node sent for several sessions here, as a template: each copy is the
+   * template with the recipient's `to` put in, written as deliverLocally writes one stanza
+   * (the same trust, the same checks, the size limit once for the template).
+   */
+  private deliverEachLocally(to: readonly string[], head: string, tail: string, bytes: number): boolean[] {
+    const max = serializedLimit(this.ctx.readProperty<number>('xmpp.stanza.max-bytes'));
+    if (bytes > max) {
+      this.ctx.log.warn('refusing a stanza from another node over xmpp.stanza.max-bytes', { recipients: to.length, bytes, max });
+      return to.map(() => false);
+    }
+    const template = { head, tail };
+    return to.map((jid) => this.ctx.kernel.deliverSerialized(jid, addressedCopy(template, jid)));
   }
 
   /** An event another node broadcast; only `remote/` events are fired on its behalf. */

@@ -1,11 +1,14 @@
 // The ClusterManager the kernel asks how to reach another node: through this node's link to
 // it, at the address the node published in the members map.
 import type { Client } from 'hazelcast-client';
-import type { ClusterManager, ClusterSummary, Element, HazelcastMemberView } from 'xmppd';
+import type { AddressedTemplate, ClusterManager, ClusterSummary, Element, HazelcastMemberView } from 'xmppd';
 import type { LinkPool } from './cluster-link.ts';
 import type { Membership } from './membership.ts';
 
 export class HazelcastClusterManager implements ClusterManager {
+  private nodes: readonly string[] | null = null;
+  private readonly nodeListeners = new Set<() => void>();
+
   constructor(
     readonly nodeId: string,
     private readonly membership: Membership,
@@ -28,6 +31,28 @@ export class HazelcastClusterManager implements ClusterManager {
     return this.links.send(nodeId, peer.address, fullJid, stanza.toString());
   }
 
+  async sendEachToNode(nodeId: string, fullJids: readonly string[], template: AddressedTemplate): Promise<string[]> {
+    const peer = this.membership.peers().get(nodeId);
+    if (!peer) return [...fullJids];
+    return this.links.sendEach(nodeId, peer.address, fullJids, template.head, template.tail);
+  }
+
+  /** This node and the peers of the membership map, sorted; kept until the membership changes. */
+  nodeIds(): readonly string[] {
+    return (this.nodes ??= [this.nodeId, ...this.membership.peers().keys()].sort());
+  }
+
+  onNodesChanged(listener: () => void): () => void {
+    this.nodeListeners.add(listener);
+    return () => this.nodeListeners.delete(listener);
+  }
+
+  /** A node joined or left the membership: the list is computed again and the kernel told. */
+  membersChanged(): void {
+    this.nodes = null;
+    for (const listener of this.nodeListeners) listener();
+  }
+
   broadcast(event: string, payload: unknown): void {
     for (const [nodeId, peer] of this.membership.peers()) void this.links.sendEvent(nodeId, peer.address, event, payload);
   }
@@ -48,6 +73,7 @@ export class HazelcastClusterManager implements ClusterManager {
       seniorNodeId: this.membership.seniorNodeId(),
       hazelcast: this.target,
       hazelcastMembers: up ? this.hazelcastMembers() : [],
+      linkFrames: this.links.framesSent(),
     };
   }
 }

@@ -6,9 +6,17 @@
 //   0x02 deliver  u32 ack id, u16 byte length of the recipient's full JID, the JID (UTF-8),
 //                 then the stanza's serialized UTF-8 bytes as they are, up to the frame's end
 //   0x03 ack      u32 ack id, u8 1 (taken) or 0 (not)
+//   0x04 deliver-each  u32 ack id, u32 byte length of the template's head, u16 recipient
+//                 count, then per recipient a u16 byte length and its full JID (UTF-8), then
+//                 the template (the stanza serialized without its `to`: head, then tail) up
+//                 to the frame's end
+//   0x05 each-ack u32 ack id, u16 recipient count, then a bit per recipient in frame order
+//                 (bit i of byte i/8, low bit first): 1 taken, 0 not
 //
 // The stanza of a deliver frame is neither escaped nor wrapped: its bytes are copied once
-// into the frame, and the receiving node hands its text to the session as it is.
+// into the frame, and the receiving node hands its text to the session as it is. A
+// deliver-each frame carries one stanza for many sessions of the receiving node: it writes
+// each copy as head + the recipient's `to` + tail (addressedCopy), without parsing.
 
 /** Messages between two nodes; see cluster-link.ts for the handshake. */
 export type LinkMessage =
@@ -17,13 +25,21 @@ export type LinkMessage =
   | { t: 'proof'; mac: string }
   | { t: 'deliver'; id: number; to: string; xml: string; /** UTF-8 bytes of xml */ bytes: number }
   | { t: 'event'; id: number; name: string; payload: unknown }
-  | { t: 'ack'; id: number; ok: boolean };
+  | { t: 'ack'; id: number; ok: boolean }
+  | { t: 'deliver-each'; id: number; to: string[]; head: string; tail: string; /** UTF-8 bytes of head and tail */ bytes: number }
+  | { t: 'each-ack'; id: number; taken: boolean[] };
 
 type JsonMessage = Extract<LinkMessage, { t: 'hello' | 'welcome' | 'proof' | 'event' }>;
 
 export const FRAME_JSON = 0x01;
 export const FRAME_DELIVER = 0x02;
 export const FRAME_ACK = 0x03;
+export const FRAME_DELIVER_EACH = 0x04;
+export const FRAME_EACH_ACK = 0x05;
+/** Most recipients of one deliver-each frame (its u16 count). */
+export const MAX_EACH_RECIPIENTS = 0xffff;
+/** Bytes of a deliver-each frame before its recipients: length, type, id, head length, count. */
+export const DELIVER_EACH_HEAD = 4 + 1 + 4 + 4 + 2;
 /** Bytes of a deliver frame before the JID: length, type, id, JID length. */
 const DELIVER_HEAD = 4 + 1 + 4 + 2;
 const MAX_JID_BYTES = 0xffff;
@@ -34,6 +50,8 @@ export class FrameError extends Error {}
 export function encodeFrame(message: LinkMessage): Buffer {
   if (message.t === 'deliver') return encodeDeliver(message.id, message.to, message.xml);
   if (message.t === 'ack') return encodeAck(message.id, message.ok);
+  if (message.t === 'deliver-each') return encodeDeliverEach(message.id, message.to, message.head, message.tail);
+  if (message.t === 'each-ack') return encodeEachAck(message.id, message.taken);
   return encodeJson(message);
 }
 
@@ -70,9 +88,93 @@ export function encodeAck(id: number, ok: boolean): Buffer {
   return frame;
 }
 
+export function encodeDeliverEach(id: number, to: readonly string[], head: string, tail: string): Buffer {
+  if (to.length === 0 || to.length > MAX_EACH_RECIPIENTS) throw new FrameError(`a deliver-each frame takes 1 to ${MAX_EACH_RECIPIENTS} recipients, not ${to.length}`);
+  const jidBytes = to.map((jid) => Buffer.byteLength(jid, 'utf8'));
+  const tooLong = jidBytes.find((n) => n > MAX_JID_BYTES);
+  if (tooLong !== undefined) throw new FrameError(`a JID of ${tooLong} bytes does not fit a deliver-each frame`);
+  const headBytes = Buffer.byteLength(head, 'utf8');
+  const size = DELIVER_EACH_HEAD + jidBytes.reduce((sum, n) => sum + 2 + n, 0) + headBytes + Buffer.byteLength(tail, 'utf8');
+  const frame = Buffer.allocUnsafe(size);
+  frame.writeUInt32BE(size - 4, 0);
+  frame[4] = FRAME_DELIVER_EACH;
+  frame.writeUInt32BE(id >>> 0, 5);
+  frame.writeUInt32BE(headBytes, 9);
+  frame.writeUInt16BE(to.length, 13);
+  let at = DELIVER_EACH_HEAD;
+  to.forEach((jid, i) => {
+    frame.writeUInt16BE(jidBytes[i]!, at);
+    at += 2 + frame.write(jid, at + 2, 'utf8');
+  });
+  at += frame.write(head, at, 'utf8');
+  frame.write(tail, at, 'utf8');
+  return frame;
+}
+
+export function encodeEachAck(id: number, taken: readonly boolean[]): Buffer {
+  const frame = Buffer.alloc(4 + 1 + 4 + 2 + Math.ceil(taken.length / 8));
+  frame.writeUInt32BE(frame.length - 4, 0);
+  frame[4] = FRAME_EACH_ACK;
+  frame.writeUInt32BE(id >>> 0, 5);
+  frame.writeUInt16BE(taken.length, 9);
+  taken.forEach((ok, i) => {
+    if (ok) frame[11 + (i >> 3)]! |= 1 << (i & 7);
+  });
+  return frame;
+}
+
+function decodeDeliverEach(buf: Buffer, start: number, end: number): LinkMessage {
+  if (end - start < DELIVER_EACH_HEAD - 4) throw new FrameError('deliver-each frame too short');
+  const id = buf.readUInt32BE(start + 1);
+  const headBytes = buf.readUInt32BE(start + 5);
+  const count = buf.readUInt16BE(start + 9);
+  if (count === 0) throw new FrameError('deliver-each frame without recipients');
+  const to: string[] = [];
+  let at = start + 11;
+  for (let i = 0; i < count; i++) {
+    if (at + 2 > end) throw new FrameError('deliver-each frame shorter than its recipients');
+    const n = buf.readUInt16BE(at);
+    if (at + 2 + n > end) throw new FrameError('deliver-each frame shorter than its recipients');
+    to.push(buf.toString('utf8', at + 2, at + 2 + n));
+    at += 2 + n;
+  }
+  if (at + headBytes > end) throw new FrameError('deliver-each frame shorter than its template');
+  return { t: 'deliver-each', id, to, head: buf.toString('utf8', at, at + headBytes), tail: buf.toString('utf8', at + headBytes, end), bytes: end - at };
+}
+
+function decodeEachAck(buf: Buffer, start: number, end: number): LinkMessage {
+  if (end - start < 7) throw new FrameError('each-ack frame too short');
+  const count = buf.readUInt16BE(start + 5);
+  if (end - start !== 7 + Math.ceil(count / 8)) throw new FrameError('each-ack frame of the wrong length');
+  const taken = Array.from({ length: count }, (_, i) => (buf[start + 7 + (i >> 3)]! & (1 << (i & 7))) !== 0);
+  return { t: 'each-ack', id: buf.readUInt32BE(start + 1), taken };
+}
+
+/** The name of each frame type, as the frame counts (and the metric) show it. */
+const FRAME_NAMES: Record<number, string> = {
+  [FRAME_JSON]: 'json', [FRAME_DELIVER]: 'deliver', [FRAME_ACK]: 'ack', [FRAME_DELIVER_EACH]: 'deliver-each', [FRAME_EACH_ACK]: 'each-ack',
+};
+
+/** Frames written, by type: what crosses the links, for /status and /metrics. */
+export class FrameCounts {
+  private readonly counts: Record<string, number> = {};
+
+  /** Counts one encoded frame (its type is its fifth byte). */
+  count(frame: Buffer): void {
+    const name = FRAME_NAMES[frame[4]!] ?? 'other';
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
+  }
+
+  snapshot(): Record<string, number> {
+    return { ...this.counts };
+  }
+}
+
 function decodeBody(buf: Buffer, start: number, end: number): LinkMessage {
   if (end <= start) throw new FrameError('empty frame');
   const type = buf[start]!;
+  if (type === FRAME_DELIVER_EACH) return decodeDeliverEach(buf, start, end);
+  if (type === FRAME_EACH_ACK) return decodeEachAck(buf, start, end);
   if (type === FRAME_DELIVER) {
     if (end - start < DELIVER_HEAD - 4) throw new FrameError('deliver frame too short');
     const id = buf.readUInt32BE(start + 1);

@@ -1,7 +1,8 @@
 // Event notifications (XEP-0163 section 4): a headline message from the owner's bare JID to
 // every available resource, on any node of the cluster, that asked for the node with
 // `<node>+notify` in its caps and may see the node: the owner's own resources and the
-// resources of contacts the owner shares presence with.
+// resources of contacts the owner shares presence with. All of them get the same message
+// (one id), written once per node through Kernel.deliverEach.
 import { randomBytes } from 'node:crypto';
 import { JID } from '../../jid/jid.ts';
 import type { RouteEntry } from '../../routing/routing-table.ts';
@@ -15,7 +16,8 @@ import { NS_DELAY, NS_PUBSUB_EVENT } from './namespaces.ts';
 import { isOn } from './node-config.ts';
 import type { PepDeps } from './pep-deps.ts';
 
-export function eventMessage(from: string, to: string, content: Element): Element {
+/** `to` left out for a message that deliverEach addresses. */
+export function eventMessage(from: string, to: string | undefined, content: Element): Element {
   return xml('message', { xmlns: 'jabber:client', type: 'headline', from, to, id: randomBytes(6).toString('hex') },
     xml('event', { xmlns: NS_PUBSUB_EVENT }, content));
 }
@@ -50,14 +52,19 @@ export async function notify(d: PepDeps, node: PepNode, content: Element): Promi
   for (const item of roster.items.values()) {
     if (hasFrom(item) && item.jid.endsWith(`@${kernel.domain}`)) accounts.push(item.jid);
   }
+  const recipients: string[] = [];
   for (const account of accounts) {
     const routes = kernel.routes(account).filter((r) => r.available);
     if (!routes.length) continue;
     if (account !== owner && !(await mayAccess(d, node, JID.parse(account)))) continue;
     for (const route of routes) {
-      if (await wants(d, route, node.node)) void kernel.deliverToFull(route.jid, eventMessage(owner, route.jid, content.clone()));
+      if (await wants(d, route, node.node)) recipients.push(route.jid);
     }
   }
+  // One message for them all, each copy addressed by deliverEach, which crosses to each other
+  // node once. A headline that reaches nobody is dropped (RFC 6121 8.5.3.2.1), so what it
+  // returns needs no fallback.
+  if (recipients.length) await kernel.deliverEach(eventMessage(owner, undefined, content), recipients);
 }
 
 /** The last item of a node, as sent when a resource becomes available (4.3.4), with its date. */

@@ -126,7 +126,7 @@ export class SessionHandover {
   }
 
   private otherNodes(cluster: ClusterManager): Set<string> {
-    return new Set(cluster.summary().members.map((m) => m.nodeId).filter((n) => n !== this.deps.nodeId));
+    return new Set(cluster.nodeIds().filter((n) => n !== this.deps.nodeId));
   }
 
   /** Sends a takeover request to `nodes`; the first answer that is not 'not-here', or null. */

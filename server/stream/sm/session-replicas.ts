@@ -19,6 +19,7 @@
 // handled stanzas the replica is behind on re-sends those stanzas, as XEP-0198 has it for
 // any resumption.
 import type { ClusterManager } from '../../cluster/cluster-manager.ts';
+import { ownerOf } from '../../cluster/rendezvous.ts';
 import type { EventBus } from '../../events/event-bus.ts';
 import { JID } from '../../jid/jid.ts';
 import type { Logger } from '../../log.ts';
@@ -73,35 +74,6 @@ export interface Replica {
   queue: UnackedQueue;
   /** When the holder was first seen gone; null while it is a member. */
   orphanedAt: number | null;
-}
-
-/** The node of `nodes` that backs up the session `id`: highest random weight, so a node leaving moves only its own sessions. */
-export function backupOf(id: string, nodes: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestWeight = -1;
-  for (const node of nodes) {
-    const weight = fnv1a(`${id}\n${node}`);
-    if (weight > bestWeight || (weight === bestWeight && best !== null && node < best)) {
-      best = node;
-      bestWeight = weight;
-    }
-  }
-  return best;
-}
-
-/** FNV-1a, then murmur3's finalizer: FNV alone weighs keys that differ in their last characters (the node) too alike. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 export interface SessionReplicasDeps {
@@ -205,7 +177,7 @@ export class SessionReplicas {
   }
 
   private liveNodes(cluster: ClusterManager): string[] {
-    return cluster.summary().members.map((m) => m.nodeId).filter((n) => n !== this.deps.nodeId);
+    return cluster.nodeIds().filter((n) => n !== this.deps.nodeId);
   }
 
   private flush(): void {
@@ -223,7 +195,7 @@ export class SessionReplicas {
     const nodes = clustered ? this.liveNodes(cluster) : [];
     for (const t of this.dirty) {
       const id = t.sm.settings.id!;
-      const backup = clustered ? backupOf(id, nodes) : null;
+      const backup = clustered ? (ownerOf(id, nodes) ?? null) : null;
       if (backup !== t.backup) {
         if (t.backup !== null) messageFor(t.backup).ended.push(id);
         t.backup = backup;
@@ -282,7 +254,7 @@ export class SessionReplicas {
     const clustered = cluster.isClustered() && this.deps.enabled();
     const nodes = clustered ? this.liveNodes(cluster) : [];
     for (const t of this.tracked.values()) {
-      const backup = clustered ? backupOf(t.sm.settings.id!, nodes) : null;
+      const backup = clustered ? (ownerOf(t.sm.settings.id!, nodes) ?? null) : null;
       if (backup !== t.backup || (backup !== null && (t.full || this.stateChanged(t)))) this.mark(t);
     }
     this.expireOrphans(cluster, clustered ? new Set(nodes) : new Set());
