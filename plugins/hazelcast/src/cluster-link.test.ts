@@ -7,7 +7,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { Logger } from '../../../server/log.ts';
 import { LinkPool, LinkServer, type LinkOptions } from './cluster-link.ts';
 import { addressedCopy, addressedTemplate, xml } from 'xmppd';
-import { encodeDeliver, encodeJson, FrameCounts, FrameReader } from './link-frames.ts';
+import { encodeAck, encodeDeliver, encodeJson, FrameCounts, FrameReader } from './link-frames.ts';
 
 const log = new Logger('test');
 const secret = randomBytes(32);
@@ -196,5 +196,35 @@ test('a peer node that stops reading has its link closed at the bound, and the w
     pool.close();
     (peerSocket as net.Socket | null)?.destroy();
     await new Promise((r) => stuck.close(r));
+  }
+});
+
+test('a peer of the previous link protocol (a rolling upgrade) gets one deliver frame per recipient instead of deliver-each', async () => {
+  // A node whose welcome names no protocol, and which knows deliver and ack only.
+  const hmac = (...parts: string[]): string => createHmac('sha256', secret).update(parts.join('\0')).digest('base64');
+  const seen: string[] = [];
+  const old = net.createServer((socket) => {
+    const reader = new FrameReader(1 << 20);
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      for (const m of reader.push(chunk)) {
+        seen.push(m.t);
+        if (m.t === 'hello') socket.write(encodeJson({ t: 'welcome', node: 'node-o', nonce: 'ours', mac: hmac('welcome', 'node-o', m.nonce, 'ours') }));
+        else if (m.t === 'deliver') socket.write(encodeAck(m.id, !m.to.startsWith('nobody@')));
+        else if (m.t !== 'proof') socket.destroy();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+  const port = (old.address() as net.AddressInfo).port;
+  const pool = new LinkPool(options('node-a'));
+  try {
+    const template = addressedTemplate(xml('message', { xmlns: 'jabber:client', type: 'headline' }, xml('body', {}, 'x')));
+    const missed = await pool.sendEach('node-o', `127.0.0.1:${port}`, ['a@example.com/1', 'nobody@example.com/2', 'b@example.com/3'], template.head, template.tail);
+    assert.deepEqual(missed, ['nobody@example.com/2']);
+    assert.deepEqual(seen, ['hello', 'proof', 'deliver', 'deliver', 'deliver'], 'no frame the old node does not know');
+  } finally {
+    pool.close();
+    await new Promise((r) => old.close(r));
   }
 });

@@ -19,9 +19,9 @@
 // falls back (offline storage, errors) as it does for a dead node.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
-import type { Logger } from 'xmppd';
+import { addressedCopy, type Logger } from 'xmppd';
 import {
-  DELIVER_EACH_HEAD, encodeAck, encodeDeliver, encodeDeliverEach, encodeEachAck, encodeJson, FrameError, FrameReader, MAX_EACH_RECIPIENTS,
+  DELIVER_EACH_HEAD, encodeAck, encodeDeliver, encodeDeliverEach, encodeEachAck, encodeJson, FrameError, FrameReader, LINK_PROTOCOL, MAX_EACH_RECIPIENTS,
   type FrameCounts, type LinkMessage,
 } from './link-frames.ts';
 import { LogThrottle } from './log-throttle.ts';
@@ -182,7 +182,7 @@ export class LinkServer {
             if (m.t !== 'hello' || typeof m.node !== 'string' || typeof m.nonce !== 'string') return refuse('expected hello');
             hello = { node: m.node, nonce: m.nonce };
             ours = nonce();
-            socket.write(encodeJson({ t: 'welcome', node: nodeId, nonce: ours, mac: mac(secret, 'welcome', nodeId, hello.nonce, ours) }));
+            socket.write(encodeJson({ t: 'welcome', node: nodeId, nonce: ours, mac: mac(secret, 'welcome', nodeId, hello.nonce, ours), protocol: LINK_PROTOCOL }));
           } else {
             if (m.t !== 'proof' || !macMatches(mac(secret, 'proof', hello.node, hello.nonce, ours), m.mac)) return refuse('wrong proof (another cluster secret?)');
             peer = hello.node;
@@ -237,6 +237,8 @@ class OutboundLink {
   private ready: Promise<void> | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** The link protocol the peer said it speaks (0 until its welcome came). */
+  private peerProtocol = 0;
   // Per stanza while the peer is down or stuck: logged once per interval, not per stanza.
   private readonly unreachable = new LogThrottle();
   private readonly unacknowledged = new LogThrottle();
@@ -261,6 +263,14 @@ class OutboundLink {
    * its recipient count): then as few frames as fit.
    */
   async sendEach(to: readonly string[], head: string, tail: string): Promise<string[]> {
+    // The peer's welcome says which frames it knows; a failure to connect shows in send().
+    if (this.peerProtocol === 0) await (this.ready ??= this.connect()).catch(() => undefined);
+    if (this.peerProtocol < 2) {
+      // A node of the previous version (a rolling upgrade), or one that cannot be reached: a
+      // frame per recipient, which every version knows.
+      const taken = await Promise.all(to.map((jid) => this.send(jid, addressedCopy({ head, tail }, jid))));
+      return to.filter((_, i) => !taken[i]);
+    }
     const answers = await Promise.all(this.chunks(to, Buffer.byteLength(head) + Buffer.byteLength(tail)).map((part) =>
       this.request((id) => encodeDeliverEach(id, part, head, tail), `${part.length} recipients`, (answer) =>
         part.filter((_, i) => !(answer?.t === 'each-ack' && answer.taken.length === part.length && answer.taken[i])))));
@@ -390,6 +400,7 @@ class OutboundLink {
             if (m.node !== this.peer) return fail(`reached node ${String(m.node)}, not ${this.peer}`);
             if (!macMatches(mac(secret, 'welcome', this.peer, ours, m.nonce), m.mac)) return fail('wrong welcome (another cluster secret?)');
             socket.write(encodeJson({ t: 'proof', mac: mac(secret, 'proof', nodeId, ours, m.nonce) }));
+            this.peerProtocol = typeof m.protocol === 'number' ? m.protocol : 1;
             up = true;
             this.writer = writer;
             clearTimeout(timer);

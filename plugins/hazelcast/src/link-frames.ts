@@ -17,11 +17,18 @@
 // into the frame, and the receiving node hands its text to the session as it is. A
 // deliver-each frame carries one stanza for many sessions of the receiving node: it writes
 // each copy as head + the recipient's `to` + tail (addressedCopy), without parsing.
+//
+// The welcome names the link protocol the accepting node speaks (LINK_PROTOCOL; absent: 1),
+// so that in a rolling upgrade a node sends a node of the previous version only frames it
+// knows: deliver-each goes to protocol 2 and later, one deliver per recipient to protocol 1.
+
+/** 1: deliver, ack, event. 2: also deliver-each and each-ack. */
+export const LINK_PROTOCOL = 2;
 
 /** Messages between two nodes; see cluster-link.ts for the handshake. */
 export type LinkMessage =
   | { t: 'hello'; node: string; nonce: string }
-  | { t: 'welcome'; node: string; nonce: string; mac: string }
+  | { t: 'welcome'; node: string; nonce: string; mac: string; protocol?: number }
   | { t: 'proof'; mac: string }
   | { t: 'deliver'; id: number; to: string; xml: string; /** UTF-8 bytes of xml */ bytes: number }
   | { t: 'event'; id: number; name: string; payload: unknown }
