@@ -39,7 +39,7 @@ export { PROJECT_ROOT as INSTALL_ROOT } from './config/load-config.ts';
 // The boundaries a clustering plugin implements (installed with PluginContext.installCluster),
 // the standalone table (a clustered table may keep its local replica in one), and the events
 // it fires for the modules.
-export { REMOTE_EVENT_PREFIX, type ClusterManager, type ClusterMember, type ClusterSummary, type HazelcastMemberView } from './cluster/cluster-manager.ts';
+export { REMOTE_EVENT_PREFIX, type ClusterManager, type ClusterMember, type ClusterSummary, type HazelcastMemberView, type NodeConsistency, type RouteDifferences } from './cluster/cluster-manager.ts';
 export { LocalRoutingTable, type RouteConnection, type RouteEntry, type RoutingTable } from './routing/routing-table.ts';
 export {
   CLUSTER_JOINED, MEMBERS_CHANGED, SESSION_LOST, type ClusterJoinedEvent, type MembersChangedEvent, type SessionLostEvent,

@@ -1,11 +1,15 @@
 // What the admin API answers, as its JSON schemas (server/http/admin/admin-schemas.ts) say.
 // The node status is the server's own type, as JSON carries it.
+import type { NodeConsistency as ServerNodeConsistency } from '../../server/cluster/cluster-manager.ts';
 import type { NodeStatus as ServerNodeStatus } from '../../server/http/node-status.ts';
 
 /** What JSON makes of a server-side type: dates travel as ISO strings. */
 type Json<T> = T extends Date ? string : T extends (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
 
 export type NodeStatus = Json<ServerNodeStatus>;
+
+/** One node's answer to the cluster consistency check (server/cluster/cluster-manager.ts). */
+export type NodeConsistency = ServerNodeConsistency;
 
 export interface Session {
   jid: string;

@@ -2,7 +2,7 @@
 // cookie, the CSRF token (kept in this module's memory, never in browser storage) on every
 // change, and failures turned into ApiError with the API's code and message.
 import type {
-  AdminPage, ErrorBody, LogLevel, LogLine, NodeStatus, OnlineSession, Plugin, Property, PropertyValue, ServerInfo, Session, User, UserPage,
+  AdminPage, ErrorBody, LogLevel, LogLine, NodeConsistency, NodeStatus, OnlineSession, Plugin, Property, PropertyValue, ServerInfo, Session, User, UserPage,
 } from './api-types.ts';
 
 export class ApiError extends Error {
@@ -100,6 +100,11 @@ export async function logOut(): Promise<void> {
 
 export function nodeStatus(): Promise<NodeStatus> {
   return call<NodeStatus>('GET', '/api/status');
+}
+
+/** Every node's consistency check, after a repair when asked. */
+export async function clusterConsistency(repair: boolean): Promise<NodeConsistency[]> {
+  return (await call<{ nodes: NodeConsistency[] }>(repair ? 'POST' : 'GET', `/api/cluster/consistency${repair ? '/repair' : ''}`)).nodes;
 }
 
 export async function plugins(): Promise<Plugin[]> {

@@ -38,6 +38,30 @@ export interface ClusterSummary {
   linkFrames?: Record<string, number>;
 }
 
+/**
+ * How a node's view of the routes differs from the shared one (a consistency check): its own
+ * sessions not published (`unpublished`), entries naming it for sessions it does not have
+ * (`stale`), other nodes' routes it lacks (`missed`) or has and the cluster does not (`ghosts`).
+ */
+export interface RouteDifferences {
+  unpublished: string[];
+  stale: string[];
+  missed: string[];
+  ghosts: string[];
+}
+
+/** One node's consistency check (JIDs capped; the counts are whole). */
+export interface NodeConsistency {
+  node: string;
+  checkedAt: string;
+  /** Whether the node repaired what it found before answering. */
+  repaired: boolean;
+  counts: Record<keyof RouteDifferences, number>;
+  differences: RouteDifferences;
+  /** Set when the node could not be checked (no answer, or its check failed). */
+  error?: string;
+}
+
 export interface ClusterManager {
   readonly nodeId: string;
   /** True when this node currently takes part in a cluster. */
@@ -75,6 +99,11 @@ export interface ClusterManager {
    */
   sendEvent(nodeId: string, event: string, payload: unknown): Promise<boolean>;
   summary(): ClusterSummary;
+  /**
+   * Compares every node's routes with the cluster's shared ones and reports the differences,
+   * repairing them first when asked; absent from a manager that keeps no shared state.
+   */
+  consistency?(repair: boolean): Promise<NodeConsistency[]>;
 }
 
 /** The prefix of the events a node fires on behalf of another (ClusterManager.broadcast). */

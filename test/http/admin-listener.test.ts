@@ -125,3 +125,12 @@ test('a chunked upload without Content-Length is stopped with 413 at plugins.arc
     await server.setProperty('plugins.archive.max-bytes', String(100 * 1024 * 1024));
   }
 });
+
+test('the cluster consistency check on a node that is not in a cluster is a 409 that says so', async () => {
+  const host = `127.0.0.1:${server.adminPort}`;
+  for (const [method, path] of [['GET', '/api/cluster/consistency'], ['POST', '/api/cluster/consistency/repair']] as const) {
+    const res = await request(path, { host, authorization: AUTH }, method);
+    assert.equal(res.status, 409, `${method} ${path}: ${res.text}`);
+    assert.equal((JSON.parse(res.text) as { code: string }).code, 'NOT_CLUSTERED');
+  }
+});

@@ -3,8 +3,8 @@
 // node notices within seconds (its property poll) and joins or leaves while keeping its
 // clients connected. Below it, this node's view of the cluster from GET /api/status,
 // refreshed every few seconds, and whether a clustering plugin is installed at all.
-import { ApiError, describe, nodeStatus, plugins, property, setProperty } from '../api.ts';
-import type { NodeStatus, Plugin, Property } from '../api-types.ts';
+import { ApiError, clusterConsistency, describe, nodeStatus, plugins, property, setProperty } from '../api.ts';
+import type { NodeConsistency, NodeStatus, Plugin, Property } from '../api-types.ts';
 import { facts, h, message, setMessage, table } from '../dom.ts';
 import { time } from '../format.ts';
 import { every } from '../poll.ts';
@@ -81,6 +81,41 @@ function summary(s: NodeStatus): HTMLElement {
       : c?.enabled ? h('p', { class: 'hint', id: 'hazelcast-members' }, 'This node\'s client is connected to no Hazelcast member.') : null);
 }
 
+const KINDS = [
+  ['unpublished', 'its own sessions missing from the shared routes'],
+  ['stale', 'shared entries naming it for sessions it does not have'],
+  ['missed', 'other nodes\' routes it does not know'],
+  ['ghosts', 'routes it knows that the cluster no longer has'],
+] as const;
+
+function consistencyTable(reports: NodeConsistency[]): HTMLElement {
+  const cell = (r: NodeConsistency, kind: (typeof KINDS)[number][0]): string => {
+    const n = r.counts[kind];
+    const listed = r.differences[kind];
+    return n ? `${n}: ${listed.join(', ')}${n > listed.length ? ', …' : ''}` : '0';
+  };
+  return h('div', {},
+    table(['Node', ...KINDS.map(([k]) => k), 'Checked'], reports.map((r) => [
+      r.node, ...(r.error ? KINDS.map(() => '?') : KINDS.map(([k]) => cell(r, k))), r.error ? `failed: ${r.error}` : `${time(r.checkedAt)}${r.repaired ? ', after a repair' : ''}`,
+    ])),
+    h('p', { class: 'hint' }, KINDS.map(([k, what]) => `${k}: ${what}`).join('; '), '. A difference seen once may be a change on its way; one that stays is real.'));
+}
+
+/** The data consistency check, run on request: every node's routes against the shared ones. */
+function consistencySection(): HTMLElement {
+  const result = h('div', { id: 'cluster-consistency-result' });
+  const run = (repair: boolean): void => {
+    setMessage(result, 'info', repair ? 'Repairing on every node…' : 'Checking every node…');
+    clusterConsistency(repair).then((reports) => result.replaceChildren(consistencyTable(reports)),
+      (err: unknown) => setMessage(result, 'error', describe(err)));
+  };
+  return h('section', { class: 'card wide', id: 'cluster-consistency' }, h('h2', {}, 'Data consistency'),
+    h('p', {}, 'Compares each node\'s sessions and its copy of the routes with the routes the cluster shares. Each node repairs by itself after reconnecting to Hazelcast; a repair here does the same now.'),
+    h('button', { type: 'button', id: 'cluster-check', onclick: () => run(false) }, 'Check'), ' ',
+    h('button', { type: 'button', id: 'cluster-repair', onclick: () => run(true) }, 'Repair'),
+    result);
+}
+
 export const clusteringPage: Route = {
   path: '/clustering',
   title: 'Clustering',
@@ -134,7 +169,8 @@ export const clusteringPage: Route = {
           'Every node checks for property changes every two seconds, so turning it on or off reaches every node within seconds. ',
           'Each node then joins or leaves the Hazelcast cluster on its own; clients stay connected either way.')),
       pluginSlot,
-      h('section', { class: 'card wide' }, h('h2', {}, 'This node\'s view of the cluster'), updated, summarySlot));
+      h('section', { class: 'card wide' }, h('h2', {}, 'This node\'s view of the cluster'), updated, summarySlot),
+      consistencySection());
 
     // The switch and the plugins are read again too: another administrator, or the command
     // line, may change them meanwhile.

@@ -3,9 +3,10 @@
 // reconcile after the Hazelcast client reconnected, and leave (the reverse, keeping every
 // local session). When and how often to try is clustering.ts's business.
 import { Client } from 'hazelcast-client';
-import { addressedCopy, CLUSTER_JOINED, JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type ClusterJoinedEvent, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
+import { addressedCopy, CLUSTER_JOINED, JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type ClusterJoinedEvent, type NodeConsistency, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
 import { toClientConfig, type ClientSettings } from './client-config.ts';
 import { LinkPool, LinkServer } from './cluster-link.ts';
+import type { ConsistencyTarget } from './consistency.ts';
 import { HazelcastClusterManager, hazelcastMembers } from './hazelcast-cluster-manager.ts';
 import { hazelcastLogger } from './hazelcast-logger.ts';
 import { FrameCounts } from './link-frames.ts';
@@ -23,6 +24,8 @@ export interface ClusterNodeOptions {
   onLost(): void;
   /** The Hazelcast connection went down or came back (the node's health changed). */
   onConnection(up: boolean): void;
+  /** The cluster-wide consistency check (consistency.ts), which the manager offers the kernel. */
+  consistency(repair: boolean): Promise<NodeConsistency[]>;
 }
 
 interface Joined {
@@ -57,6 +60,24 @@ export class ClusterNode {
   /** Whether the Hazelcast connection is up (for the health check). */
   get healthy(): boolean {
     return this.joined !== null && this.connected;
+  }
+
+  /** What the consistency check reads and repairs while the node is joined. */
+  consistencyTarget(): ConsistencyTarget | null {
+    const j = this.joined;
+    if (!j) return null;
+    return {
+      differences: () => j.table.differences(),
+      repair: async () => {
+        await j.membership.reconcile();
+        return j.table.reconcile();
+      },
+      peers: () => [...j.membership.peers().keys()],
+      sendEvent: (node, event, payload) => {
+        const peer = j.membership.peers().get(node);
+        return peer ? j.links.sendEvent(node, peer.address, event, payload) : Promise.resolve(false);
+      },
+    };
   }
 
   /** The attempt under way is no longer wanted: its client's own retries log nothing more. */
@@ -151,7 +172,7 @@ export class ClusterNode {
       cleanup.push(() => membership.stop());
 
       manager = new HazelcastClusterManager(nodeId, membership, links, () => this.connected,
-        { cluster: options.settings.clusterName, addresses: options.settings.members }, () => hazelcastMembers(client));
+        { cluster: options.settings.clusterName, addresses: options.settings.members }, () => hazelcastMembers(client), options.consistency);
       await ctx.installCluster(manager, table);
       this.joined = { client, linkServer, links, table, membership };
       ctx.log.info('joined the cluster', { cluster: options.settings.clusterName, link: address, nodes: membership.list().length, senior: membership.seniorNodeId() });

@@ -1,7 +1,7 @@
 // The ClusterManager the kernel asks how to reach another node: through this node's link to
 // it, at the address the node published in the members map.
 import type { Client } from 'hazelcast-client';
-import type { AddressedTemplate, ClusterManager, ClusterSummary, Element, HazelcastMemberView } from 'xmppd';
+import type { AddressedTemplate, ClusterManager, ClusterSummary, Element, HazelcastMemberView, NodeConsistency } from 'xmppd';
 import type { LinkPool } from './cluster-link.ts';
 import type { Membership } from './membership.ts';
 
@@ -19,6 +19,8 @@ export class HazelcastClusterManager implements ClusterManager {
     private readonly target: { cluster: string; addresses: string[] },
     /** The members the client is connected to. */
     private readonly hazelcastMembers: () => HazelcastMemberView[],
+    /** The cluster-wide consistency check and repair (consistency.ts). */
+    readonly consistency: (repair: boolean) => Promise<NodeConsistency[]>,
   ) {}
 
   isClustered(): boolean {

@@ -7,6 +7,7 @@
 // file (node-settings.ts). See docs/clustering.md.
 import { type Plugin, type PluginContext } from 'xmppd';
 import { readClientSettings } from './client-config.ts';
+import { ConsistencyChecks } from './consistency.ts';
 import { ClusterNode } from './cluster-node.ts';
 import { Clustering } from './clustering.ts';
 import { nodeSettings } from './node-settings.ts';
@@ -24,6 +25,7 @@ const plugin: Plugin = {
 
     let node: ClusterNode | null = null;
     let attempt: ClusterNode | null = null;
+    const checks = new ConsistencyChecks(ctx, () => node?.consistencyTarget() ?? null);
     const clustering: Clustering = new Clustering({
       startupDelayMs: () => startupDelay.value * 1000,
       retry: () => ({ count: retryCount.value, pauseMs: retrySeconds.value * 1000 }),
@@ -50,6 +52,7 @@ const plugin: Plugin = {
           executionTimeoutMs: () => maxExecution.value * 1000,
           onLost: () => clustering.lost(),
           onConnection: () => ctx.recheckHealth(),
+          consistency: (repair) => checks.all(repair),
         });
         attempt = next;
         try {

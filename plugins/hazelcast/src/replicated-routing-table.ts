@@ -7,7 +7,7 @@
 // for the routes of other nodes, events are applied in the order Hazelcast delivers them,
 // which is the order of the writes per key.
 import type { IMap } from 'hazelcast-client';
-import { LocalRoutingTable, type Logger, type RouteEntry, type RoutingTable } from 'xmppd';
+import { LocalRoutingTable, type Logger, type RouteDifferences, type RouteEntry, type RoutingTable } from 'xmppd';
 import { decodeRoute, encodeRoute } from './maps.ts';
 
 export interface RouteChange {
@@ -98,6 +98,35 @@ export class ReplicatedRoutingTable implements RoutingTable {
       this.touched = null;
     }
     return counts;
+  }
+
+  /**
+   * How the replica and the routes map differ now, changing nothing (reconcile repairs it).
+   * A write still on its way shows as a difference for a moment: one seen twice is real.
+   */
+  async differences(): Promise<RouteDifferences> {
+    const snapshot = new Map(await this.map.entrySet());
+    const found: RouteDifferences = { unpublished: [], stale: [], missed: [], ghosts: [] };
+    for (const route of this.all()) {
+      const value = snapshot.get(route.jid);
+      const entry = value === undefined ? null : decodeRoute(route.jid, value);
+      if (route.nodeId === this.nodeId) {
+        if (!entry || entry.nodeId !== this.nodeId || entry.available !== route.available) found.unpublished.push(route.jid);
+      } else if (!entry) {
+        found.ghosts.push(route.jid);
+      }
+    }
+    for (const [jid, value] of snapshot) {
+      const entry = decodeRoute(jid, value);
+      if (!entry) continue;
+      const current = this.replica.getRoute(jid);
+      if (entry.nodeId === this.nodeId) {
+        if (current?.nodeId !== this.nodeId) found.stale.push(jid);
+      } else if (!current || current.nodeId !== entry.nodeId) {
+        found.missed.push(jid);
+      }
+    }
+    return found;
   }
 
   async stop(): Promise<void> {

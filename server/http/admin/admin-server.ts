@@ -23,6 +23,7 @@ import { userResource } from './user-resource.ts';
 import { sessionResource } from './session-resource.ts';
 import { serverInfoResource, type ServerInfoSources } from './server-info-resource.ts';
 import { statusResource } from './status-resource.ts';
+import { clusterResource } from './cluster-resource.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -114,6 +115,7 @@ export async function createAdminApp({ context, plugins, log, consoleDir, listen
   await app.register(onlineResource(context));
   await app.register(pluginExtensions(plugins, log));
   await app.register(statusResource(context, metrics));
+  await app.register(clusterResource(context));
   await app.register(serverInfoResource(context, plugins, serverInfo ?? { listeners: () => ({}), certificate: () => null }));
   await app.register(consoleAssets(consoleDir));
   return app;
