@@ -7,7 +7,7 @@ import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import { xml } from '../../xml/element.ts';
 import type { XmppModule } from '../../extension/module-context.ts';
 import { handleInbound } from './inbound-subscription.ts';
-import { saveItem, subscriptionPresence } from './item-update.ts';
+import { stored, subscriptionPresence } from './item-update.ts';
 import { handleOutbound, type SubscriptionDeps } from './outbound-subscription.ts';
 import { ROSTER_CHANGED, ROSTER_CHANGED_REMOTE, ROSTER_INVALIDATE, type RosterChangedEvent, type RosterInvalidateEvent } from './roster-events.ts';
 import { rosterGet, rosterSet, type RosterIqDeps } from './roster-iq.ts';
@@ -84,10 +84,9 @@ export const rosterModule: XmppModule = {
         if (item.subscription === 'from' || item.subscription === 'both' || item.askIn) send('unsubscribe');
         if (item.subscription === 'to' || item.subscription === 'both' || item.askOut) send('unsubscribed');
         if (!item.approved) continue;
-        await store.queue.exclusive(holder, async () => {
-          const current = await store.get(holder, gone.toString());
-          if (current?.approved) await saveItem(store, holder, current, { ...current, approved: false });
-        });
+        await store.queue.exclusive(holder, () => store.change(holder, gone.toString(), (current) => ({
+          write: current?.approved ? stored(current, { ...current, approved: false }) : undefined,
+        })));
       }
     });
 
