@@ -137,6 +137,32 @@ async function assertCachesAgree(states: [string, string][]): Promise<void> {
   assert.deepEqual(wrong, [], `${wrong.length} cached rosters differ from storage`);
 }
 
+/**
+ * The last roster push each client got for the other side (since the round began) says what
+ * storage says: pushes from the two nodes may not leave a client with an older state.
+ */
+function assertPushesAgree(states: [string, string][]): void {
+  const wrong: string[] = [];
+  const lastPush = (side: Side, other: Side): string | null => {
+    let last: string | null = null;
+    for (const el of side.client.inbox) {
+      const item = el.name === 'iq' && el.attrs.type === 'set' ? el.getChild('query', 'jabber:iq:roster')?.getChild('item') : undefined;
+      if (item?.attrs.jid === other.bare) last = item.attrs.subscription === 'remove' ? '-' : `${item.attrs.subscription}${item.attrs.ask ? '+ask' : ''}${item.attrs.approved ? '+approved' : ''}`;
+    }
+    return last;
+  };
+  pairs.forEach(({ a, b }, i) => {
+    const [sa, sb] = states[i]!;
+    for (const [side, other, state] of [[a, b, sa], [b, a, sb]] as const) {
+      const pushed = lastPush(side, other);
+      if (pushed !== null && pushed !== state.replace('+askin', '') && !(state === 'none+askin' && pushed === '-')) {
+        wrong.push(`${side.user} was last pushed ${pushed}, storage ${state}`);
+      }
+    }
+  });
+  assert.deepEqual(wrong, [], `${wrong.length} clients were left with a stale roster push`);
+}
+
 let statusRound = 0;
 
 /**
@@ -180,6 +206,7 @@ async function round(what: string, race: () => Promise<unknown>[] | void, ok: (a
   const states = await settle(ok);
   const bad = failures(states, ok);
   assert.deepEqual(bad, [], `${what}: ${bad.length} of ${PAIRS} pairs inconsistent`);
+  assertPushesAgree(states);
   await assertCachesAgree(states);
   await assertPresenceFlows(states);
   return states;
