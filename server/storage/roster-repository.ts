@@ -95,9 +95,12 @@ export class SqlRosterRepository implements RosterRepository {
 
   async put(username: string, item: RosterItem): Promise<string> {
     const user_key = keyOf(username);
+    // The counter row first, as in writeIfVersion, so that the two never wait for each
+    // other's locks in opposite order (MySQL would break that deadlock by failing one).
     return this.knex.transaction(async (trx) => {
+      const version = await bump(trx, user_key, username);
       await upsert(trx, user_key, username, item);
-      return bump(trx, user_key, username);
+      return version;
     });
   }
 
