@@ -255,4 +255,20 @@ for (let rep = 1; rep <= REPEAT; rep++) {
     }
     assert.deepEqual(failures(await settle(cancelled), cancelled), []);
   });
+
+  test(`run ${rep}: both sides ask and approve in advance at once: both/both, no ask or pre-approval left`, async () => {
+    await round('subscribe and pre-approve race', () => {
+      for (const { a, b } of pairs) {
+        a.client.send(presence(b.bare, 'subscribe') + presence(b.bare, 'subscribed'));
+        b.client.send(presence(a.bare, 'subscribed') + presence(a.bare, 'subscribe'));
+      }
+    }, mutual);
+  });
+
+  test(`run ${rep}: both sides remove each other from the roster at once: no item left on either side`, async () => {
+    await round('removal race', () => {
+      const remove = (jid: string): string => `<iq type='set'><query xmlns='jabber:iq:roster'><item jid='${jid}' subscription='remove'/></query></iq>`;
+      return pairs.flatMap(({ a, b }) => [a.client.iq(remove(b.bare), SETTLE_MS), b.client.iq(remove(a.bare), SETTLE_MS)]);
+    }, (a, b) => a === '-' && b === '-');
+  });
 }
