@@ -116,18 +116,25 @@ function failures(states: [string, string][], ok: (a: string, b: string) => bool
   return states.flatMap(([a, b], i) => (ok(a, b) ? [] : [`ra${i}: ${a} / rb${i}: ${b}`]));
 }
 
-/** What the client's own node says of the item (its cached roster), as `subscription[+ask]`. */
-async function seen(side: Side, other: Side): Promise<string> {
-  const result = await side.client.iq(ROSTER_GET);
-  const item = result.getChild('query')?.getChildren('item').find((i) => i.attrs.jid === other.bare);
-  if (!item) return '-';
+/** What a client is shown of an item (a roster result or push), in the words of describe(). */
+function shown(item: Element | undefined): string {
+  if (!item || item.attrs.subscription === 'remove') return '-';
   return `${item.attrs.subscription}${item.attrs.ask ? '+ask' : ''}${item.attrs.approved ? '+approved' : ''}`;
 }
 
-/** Every client's node answers a roster get as storage says (a pending inbound request is not shown), for the other side. */
+/** A client is not shown a pending inbound request, nor an item that holds nothing else. */
+const agrees = (client: string, stored: string): boolean =>
+  client === stored.replace('+askin', '') || (stored === 'none+askin' && client === '-');
+
+/** What the client's own node says of the item (its cached roster). */
+async function seen(side: Side, other: Side): Promise<string> {
+  const result = await side.client.iq(ROSTER_GET);
+  return shown(result.getChild('query')?.getChildren('item').find((i) => i.attrs.jid === other.bare));
+}
+
+/** Every client's node answers a roster get as storage says, for the other side. */
 async function assertCachesAgree(states: [string, string][]): Promise<void> {
   const wrong: string[] = [];
-  const agrees = (node: string, stored: string): boolean => node === stored.replace('+askin', '') || (stored === 'none+askin' && node === '-');
   await Promise.all(pairs.map(async ({ a, b }, i) => {
     const [sa, sb] = states[i]!;
     const [ca, cb] = await Promise.all([seen(a, b), seen(b, a)]);
@@ -147,7 +154,7 @@ function assertPushesAgree(states: [string, string][]): void {
     let last: string | null = null;
     for (const el of side.client.inbox) {
       const item = el.name === 'iq' && el.attrs.type === 'set' ? el.getChild('query', 'jabber:iq:roster')?.getChild('item') : undefined;
-      if (item?.attrs.jid === other.bare) last = item.attrs.subscription === 'remove' ? '-' : `${item.attrs.subscription}${item.attrs.ask ? '+ask' : ''}${item.attrs.approved ? '+approved' : ''}`;
+      if (item?.attrs.jid === other.bare) last = shown(item);
     }
     return last;
   };
@@ -155,7 +162,7 @@ function assertPushesAgree(states: [string, string][]): void {
     const [sa, sb] = states[i]!;
     for (const [side, other, state] of [[a, b, sa], [b, a, sb]] as const) {
       const pushed = lastPush(side, other);
-      if (pushed !== null && pushed !== state.replace('+askin', '') && !(state === 'none+askin' && pushed === '-')) {
+      if (pushed !== null && !agrees(pushed, state)) {
         wrong.push(`${side.user} was last pushed ${pushed}, storage ${state}`);
       }
     }
