@@ -84,5 +84,28 @@ for (const type of DIALECTS) {
       assert.deepEqual(versions.map(Number).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
       assert.equal(await roster.version('frank'), '20');
     });
+
+    test('writeIfVersion writes and removes only at the version given', async () => {
+      const { roster } = db.storage;
+      assert.equal(await roster.writeIfVersion('gina', '1', 'bob@example.com', item('bob@example.com')), null, 'no roster yet: only version 0 holds');
+      assert.equal(await roster.writeIfVersion('gina', '0', 'bob@example.com', item('bob@example.com')), '1');
+      assert.equal(await roster.writeIfVersion('gina', '0', 'bob@example.com', item('bob@example.com', { subscription: 'to' })), null);
+      assert.equal((await roster.get('gina', 'bob@example.com'))?.subscription, 'none', 'the stale write changed nothing');
+      assert.equal(await roster.writeIfVersion('gina', '1', 'bob@example.com', item('bob@example.com', { subscription: 'to' })), '2');
+      assert.equal(await roster.writeIfVersion('gina', '1', 'bob@example.com', null), null);
+      assert.equal(await roster.writeIfVersion('gina', '2', 'bob@example.com', null), '3');
+      assert.equal(await roster.get('gina', 'bob@example.com'), null);
+      assert.equal(await roster.version('gina'), '3');
+    });
+
+    test('of concurrent writes at one version, exactly one lands', async () => {
+      const { roster } = db.storage;
+      for (const at of ['0', '1']) {
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => roster.writeIfVersion('hank', at, 'bob@example.com', item('bob@example.com', { name: `w${i}` }))));
+        assert.deepEqual(results.filter((r) => r !== null), [String(Number(at) + 1)]);
+        const winner = results.findIndex((r) => r !== null);
+        assert.equal((await roster.get('hank', 'bob@example.com'))?.name, `w${winner}`);
+      }
+    });
   });
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { keyOf } from './columns.ts';
+import { isUniqueViolation } from './errors.ts';
 import type { RosterItem, RosterRepository, Subscription } from './types.ts';
 
 interface RosterRow {
@@ -42,6 +43,38 @@ async function bump(trx: Knex.Transaction, user_key: string, username: string): 
   return current(trx, user_key);
 }
 
+/** Raises the version from `from` to the next; false when the version is not `from` (version 0: no row yet). */
+async function bumpFrom(trx: Knex.Transaction, user_key: string, username: string, from: number): Promise<boolean> {
+  if (from > 0) return (await trx('roster_versions').where({ user_key, version: from }).update({ version: from + 1 })) === 1;
+  try {
+    await trx('roster_versions').insert({ user_key, username, version: 1 });
+    return true;
+  } catch (err) {
+    if (isUniqueViolation(err)) return false;
+    throw err;
+  }
+}
+
+async function upsert(trx: Knex.Transaction, user_key: string, username: string, item: RosterItem): Promise<void> {
+  await trx('roster_items')
+    .insert({
+      user_key,
+      username,
+      jid_key: keyOf(item.jid),
+      jid: item.jid,
+      name: item.name,
+      subscription: item.subscription,
+      ask_out: item.askOut,
+      ask_in: item.askIn,
+      ask_in_stanza: item.askInStanza,
+      approved: item.approved,
+      added: item.added,
+      group_names: JSON.stringify(item.groups),
+    })
+    .onConflict(['user_key', 'jid_key'])
+    .merge();
+}
+
 async function current(k: Knex, user_key: string): Promise<string> {
   const row = await k('roster_versions').where({ user_key }).first('version');
   return row ? String(row.version) : '0';
@@ -62,25 +95,27 @@ export class SqlRosterRepository implements RosterRepository {
 
   async put(username: string, item: RosterItem): Promise<string> {
     const user_key = keyOf(username);
+    // The counter row first, as in writeIfVersion, so that the two never wait for each
+    // other's locks in opposite order (MySQL would break that deadlock by failing one).
     return this.knex.transaction(async (trx) => {
-      await trx('roster_items')
-        .insert({
-          user_key,
-          username,
-          jid_key: keyOf(item.jid),
-          jid: item.jid,
-          name: item.name,
-          subscription: item.subscription,
-          ask_out: item.askOut,
-          ask_in: item.askIn,
-          ask_in_stanza: item.askInStanza,
-          approved: item.approved,
-          added: item.added,
-          group_names: JSON.stringify(item.groups),
-        })
-        .onConflict(['user_key', 'jid_key'])
-        .merge();
-      return bump(trx, user_key, username);
+      const version = await bump(trx, user_key, username);
+      await upsert(trx, user_key, username, item);
+      return version;
+    });
+  }
+
+  /**
+   * The conditional bump comes first: on MySQL it locks the counter row until commit, so a
+   * second writer at the same version waits, then finds the version moved and writes nothing.
+   */
+  async writeIfVersion(username: string, expected: string, jid: string, item: RosterItem | null): Promise<string | null> {
+    const user_key = keyOf(username);
+    const from = Number(expected);
+    return this.knex.transaction(async (trx) => {
+      if (!(await bumpFrom(trx, user_key, username, from))) return null;
+      if (item) await upsert(trx, user_key, username, item);
+      else await trx('roster_items').where({ user_key, jid_key: keyOf(jid) }).delete();
+      return String(from + 1);
     });
   }
 

@@ -115,6 +115,12 @@ export interface RosterRepository {
   put(username: string, item: RosterItem): Promise<string>;
   /** Deletes the item and bumps the roster version; returns the new version. */
   remove(username: string, jid: string): Promise<string>;
+  /**
+   * Compare-and-set: writes the item for `jid` (null: deletes it) and bumps the version, only
+   * if the roster is still at version `expected`. Returns the new version, or null when the
+   * roster had changed (another node of a cluster wrote it) and nothing was written.
+   */
+  writeIfVersion(username: string, expected: string, jid: string, item: RosterItem | null): Promise<string | null>;
   /** Current roster version string (XEP-0237 style opaque string; "0" for an empty history). */
   version(username: string): Promise<string>;
   /** The users whose rosters hold an item for `jid` (a bare JID), with that item. */

@@ -1,7 +1,9 @@
 // Work for one key (an account) runs one piece at a time, in arrival order: a subscription
 // change must not interleave with another for the same account, and a message must not
 // overtake an earlier one that waits for a storage lookup. When nothing is queued for the
-// key, work runs at once, synchronously, so the common case costs one map lookup.
+// key, work runs at once, synchronously, so the common case costs one map lookup. The order
+// is this node's: what must also hold against other nodes needs its own check in storage
+// (the roster's compare-and-set on its version).
 
 export class KeyedQueue {
   private readonly tails = new Map<string, Promise<void>>();

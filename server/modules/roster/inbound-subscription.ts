@@ -6,10 +6,11 @@ import type { JID } from '../../jid/jid.ts';
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import type { RosterItem } from '../../storage/types.ts';
 import type { Element } from '../../xml/element.ts';
-import { saveItem, stamped, subscriptionPresence, withState } from './item-update.ts';
+import { stamped, stored, subscriptionPresence, withState } from './item-update.ts';
 import type { SubscriptionDeps } from './outbound-subscription.ts';
 import { deliverToAvailable, deliverToInterested, sendPresenceOf, sendUnavailableOf } from './resources.ts';
 import { newItem } from './roster-item.ts';
+import type { ItemChange } from './roster-store.ts';
 import { inbound, stateOf, type SubscriptionType } from './subscription-state.ts';
 
 export function handleInbound(d: SubscriptionDeps, ev: StanzaEvent): void {
@@ -22,36 +23,44 @@ export function handleInbound(d: SubscriptionDeps, ev: StanzaEvent): void {
 
 async function applyInbound(d: SubscriptionDeps, userBare: JID, sender: string, type: SubscriptionType, stanza: Element): Promise<void> {
   const { kernel, store } = d;
-  const username = userBare.local;
   const reply = (answer: 'subscribed' | 'unsubscribed'): void =>
     kernel.route(subscriptionPresence(answer, userBare.toString(), sender), userBare);
-  const item = await store.get(username, sender);
-  const state = stateOf(item);
-
-  if (type === 'subscribe') {
-    // RFC 6121 8.5.1: a request to an account that does not exist is refused at once.
-    if (!item && !(await accountExists(d, userBare))) return reply('unsubscribed');
-    // 3.4: the user approved in advance; the server answers for it.
-    if (item?.approved && !state.from) {
-      await saveItem(store, username, item, withState(item, { ...state, from: true, askIn: false }));
-      reply('subscribed');
-      sendPresenceOf(kernel, userBare, sender);
-      return;
+  await store.change(userBare.local, sender, async (item): Promise<ItemChange> => {
+    const state = stateOf(item);
+    if (type === 'subscribe') {
+      // RFC 6121 8.5.1: a request to an account that does not exist is refused at once.
+      if (!item && !(await accountExists(d, userBare))) return { after: () => reply('unsubscribed') };
+      // 3.4: the user approved in advance; the server answers for it.
+      if (item?.approved && !state.from) {
+        return {
+          write: stored(item, withState(item, { ...state, from: true, askIn: false })),
+          after: () => {
+            reply('subscribed');
+            sendPresenceOf(kernel, userBare, sender);
+          },
+        };
+      }
     }
-  }
 
-  const t = inbound(type, state);
-  if (t.autoReply) reply(t.autoReply);
-  if (t.next) {
-    const next: RosterItem = withState(item ?? newItem(sender, false), t.next);
-    if (type === 'subscribe') next.askInStanza = stanza.toString();
-    await saveItem(store, username, item, next);
-  }
-  if (!t.pass) return;
-  if (type === 'subscribe') deliverToAvailable(kernel, userBare.toString(), stanza);
-  else deliverToInterested(kernel, userBare.toString(), stanza);
-  // 3.3.3: the contact no longer sees the user, and learns that the user's resources are gone.
-  if (type === 'unsubscribe' && state.from) sendUnavailableOf(kernel, userBare, sender);
+    const t = inbound(type, state);
+    let write: RosterItem | null | undefined;
+    if (t.next) {
+      const next: RosterItem = withState(item ?? newItem(sender, false), t.next);
+      if (type === 'subscribe') next.askInStanza = stanza.toString();
+      write = stored(item, next);
+    }
+    return {
+      write,
+      after: () => {
+        if (t.autoReply) reply(t.autoReply);
+        if (!t.pass) return;
+        if (type === 'subscribe') deliverToAvailable(kernel, userBare.toString(), stanza);
+        else deliverToInterested(kernel, userBare.toString(), stanza);
+        // 3.3.3: the contact no longer sees the user, and learns that the user's resources are gone.
+        if (type === 'unsubscribe' && state.from) sendUnavailableOf(kernel, userBare, sender);
+      },
+    };
+  });
 }
 
 async function accountExists(d: SubscriptionDeps, userBare: JID): Promise<boolean> {

@@ -4,10 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import type { PropertyDefinition } from '../../properties/types.ts';
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
+import type { ClientSession } from '../../session/client-session.ts';
+import type { RosterItem } from '../../storage/types.ts';
 import { xml } from '../../xml/element.ts';
 import type { XmppModule } from '../../extension/module-context.ts';
 import { handleInbound } from './inbound-subscription.ts';
-import { saveItem, subscriptionPresence } from './item-update.ts';
+import { stored, subscriptionPresence } from './item-update.ts';
 import { handleOutbound, type SubscriptionDeps } from './outbound-subscription.ts';
 import { ROSTER_CHANGED, ROSTER_CHANGED_REMOTE, ROSTER_INVALIDATE, type RosterChangedEvent, type RosterInvalidateEvent } from './roster-events.ts';
 import { rosterGet, rosterSet, type RosterIqDeps } from './roster-iq.ts';
@@ -84,10 +86,9 @@ export const rosterModule: XmppModule = {
         if (item.subscription === 'from' || item.subscription === 'both' || item.askIn) send('unsubscribe');
         if (item.subscription === 'to' || item.subscription === 'both' || item.askOut) send('unsubscribed');
         if (!item.approved) continue;
-        await store.queue.exclusive(holder, async () => {
-          const current = await store.get(holder, gone.toString());
-          if (current?.approved) await saveItem(store, holder, current, { ...current, approved: false });
-        });
+        await store.queue.exclusive(holder, () => store.change(holder, gone.toString(), (current) => ({
+          write: current?.approved ? stored(current, { ...current, approved: false }) : undefined,
+        })));
       }
     });
 
@@ -100,25 +101,32 @@ export const rosterModule: XmppModule = {
     });
 
     // 2.1.6: every interested resource hears of every change it can see, on every node.
-    const push = (change: RosterChangedEvent): void => {
-      const before = visibleElement(change.previous);
-      const after = visibleElement(change.item);
-      if (before?.toString() === after?.toString()) return;
-      const item = after ?? removedElement(change.jid);
-      for (const session of kernel.localSessions(store.bareJid(change.username).toString())) {
-        if (!session.interested) continue;
-        const push = xml('iq', { type: 'set', id: `push-${randomBytes(6).toString('hex')}`, to: session.jid.toString() },
-          xml('query', { xmlns: NS_ROSTER, ver: change.version }, item.clone()));
-        session.send(push);
+    const interested = (username: string): ClientSession[] =>
+      [...kernel.localSessions(store.bareJid(username).toString())].filter((session) => session.interested);
+    const push = (sessions: ClientSession[], jid: string, now: RosterItem | null, version: string): void => {
+      const item = visibleElement(now) ?? removedElement(jid);
+      for (const session of sessions) {
+        session.send(xml('iq', { type: 'set', id: `push-${randomBytes(6).toString('hex')}`, to: session.jid.toString() },
+          xml('query', { xmlns: NS_ROSTER, ver: version }, item.clone())));
       }
     };
+    const visibleChange = (change: RosterChangedEvent): boolean =>
+      visibleElement(change.previous)?.toString() !== visibleElement(change.item)?.toString();
     ctx.hook<RosterChangedEvent>(ROSTER_CHANGED, (change) => {
-      push(change);
+      if (visibleChange(change)) push(interested(change.username), change.jid, change.item, change.version);
       kernel.broadcast(ROSTER_CHANGED_REMOTE, change);
     });
+    // Another node's change may arrive after this node has pushed a later change of the same
+    // item (one that overtook it in storage): the push says what the item is now, read in
+    // the account's queue behind this node's own changes, so no resource is left with the
+    // older state. The read is the one the dropped copy would cost at the next presence.
     ctx.hook<RosterChangedEvent>(ROSTER_CHANGED_REMOTE, (change) => {
       kernel.fire<RosterInvalidateEvent>(ROSTER_INVALIDATE, { username: change.username });
-      push(change);
+      if (!visibleChange(change) || interested(change.username).length === 0) return;
+      store.queue.run(change.username, async () => {
+        const roster = await store.load(change.username);
+        push(interested(change.username), change.jid, roster.items.get(change.jid) ?? null, roster.version);
+      });
     });
 
     // A user's subscription stanza is handled before routing, wherever it goes, so that the

@@ -2,7 +2,6 @@
 import type { RosterItem } from '../../storage/types.ts';
 import { xml, type Element } from '../../xml/element.ts';
 import { isEmpty, isVisible } from './roster-item.ts';
-import type { RosterStore } from './roster-store.ts';
 import { subscriptionOf, type SubState } from './subscription-state.ts';
 
 export function withState(item: RosterItem, s: SubState): RosterItem {
@@ -18,15 +17,13 @@ export function withState(item: RosterItem, s: SubState): RosterItem {
 }
 
 /**
- * Stores a changed item. An item that only held a request and now holds nothing was never
- * in the user's roster, so it goes away instead of turning up as an empty contact.
+ * What to store for a changed item. An item that only held a request and now holds nothing
+ * was never in the user's roster, so it goes away (null) instead of turning up as an empty
+ * contact, or is not stored at all (undefined).
  */
-export async function saveItem(store: RosterStore, username: string, previous: RosterItem | null, next: RosterItem): Promise<void> {
-  if (isEmpty(next) && (previous === null || !isVisible(previous))) {
-    if (previous) await store.remove(username, previous);
-    return;
-  }
-  await store.put(username, next, previous);
+export function stored(previous: RosterItem | null, next: RosterItem): RosterItem | null | undefined {
+  if (isEmpty(next) && (previous === null || !isVisible(previous))) return previous ? null : undefined;
+  return next;
 }
 
 /** A subscription stanza as it travels between accounts: from and to are bare JIDs (RFC 6121 3.1.2). */

@@ -5,10 +5,10 @@ import type { JID } from '../../jid/jid.ts';
 import type { UserRepository } from '../../storage/types.ts';
 import type { Element } from '../../xml/element.ts';
 import type { Kernel } from '../../extension/kernel.ts';
-import { saveItem, stamped, withState } from './item-update.ts';
+import { stamped, stored, withState } from './item-update.ts';
 import { sendPresenceOf, sendUnavailableOf } from './resources.ts';
 import { newItem } from './roster-item.ts';
-import type { RosterStore } from './roster-store.ts';
+import type { ItemChange, RosterStore } from './roster-store.ts';
 import { outbound, stateOf, type SubscriptionType } from './subscription-state.ts';
 
 export interface SubscriptionDeps {
@@ -32,24 +32,29 @@ export function handleOutbound(d: SubscriptionDeps, user: JID, contact: JID, sta
 async function applyOutbound(d: SubscriptionDeps, userBare: JID, contact: string, type: SubscriptionType, out: Element): Promise<void> {
   const { kernel, store } = d;
   const username = userBare.local;
-  const item = await store.get(username, contact);
-  const state = stateOf(item);
-  const t = outbound(type, state);
-  let next = t.next ? withState(item ?? newItem(contact, true), t.next) : item;
-  // 3.1.2: asking for a subscription puts the contact in the user's roster for good.
-  if (type === 'subscribe' && next && !next.added) next = { ...next, added: true };
+  await store.change(username, contact, async (item): Promise<ItemChange> => {
+    const state = stateOf(item);
+    const t = outbound(type, state);
+    let next = t.next ? withState(item ?? newItem(contact, true), t.next) : item;
+    // 3.1.2: asking for a subscription puts the contact in the user's roster for good.
+    if (type === 'subscribe' && next && !next.added) next = { ...next, added: true };
 
-  if (type === 'subscribed' && !t.pass && !state.from && !item?.approved) {
-    // RFC 6121 3.4: approving before being asked records a pre-approval and routes nothing.
-    if (item || (await store.load(username)).items.size < d.maxItems()) next = { ...(item ?? newItem(contact, true)), approved: true };
-  }
-  // 3.4.1: unsubscribed also withdraws a pre-approval.
-  if (type === 'unsubscribed' && next?.approved) next = { ...next, approved: false };
+    if (type === 'subscribed' && !t.pass && !state.from && !item?.approved) {
+      // RFC 6121 3.4: approving before being asked records a pre-approval and routes nothing.
+      if (item || (await store.load(username)).items.size < d.maxItems()) next = { ...(item ?? newItem(contact, true)), approved: true };
+    }
+    // 3.4.1: unsubscribed also withdraws a pre-approval.
+    if (type === 'unsubscribed' && next?.approved) next = { ...next, approved: false };
 
-  // 3.2.2: while the contact is still subscribed, it learns that the user's resources are gone.
-  if (type === 'unsubscribed' && t.pass && state.from) sendUnavailableOf(kernel, userBare, contact);
-  if (next && next !== item) await saveItem(store, username, item, next);
-  if (t.pass) kernel.route(out, userBare);
-  // 3.1.5: the newly subscribed contact gets the user's current presence.
-  if (type === 'subscribed' && t.pass) sendPresenceOf(kernel, userBare, contact);
+    return {
+      write: next && next !== item ? stored(item, next) : undefined,
+      after: () => {
+        // 3.2.2: while the contact is still subscribed, it learns that the user's resources are gone.
+        if (type === 'unsubscribed' && t.pass && state.from) sendUnavailableOf(kernel, userBare, contact);
+        if (t.pass) kernel.route(out, userBare);
+        // 3.1.5: the newly subscribed contact gets the user's current presence.
+        if (type === 'subscribed' && t.pass) sendPresenceOf(kernel, userBare, contact);
+      },
+    };
+  });
 }

@@ -9,6 +9,7 @@ import type { SubscriptionDeps } from './outbound-subscription.ts';
 import { sendUnavailableOf } from './resources.ts';
 import { hasFrom, hasTo, isVisible, itemElement, newItem, NS_ROSTER } from './roster-item.ts';
 import { parseRosterSet, type RosterSetLimits } from './roster-set-request.ts';
+import type { ItemChange } from './roster-store.ts';
 
 export interface RosterIqDeps extends SubscriptionDeps {
   /** The current limits on a roster set. */
@@ -42,28 +43,25 @@ export function rosterSet(d: RosterIqDeps): IqHandler {
   return (req) => {
     const username = owner(req);
     const request = parseRosterSet(req.payload, req.to.bareString(), d.setLimits());
-    const done = d.store.queue.exclusive(username, async (): Promise<string | null> => {
-      const current = await d.store.get(username, request.jid);
+    const done = d.store.queue.exclusive(username, () => d.store.change(username, request.jid, async (current): Promise<ItemChange> => {
       if (request.remove) {
         if (!current) throw new StanzaError('item-not-found', `${request.jid} is not in the roster`);
-        await removeItem(d, username, current);
-        return localContact(d, request.jid);
+        return { write: null, after: () => announceRemoval(d, username, current) };
       }
       if (!current) {
         const max = d.maxItems();
         if ((await d.store.load(username)).items.size >= max) throw new StanzaError('not-allowed', `A roster holds at most ${max} items`);
       }
       // 2.4.1: an item is replaced exactly as given; its subscription state stays the server's.
-      const item: RosterItem = { ...(current ?? newItem(request.jid, true)), added: true, name: request.name, groups: request.groups };
-      await d.store.put(username, item, current);
-      return null;
-    });
+      return { write: { ...(current ?? newItem(request.jid, true)), added: true, name: request.name, groups: request.groups } };
+    }));
     // The cancellations a removal sent to a contact of this server are handled on the
     // contact's queue: the result waits for them, so that once a client hears its removal
     // succeeded, its contact has been told (a client that removes and at once subscribes
     // again must not have its new request overtaken by the old cancellation). Waited for
     // outside the user's own queue, so two users removing each other cannot deadlock.
-    return done.then(async (contact) => {
+    return done.then(async () => {
+      const contact = request.remove ? localContact(d, request.jid) : null;
       if (contact !== null) await d.store.queue.exclusive(contact, async () => {});
     });
   };
@@ -76,10 +74,9 @@ function localContact(d: RosterIqDeps, jid: string): string | null {
 }
 
 /** 2.5.2: removing a contact cancels the subscriptions both ways, and pending requests too. */
-async function removeItem(d: RosterIqDeps, username: string, item: RosterItem): Promise<void> {
+function announceRemoval(d: RosterIqDeps, username: string, item: RosterItem): void {
   const { kernel, store } = d;
   const user = store.bareJid(username);
-  await store.remove(username, item);
   if (hasFrom(item)) sendUnavailableOf(kernel, user, item.jid);
   if (hasFrom(item) || item.askIn) kernel.route(subscriptionPresence('unsubscribed', user.toString(), item.jid), user);
   if (hasTo(item) || item.askOut) kernel.route(subscriptionPresence('unsubscribe', user.toString(), item.jid), user);

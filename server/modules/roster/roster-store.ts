@@ -3,8 +3,9 @@
 // on this node is kept in memory, written through on every change and forgotten when its
 // last session here closes. Accounts without a session here are read from storage.
 //
-// All changes to one account's roster run through `queue`, one at a time, and announce
-// themselves with a roster/changed event.
+// All changes to one account's roster run through `queue`, one at a time on this node, and
+// through `change`, which makes them hold against the other nodes of a cluster too; each
+// announces itself with a roster/changed event.
 import { JID } from '../../jid/jid.ts';
 import type { SessionClosedEvent } from '../../session/session-manager.ts';
 import type { RosterItem, RosterRepository } from '../../storage/types.ts';
@@ -25,6 +26,17 @@ interface Cached {
   value: Roster | null;
   pending: RosterChangedEvent[];
 }
+
+/** What a change to one item decided from the item as stored. */
+export interface ItemChange {
+  /** The item to store, or null to remove it; left out, storage stays as it is. */
+  write?: RosterItem | null;
+  /** What follows from the decision (the stanzas it sends), run once it holds. */
+  after?: () => void;
+}
+
+/** Attempts of one change that other nodes' changes may overtake before it gives up. */
+const MAX_ATTEMPTS = 10;
 
 function update(roster: Roster, change: RosterChangedEvent): void {
   if (change.item) roster.items.set(change.jid, change.item);
@@ -82,17 +94,49 @@ export class RosterStore {
     return this.rosters.get(username, jid);
   }
 
-  /** Writes an item; `previous` is what the caller read (null for a new item). */
-  async put(username: string, item: RosterItem, previous: RosterItem | null): Promise<string> {
-    const version = await this.rosters.put(username, item);
-    this.changed({ username, jid: item.jid, item, previous, version });
-    return version;
+  /**
+   * Reads the item for `jid`, lets `decide` say what becomes of it, and stores that as one
+   * step against every node sharing the database: the write lands only if the roster is
+   * still at the version that was read (compare-and-set); if another node changed it
+   * meanwhile, the roster is read again from storage and `decide` asked again, so nothing
+   * decided from a stale copy is stored or acted on. A decision to write nothing that was
+   * made from this node's cached copy is checked against the stored version too while
+   * clustered, since the copy may not have heard of another node's change yet. Called in
+   * `queue`, changes on one node never conflict; the check is for the other nodes.
+   */
+  async change(username: string, jid: string, decide: (item: RosterItem | null) => ItemChange | Promise<ItemChange>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const { item, version, cached } = await this.current(username, jid);
+      const decision = await decide(item);
+      const write = decision.write === null && item === null ? undefined : decision.write;
+      const held = write !== undefined
+        ? await this.write(username, jid, item, write, version)
+        : !cached || !this.kernel.clustered() || (await this.rosters.version(username)) === version;
+      if (held) {
+        decision.after?.();
+        return;
+      }
+      this.forget(username);
+      if (attempt === MAX_ATTEMPTS) throw new Error(`the roster of ${username} kept changing on other nodes: gave up after ${attempt} attempts`);
+    }
   }
 
-  async remove(username: string, previous: RosterItem): Promise<string> {
-    const version = await this.rosters.remove(username, previous.jid);
-    this.changed({ username, jid: previous.jid, item: null, previous, version });
-    return version;
+  /** The item and the roster version it belongs to, from the cache when there is one. */
+  private async current(username: string, jid: string): Promise<{ item: RosterItem | null; version: string; cached: boolean }> {
+    if (this.cache.has(username) || this.hasLocalSession(username)) {
+      const roster = await this.load(username);
+      return { item: roster.items.get(jid) ?? null, version: roster.version, cached: true };
+    }
+    // Version first: an item read after it is at least as new, and a newer one fails the write.
+    const version = await this.rosters.version(username);
+    return { item: await this.rosters.get(username, jid), version, cached: false };
+  }
+
+  private async write(username: string, jid: string, previous: RosterItem | null, item: RosterItem | null, expected: string): Promise<boolean> {
+    const version = await this.rosters.writeIfVersion(username, expected, jid, item);
+    if (version === null) return false;
+    this.changed({ username, jid, item, previous, version });
+    return true;
   }
 
   private changed(change: RosterChangedEvent): void {

@@ -56,6 +56,13 @@ export class MemoryRosterRepository implements RosterRepository {
     return this.bump(username);
   }
 
+  async writeIfVersion(username: string, expected: string, jid: string, item: RosterItem | null): Promise<string | null> {
+    if (String(this.versions.get(username) ?? 0) !== expected) return null;
+    if (item) this.of(username).set(jid, item);
+    else this.of(username).delete(jid);
+    return this.bump(username);
+  }
+
   async version(username: string): Promise<string> {
     return String(this.versions.get(username) ?? 0);
   }
