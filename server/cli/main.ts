@@ -3,6 +3,7 @@
 import { ConfigError } from '../config/config-error.ts';
 import { PropertyValueError } from '../properties/types.ts';
 import { UsageError } from './cli-errors.ts';
+import { CLUSTER_USAGE, clusterCommand } from './cluster-commands.ts';
 import { CommandContext } from './command-context.ts';
 import { parseCommandLine } from './command-line.ts';
 import { MIGRATE_USAGE, migrateCommand } from './migrate-command.ts';
@@ -17,7 +18,7 @@ const lines = (rows: [string, string][]): string => rows.map(([a, b]) => `  ${a.
 const USAGE = `usage: xmppd COMMAND [--config FILE]
 
 commands:
-${lines([...START_USAGE, ...USER_USAGE, ...MIGRATE_USAGE, ...PROPERTY_USAGE, ...PLUGIN_USAGE, ['version', 'the server\'s version'], ['help', 'this text']])}
+${lines([...START_USAGE, ...USER_USAGE, ...MIGRATE_USAGE, ...PROPERTY_USAGE, ...PLUGIN_USAGE, ...CLUSTER_USAGE, ['version', 'the server\'s version'], ['help', 'this text']])}
 
 options:
 ${lines([
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
   migrate: migrateCommand,
   property: propertyCommand,
   plugin: pluginCommand,
+  cluster: clusterCommand,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

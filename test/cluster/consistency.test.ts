@@ -3,6 +3,7 @@
 // route removed from the shared map behind a node's back (as a lost write during an outage
 // leaves it) is reported as unpublished by its node and as missed nowhere else, and an entry
 // naming a node for a session it does not have as stale; a repair makes both whole again.
+// `xmppd cluster status|check|repair` say the same from the node's machine.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { Client } from 'hazelcast-client';
 import { clusterProperties, nodeStatus, startClusterWorld, type ClusterWorld } from './cluster-fixture.ts';
 import type { TestServer } from '../helpers/server-process.ts';
 import { ADMIN_PROPERTIES, ADMIN_USER, admin, waitFor } from '../plugins/fixtures.ts';
+import { cliSandbox, runCli } from '../cli/run-cli.ts';
 
 const CLUSTER_MS = 30_000;
 let world: ClusterWorld;
@@ -74,4 +76,33 @@ test('differences between the nodes\' routes and the shared map are found on eac
   assert.deepEqual(nonZero(repaired), { 'node-a': {}, 'node-b': {} });
   assert.ok(await routes.containsKey('alice@localhost/phone'), 'alice published again');
   assert.equal(await routes.containsKey('ghost@localhost/x'), false, 'the stale entry removed');
+});
+
+test('xmppd cluster status, check and repair ask the node running on this machine', async () => {
+  const box = cliSandbox(world.database.url, 'localhost');
+  try {
+    const env = { XMPPD_HTTP_PORT: String(a.httpPort), XMPPD_ADMIN_PORT: String(a.adminPort) };
+    const cli = (args: string[], extra: Record<string, string> = {}) => runCli([...args, '--config', box.config], { env: { ...env, ...extra } });
+    const status = await cli(['cluster', 'status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^node node-a: running/m);
+    assert.match(status.stdout, /node-a \(this node\)/);
+    assert.match(status.stdout, /node-b /);
+    assert.match(status.stdout, new RegExp(world.hazelcast.addresses[0]!.replace(/\./g, '\\.')));
+
+    const noAdmin = await cli(['cluster', 'check']);
+    assert.equal(noAdmin.code, 2, 'the administrator is needed');
+    assert.match(noAdmin.stderr, /XMPPD_ADMIN_JID/);
+    const credentials = { XMPPD_ADMIN_JID: ADMIN_USER[0], XMPPD_ADMIN_PASSWORD: ADMIN_USER[1] };
+    const routes = await hazelcast.getMap<string, string>('xmppd.routes');
+    await routes.set('ghost@localhost/y', JSON.stringify({ n: 'node-a', a: true, p: 0 }));
+    await waitFor(async () => (await cli(['cluster', 'check'], credentials)).code === 1, CLUSTER_MS, 'the check to see the stale entry');
+    const found = await cli(['cluster', 'check'], credentials);
+    assert.match(found.stdout, /node-a stale: ghost@localhost\/y/);
+    const repaired = await cli(['cluster', 'repair'], credentials);
+    assert.equal(repaired.code, 0, repaired.stdout + repaired.stderr);
+    assert.equal((await cli(['cluster', 'check'], credentials)).code, 0);
+  } finally {
+    box.remove();
+  }
 });
