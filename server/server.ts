@@ -113,7 +113,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const sessions = new SessionManager(config.nodeId, cluster.localTable(), events, log.child('sessions'));
     const router = new Router(config.domain, events, sessions, cluster.standalone, log.child('router'));
     cluster.connect({ router, sessions });
-    registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
+    const routeHold = registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
+    // Held messages take their fallback (offline storage) while storage is still open.
+    teardown.push(() => routeHold.releaseAll());
     listenForRemoteEnds(events, sessions);
 
     const accounts = new AccountDeletions({
@@ -135,6 +137,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       events,
       cluster: () => cluster.current(),
       accounts,
+      routeHold,
     });
     const stats = new ServerStats();
     const resumable = new ResumableSessions({

@@ -79,4 +79,10 @@ export interface Kernel {
   broadcast(event: string, payload: unknown): void;
   /** True while this node takes part in a cluster. */
   clustered(): boolean;
+  /**
+   * These accounts (bare JIDs) lost their routes for a moment only (their node, or this one,
+   * is briefly out of the cluster): for up to `forMs`, a message to one of them with no route
+   * waits for the route instead of going to offline storage (routing/route-hold.ts).
+   */
+  expectRoutes(bareJids: Iterable<string>, forMs: number): void;
 }
