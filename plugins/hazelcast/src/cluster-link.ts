@@ -264,6 +264,7 @@ class OutboundLink {
         this.pending.delete(id);
         this.unacknowledged.hit((leftOut) => this.options.log.warn('cluster link: no acknowledgement in time', { peer: this.peer, what, ...(leftOut ? { moreSinceLastLine: leftOut } : {}) }));
         resolve(false);
+        this.settled();
       }, this.options.timeoutMs());
       this.pending.set(id, { resolve, timer });
       // Over the bound the writer closes the socket, whose close handler fails every pending
@@ -274,6 +275,26 @@ class OutboundLink {
 
   close(): void {
     this.socket?.destroy();
+  }
+
+  /**
+   * Closes the link once nothing sent on it waits for an acknowledgement (each waits up to
+   * its timeout). For a node taken for gone that may only be frozen: what it was sent before
+   * is in its socket buffer and will be delivered when it resumes, so failing it now (and
+   * storing it offline) would deliver it twice.
+   */
+  closeWhenIdle(): void {
+    if (this.pending.size === 0) {
+      this.close();
+      return;
+    }
+    this.idleClose = true;
+  }
+
+  private idleClose = false;
+
+  private settled(): void {
+    if (this.idleClose && this.pending.size === 0) this.close();
   }
 
   private connect(): Promise<void> {
@@ -338,13 +359,14 @@ class OutboundLink {
           this.pending.delete(m.id);
           clearTimeout(p.timer);
           p.resolve(m.ok === true);
+          this.settled();
         }
       });
     });
   }
 }
 
-function splitAddress(address: string): [string, string] {
+export function splitAddress(address: string): [string, string] {
   const colon = address.lastIndexOf(':');
   const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
   return [host, address.slice(colon + 1)];
@@ -374,9 +396,14 @@ export class LinkPool {
     return link;
   }
 
-  /** Drops the link to a node that left. */
-  forget(peer: string): void {
-    this.links.get(peer)?.close();
+  /**
+   * Drops the link to a node that left. `drain`: the node may be frozen rather than gone, so
+   * the deliveries waiting on the link keep waiting for their acknowledgements.
+   */
+  forget(peer: string, drain = false): void {
+    const link = this.links.get(peer);
+    if (drain) link?.closeWhenIdle();
+    else link?.close();
     this.links.delete(peer);
   }
 

@@ -9,7 +9,7 @@ import { LinkPool, LinkServer } from './cluster-link.ts';
 import { HazelcastClusterManager } from './hazelcast-cluster-manager.ts';
 import { hazelcastLogger } from './hazelcast-logger.ts';
 import { MEMBERS_MAP, ROUTES_MAP } from './maps.ts';
-import { Membership, type MembershipTiming } from './membership.ts';
+import { Membership, type Departure, type MembershipTiming } from './membership.ts';
 import { ReplicatedRoutingTable } from './replicated-routing-table.ts';
 
 export interface ClusterNodeOptions {
@@ -75,11 +75,16 @@ export class ClusterNode {
     const j = this.joined;
     if (!j) return;
     this.joined = null;
+    // The other nodes' users are still online, most likely: while this node is out (a switch
+    // off and on, an upgrade), messages for them wait for their routes rather than go offline.
+    const elsewhere = new Set(j.table.all().filter((r) => r.nodeId !== this.ctx.kernel.nodeId).map((r) => JID.parse(r.jid).bareString()));
     await this.ctx.uninstallCluster();
-    // Own routes go before the member entry, so that nobody takes the sessions (still
-    // connected here) for lost ones. In batches: the client pipelines them. Cut off from
-    // Hazelcast, every removal would fail (and say so): the other nodes drop them instead
-    // once this node's member entry expires.
+    this.ctx.kernel.expectRoutes(elsewhere, this.options.executionTimeoutMs());
+    // The mark first, so that nobody takes the sessions (still connected here) for lost ones
+    // whatever order the removals reach them in; then own routes before the member entry. In
+    // batches: the client pipelines them. Cut off from Hazelcast, every removal would fail
+    // (and say so): the other nodes drop them instead once this node's member entry expires.
+    if (this.connected) await j.membership.announceLeaving();
     const own = this.connected ? j.table.ownRoutes() : [];
     for (let i = 0; i < own.length; i += REMOVE_BATCH) {
       await Promise.all(own.slice(i, i + REMOVE_BATCH).map((route) => j.table.removeRoute(route.jid)));
@@ -126,13 +131,14 @@ export class ClusterNode {
       const links = new LinkPool(linkOptions);
       cleanup.push(async () => links.close());
 
-      const table = new ReplicatedRoutingTable(await client.getMap<string, string>(ROUTES_MAP), nodeId, ctx.log, (entry) => this.takenElsewhere(entry));
+      const table = new ReplicatedRoutingTable(await client.getMap<string, string>(ROUTES_MAP), nodeId, ctx.log, (entry) => this.takenElsewhere(entry),
+        (entry) => this.routeRemoved(entry));
       await table.start();
       cleanup.push(() => table.stop());
       const membership = new Membership(await client.getMap<string, string>(MEMBERS_MAP), nodeId, { address, joinedAt: Date.now() }, options.timing, {
         joined: (peer, record) => ctx.log.info('node joined the cluster', { peer, address: record.address }),
-        left: (peer) => void this.nodeLeft(peer),
-        lostSelf: () => this.rewriteOwnRoutes('this node was taken for dead'),
+        left: (peer, how) => void this.nodeLeft(peer, how),
+        lostSelf: () => this.comeBack(),
       }, ctx.log);
       await membership.start();
       cleanup.push(() => membership.stop());
@@ -189,12 +195,25 @@ export class ClusterNode {
     }
   }
 
-  private rewriteOwnRoutes(why: string): void {
+  /**
+   * This node's member entry expired (it was frozen, or paused longer than the node timeout):
+   * the others took it for dead, dropped its routes and told its users' contacts they went
+   * unavailable. Its routes are published again, and its sessions' presence goes out again
+   * as after a join, so that those contacts see them available once more.
+   */
+  private comeBack(): void {
     const j = this.joined;
     if (!j) return;
     const own = j.table.ownRoutes();
-    this.ctx.log.info(`${why}: publishing this node's routes again`, { routes: own.length });
-    for (const route of own) void j.table.addRoute(route);
+    this.ctx.log.info('this node was taken for dead: publishing its routes and presence again', { routes: own.length });
+    void Promise.all(own.map((route) => j.table.addRoute(route))).then(() => {
+      if (own.length && this.joined === j) this.ctx.kernel.fire<ClusterJoinedEvent>(CLUSTER_JOINED, { sessions: own.map((r) => r.jid) });
+    });
+  }
+
+  /** A route of a node that is leaving on purpose went: its user is most likely still online. */
+  private routeRemoved(entry: RouteEntry): void {
+    if (this.joined?.membership.peers().get(entry.nodeId)?.leaving) this.ctx.kernel.expectRoutes([JID.parse(entry.jid).bareString()], this.options.executionTimeoutMs());
   }
 
   /**
@@ -237,25 +256,32 @@ export class ClusterNode {
   }
 
   /**
-   * A node left (or died). Every node forgets its routes at once, so messages to its users
-   * go to offline storage; the senior node alone also removes them from the cluster and tells
-   * the contacts those sessions are gone, so that happens exactly once.
+   * A node left, died, or its entry expired. Every node forgets its routes at once. A node
+   * that left on purpose keeps its sessions, and one whose entry expired may be frozen and come
+   * back: messages for their users wait for the routes (up to hazelcast.max.execution.seconds)
+   * instead of going to offline storage, and what was sent to it before waits for its
+   * acknowledgement. The senior node alone removes the routes from the cluster and, unless the
+   * node left on purpose, tells the contacts those sessions are gone, so that happens once.
    */
-  private async nodeLeft(peer: string): Promise<void> {
+  private async nodeLeft(peer: string, how: Departure): Promise<void> {
     const j = this.joined;
     if (!j) return;
     const routes = j.table.dropNode(peer);
-    j.links.forget(peer);
+    j.links.forget(peer, how !== 'dead');
+    if (how !== 'dead') this.ctx.kernel.expectRoutes(new Set(routes.map((r) => JID.parse(r.jid).bareString())), this.options.executionTimeoutMs());
     const senior = j.membership.seniorNodeId() === this.ctx.kernel.nodeId;
-    this.ctx.log.warn('node left the cluster', { peer, routes: routes.length, cleaning: senior });
+    const lost = how !== 'left';
+    this.ctx.log.warn(how === 'left' ? 'node left the cluster' : 'node gone from the cluster', { peer, how, routes: routes.length, cleaning: senior });
     if (!senior || !routes.length) return;
     try {
       await j.table.purgeNode(routes);
     } catch (err) {
       this.ctx.log.error('cannot remove the routes of a departed node', { peer, error: err instanceof Error ? err.message : String(err) });
     }
+    if (!lost) return;
     for (const route of routes) {
       this.ctx.kernel.fire<SessionLostEvent>(SESSION_LOST, { jid: JID.parse(route.jid), available: route.available });
     }
   }
 }
+

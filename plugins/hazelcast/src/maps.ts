@@ -12,6 +12,11 @@ export interface MemberRecord {
   address: string;
   /** When the node joined (ms since the epoch); the oldest member is the senior one. */
   joinedAt: number;
+  /**
+   * Written just before the node leaves on purpose (clustering switched off, the plugin
+   * unloaded): its sessions stay connected, so its removal is not a death.
+   */
+  leaving?: true;
 }
 
 interface RouteRecord {
@@ -75,7 +80,7 @@ export function decodeMember(value: string): MemberRecord | null {
   try {
     const r = JSON.parse(value) as Partial<MemberRecord>;
     if (typeof r.address !== 'string' || typeof r.joinedAt !== 'number') return null;
-    return { address: r.address, joinedAt: r.joinedAt };
+    return r.leaving === true ? { address: r.address, joinedAt: r.joinedAt, leaving: true } : { address: r.address, joinedAt: r.joinedAt };
   } catch {
     return null;
   }
