@@ -21,7 +21,7 @@ export interface KernelParts {
   cluster(): ClusterManager;
   accounts: Pick<AccountDeletions, 'delete'>;
   /** Where messages wait for an account briefly without a route (none: they never wait). */
-  routeHold?: Pick<RouteHold, 'expect'>;
+  routeHold?: Pick<RouteHold, 'expect' | 'expects'>;
 }
 
 export function createKernel(parts: KernelParts): Kernel {
@@ -60,5 +60,6 @@ export function createKernel(parts: KernelParts): Kernel {
     },
     clustered: () => parts.cluster().isClustered(),
     expectRoutes: (bareJids, forMs) => parts.routeHold?.expect(bareJids, forMs),
+    routesExpected: (bareJid) => parts.routeHold?.expects(bareJid) ?? false,
   };
 }

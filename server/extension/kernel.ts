@@ -85,4 +85,6 @@ export interface Kernel {
    * waits for the route instead of going to offline storage (routing/route-hold.ts).
    */
   expectRoutes(bareJids: Iterable<string>, forMs: number): void;
+  /** Whether the account's routes are expected back (expectRoutes): it is most likely online. */
+  routesExpected(bareJid: string): boolean;
 }

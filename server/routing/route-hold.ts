@@ -15,6 +15,12 @@ export const MAX_HELD_MESSAGES = 10_000;
 const CHECK_MS = 100;
 /** Every how many checks the expected accounts that are back are forgotten. */
 const SWEEP_EVERY = 10;
+/**
+ * How long an expectation stands even though the account has a route: the plugin may say
+ * so just before the routes go (it must, when this node leaves: messages would otherwise
+ * slip through between the switch of tables and its call).
+ */
+const MIN_EXPECTED_MS = 2_000;
 
 interface Held {
   deadline: number;
@@ -23,8 +29,8 @@ interface Held {
 }
 
 export class RouteHold {
-  /** Account (bare JID) -> until when a route is expected for it. */
-  private readonly expected = new Map<string, number>();
+  /** Account (bare JID) -> until when a route is expected for it, and since when. */
+  private readonly expected = new Map<string, { until: number; since: number }>();
   private readonly held = new Map<string, Held>();
   private count = 0;
   private checks = 0;
@@ -38,15 +44,21 @@ export class RouteHold {
 
   /**
    * A route for each of these accounts may be back within `forMs`: messages wait that long.
-   * Call it once their routes are gone: an account found with a route is forgotten.
+   * An account found with a route some seconds later is forgotten (it is back).
    */
   expect(bareJids: Iterable<string>, forMs: number): void {
     if (forMs <= 0) return;
-    const deadline = Date.now() + forMs;
+    const now = Date.now();
+    const until = now + forMs;
     for (const bare of bareJids) {
-      if ((this.expected.get(bare) ?? 0) < deadline) this.expected.set(bare, deadline);
+      if ((this.expected.get(bare)?.until ?? 0) < until) this.expected.set(bare, { until, since: now });
     }
     this.start();
+  }
+
+  /** Whether a route for the account is expected back (its deadline has not passed). */
+  expects(bareJid: string): boolean {
+    return (this.expected.get(bareJid)?.until ?? 0) > Date.now();
   }
 
   /** Messages waiting now (for /status and tests). */
@@ -66,7 +78,7 @@ export class RouteHold {
     const now = Date.now();
     let entry = this.held.get(bareJid);
     if (!entry) {
-      const deadline = this.expected.get(bareJid);
+      const deadline = this.expected.get(bareJid)?.until;
       if (!noRoute || deadline === undefined || deadline <= now) return null;
       entry = { deadline, waiting: [] };
     }
@@ -119,9 +131,9 @@ export class RouteHold {
    * later is not held for the rest of its deadline.
    */
   private sweep(now: number): void {
-    for (const [bare, deadline] of this.expected) {
+    for (const [bare, { until, since }] of this.expected) {
       if (this.held.has(bare)) continue;
-      if (deadline <= now || this.hasRoute(bare)) this.expected.delete(bare);
+      if (until <= now || (now - since >= MIN_EXPECTED_MS && this.hasRoute(bare))) this.expected.delete(bare);
     }
   }
 }

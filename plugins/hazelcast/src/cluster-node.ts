@@ -50,6 +50,8 @@ export class ClusterNode {
   private stopping = false;
   /** Clustering was switched off while this attempt ran: it ends without a word. */
   private abandoned = false;
+  /** Nodes that left on purpose, until when removals of their routes are taken for theirs. */
+  private readonly leftOnPurpose = new Map<string, number>();
 
   constructor(private readonly ctx: PluginContext, private readonly options: ClusterNodeOptions) {}
 
@@ -77,21 +79,26 @@ export class ClusterNode {
     this.joined = null;
     // The other nodes' users are still online, most likely: while this node is out (a switch
     // off and on, an upgrade), messages for them wait for their routes rather than go offline.
+    // Said before the switch of tables, so that no message slips through in between.
     const elsewhere = new Set(j.table.all().filter((r) => r.nodeId !== this.ctx.kernel.nodeId).map((r) => JID.parse(r.jid).bareString()));
-    await this.ctx.uninstallCluster();
     this.ctx.kernel.expectRoutes(elsewhere, this.options.executionTimeoutMs());
-    // The mark first, so that nobody takes the sessions (still connected here) for lost ones
-    // whatever order the removals reach them in; then own routes before the member entry. In
-    // batches: the client pipelines them. Cut off from Hazelcast, every removal would fail
-    // (and say so): the other nodes drop them instead once this node's member entry expires.
+    await this.ctx.uninstallCluster();
+    // The mark, then the member entry (one key: every node sees them in that order), then own
+    // routes: the others drop this node's routes when its entry goes, as those of a node
+    // that left on purpose (its sessions are still connected: nobody is told they went, and
+    // messages for them wait), before the removals of the routes reach them, which may come
+    // in any order. In batches: the client pipelines them. Cut off from Hazelcast, every
+    // removal would fail (and say so): the others drop them once the member entry expires.
     if (this.connected) await j.membership.announceLeaving();
+    await j.membership.stop();
     const own = this.connected ? j.table.ownRoutes() : [];
     for (let i = 0; i < own.length; i += REMOVE_BATCH) {
       await Promise.all(own.slice(i, i + REMOVE_BATCH).map((route) => j.table.removeRoute(route.jid)));
     }
-    await j.membership.stop();
     await j.table.stop();
-    j.links.close();
+    // What was sent before waits for its acknowledgement: failed now, it would be delivered
+    // again (the peers flush their acknowledgements before closing, as this node does).
+    j.links.drain();
     await j.linkServer.close();
     await j.client.shutdown().catch(() => undefined);
     this.ctx.log.info('left the cluster');
@@ -211,9 +218,10 @@ export class ClusterNode {
     });
   }
 
-  /** A route of a node that is leaving on purpose went: its user is most likely still online. */
+  /** A route of a node leaving (or that left) on purpose went: its user is most likely still online. */
   private routeRemoved(entry: RouteEntry): void {
-    if (this.joined?.membership.peers().get(entry.nodeId)?.leaving) this.ctx.kernel.expectRoutes([JID.parse(entry.jid).bareString()], this.options.executionTimeoutMs());
+    const leaving = this.joined?.membership.peers().get(entry.nodeId)?.leaving || (this.leftOnPurpose.get(entry.nodeId) ?? 0) > Date.now();
+    if (leaving) this.ctx.kernel.expectRoutes([JID.parse(entry.jid).bareString()], this.options.executionTimeoutMs());
   }
 
   /**
@@ -267,6 +275,7 @@ export class ClusterNode {
     const j = this.joined;
     if (!j) return;
     const routes = j.table.dropNode(peer);
+    if (how === 'left') this.leftOnPurpose.set(peer, Date.now() + this.options.executionTimeoutMs());
     j.links.forget(peer, how !== 'dead');
     if (how !== 'dead') this.ctx.kernel.expectRoutes(new Set(routes.map((r) => JID.parse(r.jid).bareString())), this.options.executionTimeoutMs());
     const senior = j.membership.seniorNodeId() === this.ctx.kernel.nodeId;
