@@ -114,8 +114,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const router = new Router(config.domain, events, sessions, cluster.standalone, log.child('router'));
     cluster.connect({ router, sessions });
     const routeHold = registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
-    // Held messages take their fallback (offline storage) while storage is still open.
-    teardown.push(() => routeHold.releaseAll());
     listenForRemoteEnds(events, sessions);
 
     const accounts = new AccountDeletions({
@@ -180,6 +178,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await seedPluginsDir(config.pluginsDir, config.bundledPlugins, { serverVersion: SERVER_VERSION, maxArchiveBytes: core.pluginsMaxArchiveBytes.value }, log.child('plugins'));
     const plugins = new PluginHost({ server: context, cluster, pluginsDir: config.pluginsDir, workDir: workDirOf(config.dataDir), log: log.child('plugins') });
     teardown.push(() => plugins.stop());
+    // Before the plugins stop (the clustering plugin would expect routes again) and the modules
+    // unload: held messages take their fallback while offline storage is still there.
+    teardown.push(() => routeHold.releaseAll());
     await plugins.start();
     // Once every handler is registered: deletions made while no node ran (`xmppd user del`)
     // are finished before the first client connects, then the journal is followed.

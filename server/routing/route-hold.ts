@@ -34,6 +34,8 @@ export class RouteHold {
   private readonly held = new Map<string, Held>();
   private count = 0;
   private checks = 0;
+  /** The node stops: nothing is held any more. */
+  private closed = false;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -47,7 +49,7 @@ export class RouteHold {
    * An account found with a route some seconds later is forgotten (it is back).
    */
   expect(bareJids: Iterable<string>, forMs: number): void {
-    if (forMs <= 0) return;
+    if (forMs <= 0 || this.closed) return;
     const now = Date.now();
     const until = now + forMs;
     for (const bare of bareJids) {
@@ -90,8 +92,9 @@ export class RouteHold {
     return new Promise<void>((resolve) => ready.waiting.push(resolve));
   }
 
-  /** Releases everything (the node stops): each caller delivers or falls back now. */
+  /** Releases everything for good (the node stops): each caller delivers or falls back now. */
   releaseAll(): void {
+    this.closed = true;
     this.expected.clear();
     for (const bare of [...this.held.keys()]) this.release(bare);
     if (this.timer) clearInterval(this.timer);
