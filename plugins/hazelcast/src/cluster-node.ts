@@ -146,7 +146,7 @@ export class ClusterNode {
         joined: (peer, record) => ctx.log.info('node joined the cluster', { peer, address: record.address }),
         left: (peer, how) => void this.nodeLeft(peer, how),
         lostSelf: () => this.comeBack(),
-      }, ctx.log);
+      }, ctx.log, () => this.connected);
       await membership.start();
       cleanup.push(() => membership.stop());
 

@@ -32,7 +32,7 @@ async function membership(probe: ProbeResult): Promise<{ map: FakeMap; left: [st
   const map = new FakeMap();
   const left: [string, Departure][] = [];
   const m = new Membership(map as unknown as IMap<string, string>, 'a', { address: '127.0.0.1:1', joinedAt: 1 }, { heartbeatMs: 100, timeoutMs: 300 },
-    { joined: () => {}, left: (id, how) => left.push([id, how]), lostSelf: () => {} }, new Logger('test'), async () => probe);
+    { joined: () => {}, left: (id, how) => left.push([id, how]), lostSelf: () => {} }, new Logger('test'), () => true, async () => probe);
   await m.start();
   return { map, left, stop: () => m.stop() };
 }

@@ -53,6 +53,8 @@ export class Membership {
     private readonly timing: MembershipTiming,
     private readonly listener: MembershipListener,
     private readonly log: Logger,
+    /** Whether this node hears Hazelcast now: cut off, every peer is silent through no fault of its own. */
+    private readonly connected: () => boolean = () => true,
     private readonly probe: (address: string, timeoutMs: number) => Promise<ProbeResult> = probeLink,
   ) {}
 
@@ -94,6 +96,7 @@ export class Membership {
    * every node hears of it now rather than after the time to live.
    */
   private checkSilent(): void {
+    if (!this.connected()) return;
     const silentSince = Date.now() - this.timing.heartbeatMs * 2.5;
     for (const [nodeId, record] of this.members) {
       const heard = this.heard.get(nodeId);
@@ -117,6 +120,9 @@ export class Membership {
    * its expiry was missed, or went with the members, so it is taken for left here.
    */
   async reconcile(): Promise<void> {
+    // The silence of the outage was this node's: each peer gets a fresh two heartbeats and a half.
+    const now = Date.now();
+    for (const heard of this.heard.values()) heard.at = now;
     await this.beat(true);
     const present = new Map(await this.map.entrySet());
     for (const [nodeId, value] of present) this.put(nodeId, value);
