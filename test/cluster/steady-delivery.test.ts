@@ -1,11 +1,14 @@
 // Messages for online users while their node, or the sender's, is out of the cluster for a
-// moment: clustering switched off and on, and every Hazelcast member lost for longer than the
-// clients wait (the nodes leave, serve standalone, and join again once the members are back).
+// moment: clustering switched off and on, every Hazelcast member lost for longer than the
+// clients wait (the nodes leave, serve standalone, and join again once the members are back),
+// and the clustering plugin upgraded on one node.
 // Messages flow steadily both ways the whole time; each one reaches its recipient once, none
 // goes to offline storage (they wait for the route: hazelcast.max.execution.seconds), and
 // neither user is told the other went unavailable.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { clusterProperties, friend, nodeStatus, startClusterWorld, type ClusterWorld } from './cluster-fixture.ts';
 import type { RawClient } from '../helpers/raw-client.ts';
 import type { TestServer } from '../helpers/server-process.ts';
@@ -134,4 +137,21 @@ test('clustering switched off twice with ten sessions on a node: no contact is t
   }
   await new Promise((r) => setTimeout(r, 1_000));
   assert.deepEqual(toldUnavailable(alice, 'bob@localhost'), [], 'nobody went unavailable');
+});
+
+test('the clustering plugin upgraded on one node under steady traffic: every message delivered once, none offline', async () => {
+  const there = steadily(alice, 'bob@localhost/phone', 'up-ab');
+  const back = steadily(bob, 'alice@localhost/desk', 'up-ba');
+  const from = b.logs().length;
+  // A new build of the plugin, as an operator drops it in: the folder is reloaded.
+  const bundle = join(b.pluginsDir, 'hazelcast', 'index.js');
+  appendFileSync(bundle, '\n// the next build\n');
+  await waitFor(() => /left the cluster[\s\S]*joined the cluster/.test(b.logs().slice(from)), CLUSTER_MS, 'node B to leave and join again with the new build');
+  await joined(2);
+  await new Promise((r) => setTimeout(r, 500));
+  const [ab, ba] = [there.stop(), back.stop()];
+  await receivedAll(bob, 'up-ab', ab);
+  await receivedAll(alice, 'up-ba', ba);
+  await noneOffline();
+  assert.deepEqual(toldUnavailable(alice, 'bob@localhost'), [], 'alice is not told bob went unavailable');
 });
