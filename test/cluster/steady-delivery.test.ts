@@ -87,37 +87,41 @@ function toldUnavailable(client: RawClient, bareJid: string): string[] {
   return told.map((el) => el.attrs.from!);
 }
 
+/** Messages both ways, alice to bob and bob to alice, until checked. */
+function bothWays(tag: string): { delivered(): Promise<void> } {
+  const there = steadily(alice, 'bob@localhost/phone', `${tag}ab`);
+  const back = steadily(bob, 'alice@localhost/desk', `${tag}ba`);
+  return {
+    /** Stops sending; every message arrived once, none is offline, nobody was told the other went. */
+    async delivered() {
+      await new Promise((r) => setTimeout(r, 500));
+      const [ab, ba] = [there.stop(), back.stop()];
+      await receivedAll(bob, `${tag}ab`, ab);
+      await receivedAll(alice, `${tag}ba`, ba);
+      await noneOffline();
+      assert.deepEqual(toldUnavailable(alice, 'bob@localhost'), [], 'alice is not told bob went unavailable');
+      assert.deepEqual(toldUnavailable(bob, 'alice@localhost'), [], 'bob is not told alice went unavailable');
+    },
+  };
+}
+
 test('clustering switched off and on under steady traffic: every message delivered once, none offline, nobody told unavailable', async () => {
-  const there = steadily(alice, 'bob@localhost/phone', 'ab');
-  const back = steadily(bob, 'alice@localhost/desk', 'ba');
+  const traffic = bothWays('sw-');
   await new Promise((r) => setTimeout(r, 500));
   await a.setProperty('clustering.enabled', 'false');
   await waitFor(async () => !(await nodeStatus(a)).cluster && !(await nodeStatus(b)).cluster, CLUSTER_MS, 'both nodes to be standalone');
   await a.setProperty('clustering.enabled', 'true');
   await joined(2);
-  await new Promise((r) => setTimeout(r, 500));
-  const [ab, ba] = [there.stop(), back.stop()];
-  await receivedAll(bob, 'ab', ab);
-  await receivedAll(alice, 'ba', ba);
-  await noneOffline();
-  assert.deepEqual(toldUnavailable(alice, 'bob@localhost'), [], 'alice is not told bob went unavailable');
-  assert.deepEqual(toldUnavailable(bob, 'alice@localhost'), [], 'bob is not told alice went unavailable');
+  await traffic.delivered();
 });
 
 test('every Hazelcast member lost until the nodes leave, then back: every message delivered once, none offline', async () => {
-  const there = steadily(alice, 'bob@localhost/phone', 'hz-ab');
-  const back = steadily(bob, 'alice@localhost/desk', 'hz-ba');
+  const traffic = bothWays('hz-');
   await Promise.all(world.hazelcast.members.map((m) => m.kill()));
   for (const node of [a, b]) await waitFor(() => /gave up reconnecting; leaving the cluster/.test(node.logs()), CLUSTER_MS, 'the node to leave');
   await world.restartMembers();
   await joined(2);
-  await new Promise((r) => setTimeout(r, 500));
-  const [ab, ba] = [there.stop(), back.stop()];
-  await receivedAll(bob, 'hz-ab', ab);
-  await receivedAll(alice, 'hz-ba', ba);
-  await noneOffline();
-  assert.deepEqual(toldUnavailable(alice, 'bob@localhost'), [], 'alice is not told bob went unavailable');
-  assert.deepEqual(toldUnavailable(bob, 'alice@localhost'), [], 'bob is not told alice went unavailable');
+  await traffic.delivered();
 });
 
 test('clustering switched off twice with ten sessions on a node: no contact is told any of them went unavailable', async () => {
@@ -140,18 +144,12 @@ test('clustering switched off twice with ten sessions on a node: no contact is t
 });
 
 test('the clustering plugin upgraded on one node under steady traffic: every message delivered once, none offline', async () => {
-  const there = steadily(alice, 'bob@localhost/phone', 'up-ab');
-  const back = steadily(bob, 'alice@localhost/desk', 'up-ba');
+  const traffic = bothWays('up-');
   const from = b.logs().length;
   // A new build of the plugin, as an operator drops it in: the folder is reloaded.
   const bundle = join(b.pluginsDir, 'hazelcast', 'index.js');
   appendFileSync(bundle, '\n// the next build\n');
   await waitFor(() => /left the cluster[\s\S]*joined the cluster/.test(b.logs().slice(from)), CLUSTER_MS, 'node B to leave and join again with the new build');
   await joined(2);
-  await new Promise((r) => setTimeout(r, 500));
-  const [ab, ba] = [there.stop(), back.stop()];
-  await receivedAll(bob, 'up-ab', ab);
-  await receivedAll(alice, 'up-ba', ba);
-  await noneOffline();
-  assert.deepEqual(toldUnavailable(alice, 'bob@localhost'), [], 'alice is not told bob went unavailable');
+  await traffic.delivered();
 });
