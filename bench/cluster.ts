@@ -26,7 +26,7 @@ import { writeBenchAccounts } from './lib/accounts.ts';
 import { killChildren, runGenerator } from './lib/child.ts';
 import { clusterRow, clusterTable, type ClusterRow } from './lib/cluster-report.ts';
 import { formatSummary, summarizeProfile } from './lib/cpu-profile.ts';
-import { startBenchMember } from './lib/hazelcast-member.ts';
+import { startBenchMember, writeClientConfig } from './lib/hazelcast-member.ts';
 import { createBenchDatabase } from './lib/mariadb.ts';
 import { machine } from './lib/report.ts';
 import { Teardown } from './lib/teardown.ts';
@@ -150,12 +150,7 @@ try {
   const member = await startBenchMember(join(work, 'member.log'));
   teardown.add('Hazelcast member', () => member.stop());
   progress('cluster', `Hazelcast member ${member.address} (cluster ${member.clusterName}), pid ${member.pid}`);
-  writeFileSync(join(work, 'client.xml'), `<?xml version="1.0"?>
-<hazelcast-client xmlns="http://www.hazelcast.com/schema/client-config">
-  <cluster-name>${member.clusterName}</cluster-name>
-  <network><cluster-members><address>${member.address}</address></cluster-members></network>
-</hazelcast-client>
-`);
+  writeClientConfig(join(work, 'client.xml'), member);
 
   setLogLevel('warn'); // this process's storage logs (migrations) are not the benchmark's
   const storage = await openStorage({ type: 'mysql', url: database.url }, new Logger('bench'), { migrate: true });

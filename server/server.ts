@@ -115,7 +115,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const sessions = new SessionManager(config.nodeId, cluster.localTable(), events, log.child('sessions'));
     const router = new Router(config.domain, events, sessions, cluster.standalone, log.child('router'));
     cluster.connect({ router, sessions });
-    registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
+    const routeHold = registerDefaultDelivery({ events, router, sessions, userExists: (u) => storage.users.exists(u) });
     listenForRemoteEnds(events, sessions);
 
     const accounts = new AccountDeletions({
@@ -137,6 +137,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       events,
       cluster: () => cluster.current(),
       accounts,
+      routeHold,
     });
     const stats = new ServerStats();
     const smProperties = defineSmProperties(properties);
@@ -186,6 +187,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await seedPluginsDir(config.pluginsDir, config.bundledPlugins, { serverVersion: SERVER_VERSION, maxArchiveBytes: core.pluginsMaxArchiveBytes.value }, log.child('plugins'));
     const plugins = new PluginHost({ server: context, cluster, pluginsDir: config.pluginsDir, workDir: workDirOf(config.dataDir), log: log.child('plugins') });
     teardown.push(() => plugins.stop());
+    // Before the plugins stop (the clustering plugin would expect routes again) and the modules
+    // unload: held messages take their fallback while offline storage is still there.
+    teardown.push(() => routeHold.releaseAll());
     await plugins.start();
     // Once every handler is registered: deletions made while no node ran (`xmppd user del`)
     // are finished before the first client connects, then the journal is followed.

@@ -4,7 +4,7 @@
 // running on this host. Its log goes to a file.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { JAVA_PURPOSE, MEMBER_CONFIG, memberJar, memberJavaArgs, missingJarMessage, toolProblem } from '../../scripts/hazelcast-jar.ts';
 import { stopProcess } from '../../test/helpers/processes.ts';
 import { freePort } from './net-utils.ts';
@@ -46,4 +46,14 @@ export async function startBenchMember(logFile: string): Promise<BenchMember> {
     await new Promise((r) => setTimeout(r, 200));
   }
   return { pid: proc.pid!, clusterName, address: `127.0.0.1:${port}`, logFile, stop };
+}
+
+/** Writes a Hazelcast client configuration for the nodes that reaches `member`. */
+export function writeClientConfig(file: string, member: Pick<BenchMember, 'clusterName' | 'address'>): void {
+  writeFileSync(file, `<?xml version="1.0"?>
+<hazelcast-client xmlns="http://www.hazelcast.com/schema/client-config">
+  <cluster-name>${member.clusterName}</cluster-name>
+  <network><cluster-members><address>${member.address}</address></cluster-members></network>
+</hazelcast-client>
+`);
 }

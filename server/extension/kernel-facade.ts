@@ -4,6 +4,7 @@ import type { ClusterManager } from '../cluster/cluster-manager.ts';
 import { REMOTE_EVENT_PREFIX } from '../cluster/cluster-manager.ts';
 import type { AccountDeletions } from '../accounts/account-deletions.ts';
 import type { EventBus } from '../events/event-bus.ts';
+import type { RouteHold } from '../routing/route-hold.ts';
 import type { Router } from '../routing/router.ts';
 import { endSessions } from '../session/end-sessions.ts';
 import type { SessionManager } from '../session/session-manager.ts';
@@ -19,6 +20,8 @@ export interface KernelParts {
   /** The cluster manager in use now (standalone unless the clustering plugin installed one). */
   cluster(): ClusterManager;
   accounts: Pick<AccountDeletions, 'delete'>;
+  /** Where messages wait for an account briefly without a route (none: they never wait). */
+  routeHold?: Pick<RouteHold, 'expect' | 'expects'>;
 }
 
 export function createKernel(parts: KernelParts): Kernel {
@@ -58,5 +61,7 @@ export function createKernel(parts: KernelParts): Kernel {
     },
     clustered: () => parts.cluster().isClustered(),
     clusterNodes: () => parts.cluster().nodeIds(),
+    expectRoutes: (bareJids, forMs) => parts.routeHold?.expect(bareJids, forMs),
+    routesExpected: (bareJid) => parts.routeHold?.expects(bareJid) ?? false,
   };
 }

@@ -90,4 +90,12 @@ export interface Kernel {
    * standalone. `cluster/members-changed` (cluster-events.ts) says when it changes.
    */
   clusterNodes(): readonly string[];
+  /**
+   * These accounts (bare JIDs) lost their routes for a moment only (their node, or this one,
+   * is briefly out of the cluster): for up to `forMs`, a message to one of them with no route
+   * waits for the route instead of going to offline storage (routing/route-hold.ts).
+   */
+  expectRoutes(bareJids: Iterable<string>, forMs: number): void;
+  /** Whether the account's routes are expected back (expectRoutes): it is most likely online. */
+  routesExpected(bareJid: string): boolean;
 }

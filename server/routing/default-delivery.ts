@@ -6,6 +6,7 @@ import type { Router } from './router.ts';
 import type { SessionManager } from '../session/session-manager.ts';
 import { StanzaError } from '../xml/errors.ts';
 import { KeyedQueue } from '../util/keyed-queue.ts';
+import { RouteHold } from './route-hold.ts';
 import { DEFAULT_PRIORITY, MESSAGE_DELIVERED, type MessageDeliveredEvent, type StanzaEvent } from './stanza-event.ts';
 
 export interface DeliveryDeps {
@@ -21,8 +22,13 @@ function deliverable(routes: readonly RouteEntry[]): RouteEntry[] {
   return routes.filter((r) => r.available && r.priority >= 0);
 }
 
-export function registerDefaultDelivery(deps: DeliveryDeps): void {
+/**
+ * Registers the rules; returns the hold where messages for an account briefly without a
+ * route wait for it (RouteHold: the clustering plugin says which accounts, Kernel.expectRoutes).
+ */
+export function registerDefaultDelivery(deps: DeliveryDeps): RouteHold {
   const { events, router, sessions } = deps;
+  const hold = new RouteHold((bare) => deliverable(sessions.routingTable.getRoutes(bare)).length > 0);
 
   // Messages to one account keep their order even when one of them waits for a storage
   // lookup: later ones queue behind it (idle accounts run synchronously, at no cost).
@@ -47,7 +53,15 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
 
   /** RFC 6121 8.5.2: a message to a bare JID. */
   const deliverToBare = (ev: StanzaEvent, type: string): void | Promise<void> => {
-    const targets = deliverable(sessions.routingTable.getRoutes(ev.to.bareString()));
+    const bare = ev.to.bareString();
+    const targets = deliverable(sessions.routingTable.getRoutes(bare));
+    // The account's node is out of the cluster for a moment: wait for its route rather than
+    // store offline a message its user, still online, would only get at the next login.
+    const held = hold.wait(bare, targets.length === 0);
+    if (held) {
+      void held.then(() => order.run(bare, () => deliverToBare(ev, type)));
+      return;
+    }
     if (targets.length) {
       if (type === 'groupchat') {
         router.bounce(ev.stanza, new StanzaError('service-unavailable'));
@@ -155,6 +169,7 @@ export function registerDefaultDelivery(deps: DeliveryDeps): void {
     if (type === 'chat' || type === 'normal') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
     return true;
   }, DEFAULT_PRIORITY);
+  return hold;
 }
 
 function highest(routes: RouteEntry[]): RouteEntry[] {

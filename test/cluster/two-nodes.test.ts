@@ -181,11 +181,13 @@ test('clustering turned off and on again: every node follows within seconds, and
   // Standalone, each node knows only its own sessions.
   alice.send(`<message to='bob@localhost/phone' type='chat' id='m3'><body>while apart</body></message>`);
   assert.equal(await bob.nothing((el) => el.attrs.id === 'm3', 1_000), true, 'nothing crosses while clustering is off');
+  assert.equal(await (await a.storage()).offline.count('bob'), 0, 'bob is most likely still online: the message waits for his route');
 
   await a.setProperty('clustering.enabled', 'true');
   await clusterOf(a, 2);
   await clusterOf(b, 2);
   await waitFor(async () => (await routeCount(a)) >= 2 && (await routeCount(b)) >= 2, CLUSTER_MS, 'the routes to be shared again');
+  await bob.expect((el) => el.attrs.id === 'm3', CLUSTER_MS);
   alice.send(`<message to='bob@localhost/phone' type='chat' id='m4'><body>together again</body></message>`);
   await bob.expect((el) => el.attrs.id === 'm4');
 });

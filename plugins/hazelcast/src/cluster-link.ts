@@ -72,6 +72,9 @@ function macMatches(expected: string, got: unknown): boolean {
 
 const nonce = (): string => randomBytes(18).toString('base64');
 
+/** How long a closing link may take to hand over its last acknowledgements. */
+const CLOSE_GRACE_MS = 1_000;
+
 const queueBound = (options: LinkOptions): number => options.maxQueuedBytes ?? 4 * 1024 * 1024 + options.maxFrameBytes;
 
 /** Frames for one socket, written together once per event-loop turn. */
@@ -124,7 +127,8 @@ class FrameWriter {
 /** Accepts links from other nodes and delivers what they send to local sessions. */
 export class LinkServer {
   private readonly server: net.Server;
-  private readonly sockets = new Set<net.Socket>();
+  /** Accepted sockets, with the writer of their acknowledgements. */
+  private readonly sockets = new Map<net.Socket, FrameWriter>();
 
   constructor(private readonly options: LinkOptions, private readonly receiver: LinkReceiver) {
     this.server = net.createServer((socket) => this.accept(socket));
@@ -140,20 +144,29 @@ export class LinkServer {
     });
   }
 
+  /**
+   * Stops listening and closes every link once the acknowledgements queued on it are
+   * written: a stanza delivered here and then failed at the sender for want of its
+   * acknowledgement would be delivered again (or stored offline as well).
+   */
   close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
+    for (const [socket, writer] of this.sockets) {
+      writer.flush();
+      socket.end();
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    }
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
   private accept(socket: net.Socket): void {
     const { secret, nodeId, log } = this.options;
-    this.sockets.add(socket);
     socket.setNoDelay(true);
     const reader = new FrameReader(this.options.maxFrameBytes);
     const writer = new FrameWriter(socket, queueBound(this.options), (waiting) => {
       log.warn('cluster link: the peer node does not read its acknowledgements; closing the link', { peer, waiting });
       socket.destroy();
     }, this.options.counts);
+    this.sockets.set(socket, writer);
     let peer: string | null = null;
     let hello: { node: string; nonce: string } | null = null;
     let ours = '';
@@ -226,6 +239,8 @@ type Answer = Extract<LinkMessage, { t: 'ack' | 'each-ack' }> | null;
 interface Pending {
   settle(answer: Answer): void;
   timer: NodeJS.Timeout;
+  /** The socket's writer it went out on. */
+  writer: FrameWriter;
 }
 
 const acked = (answer: Answer): boolean => answer?.t === 'ack' && answer.ok;
@@ -304,6 +319,8 @@ class OutboundLink {
   }
 
   private async connectThen(frame: (id: number) => Buffer, what: string): Promise<Answer> {
+    // A socket destroyed whose close event has not come yet: its attempt is over all the same.
+    if (this.socket?.destroyed) this.ready = null;
     try {
       await (this.ready ??= this.connect());
     } catch (err) {
@@ -338,8 +355,9 @@ class OutboundLink {
         this.pending.delete(id);
         this.unacknowledged.hit((leftOut) => this.options.log.warn('cluster link: no acknowledgement in time', { peer: this.peer, what, ...(leftOut ? { moreSinceLastLine: leftOut } : {}) }));
         settle(null);
+        this.settled();
       }, this.options.timeoutMs());
-      this.pending.set(id, { settle, timer });
+      this.pending.set(id, { settle, timer, writer });
       // Over the bound the writer closes the socket, whose close handler fails every pending
       // delivery, this one included.
       writer.write(data);
@@ -348,6 +366,26 @@ class OutboundLink {
 
   close(): void {
     this.socket?.destroy();
+  }
+
+  /**
+   * Closes the link once nothing sent on it waits for an acknowledgement (each waits up to
+   * its timeout). For a node taken for gone that may only be frozen: what it was sent before
+   * is in its socket buffer and will be delivered when it resumes, so failing it now (and
+   * storing it offline) would deliver it twice.
+   */
+  closeWhenIdle(): void {
+    if (this.pending.size === 0) {
+      this.close();
+      return;
+    }
+    this.idleClose = true;
+  }
+
+  private idleClose = false;
+
+  private settled(): void {
+    if (this.idleClose && this.pending.size === 0) this.close();
   }
 
   private connect(): Promise<void> {
@@ -371,15 +409,20 @@ class OutboundLink {
       const timer = setTimeout(() => fail('handshake timed out'), this.options.timeoutMs());
       socket.on('connect', () => socket.write(encodeJson({ t: 'hello', node: nodeId, nonce: ours })));
       socket.on('error', (err) => fail(err.message));
+      // The peer closed the link, having written its last acknowledgements (read by now).
+      socket.on('end', () => socket.destroy());
       socket.on('close', () => {
         clearTimeout(timer);
         if (!up) reject(new Error('connection closed during the handshake'));
         // Whatever was in flight is unknown: the caller falls back (offline storage, errors).
-        for (const p of this.pending.values()) {
+        // Only this socket's: an old socket closing late must not fail a newer one's.
+        for (const [id, p] of this.pending) {
+          if (p.writer !== writer) continue;
+          this.pending.delete(id);
           clearTimeout(p.timer);
           p.settle(null);
         }
-        this.pending.clear();
+        this.settled();
         if (this.socket === socket) {
           this.socket = null;
           this.writer = null;
@@ -413,13 +456,14 @@ class OutboundLink {
           this.pending.delete(m.id);
           clearTimeout(p.timer);
           p.settle(m);
+          this.settled();
         }
       });
     });
   }
 }
 
-function splitAddress(address: string): [string, string] {
+export function splitAddress(address: string): [string, string] {
   const colon = address.lastIndexOf(':');
   const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
   return [host, address.slice(colon + 1)];
@@ -459,14 +503,25 @@ export class LinkPool {
     return link;
   }
 
-  /** Drops the link to a node that left. */
-  forget(peer: string): void {
-    this.links.get(peer)?.close();
+  /**
+   * Drops the link to a node that left. `drain`: the node may be frozen rather than gone, so
+   * the deliveries waiting on the link keep waiting for their acknowledgements.
+   */
+  forget(peer: string, drain = false): void {
+    const link = this.links.get(peer);
+    if (drain) link?.closeWhenIdle();
+    else link?.close();
     this.links.delete(peer);
   }
 
   close(): void {
     for (const link of this.links.values()) link.close();
+    this.links.clear();
+  }
+
+  /** Closes every link once what was sent on it is acknowledged (or its wait ran out). */
+  drain(): void {
+    for (const link of this.links.values()) link.closeWhenIdle();
     this.links.clear();
   }
 }

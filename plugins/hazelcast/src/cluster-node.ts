@@ -11,7 +11,7 @@ import { HazelcastClusterManager, hazelcastMembers } from './hazelcast-cluster-m
 import { hazelcastLogger } from './hazelcast-logger.ts';
 import { FrameCounts } from './link-frames.ts';
 import { MEMBERS_MAP, ROUTES_MAP } from './maps.ts';
-import { Membership, type MembershipTiming } from './membership.ts';
+import { Membership, type Departure, type MembershipTiming } from './membership.ts';
 import { ReplicatedRoutingTable } from './replicated-routing-table.ts';
 
 export interface ClusterNodeOptions {
@@ -54,6 +54,8 @@ export class ClusterNode {
   private stopping = false;
   /** Clustering was switched off while this attempt ran: it ends without a word. */
   private abandoned = false;
+  /** Nodes that left on purpose, until when removals of their routes are taken for theirs. */
+  private readonly leftOnPurpose = new Map<string, number>();
 
   constructor(private readonly ctx: PluginContext, private readonly options: ClusterNodeOptions) {}
 
@@ -97,18 +99,28 @@ export class ClusterNode {
     const j = this.joined;
     if (!j) return;
     this.joined = null;
+    // The other nodes' users are still online, most likely: while this node is out (a switch
+    // off and on, an upgrade), messages for them wait for their routes rather than go offline.
+    // Said before the switch of tables, so that no message slips through in between.
+    const elsewhere = new Set(j.table.all().filter((r) => r.nodeId !== this.ctx.kernel.nodeId).map((r) => JID.parse(r.jid).bareString()));
+    this.ctx.kernel.expectRoutes(elsewhere, this.options.executionTimeoutMs());
     await this.ctx.uninstallCluster();
-    // Own routes go before the member entry, so that nobody takes the sessions (still
-    // connected here) for lost ones. In batches: the client pipelines them. Cut off from
-    // Hazelcast, every removal would fail (and say so): the other nodes drop them instead
-    // once this node's member entry expires.
+    // The mark, then the member entry (one key: every node sees them in that order), then own
+    // routes: the others drop this node's routes when its entry goes, as those of a node
+    // that left on purpose (its sessions are still connected: nobody is told they went, and
+    // messages for them wait), before the removals of the routes reach them, which may come
+    // in any order. In batches: the client pipelines them. Cut off from Hazelcast, every
+    // removal would fail (and say so): the others drop them once the member entry expires.
+    if (this.connected) await j.membership.announceLeaving();
+    await j.membership.stop();
     const own = this.connected ? j.table.ownRoutes() : [];
     for (let i = 0; i < own.length; i += REMOVE_BATCH) {
       await Promise.all(own.slice(i, i + REMOVE_BATCH).map((route) => j.table.removeRoute(route.jid)));
     }
-    await j.membership.stop();
     await j.table.stop();
-    j.links.close();
+    // What was sent before waits for its acknowledgement: failed now, it would be delivered
+    // again (the peers flush their acknowledgements before closing, as this node does).
+    j.links.drain();
     await j.linkServer.close();
     await j.client.shutdown().catch(() => undefined);
     this.ctx.log.info('left the cluster');
@@ -150,7 +162,8 @@ export class ClusterNode {
       const links = new LinkPool(linkOptions);
       cleanup.push(async () => links.close());
 
-      const table = new ReplicatedRoutingTable(await client.getMap<string, string>(ROUTES_MAP), nodeId, ctx.log, (entry) => this.takenElsewhere(entry));
+      const table = new ReplicatedRoutingTable(await client.getMap<string, string>(ROUTES_MAP), nodeId, ctx.log, (entry) => this.takenElsewhere(entry),
+        (entry) => this.routeRemoved(entry));
       await table.start();
       cleanup.push(() => table.stop());
       const self = { address, joinedAt: Date.now(), version: ctx.kernel.version, plugin: ctx.manifest.version };
@@ -161,13 +174,13 @@ export class ClusterNode {
           ctx.log.info('node joined the cluster', { peer, address: record.address });
           manager?.membersChanged();
         },
-        left: (peer) => {
+        left: (peer, how) => {
           // Its routes are dropped first (synchronously), so cluster/members-changed finds them gone.
-          void this.nodeLeft(peer);
+          void this.nodeLeft(peer, how);
           manager?.membersChanged();
         },
-        lostSelf: () => this.rewriteOwnRoutes('this node was taken for dead'),
-      }, ctx.log);
+        lostSelf: () => this.comeBack(),
+      }, ctx.log, () => this.connected);
       await membership.start();
       cleanup.push(() => membership.stop());
 
@@ -224,12 +237,26 @@ export class ClusterNode {
     }
   }
 
-  private rewriteOwnRoutes(why: string): void {
+  /**
+   * This node's member entry expired (it was frozen, or paused longer than the node timeout):
+   * the others took it for dead, dropped its routes and told its users' contacts they went
+   * unavailable. Its routes are published again, and its sessions' presence goes out again
+   * as after a join, so that those contacts see them available once more.
+   */
+  private comeBack(): void {
     const j = this.joined;
     if (!j) return;
     const own = j.table.ownRoutes();
-    this.ctx.log.info(`${why}: publishing this node's routes again`, { routes: own.length });
-    for (const route of own) void j.table.addRoute(route);
+    this.ctx.log.info('this node was taken for dead: publishing its routes and presence again', { routes: own.length });
+    void Promise.all(own.map((route) => j.table.addRoute(route))).then(() => {
+      if (own.length && this.joined === j) this.ctx.kernel.fire<ClusterJoinedEvent>(CLUSTER_JOINED, { sessions: own.map((r) => r.jid) });
+    });
+  }
+
+  /** A route of a node leaving (or that left) on purpose went: its user is most likely still online. */
+  private routeRemoved(entry: RouteEntry): void {
+    const leaving = this.joined?.membership.peers().get(entry.nodeId)?.leaving || (this.leftOnPurpose.get(entry.nodeId) ?? 0) > Date.now();
+    if (leaving) this.ctx.kernel.expectRoutes([JID.parse(entry.jid).bareString()], this.options.executionTimeoutMs());
   }
 
   /**
@@ -287,23 +314,30 @@ export class ClusterNode {
   }
 
   /**
-   * A node left (or died). Every node forgets its routes at once, so messages to its users
-   * go to offline storage; the senior node alone also removes them from the cluster and tells
-   * the contacts those sessions are gone, so that happens exactly once.
+   * A node left, died, or its entry expired. Every node forgets its routes at once. A node
+   * that left on purpose keeps its sessions, and one whose entry expired may be frozen and come
+   * back: messages for their users wait for the routes (up to hazelcast.max.execution.seconds)
+   * instead of going to offline storage, and what was sent to it before waits for its
+   * acknowledgement. The senior node alone removes the routes from the cluster and, unless the
+   * node left on purpose, tells the contacts those sessions are gone, so that happens once.
    */
-  private async nodeLeft(peer: string): Promise<void> {
+  private async nodeLeft(peer: string, how: Departure): Promise<void> {
     const j = this.joined;
     if (!j) return;
     const routes = j.table.dropNode(peer);
-    j.links.forget(peer);
+    if (how === 'left') this.leftOnPurpose.set(peer, Date.now() + this.options.executionTimeoutMs());
+    j.links.forget(peer, how !== 'dead');
+    if (how !== 'dead') this.ctx.kernel.expectRoutes(new Set(routes.map((r) => JID.parse(r.jid).bareString())), this.options.executionTimeoutMs());
     const senior = j.membership.seniorNodeId() === this.ctx.kernel.nodeId;
-    this.ctx.log.warn('node left the cluster', { peer, routes: routes.length, cleaning: senior });
+    const lost = how !== 'left';
+    this.ctx.log.warn(how === 'left' ? 'node left the cluster' : 'node gone from the cluster', { peer, how, routes: routes.length, cleaning: senior });
     if (!senior || !routes.length) return;
     try {
       await j.table.purgeNode(routes);
     } catch (err) {
       this.ctx.log.error('cannot remove the routes of a departed node', { peer, error: err instanceof Error ? err.message : String(err) });
     }
+    if (!lost) return;
     for (const route of routes) {
       this.ctx.kernel.fire<SessionLostEvent>(SESSION_LOST, { jid: JID.parse(route.jid), available: route.available });
     }

@@ -15,6 +15,11 @@ export interface MemberRecord {
   /** The xmppd version the node runs and this plugin's, for a rolling upgrade to be seen (absent from older nodes). */
   version?: string;
   plugin?: string;
+  /**
+   * Written just before the node leaves on purpose (clustering switched off, the plugin
+   * unloaded): its sessions stay connected, so its removal is not a death.
+   */
+  leaving?: true;
 }
 
 interface RouteRecord {
@@ -81,6 +86,7 @@ export function decodeMember(value: string): MemberRecord | null {
     const record: MemberRecord = { address: r.address, joinedAt: r.joinedAt };
     if (typeof r.version === 'string') record.version = r.version;
     if (typeof r.plugin === 'string') record.plugin = r.plugin;
+    if (r.leaving === true) record.leaving = true;
     return record;
   } catch {
     return null;

@@ -2,8 +2,16 @@
 // see each other through Hazelcast's own membership: each node keeps an entry in the members
 // map with a time to live and refreshes it (its heartbeat). An entry that expires is a node
 // that died or lost the cluster; every node hears of it through the map's events.
+//
+// Waiting for the entry to expire takes the time to live and then Hazelcast's own expiry
+// sweep (12 s with the defaults). A node killed outright is found sooner: every node hears the
+// others' heartbeats (each renewal is an update event), and a peer silent for two heartbeats
+// whose link port refuses connections is dead for certain (link-probe.ts), so the first node
+// to see that removes its entry at once. A peer that is silent but whose port is open (frozen,
+// slow, overloaded) is left to the time to live: a slow node is never declared dead early.
 import type { IMap } from 'hazelcast-client';
 import type { ClusterMember, Logger } from 'xmppd';
+import { probeLink, type ProbeResult } from './link-probe.ts';
 import { decodeMember, encodeMember, type MemberRecord } from './maps.ts';
 
 export interface MembershipTiming {
@@ -13,9 +21,16 @@ export interface MembershipTiming {
   timeoutMs: number;
 }
 
+/**
+ * How a node went: `left` on purpose (its sessions stay connected); `dead` for certain (its
+ * port refused while its heartbeat was silent); `expired`: its entry ran out, which a dead
+ * node and a frozen one that will come back both do.
+ */
+export type Departure = 'left' | 'dead' | 'expired';
+
 export interface MembershipListener {
   joined(nodeId: string, record: MemberRecord): void;
-  left(nodeId: string): void;
+  left(nodeId: string, how: Departure): void;
   /** This node's own entry disappeared (a pause longer than the timeout): it was taken for dead. */
   lostSelf(): void;
 }
@@ -26,6 +41,10 @@ export class Membership {
   private timer: NodeJS.Timeout | null = null;
   /** The check of nodes missing after a reconnection, pending. */
   private recheck: NodeJS.Timeout | null = null;
+  /** When each peer's entry was last written, as heard here, and what it held. */
+  private readonly heard = new Map<string, { at: number; value: string }>();
+  private silenceTimer: NodeJS.Timeout | null = null;
+  private readonly probing = new Set<string>();
 
   constructor(
     private readonly map: IMap<string, string>,
@@ -34,6 +53,9 @@ export class Membership {
     private readonly timing: MembershipTiming,
     private readonly listener: MembershipListener,
     private readonly log: Logger,
+    /** Whether this node hears Hazelcast now: cut off, every peer is silent through no fault of its own. */
+    private readonly connected: () => boolean = () => true,
+    private readonly probe: (address: string, timeoutMs: number) => Promise<ProbeResult> = probeLink,
   ) {}
 
   async start(): Promise<void> {
@@ -46,14 +68,48 @@ export class Membership {
     this.listenerId = await this.map.addEntryListener({
       added: (e) => this.put(e.key, e.value),
       updated: (e) => this.put(e.key, e.value),
-      removed: (e) => this.gone(e.key),
-      expired: (e) => this.gone(e.key),
-      evicted: (e) => this.gone(e.key),
+      // Removed: it left (its last record says so) or a node found it dead.
+      removed: (e) => this.gone(e.key, this.members.get(e.key)?.leaving ? 'left' : 'dead'),
+      expired: (e) => this.expired(e.key),
+      evicted: (e) => this.expired(e.key),
     }, undefined, true);
     await this.beat(true);
     for (const [nodeId, value] of await this.map.entrySet()) this.put(nodeId, value);
     this.timer = setInterval(() => void this.beat(), this.timing.heartbeatMs);
     this.timer.unref();
+    this.silenceTimer = setInterval(() => this.checkSilent(), Math.max(250, this.timing.heartbeatMs / 2));
+    this.silenceTimer.unref();
+  }
+
+  /**
+   * Tells the others this node is about to leave on purpose, before its routes go: once its
+   * entry is removed they drop its routes without taking its sessions for lost. The same key
+   * as the removal, so every node sees the mark before the removal.
+   */
+  async announceLeaving(): Promise<void> {
+    await this.map.set(this.nodeId, encodeMember({ ...this.self, leaving: true }), this.timing.timeoutMs).catch(() => undefined);
+  }
+
+  /**
+   * Peers silent for two heartbeats and a half are asked whether their process is there
+   * (their link port); one whose port refuses is dead, and its entry is removed, so that
+   * every node hears of it now rather than after the time to live.
+   */
+  private checkSilent(): void {
+    if (!this.connected()) return;
+    const silentSince = Date.now() - this.timing.heartbeatMs * 2.5;
+    for (const [nodeId, record] of this.members) {
+      const heard = this.heard.get(nodeId);
+      if (!heard || heard.at > silentSince || this.probing.has(nodeId)) continue;
+      this.probing.add(nodeId);
+      void this.probe(record.address, this.timing.heartbeatMs).then(async (result) => {
+        if (result !== 'refused' || this.heard.get(nodeId) !== heard) return;
+        this.log.warn('node silent and its link port closed: taken for dead', { peer: nodeId, silentMs: Date.now() - heard.at });
+        this.gone(nodeId, 'dead');
+        // Only the value last heard, so a node that just came back keeps its new entry.
+        await this.map.remove(nodeId, heard.value).catch(() => false);
+      }).finally(() => this.probing.delete(nodeId));
+    }
   }
 
   /**
@@ -64,6 +120,9 @@ export class Membership {
    * its expiry was missed, or went with the members, so it is taken for left here.
    */
   async reconcile(): Promise<void> {
+    // The silence of the outage was this node's: each peer gets a fresh two heartbeats and a half.
+    const now = Date.now();
+    for (const heard of this.heard.values()) heard.at = now;
     await this.beat(true);
     const present = new Map(await this.map.entrySet());
     for (const [nodeId, value] of present) this.put(nodeId, value);
@@ -73,7 +132,7 @@ export class Membership {
     this.recheck = setTimeout(() => {
       this.recheck = null;
       void Promise.all(missing.map(async (nodeId) => {
-        if (!(await this.map.containsKey(nodeId))) this.gone(nodeId);
+        if (!(await this.map.containsKey(nodeId))) this.gone(nodeId, 'expired');
       })).catch((err: unknown) => this.log.warn('cannot check the nodes missing after a reconnection', { error: err instanceof Error ? err.message : String(err) }));
     }, this.timing.timeoutMs);
     this.recheck.unref();
@@ -83,12 +142,15 @@ export class Membership {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.silenceTimer) clearInterval(this.silenceTimer);
+    this.silenceTimer = null;
     if (this.recheck) clearTimeout(this.recheck);
     this.recheck = null;
     if (this.listenerId) await this.map.removeEntryListener(this.listenerId).catch(() => false);
     this.listenerId = null;
     await this.map.delete(this.nodeId).catch(() => undefined);
     this.members.clear();
+    this.heard.clear();
   }
 
   /** The other nodes, by id. */
@@ -113,19 +175,32 @@ export class Membership {
       .map(([nodeId, r]) => ({ nodeId, address: r.address, joinedAt: new Date(r.joinedAt), version: r.version, pluginVersion: r.plugin }));
   }
 
-  private gone(nodeId: string): void {
+  /** An entry ran out: a node whose port refuses is dead for certain, another may be frozen. */
+  private expired(nodeId: string): void {
+    const record = this.members.get(nodeId);
+    const heard = this.heard.get(nodeId);
+    if (nodeId === this.nodeId || !record) return this.gone(nodeId, 'expired');
+    void this.probe(record.address, this.timing.heartbeatMs).then((result) => {
+      // Written again while the probe ran: it is back, and stays.
+      if (this.heard.get(nodeId) === heard) this.gone(nodeId, result === 'refused' ? 'dead' : 'expired');
+    });
+  }
+
+  private gone(nodeId: string, how: Departure): void {
     if (nodeId === this.nodeId) {
       if (!this.timer) return; // stopped: its own deletion
-      this.listener.lostSelf();
       void this.beat();
+      this.listener.lostSelf();
       return;
     }
-    if (this.members.delete(nodeId)) this.listener.left(nodeId);
+    this.heard.delete(nodeId);
+    if (this.members.delete(nodeId)) this.listener.left(nodeId, how);
   }
 
   private put(nodeId: string, value: string): void {
     const record = decodeMember(value);
     if (!record || nodeId === this.nodeId) return;
+    this.heard.set(nodeId, { at: Date.now(), value });
     const known = this.members.has(nodeId);
     this.members.set(nodeId, record);
     if (!known) this.listener.joined(nodeId, record);

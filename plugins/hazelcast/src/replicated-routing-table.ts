@@ -26,6 +26,8 @@ export class ReplicatedRoutingTable implements RoutingTable {
     private readonly log: Logger,
     /** Told when another node takes a full JID (a session here must then give way). */
     private readonly onRemoteRoute: (entry: RouteEntry) => void = () => {},
+    /** Told when another node's route left the replica on that node's word (its event). */
+    private readonly onRemoteRemoved: (entry: RouteEntry) => void = () => {},
   ) {}
 
   /** Keys an event touched while a snapshot of the map loads (null when none is loading). */
@@ -204,7 +206,9 @@ export class ReplicatedRoutingTable implements RoutingTable {
 
   private applyRemove(jid: string): void {
     const current = this.replica.getRoute(jid);
-    if (current && current.nodeId !== this.nodeId) this.replica.removeRoute(jid);
+    if (!current || current.nodeId === this.nodeId) return;
+    this.replica.removeRoute(jid);
+    this.onRemoteRemoved(current);
   }
 
   private async write(what: string, jid: string, op: () => Promise<unknown>): Promise<void> {

@@ -46,7 +46,9 @@ export function answerProbe(d: PresenceDeps, ev: StanzaEvent): void {
       kernel.route(xml('presence', { xmlns: 'jabber:client', type: 'unsubscribed', from: user.toString(), to: prober.bareString() }), user);
       return;
     }
-    if (sendPresenceOf(kernel, user, prober.toString()) === 0) {
+    // An account whose node is out of the cluster for a moment is most likely online: its
+    // presence comes when the node is back (cluster/joined); unavailable now would be wrong.
+    if (sendPresenceOf(kernel, user, prober.toString()) === 0 && !kernel.routesExpected(user.toString())) {
       kernel.route(xml('presence', { xmlns: 'jabber:client', type: 'unavailable', from: user.toString(), to: prober.toString() }), user);
     }
   });
