@@ -10,21 +10,16 @@
 //
 //   npm run bench:failover
 //   npm run bench:failover -- --repeat 5 --users 20 --freeze 8
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Logger, setLogLevel } from '../server/log.ts';
-import { openStorage } from '../server/storage/database.ts';
-import type { Storage } from '../server/storage/types.ts';
 import { RawClient } from '../test/helpers/raw-client.ts';
 import { writeBenchAccounts } from './lib/accounts.ts';
-import { startBenchMember, writeClientConfig } from './lib/hazelcast-member.ts';
-import { createBenchDatabase } from './lib/mariadb.ts';
+import { startBenchCluster, waitForMembers } from './lib/bench-cluster.ts';
 import { machine } from './lib/report.ts';
 import { Teardown } from './lib/teardown.ts';
 import { makeWorkDir, removeWorkDir } from './lib/work-dir.ts';
 import { progress, sleep } from './load/progress.ts';
 import { BENCH_PASSWORD, benchUser } from './load/users.ts';
-import { startClusterNode, type ClusterNode } from './targets/xmppd-cluster-node.ts';
+import type { ClusterNode } from './targets/xmppd-cluster-node.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,14 +36,6 @@ const WAIT_MS = 60_000;
 
 const friendOf = (jid: string) => ({ jid, name: null, subscription: 'both' as const, askOut: false, askIn: false, askInStanza: null, approved: false, added: true, groups: [] });
 
-async function waitForMembers(node: ClusterNode, count: number): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while ((await node.members().catch(() => [])).length !== count) {
-    if (Date.now() > deadline) throw new Error(`${node.nodeId}: no ${count}-node cluster after ${WAIT_MS / 1000} s`);
-    await sleep(200);
-  }
-}
-
 const teardown = new Teardown();
 teardown.onSignals(() => undefined);
 const started = machine();
@@ -60,22 +47,7 @@ const clients: RawClient[] = [];
 try {
   const work = makeWorkDir('xmppd-failover');
   teardown.add('scratch folder', () => removeWorkDir(work));
-  const database = await createBenchDatabase();
-  teardown.add(`database ${database.name}`, () => database.drop());
-  const member = await startBenchMember(join(work, 'member.log'));
-  teardown.add('Hazelcast member', () => member.stop());
-  writeClientConfig(join(work, 'client.xml'), member);
-  setLogLevel('warn');
-  const storage: Storage = await openStorage({ type: 'mysql', url: database.url }, new Logger('bench'), { migrate: true });
-  teardown.add('storage connection', () => storage.close());
-  // The failure detection is left at its defaults: that is what is measured.
-  for (const [name, value] of Object.entries({
-    'clustering.enabled': 'true',
-    'hazelcast.startup.delay.seconds': '0',
-    'hazelcast.config.xml.directory': work,
-    'hazelcast.config.xml.filename': 'client.xml',
-    'xmpp.c2s.max-connections-per-ip': '0',
-  })) await storage.properties.set(name, value);
+  const { storage, start } = await startBenchCluster(work, teardown, args['log-level']!);
   await writeBenchAccounts(storage, USERS + 1);
   const watcher = benchUser(0);
   const users = Array.from({ length: USERS }, (_, i) => benchUser(i + 1));
@@ -84,11 +56,6 @@ try {
     await storage.roster.put(u, friendOf(`${watcher}@localhost`));
   }
 
-  const start = async (name: string): Promise<ClusterNode> => {
-    const node = await startClusterNode({ nodeId: `node-${name}`, cpu: null, databaseUrl: database.url, dir: join(work, `node-${name}-${Date.now()}`), logLevel: args['log-level']! });
-    teardown.add(`node ${name}`, () => node.stop());
-    return node;
-  };
   const a = await start('a');
   await waitForMembers(a, 1);
   const alice = await RawClient.login(a.endpoint.port, watcher, BENCH_PASSWORD, { resource: 'watch', presence: true });
