@@ -62,6 +62,9 @@ export async function startXmppd(opts: XmppdOptions): Promise<XmppdTarget> {
   // Measured with shapers off, as the peers are (shared/design.md).
   setProperty('xmpp.c2s.shaper.rate', '0');
   if (!opts.plainCache) setProperty('xmpp.auth.plain.cache-size', '0');
+  // Archiving every message (the server's default) is measured on its own, bench/mam.ts:
+  // neither peer archives in this bench (no mod_mam), so neither does this server.
+  setProperty('xmpp.mam.default', 'never');
 
   const logFile = join(dir, 'xmppd.log');
   const log = openSync(logFile, 'a');
