@@ -29,6 +29,9 @@ before(async () => {
     ...clusterProperties(world.work, { ...world.hazelcast, connectTimeoutMs: 3_000 }),
     'hazelcast.heartbeat.seconds': '1',
     'hazelcast.node.timeout.seconds': '3',
+    // How long messages wait for a route: the default 30 s is more than these outages take on
+    // a machine of its own, not always on a loaded test machine, where a rejoin is slow.
+    'hazelcast.max.execution.seconds': '90',
   });
   b = await world.startNode('b');
   const storage = await a.storage();
@@ -66,7 +69,7 @@ async function receivedAll(client: RawClient, tag: string, count: number): Promi
       client.inbox.splice(i, 1);
     }
   };
-  await waitFor(() => { take(); return seen.size === count; }, CLUSTER_MS, `${count} messages ${tag}`).catch((err: unknown) => {
+  await waitFor(() => { take(); return seen.size === count; }, 3 * CLUSTER_MS, `${count} messages ${tag}`).catch((err: unknown) => {
     throw new Error(`${(err as Error).message}: got ${seen.size}`);
   });
   await new Promise((r) => setTimeout(r, 300));

@@ -45,6 +45,15 @@ interface Joined {
  */
 const serializedLimit = (maxBytes: number): number => maxBytes * 2 + 8192;
 
+/**
+ * Told over the link, acknowledged, before a node that leaves on purpose removes anything:
+ * its mark in the members map and its route removals are two maps, whose events reach the
+ * others in no order, so a removal seen before the mark would be taken for a logout.
+ */
+export const LEAVING_EVENT = 'remote/cluster-node-leaving';
+/** How long a leaving node waits for each peer to acknowledge LEAVING_EVENT. */
+const LEAVING_ACK_MS = 2_000;
+
 /** Routes removed from the cluster at once when leaving. */
 const REMOVE_BATCH = 500;
 
@@ -111,6 +120,10 @@ export class ClusterNode {
     // messages for them wait), before the removals of the routes reach them, which may come
     // in any order. In batches: the client pipelines them. Cut off from Hazelcast, every
     // removal would fail (and say so): the others drop them once the member entry expires.
+    await Promise.all([...j.membership.peers()].map(([peer, record]) => Promise.race([
+      j.links.sendEvent(peer, record.address, LEAVING_EVENT, { node: this.ctx.kernel.nodeId }),
+      new Promise((resolve) => setTimeout(resolve, LEAVING_ACK_MS).unref()),
+    ])));
     if (this.connected) await j.membership.announceLeaving();
     await j.membership.stop();
     const own = this.connected ? j.table.ownRoutes() : [];
@@ -253,6 +266,18 @@ export class ClusterNode {
     });
   }
 
+  /**
+   * Another node says it is about to leave on purpose (LEAVING_EVENT): its users stay
+   * online, so messages for them wait for their routes, whichever of its removals comes first.
+   */
+  peerLeaving(peer: string): void {
+    const j = this.joined;
+    if (!j || peer === this.ctx.kernel.nodeId) return;
+    this.leftOnPurpose.set(peer, Date.now() + this.options.executionTimeoutMs());
+    const users = new Set(j.table.all().filter((r) => r.nodeId === peer).map((r) => JID.parse(r.jid).bareString()));
+    this.ctx.kernel.expectRoutes(users, this.options.executionTimeoutMs());
+  }
+
   /** A route of a node leaving (or that left) on purpose went: its user is most likely still online. */
   private routeRemoved(entry: RouteEntry): void {
     const leaving = this.joined?.membership.peers().get(entry.nodeId)?.leaving || (this.leftOnPurpose.get(entry.nodeId) ?? 0) > Date.now();
@@ -321,9 +346,11 @@ export class ClusterNode {
    * acknowledgement. The senior node alone removes the routes from the cluster and, unless the
    * node left on purpose, tells the contacts those sessions are gone, so that happens once.
    */
-  private async nodeLeft(peer: string, how: Departure): Promise<void> {
+  private async nodeLeft(peer: string, departure: Departure): Promise<void> {
     const j = this.joined;
     if (!j) return;
+    // A node that said it was leaving (LEAVING_EVENT) left on purpose, whatever the members map showed.
+    const how: Departure = departure !== 'dead' && (this.leftOnPurpose.get(peer) ?? 0) > Date.now() ? 'left' : departure;
     const routes = j.table.dropNode(peer);
     if (how === 'left') this.leftOnPurpose.set(peer, Date.now() + this.options.executionTimeoutMs());
     j.links.forget(peer, how !== 'dead');

@@ -8,7 +8,7 @@
 import { type Plugin, type PluginContext } from 'xmppd';
 import { readClientSettings } from './client-config.ts';
 import { ConsistencyChecks } from './consistency.ts';
-import { ClusterNode } from './cluster-node.ts';
+import { ClusterNode, LEAVING_EVENT } from './cluster-node.ts';
 import { Clustering } from './clustering.ts';
 import { nodeSettings } from './node-settings.ts';
 
@@ -26,6 +26,10 @@ const plugin: Plugin = {
     let node: ClusterNode | null = null;
     let attempt: ClusterNode | null = null;
     const checks = new ConsistencyChecks(ctx, () => node?.consistencyTarget() ?? null);
+    ctx.hook<{ node?: unknown }>(LEAVING_EVENT, (payload) => {
+      if (typeof payload?.node === 'string') node?.peerLeaving(payload.node);
+      return true;
+    });
     const clustering: Clustering = new Clustering({
       startupDelayMs: () => startupDelay.value * 1000,
       retry: () => ({ count: retryCount.value, pauseMs: retrySeconds.value * 1000 }),
