@@ -1,7 +1,8 @@
 // Group chat (XEP-0045) steps for protocol tests: join a room, read the muc#user part of
 // what a room sends, configure a room with a form.
 import type { Element } from '../../server/xml/element.ts';
-import type { RawClient } from './raw-client.ts';
+import { RawClient } from './raw-client.ts';
+import type { TestServer } from './server-process.ts';
 
 export const NS_MUC = 'http://jabber.org/protocol/muc';
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
@@ -61,4 +62,14 @@ export async function createRoom(owner: RawClient, room: string, nick: string, f
 
 export function adminSet(room: string, items: string): string {
   return `<iq type='set' to='${room}@${SERVICE}'><query xmlns='${NS_MUC_ADMIN}'>${items}</query></iq>`;
+}
+
+/** Logs in alice, bob and carol (password `secret`, resources a, b, c) with initial presence. */
+export async function loginTrio(server: TestServer): Promise<[RawClient, RawClient, RawClient]> {
+  const out: RawClient[] = [];
+  for (const name of ['alice', 'bob', 'carol']) {
+    await server.addUser(name, 'secret');
+    out.push(await RawClient.login(server.c2sPort, name, 'secret', { resource: name[0], presence: true }));
+  }
+  return out as [RawClient, RawClient, RawClient];
 }

@@ -8,6 +8,7 @@ import { RawClient, errorCondition } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 import {
   NS_MUC_OWNER, NS_MUC_USER, SERVICE, configSubmit, createRoom, enter, item, join, presenceOf, statuses, subjectOf,
+  loginTrio,
 } from '../helpers/muc-client.ts';
 
 let server: TestServer;
@@ -17,10 +18,8 @@ let carol: RawClient;
 
 before(async () => {
   server = await startTestServer({ properties: { 'xmpp.muc.history-length': '5' } });
-  for (const name of ['alice', 'bob', 'carol', 'dave']) await server.addUser(name, 'secret');
-  alice = await RawClient.login(server.c2sPort, 'alice', 'secret', { resource: 'a', presence: true });
-  bob = await RawClient.login(server.c2sPort, 'bob', 'secret', { resource: 'b', presence: true });
-  carol = await RawClient.login(server.c2sPort, 'carol', 'secret', { resource: 'c', presence: true });
+  [alice, bob, carol] = await loginTrio(server);
+  await server.addUser('dave', 'secret');
 });
 
 after(async () => {
