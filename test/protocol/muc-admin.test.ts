@@ -52,6 +52,7 @@ test('a moderator kicks a participant (307, actor and reason); a participant may
   await alice.iq(adminSet('kicks', `<item jid='carol@localhost' affiliation='admin'/>`));
   await presenceOf(alice, 'kicks', 'Carol');
   assert.equal(errorCondition(await carol.iq(adminSet('kicks', `<item nick='Alice' role='none'/>`))), 'not-allowed');
+  assert.equal(errorCondition(await carol.iq(adminSet('kicks', `<item nick='Alice' role='visitor'/>`))), 'not-allowed');
 });
 
 test('a ban removes the user with 301, keeps them out (forbidden) and is on the outcast list', async () => {

@@ -201,6 +201,14 @@ test('private messages go through the room to one occupant; unknown nicks and st
   assert.equal(errorCondition(await wrongType), 'bad-request');
 });
 
+test('a public room lists its occupants; an occupant\'s JID answers strangers bad-request', async () => {
+  await createRoom(alice, 'listed', 'Alice');
+  const items = await carol.iq(`<iq type='get' to='listed@${SERVICE}'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`);
+  assert.deepEqual(items.getChildElements()[0]!.getChildren('item').map((i) => i.attrs.jid), [`listed@${SERVICE}/Alice`]);
+  const refused = await carol.iq(`<iq type='get' to='listed@${SERVICE}/Alice'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`);
+  assert.equal(errorCondition(refused), 'bad-request');
+});
+
 test('self-ping: answered for one\'s own occupant JID, not-acceptable when not joined', async () => {
   await createRoom(alice, 'pings', 'Alice');
   const ok = await alice.iq(`<iq type='get' to='pings@${SERVICE}/Alice'><ping xmlns='urn:xmpp:ping'/></iq>`);

@@ -26,13 +26,13 @@ export function atLeast(affiliation: Affiliation, wanted: Affiliation): boolean 
 /** May an occupant of `actor` role and affiliation give `target` (of that affiliation and role) the role `role`? */
 export function checkRoleChange(actor: { role: Role; affiliation: Affiliation }, target: { role: Role; affiliation: Affiliation }, role: Role): void {
   if (actor.role !== 'moderator') throw new StanzaError('forbidden', 'Only moderators change roles');
-  if (role === 'moderator' || target.role === 'moderator') {
-    // Granting or revoking moderation is for admins and owners (8.6, 8.7).
-    if (!atLeast(actor.affiliation, 'admin')) throw new StanzaError('forbidden', 'Only admins and owners grant or revoke moderation');
-  }
-  // Nobody takes a role below moderator from an admin or owner, nor from one of higher affiliation (8.2, 8.4, 8.7).
+  // Nobody takes a role from an admin or owner, nor from one of higher affiliation (8.2, 8.4, 8.7).
   if (role !== 'moderator' && (atLeast(target.affiliation, 'admin') || RANK[target.affiliation] > RANK[actor.affiliation])) {
-    throw new StanzaError('not-allowed', `An occupant of affiliation ${target.affiliation} keeps moderation`);
+    throw new StanzaError('not-allowed', `An occupant of affiliation ${target.affiliation} keeps the role`);
+  }
+  // Granting or revoking moderation is for admins and owners (8.6, 8.7).
+  if ((role === 'moderator' || target.role === 'moderator') && !atLeast(actor.affiliation, 'admin')) {
+    throw new StanzaError('forbidden', 'Only admins and owners grant or revoke moderation');
   }
 }
 

@@ -448,14 +448,19 @@ export class Room {
     const sender = this.occupantOf(from);
     if (nick) {
       // XEP-0410: a ping to one's own occupant JID says whether one is still in the room.
-      if (!sender) throw new StanzaError('not-acceptable', 'You are not in the room');
+      // Anything else from outside the room is a bad request (XEP-0045 6.7).
+      if (!sender) throw new StanzaError(ns === NS_PING ? 'not-acceptable' : 'bad-request', 'You are not in the room');
       if (ns === NS_PING && type === 'get' && sender.nick === nick) return this.result(stanza, from);
       if (!this.occupants.has(nick)) throw new StanzaError('item-not-found', 'No occupant has that nickname');
       throw new StanzaError('service-unavailable', 'The room does not pass IQs to occupants');
     }
     const actor = { role: sender?.role ?? 'none' as Role, affiliation: this.affiliationOf(from.bareString()) };
     if (type === 'get' && ns === NS_DISCO_INFO) return this.result(stanza, from, this.discoInfo());
-    if (type === 'get' && ns === NS_DISCO_ITEMS) return this.result(stanza, from, xml('query', { xmlns: NS_DISCO_ITEMS }));
+    if (type === 'get' && ns === NS_DISCO_ITEMS) {
+      // The occupants, to those who could see them by joining: everyone for a public room (XEP-0045 6.5).
+      const items = sender || (this.config.publicroom && !this.config.membersonly) ? this.everyone().map((o) => xml('item', { jid: `${this.jid}/${o.nick}` })) : [];
+      return this.result(stanza, from, xml('query', { xmlns: NS_DISCO_ITEMS }, ...items));
+    }
     if (type === 'get' && ns === NS_PING) return this.result(stanza, from);
     if (ns === NS_MUC_OWNER) {
       if (actor.affiliation !== 'owner') throw new StanzaError('forbidden', 'Only owners configure the room');
