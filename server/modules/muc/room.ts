@@ -116,7 +116,12 @@ export class Room {
   /** A session ended without saying so (its node died): it leaves as if it had sent unavailable. */
   sessionGone(fullJid: string): void {
     const nick = this.bySession.get(fullJid);
-    if (nick !== undefined) this.leave(this.occupants.get(nick)!, fullJid, []);
+    if (nick === undefined) return;
+    const occupant = this.occupants.get(nick)!;
+    // Nothing goes to the session that is gone; the others hear the user left once no session is left.
+    occupant.sessions.delete(fullJid);
+    this.bySession.delete(fullJid);
+    if (occupant.sessions.size === 0) this.removeOccupant(occupant, []);
   }
 
   /** The service is going away: every occupant is told (332), nothing is kept of the visit. */
