@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import type { StoredRoom } from '../../server/storage/types.ts';
 import { RawClient, errorCondition } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
-import { SERVICE, adminSet, configSubmit, createRoom, enter, item, join, loginTrio, subjectOf } from '../helpers/muc-client.ts';
+import { NS_MAM, mamQuery, stanzaId } from '../helpers/mam-client.ts';
+import { SERVICE, adminSet, configSubmit, createRoom, enter, item, join, loginTrio, statuses, subjectOf } from '../helpers/muc-client.ts';
 
 for (const dialect of ['sqlite', 'mysql'] as const) {
   describe(`persistent group chat rooms (${dialect})`, () => {
@@ -76,6 +77,36 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       assert.equal(stored!.affiliations.length, 2);
       const members = await alice.iq(`<iq type='get' to='keep@${SERVICE}'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='member'/></query></iq>`);
       assert.deepEqual(members.getChildElements()[0]!.getChildren('item'), []);
+    });
+
+    test('a room with archiving keeps its messages with stanza ids; occupants query the room\'s archive', async () => {
+      await createRoom(alice, 'logged', 'Alice', { enablearchiving: '1', membersonly: '1' });
+      await alice.iq(adminSet('logged', `<item jid='carol@localhost' affiliation='member'/>`));
+      const self = await join(carol, 'logged', 'Carol');
+      assert.ok(statuses(self).includes('170'), 'archiving is announced');
+      const ids: string[] = [];
+      for (const body of ['one', 'two', 'three']) {
+        const echo = alice.expect((el) => el.name === 'message' && el.getChildText('body') === body);
+        alice.send(`<message type='groupchat' to='logged@${SERVICE}'><body>${body}</body><stanza-id xmlns='urn:xmpp:sid:0' id='forged' by='logged@${SERVICE}'/></message>`);
+        const got = await echo;
+        const id = stanzaId(got, `logged@${SERVICE}`);
+        assert.ok(id && id !== 'forged');
+        ids.push(id);
+      }
+      const all = await mamQuery(alice, { to: `logged@${SERVICE}` });
+      assert.equal(all.iq.attrs.type, 'result');
+      assert.deepEqual(all.bodies, ['one', 'two', 'three']);
+      assert.deepEqual(all.ids, ids);
+      const forwarded = all.results[0]!.getChild('result', NS_MAM)!.getChild('forwarded', 'urn:xmpp:forward:0')!.getChild('message')!;
+      assert.equal(forwarded.attrs.from, `logged@${SERVICE}/Alice`);
+      const after = await mamQuery(alice, { to: `logged@${SERVICE}`, rsm: `<after>${ids[0]}</after><max>1</max>` });
+      assert.deepEqual(after.bodies, ['two']);
+      // Not for strangers of a members-only room.
+      await alice.iq(adminSet('logged', `<item jid='carol@localhost' affiliation='none'/>`));
+      const refused = await mamQuery(carol, { to: `logged@${SERVICE}` });
+      assert.equal(errorCondition(refused.iq), 'forbidden');
+      const info = (await alice.iq(`<iq type='get' to='logged@${SERVICE}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)).getChildElements()[0]!;
+      assert.ok(info.getChildren('feature').some((f) => f.attrs.var === NS_MAM));
     });
 
     test('a room made temporary leaves the tables, and vanishes with its last occupant', async () => {

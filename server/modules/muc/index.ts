@@ -14,10 +14,19 @@ import type { PropertyDefinition } from '../../properties/types.ts';
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import { xml, type Element } from '../../xml/element.ts';
 import { StanzaError, errorReply } from '../../xml/errors.ts';
+import { runArchiveQuery } from '../mam/archive-query.ts';
+import { ArchiveWriter } from '../mam/archive-writer.ts';
+import { newArchiveId } from '../mam/stanza-id.ts';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC } from './namespaces.ts';
 import { defaultConfig, storedConfig } from './room-config.ts';
-import type { RoomHost, RoomOutput, RoomStore } from './room-output.ts';
+import type { RoomArchive, RoomHost, RoomOutput, RoomStore } from './room-output.ts';
 import { Room } from './room.ts';
+
+/** Archive rows waiting for the database, at most (the messages are delivered whatever happens to them). */
+const MAX_PENDING_ARCHIVE_ROWS = 10000;
+/** As the account archives' defaults (xmpp.mam.max-page, xmpp.mam.count-limit). */
+const MAX_ARCHIVE_PAGE = 100;
+const ARCHIVE_COUNT_LIMIT = 1000;
 
 export const MUC_PROPERTIES = {
   subdomain: {
@@ -67,7 +76,7 @@ export const MUC_PROPERTIES = {
 
 export const mucModule: XmppModule = {
   name: 'muc',
-  storage: ['muc'],
+  storage: ['muc', 'archive'],
   properties: Object.values(MUC_PROPERTIES),
   async load(ctx) {
     const { kernel } = ctx;
@@ -111,9 +120,29 @@ export const mucModule: XmppModule = {
         kernel.route(stanza, JID.parse(stanza.attrs.from!));
       },
     };
+    // Room archives are rows of the accounts' archive table, owned by the room's JID (which no
+    // account name can be, having an '@'), written after delivery as the mam module does.
+    const archiveRepo = ctx.repository('archive');
+    const writer = new ArchiveWriter(archiveRepo, () => MAX_PENDING_ARCHIVE_ROWS, ctx.log);
+    const archive: RoomArchive = {
+      add(room, nick, message, at) {
+        const id = newArchiveId();
+        writer.add({ owner: room, id, with: room, withResource: nick, outgoing: false, at, stanza: message.toString() });
+        return id;
+      },
+      async query(room, query, requester) {
+        await writer.flushed();
+        return runArchiveQuery(archiveRepo, { owner: room, archiveJid: room, query, send: (m) => { m.attrs.to = requester; void kernel.deliverToFull(requester, m); } },
+          { maxPage: MAX_ARCHIVE_PAGE, countLimit: ARCHIVE_COUNT_LIMIT });
+      },
+      delete(room) {
+        void writer.flushed().then(() => archiveRepo.deleteOwner(room)).catch((err) => kernel.reportError(`deleting the archive of ${room}`, err));
+      },
+    };
     const host: RoomHost = {
       output,
       store,
+      archive,
       now: () => new Date(),
       get maxHistory() { return maxHistory.value; },
       closed: (name) => rooms.delete(name),
@@ -212,6 +241,7 @@ export const mucModule: XmppModule = {
       for (const room of [...rooms.values()]) room.shutdown();
       rooms.clear();
       await Promise.all(pending.values());
+      await writer.flushed();
     });
   },
 };

@@ -24,6 +24,8 @@ export interface RoomConfig {
   changesubject: boolean;
   allowpm: boolean;
   getmemberlist: boolean;
+  /** Groupchat messages go to the room's archive (XEP-0313). */
+  enablearchiving: boolean;
   /** A random value of the room's own, behind its occupant ids (XEP-0421). */
   occupantIdSalt: string;
 }
@@ -32,7 +34,7 @@ export function defaultConfig(defaults: { historylength: number; maxusers: numbe
   return {
     roomname: '', roomdesc: '', persistentroom: false, publicroom: true, membersonly: false, moderatedroom: false,
     passwordprotectedroom: false, roomsecret: '', maxusers: defaults.maxusers, whois: 'moderators',
-    historylength: defaults.historylength, allowinvites: false, changesubject: false, allowpm: true, getmemberlist: true,
+    historylength: defaults.historylength, allowinvites: false, changesubject: false, allowpm: true, getmemberlist: true, enablearchiving: false,
     occupantIdSalt: defaults.occupantIdSalt,
   };
 }
@@ -44,7 +46,7 @@ export function storedConfig(stored: Record<string, unknown>, defaults: RoomConf
   return out as unknown as RoomConfig;
 }
 
-const BOOLEANS = ['persistentroom', 'publicroom', 'membersonly', 'moderatedroom', 'passwordprotectedroom', 'allowinvites', 'changesubject', 'allowpm', 'getmemberlist'] as const;
+const BOOLEANS = ['persistentroom', 'publicroom', 'membersonly', 'moderatedroom', 'passwordprotectedroom', 'allowinvites', 'changesubject', 'allowpm', 'getmemberlist', 'enablearchiving'] as const;
 type BooleanOption = typeof BOOLEANS[number];
 
 const LABELS: Record<BooleanOption, string> = {
@@ -52,6 +54,7 @@ const LABELS: Record<BooleanOption, string> = {
   moderatedroom: 'Make room moderated', passwordprotectedroom: 'Password required to enter',
   allowinvites: 'Allow occupants to invite others', changesubject: 'Allow occupants to change the subject',
   allowpm: 'Allow private messages', getmemberlist: 'Allow occupants to get the member list',
+  enablearchiving: 'Archive the messages of the room',
 };
 
 const field = (name: string, type: string, label: string, values: readonly string[], options?: readonly [string, string][]): Element => {

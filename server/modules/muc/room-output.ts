@@ -19,9 +19,20 @@ export interface RoomStore {
   deleteRoom(name: string): void;
 }
 
+/** The rooms' message archive (XEP-0313), in the same store as accounts' archives. */
+export interface RoomArchive {
+  /** Keeps a groupchat message as occupants got it; returns its archive id, for its <stanza-id/>. */
+  add(room: string, nick: string, message: Element, at: Date): string;
+  /** Answers an archive query to the room: results go to `requester`, the IQ's payload is returned. */
+  query(room: string, query: Element, requester: string): Promise<Element>;
+  /** Forgets a destroyed room's archive. */
+  delete(room: string): void;
+}
+
 export interface RoomHost {
   readonly output: RoomOutput;
   readonly store: RoomStore;
+  readonly archive: RoomArchive;
   now(): Date;
   /** The longest history a room may keep (xmpp.muc.max-history). */
   readonly maxHistory: number;

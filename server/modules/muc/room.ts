@@ -6,6 +6,9 @@ import { createHash } from 'node:crypto';
 import { JID } from '../../jid/jid.ts';
 import { xml, type Element } from '../../xml/element.ts';
 import { StanzaError, errorReply } from '../../xml/errors.ts';
+import { NS_MAM } from '../mam/prefs.ts';
+import { queryFormElement } from '../mam/query-form.ts';
+import { NS_SID } from '../mam/stanza-id.ts';
 import { formValues } from '../pep/data-form.ts';
 import { RoomHistory, historyRequest } from './history.ts';
 import {
@@ -37,6 +40,7 @@ interface AffiliationEntry {
 
 /** Status codes (XEP-0045 15.6). */
 const SELF = '110';
+const LOGGED = '170';
 const NON_ANONYMOUS = '100';
 const CONFIG_CHANGED = '104';
 const CREATED = '201';
@@ -275,7 +279,7 @@ export class Room {
     }
     this.occupants.set(nick, occupant);
     this.bySession.set(full, nick);
-    const self = [...(this.config.whois === 'anyone' ? [NON_ANONYMOUS] : []), ...(created ? [CREATED] : [])];
+    const self = [...(this.config.whois === 'anyone' ? [NON_ANONYMOUS] : []), ...(this.config.enablearchiving ? [LOGGED] : []), ...(created ? [CREATED] : [])];
     this.broadcastPresence(occupant, { self });
     this.welcome(occupant, full, muc, created);
   }
@@ -326,8 +330,10 @@ export class Room {
     if (this.occupants.size === 0 && (!this.config.persistentroom || this.locked)) this.close();
   }
 
+  /** The room is no more: destroyed, or temporary and empty. A room of the same name later starts a new archive. */
   private close(): void {
     this.destroyed = true;
+    this.host.archive.delete(this.jid);
     this.host.closed(this.name);
   }
 
@@ -361,7 +367,8 @@ export class Room {
     if (sender.role === 'visitor' || sender.role === 'none') throw new StanzaError('forbidden', 'Visitors have no voice in this room');
     const subject = stanza.getChild('subject');
     const out = xml('message', { type: 'groupchat', from: `${this.jid}/${sender.nick}`, id: stanza.attrs.id });
-    for (const c of stanza.getChildElements()) if (c.getNS() !== NS_OCCUPANT_ID) out.append(c.clone());
+    // Nobody but the room says what its archive calls a message, nor who sent it (XEP-0359, XEP-0421).
+    for (const c of stanza.getChildElements()) if (c.getNS() !== NS_OCCUPANT_ID && !(c.is('stanza-id', NS_SID) && c.attrs.by === this.jid)) out.append(c.clone());
     out.append(xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: sender.occupantId }));
     if (subject && !stanza.getChild('body')) {
       if (sender.role !== 'moderator' && !this.config.changesubject) throw new StanzaError('forbidden', 'Only moderators change the subject of this room');
@@ -369,7 +376,9 @@ export class Room {
       this.subjectBy = sender.nick;
       this.persist();
     } else {
-      this.history.add(out, this.host.now());
+      const at = this.host.now();
+      if (this.config.enablearchiving) out.append(xml('stanza-id', { xmlns: NS_SID, id: this.host.archive.add(this.jid, sender.nick, out, at), by: this.jid }));
+      this.history.add(out, at);
     }
     for (const occupant of this.everyone()) this.send(out, occupant);
   }
@@ -467,6 +476,7 @@ export class Room {
       return this.result(stanza, from, xml('query', { xmlns: NS_DISCO_ITEMS }, ...items));
     }
     if (type === 'get' && ns === NS_PING) return this.result(stanza, from);
+    if (ns === NS_MAM && payload!.localName === 'query') return this.archiveQuery(stanza, payload!, from, sender);
     if (ns === NS_MUC_OWNER) {
       if (actor.affiliation !== 'owner') throw new StanzaError('forbidden', 'Only owners configure the room');
       if (type === 'get') return this.result(stanza, from, xml('query', { xmlns: NS_MUC_OWNER }, configForm(this.config, this.withAffiliation('owner'), this.withAffiliation('admin'))));
@@ -480,6 +490,18 @@ export class Room {
     throw new StanzaError('service-unavailable', 'The room does not answer that');
   }
 
+  /** XEP-0313 queries to the room: for those who may read the room (occupants, or anyone in an open public room). */
+  private archiveQuery(stanza: Element, query: Element, from: JID, sender: Occupant | undefined): void {
+    if (!this.config.enablearchiving) throw new StanzaError('service-unavailable', 'The room keeps no archive');
+    const open = this.config.publicroom && !this.config.membersonly && !this.config.passwordprotectedroom;
+    if (!sender && !open && !atLeast(this.affiliationOf(from.bareString()), 'member')) throw new StanzaError('forbidden', 'Only occupants read the archive of this room');
+    if (stanza.attrs.type === 'get') return this.result(stanza, from, queryFormElement());
+    this.host.archive.query(this.jid, query, from.toString()).then(
+      (fin) => this.result(stanza, from, fin),
+      (err: unknown) => this.fail(stanza, from, err instanceof StanzaError ? err : new StanzaError('internal-server-error')),
+    );
+  }
+
   private result(stanza: Element, from: JID, payload?: Element): void {
     this.host.output.route(xml('iq', { type: 'result', id: stanza.attrs.id, from: stanza.attrs.to, to: from.toString() }, payload));
   }
@@ -491,6 +513,7 @@ export class Room {
       c.publicroom ? 'muc_public' : 'muc_hidden', c.persistentroom ? 'muc_persistent' : 'muc_temporary',
       c.membersonly ? 'muc_membersonly' : 'muc_open', c.moderatedroom ? 'muc_moderated' : 'muc_unmoderated',
       c.passwordprotectedroom ? 'muc_passwordprotected' : 'muc_unsecured', c.whois === 'anyone' ? 'muc_nonanonymous' : 'muc_semianonymous',
+      ...(c.enablearchiving ? [NS_MAM, NS_SID] : []),
     ];
     const field = (name: string, value: string, type?: string, label?: string): Element => xml('field', { var: name, type, label }, xml('value', null, value));
     return xml('query', { xmlns: NS_DISCO_INFO },
