@@ -44,7 +44,7 @@ export type IqHandler = (req: IqRequest) => Element | void | undefined | Promise
 export type StreamFeatureProvider = (features: Element, session: { secure: boolean; authenticated: boolean }) => void;
 
 /** The repositories a module may declare it uses; the kernel's own (properties, secrets) are not among them. */
-export type ModuleRepositoryName = 'users' | 'roster' | 'offline' | 'privateXml' | 'vcards' | 'blocklist' | 'lastActivity' | 'pep' | 'caps' | 'archive';
+export type ModuleRepositoryName = 'users' | 'roster' | 'offline' | 'privateXml' | 'vcards' | 'blocklist' | 'lastActivity' | 'pep' | 'caps' | 'archive' | 'muc';
 
 /** What the kernel lends every context; none of it is reachable from outside the context. */
 export interface ModuleServices {

@@ -61,8 +61,8 @@ test('all built-in modules together unload to an empty server, and a module is n
   assert.ok(server.events.has('iq/bare/get/jabber:iq:roster'));
   assert.ok(server.properties.get('xmpp.offline.max-per-user')?.definition, 'module properties are defined by their modules');
   // The roster module cancels a deleted account's subscriptions, the PEP module drops its nodes,
-  // the archive module deletes the account's archive.
-  assert.equal(server.accounts.size, 3, 'the roster, PEP and archive modules act on account deletion');
+  // the archive module deletes the account's archive, group chat its affiliations.
+  assert.equal(server.accounts.size, 4, 'the roster, PEP, archive and group chat modules act on account deletion');
   await assert.rejects(loader.unload('roster'), /presence depends on it/);
   await loader.unloadAll();
   assert.deepEqual(footprint(server), empty);

@@ -6,6 +6,7 @@ import { carbonsModule } from './carbons/index.ts';
 import { discoModule } from './disco.ts';
 import { lastModule } from './last.ts';
 import { mamModule } from './mam/index.ts';
+import { mucModule } from './muc/index.ts';
 import { offlineModule } from './offline.ts';
 import { avatarConversionModule } from './pep/avatar-conversion.ts';
 import { bookmarksConversionModule } from './pep/bookmarks-conversion.ts';
@@ -38,5 +39,6 @@ export const BUILTIN_MODULES: XmppModule[] = [
   bookmarksConversionModule,
   mamModule,
   proxy65Module,
+  mucModule,
   carbonsModule,
 ];

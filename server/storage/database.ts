@@ -12,6 +12,7 @@ import { connect, type Connection } from './connection.ts';
 import { DatabaseUnavailableError } from './errors.ts';
 import { SqlLastActivityRepository } from './last-activity-repository.ts';
 import { checkSchema, migrate, type MigrationSource } from './migrator.ts';
+import { SqlMucRepository } from './muc-repository.ts';
 import { SqlOfflineRepository } from './offline-repository.ts';
 import { SqlPepRepository } from './pep-repository.ts';
 import { SqlPrivateRepository } from './private-repository.ts';
@@ -75,6 +76,7 @@ function createStorage({ knex, dialect }: Connection): Storage {
     archive: new SqlArchiveRepository(knex),
     pep: new SqlPepRepository(knex),
     caps: new SqlCapsRepository(knex),
+    muc: new SqlMucRepository(knex),
     properties: new SqlPropertyRepository(knex),
     secrets: new SqlSecretRepository(knex),
     authFailures: new SqlAuthFailureRepository(knex),

@@ -364,6 +364,37 @@ export interface AuthFailureRepository {
   purge(before: number): Promise<void>;
 }
 
+/** A persistent group chat room (XEP-0045, migrations/0009-muc.ts), by its name (the JID's localpart). */
+export interface StoredRoom {
+  name: string;
+  /** The room's options by name (modules/muc/room-config.ts). */
+  config: Record<string, unknown>;
+  subject: string;
+  /** The nick that set the subject; empty when the room did. */
+  subjectBy: string;
+  affiliations: StoredAffiliation[];
+}
+
+export interface StoredAffiliation {
+  /** Bare JID. */
+  jid: string;
+  affiliation: 'owner' | 'admin' | 'member' | 'outcast';
+  reason: string;
+}
+
+export interface MucRepository {
+  /** Every persistent room with its affiliations. */
+  rooms(): Promise<StoredRoom[]>;
+  /** Writes a room's configuration and subject (creating its row). */
+  saveRoom(room: Omit<StoredRoom, 'affiliations'>): Promise<void>;
+  /** Replaces a room's affiliations. */
+  saveAffiliations(name: string, affiliations: readonly StoredAffiliation[]): Promise<void>;
+  /** Removes a room and its affiliations. */
+  deleteRoom(name: string): Promise<void>;
+  /** Removes a bare JID's affiliations in every room. */
+  deleteJid(jid: string): Promise<void>;
+}
+
 export interface Storage {
   readonly knex: Knex;
   readonly dialect: 'sqlite' | 'mysql';
@@ -378,6 +409,8 @@ export interface Storage {
   readonly archive: ArchiveRepository;
   readonly pep: PepRepository;
   readonly caps: CapsRepository;
+  /** Persistent group chat rooms (XEP-0045, migrations/0009-muc.ts). */
+  readonly muc: MucRepository;
   readonly properties: PropertyRepository;
   readonly secrets: SecretRepository;
   readonly authFailures: AuthFailureRepository;

@@ -44,10 +44,10 @@ test('the server identifies as server/im and lists its features, disco itself in
   assert.equal(new Set(vars).size, vars.length, 'no feature is listed twice');
 });
 
-test('the server lists its services: the file transfer proxy', async () => {
+test('the server lists its services: the file transfer proxy and group chat', async () => {
   const answer = await alice.iq(`<iq type='get' to='localhost'><query xmlns='${ITEMS}'/></iq>`);
   assert.equal(answer.attrs.type, 'result');
-  assert.deepEqual(answer.getChild('query', ITEMS)!.getChildElements().map((i) => i.attrs.jid), ['proxy.localhost']);
+  assert.deepEqual(answer.getChild('query', ITEMS)!.getChildElements().map((i) => i.attrs.jid), ['proxy.localhost', 'conference.localhost']);
 });
 
 test('an unknown node of the server is item-not-found, for info and items', async () => {

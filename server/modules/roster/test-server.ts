@@ -87,7 +87,7 @@ export function testServer(roster = new MemoryRosterRepository()): ServerContext
   const cluster = new StandaloneClusterManager('node1');
   const router = new Router('localhost', events, sessions, cluster, log);
   // Repositories other than the roster are never called by the tests that use this.
-  const storage = { roster, users: {}, offline: {}, privateXml: {}, vcards: {}, blocklist: {}, lastActivity: {} } as unknown as Storage;
+  const storage = { roster, users: {}, offline: {}, privateXml: {}, vcards: {}, blocklist: {}, lastActivity: {}, muc: { rooms: async () => [] } } as unknown as Storage;
   const properties = new PropertyRegistry(unusedProperties, log);
   // Handlers are registered (the roster module has one) and counted; nothing deletes an account here.
   const accounts = new AccountDeletions({ storage, nodeId: 'node1', domain: 'localhost', sessions, cluster: () => cluster, properties, adminJids: null as never, log });

@@ -1,0 +1,247 @@
+// Group chat (XEP-0045) at conference.<domain>: the service that holds the rooms. It finds
+// (or creates) the room a stanza is for and hands it the stanza; everything else is the
+// room's (room.ts). Persistent rooms are loaded from SQL at start and written back as they
+// change; the others live in memory and vanish with their last occupant.
+//
+// Standalone, this node holds every room. In a cluster each node would hold its own rooms
+// today (one per node that someone joined through): placing each room on one owner node is
+// a later step, which the RoomOutput boundary is there for (docs/architecture.md).
+import { randomBytes } from 'node:crypto';
+import { SESSION_LOST, type SessionLostEvent } from '../../cluster/cluster-events.ts';
+import type { XmppModule } from '../../extension/module-context.ts';
+import { JID } from '../../jid/jid.ts';
+import type { PropertyDefinition } from '../../properties/types.ts';
+import type { StanzaEvent } from '../../routing/stanza-event.ts';
+import { xml, type Element } from '../../xml/element.ts';
+import { StanzaError, errorReply } from '../../xml/errors.ts';
+import { runArchiveQuery } from '../mam/archive-query.ts';
+import { ArchiveWriter } from '../mam/archive-writer.ts';
+import { newArchiveId } from '../mam/stanza-id.ts';
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC } from './namespaces.ts';
+import { defaultConfig, storedConfig } from './room-config.ts';
+import type { RoomArchive, RoomHost, RoomOutput, RoomStore } from './room-output.ts';
+import { Room } from './room.ts';
+
+/** Archive rows waiting for the database, at most (the messages are delivered whatever happens to them). */
+const MAX_PENDING_ARCHIVE_ROWS = 10000;
+/** As the account archives' defaults (xmpp.mam.max-page, xmpp.mam.count-limit). */
+const MAX_ARCHIVE_PAGE = 100;
+const ARCHIVE_COUNT_LIMIT = 1000;
+
+export const MUC_PROPERTIES = {
+  subdomain: {
+    name: 'xmpp.muc.subdomain',
+    type: 'string',
+    default: 'conference',
+    description: 'Subdomain of the group chat service (XEP-0045): rooms are room@<subdomain>.<domain>',
+    live: false,
+  } satisfies PropertyDefinition<string>,
+  maxRoomsPerUser: {
+    name: 'xmpp.muc.max-rooms-per-user',
+    type: 'integer',
+    default: 100,
+    min: 0,
+    max: 1000000,
+    description: 'Rooms one user of this server may own, at most; 0: users may not create rooms',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+  historyLength: {
+    name: 'xmpp.muc.history-length',
+    type: 'integer',
+    default: 20,
+    min: 0,
+    max: 10000,
+    description: 'Messages of discussion history a new room keeps for those who join (its owner may change it)',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+  maxHistoryLength: {
+    name: 'xmpp.muc.max-history-length',
+    type: 'integer',
+    default: 200,
+    min: 0,
+    max: 10000,
+    description: 'Messages of discussion history a room may keep, at most, whatever its owner asks',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+  maxOccupants: {
+    name: 'xmpp.muc.max-occupants',
+    type: 'integer',
+    default: 200,
+    min: 0,
+    max: 1000000,
+    description: 'Occupants a new room admits, at most (its owner may change it); 0: no limit',
+    live: true,
+  } satisfies PropertyDefinition<number>,
+};
+
+export const mucModule: XmppModule = {
+  name: 'muc',
+  storage: ['muc', 'archive'],
+  properties: Object.values(MUC_PROPERTIES),
+  async load(ctx) {
+    const { kernel } = ctx;
+    const repo = ctx.repository('muc');
+    const subdomain = ctx.property<string>(MUC_PROPERTIES.subdomain);
+    const maxRooms = ctx.property<number>(MUC_PROPERTIES.maxRoomsPerUser);
+    const historyLength = ctx.property<number>(MUC_PROPERTIES.historyLength);
+    const maxHistory = ctx.property<number>(MUC_PROPERTIES.maxHistoryLength);
+    const maxOccupants = ctx.property<number>(MUC_PROPERTIES.maxOccupants);
+    if (!JID.tryParse(`${subdomain.value}.${ctx.domain}`) || subdomain.value.includes('@') || subdomain.value.includes('/')) {
+      throw new Error(`xmpp.muc.subdomain '${subdomain.value}' does not make a domain name`);
+    }
+    const rooms = new Map<string, Room>();
+
+    // Writes of one room are applied in the order the room made them.
+    const pending = new Map<string, Promise<void>>();
+    const queue = (name: string, write: () => Promise<void>): void => {
+      const next = (pending.get(name) ?? Promise.resolve()).then(write).catch((err) => kernel.reportError(`storing room ${name}`, err));
+      pending.set(name, next);
+      void next.then(() => { if (pending.get(name) === next) pending.delete(name); });
+    };
+    const store: RoomStore = {
+      saveRoom: (room) => queue(room.name, () => repo.saveRoom(room)),
+      saveAffiliations: (name, affiliations) => queue(name, () => repo.saveAffiliations(name, affiliations)),
+      deleteRoom: (name) => queue(name, () => repo.deleteRoom(name)),
+    };
+
+    const output: RoomOutput = {
+      toOccupants(stanza, fullJids) {
+        for (const jid of fullJids) {
+          const copy = stanza.clone();
+          copy.attrs.to = jid;
+          const delivered = kernel.deliverToFull(jid, copy);
+          // An occupant whose session is gone without a word leaves the room.
+          const gone = (ok: boolean): void => { if (!ok) queueMicrotask(() => sessionGone(jid)); };
+          if (delivered instanceof Promise) void delivered.then(gone);
+          else gone(delivered);
+        }
+      },
+      route(stanza) {
+        kernel.route(stanza, JID.parse(stanza.attrs.from!));
+      },
+    };
+    // Room archives are rows of the accounts' archive table, owned by the room's JID (which no
+    // account name can be, having an '@'), written after delivery as the mam module does.
+    const archiveRepo = ctx.repository('archive');
+    const writer = new ArchiveWriter(archiveRepo, () => MAX_PENDING_ARCHIVE_ROWS, ctx.log);
+    const archive: RoomArchive = {
+      add(room, nick, message, at) {
+        const id = newArchiveId();
+        writer.add({ owner: room, id, with: room, withResource: nick, outgoing: false, at, stanza: message.toString() });
+        return id;
+      },
+      async query(room, query, requester) {
+        await writer.flushed();
+        return runArchiveQuery(archiveRepo, { owner: room, archiveJid: room, query, send: (m) => { m.attrs.to = requester; void kernel.deliverToFull(requester, m); } },
+          { maxPage: MAX_ARCHIVE_PAGE, countLimit: ARCHIVE_COUNT_LIMIT });
+      },
+      delete(room) {
+        void writer.flushed().then(() => archiveRepo.deleteOwner(room)).catch((err) => kernel.reportError(`deleting the archive of ${room}`, err));
+      },
+    };
+    const host: RoomHost = {
+      output,
+      store,
+      archive,
+      now: () => new Date(),
+      get maxHistory() { return maxHistory.value; },
+      closed: (name) => rooms.delete(name),
+    };
+    const newConfig = (): ReturnType<typeof defaultConfig> => defaultConfig({
+      historylength: Math.min(historyLength.value, maxHistory.value), maxusers: maxOccupants.value, occupantIdSalt: randomBytes(16).toString('hex'),
+    });
+
+    const sessionGone = (fullJid: string): void => {
+      for (const room of [...rooms.values()]) room.sessionGone(fullJid);
+    };
+
+    for (const stored of await repo.rooms()) {
+      rooms.set(stored.name, new Room(stored.name, domain(), storedConfig(stored.config, newConfig()), host, { locked: false, stored }));
+    }
+    function domain(): string {
+      return `${subdomain.value}.${ctx.domain}`;
+    }
+
+    const answer = (ev: StanzaEvent, payload: Element): void => {
+      kernel.route(xml('iq', { type: 'result', id: ev.stanza.attrs.id, from: ev.stanza.attrs.to, to: ev.from.toString() }, payload), JID.parse(domain()));
+    };
+    const fail = (ev: StanzaEvent, err: StanzaError): void => {
+      if (ev.stanza.attrs.type === 'error') return;
+      const reply = errorReply(ev.stanza, err);
+      reply.attrs.from = ev.to.toString();
+      reply.attrs.to = ev.from.toString();
+      kernel.route(reply, ev.to);
+    };
+
+    /** The service's own address: discovery only. */
+    const serviceStanza = (ev: StanzaEvent): boolean => {
+      const { stanza } = ev;
+      if (stanza.name !== 'iq' || stanza.attrs.type !== 'get') return stanza.name === 'iq' ? false : true;
+      const ns = stanza.getChildElements()[0]?.getNS();
+      if (ns === NS_DISCO_INFO) {
+        answer(ev, xml('query', { xmlns: NS_DISCO_INFO },
+          xml('identity', { category: 'conference', type: 'text', name: 'Chatrooms' }),
+          ...[NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC].map((v) => xml('feature', { var: v }))));
+        return true;
+      }
+      if (ns === NS_DISCO_ITEMS) {
+        const items = [...rooms.values()].filter((r) => r.config.publicroom && !r.locked)
+          .map((r) => xml('item', { jid: r.jid, name: r.config.roomname || r.name }));
+        answer(ev, xml('query', { xmlns: NS_DISCO_ITEMS }, ...items));
+        return true;
+      }
+      return false;
+    };
+
+    /** A presence to a room that does not exist creates it, if the sender may (XEP-0045 10.1). */
+    const create = (ev: StanzaEvent): void => {
+      const { stanza, from } = ev;
+      if (stanza.name !== 'presence' || stanza.attrs.type !== undefined) {
+        if (stanza.name === 'presence') return;
+        return fail(ev, new StanzaError('item-not-found', 'There is no such room'));
+      }
+      if (!ev.to.resource) return fail(ev, new StanzaError('jid-malformed', 'Join a room as room@service/nick'));
+      const bare = from.bareString();
+      const owned = [...rooms.values()].filter((r) => r.affiliationOf(bare) === 'owner').length;
+      if (from.domain !== ctx.domain || !from.local || owned >= maxRooms.value) {
+        return fail(ev, new StanzaError('not-allowed', maxRooms.value === 0 || from.domain !== ctx.domain ? 'You may not create rooms here' : 'You own as many rooms as you may'));
+      }
+      // A client that speaks MUC gets a reserved room, locked until configured; one that does
+      // not (groupchat 1.0) an instant room (XEP-0045 10.1.1).
+      const locked = stanza.getChild('x', NS_MUC) !== undefined;
+      const room = new Room(ev.to.local, domain(), newConfig(), host, { locked });
+      room.setOwner(bare);
+      rooms.set(room.name, room);
+      room.open(stanza, from);
+    };
+
+    const handle = (ev: StanzaEvent): boolean => {
+      try {
+        if (!ev.to.local) return serviceStanza(ev);
+        const room = rooms.get(ev.to.local);
+        if (room) room.handle(ev.stanza, ev.from);
+        else create(ev);
+      } catch (err) {
+        ctx.log.error('group chat stanza failed', { error: err instanceof Error ? err.stack : String(err) });
+        fail(ev, new StanzaError('internal-server-error'));
+      }
+      return true;
+    };
+
+    ctx.service(subdomain.value, 'Chatrooms', handle);
+    // Occupants on a node that died leave their rooms; presence hears of it too, so this does not take the event.
+    ctx.hook<SessionLostEvent>(SESSION_LOST, ({ jid }) => { sessionGone(jid.toString()); }, 10);
+    // A deleted account keeps no affiliation: a room it alone owned goes on without an owner.
+    ctx.onAccountDeleted(async (username) => {
+      const bare = `${username}@${ctx.domain}`;
+      await repo.deleteJid(bare);
+      for (const room of rooms.values()) room.forget(bare);
+    });
+    ctx.onUnload(async () => {
+      for (const room of [...rooms.values()]) room.shutdown();
+      rooms.clear();
+      await Promise.all(pending.values());
+      await writer.flushed();
+    });
+  },
+};

@@ -1,0 +1,71 @@
+// A room on its own, behind its interfaces: what it sends goes to RoomOutput as one stanza
+// and a list of full JIDs, what it keeps to RoomStore. This is the boundary a cluster owner
+// node will sit behind; here it shows the room needs nothing else (no kernel, no sessions).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { JID } from '../../jid/jid.ts';
+import { StreamParser } from '../../xml/stream-parser.ts';
+import type { Element } from '../../xml/element.ts';
+import { defaultConfig } from './room-config.ts';
+import type { RoomHost } from './room-output.ts';
+import { Room } from './room.ts';
+
+function parse(text: string): Element {
+  let out: Element | undefined;
+  const parser = new StreamParser({ streamStart: () => {}, element: (el) => { out = el; }, streamEnd: () => {}, error: (err) => { throw err; } }, { maxStanzaBytes: 100_000 });
+  parser.write(Buffer.from(`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>${text}`));
+  return out!;
+}
+
+function fixture(): { room: Room; sent: { stanza: Element; to: readonly string[] }[]; routed: Element[]; closed: string[]; writes: string[] } {
+  const sent: { stanza: Element; to: readonly string[] }[] = [];
+  const routed: Element[] = [];
+  const closed: string[] = [];
+  const writes: string[] = [];
+  const host: RoomHost = {
+    output: { toOccupants: (stanza, to) => sent.push({ stanza, to }), route: (stanza) => routed.push(stanza) },
+    store: { saveRoom: (r) => writes.push(`room ${r.name}`), saveAffiliations: (n) => writes.push(`affiliations ${n}`), deleteRoom: (n) => writes.push(`delete ${n}`) },
+    archive: { add: () => 'id', query: () => Promise.reject(new Error('no archive here')), delete: () => {} },
+    now: () => new Date(),
+    maxHistory: 50,
+    closed: (name) => closed.push(name),
+  };
+  const room = new Room('r', 'conference.example', defaultConfig({ historylength: 10, maxusers: 0, occupantIdSalt: 'salt' }), host, { locked: false });
+  room.setOwner('alice@example');
+  return { room, sent, routed, closed, writes };
+}
+
+const join = (room: Room, from: string, nick: string): void => room.handle(parse(`<presence to='r@conference.example/${nick}'><x xmlns='http://jabber.org/protocol/muc'/></presence>`), JID.parse(from));
+
+test('one groupchat message is handed out once per occupant, with the full JIDs of its sessions', () => {
+  const { room, sent } = fixture();
+  join(room, 'alice@example/a', 'Alice');
+  join(room, 'bob@example/b1', 'Bob');
+  join(room, 'bob@example/b2', 'Bob');
+  sent.length = 0;
+  room.handle(parse(`<message type='groupchat' to='r@conference.example'><body>hi</body></message>`), JID.parse('alice@example/a'));
+  assert.deepEqual(sent.map((s) => [s.stanza.attrs.from, [...s.to]]), [
+    ['r@conference.example/Alice', ['alice@example/a']],
+    ['r@conference.example/Alice', ['bob@example/b1', 'bob@example/b2']],
+  ]);
+  assert.equal(sent[0]!.stanza.attrs.to, undefined, 'the output sets the addressee');
+});
+
+test('a session that is gone leaves; the last one out closes a temporary room', () => {
+  const { room, sent, closed, writes } = fixture();
+  join(room, 'alice@example/a', 'Alice');
+  join(room, 'bob@example/b', 'Bob');
+  sent.length = 0;
+  room.sessionGone('bob@example/b');
+  assert.deepEqual(sent.map((s) => [s.stanza.attrs.from, s.stanza.attrs.type, [...s.to]]), [['r@conference.example/Bob', 'unavailable', ['alice@example/a']]]);
+  assert.equal(room.occupants.size, 1);
+  room.sessionGone('alice@example/a');
+  assert.deepEqual(closed, ['r']);
+  assert.deepEqual(writes, [], 'a temporary room writes nothing');
+});
+
+test('errors to strangers are routed with their own address', () => {
+  const { room, routed } = fixture();
+  room.handle(parse(`<message type='groupchat' to='r@conference.example'><body>hi</body></message>`), JID.parse('eve@example/e'));
+  assert.deepEqual([routed[0]!.attrs.type, routed[0]!.attrs.to, routed[0]!.attrs.from], ['error', 'eve@example/e', 'r@conference.example']);
+});
