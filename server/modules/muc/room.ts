@@ -267,7 +267,7 @@ export class Room {
       // Another session of the same user under the same nick (XEP-0045 7.2.9): one occupant.
       taken.sessions.set(full, stanza);
       this.bySession.set(full, nick);
-      this.welcome(taken, full, muc, created);
+      this.welcome(full, muc, created);
       return;
     }
     const occupant: Occupant = { nick, bare, role: defaultRole(affiliation, this.config.moderatedroom), sessions: new Map([[full, stanza]]), occupantId: this.occupantId(bare) };
@@ -281,11 +281,11 @@ export class Room {
     this.bySession.set(full, nick);
     const self = [...(this.config.whois === 'anyone' ? [NON_ANONYMOUS] : []), ...(this.config.enablearchiving ? [LOGGED] : []), ...(created ? [CREATED] : [])];
     this.broadcastPresence(occupant, { self });
-    this.welcome(occupant, full, muc, created);
+    this.welcome(full, muc, created);
   }
 
   /** History and subject, to a session that just joined. */
-  private welcome(occupant: Occupant, full: string, muc: Element | undefined, created: boolean): void {
+  private welcome(full: string, muc: Element | undefined, created: boolean): void {
     if (created) return;
     for (const entry of this.history.select(historyRequest(muc?.getChild('history')), this.host.now())) {
       const message = entry.message.clone();
@@ -294,7 +294,6 @@ export class Room {
     }
     this.send(xml('message', { type: 'groupchat', from: this.subjectBy ? `${this.jid}/${this.subjectBy}` : this.jid },
       xml('subject', null, this.subject)), [full]);
-    void occupant;
   }
 
   private changeNick(occupant: Occupant, full: string, nick: string, stanza: Element): void {
