@@ -58,17 +58,20 @@ function steadily(from: RawClient, to: string, tag: string): { stop(): number } 
   return { stop: () => { clearInterval(timer); return sent; } };
 }
 
+/** Moves `client`'s messages `tag`-N from its inbox into `seen`, counting each id's copies. */
+function takeMessages(client: RawClient, tag: string, seen: Map<string, number>): void {
+  for (let i = client.inbox.length - 1; i >= 0; i--) {
+    const el = client.inbox[i]!;
+    if (el.name !== 'message' || !el.attrs.id?.startsWith(`${tag}-`)) continue;
+    seen.set(el.attrs.id, (seen.get(el.attrs.id) ?? 0) + 1);
+    client.inbox.splice(i, 1);
+  }
+}
+
 /** Waits until `client` has every message `tag`-0 .. `tag`-(count-1), each once. */
 async function receivedAll(client: RawClient, tag: string, count: number): Promise<void> {
   const seen = new Map<string, number>();
-  const take = (): void => {
-    for (let i = client.inbox.length - 1; i >= 0; i--) {
-      const el = client.inbox[i]!;
-      if (el.name !== 'message' || !el.attrs.id?.startsWith(`${tag}-`)) continue;
-      seen.set(el.attrs.id, (seen.get(el.attrs.id) ?? 0) + 1);
-      client.inbox.splice(i, 1);
-    }
-  };
+  const take = (): void => takeMessages(client, tag, seen);
   await waitFor(() => { take(); return seen.size === count; }, 3 * CLUSTER_MS, `${count} messages ${tag}`).catch((err: unknown) => {
     throw new Error(`${(err as Error).message}: got ${seen.size}`);
   });
@@ -82,14 +85,7 @@ async function receivedAll(client: RawClient, tag: string, count: number): Promi
 async function receivedOrKept(client: RawClient, user: string, tag: string, count: number): Promise<void> {
   const storage = await a.storage();
   const seen = new Map<string, number>();
-  const take = (): void => {
-    for (let i = client.inbox.length - 1; i >= 0; i--) {
-      const el = client.inbox[i]!;
-      if (el.name !== 'message' || !el.attrs.id?.startsWith(`${tag}-`)) continue;
-      seen.set(el.attrs.id, (seen.get(el.attrs.id) ?? 0) + 1);
-      client.inbox.splice(i, 1);
-    }
-  };
+  const take = (): void => takeMessages(client, tag, seen);
   let kept = 0;
   await waitFor(async () => {
     take();
