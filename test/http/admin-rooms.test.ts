@@ -43,6 +43,7 @@ test('an operator creates a persistent room for an owner; bad names, options and
   const badOption = await api('POST', '/api/rooms', { name: 'other', owner: 'bob@localhost', options: { colour: 'red' } });
   assert.deepEqual([badOption.status, badOption.body.code], [400, 'ROOM_INVALID']);
   assert.match(badOption.body.message, /colour/);
+  assert.match((await api('POST', '/api/rooms', { name: 'other', owner: 'bob@localhost', options: { toString: 'x' } })).body.message, /no room option 'toString'/);
   const badType = await api('POST', '/api/rooms', { name: 'other', owner: 'bob@localhost', options: { publicroom: 'yes' } });
   assert.match(badType.body.message, /publicroom.*boolean/);
   const noSecret = await api('POST', '/api/rooms', { name: 'other', owner: 'bob@localhost', options: { passwordprotectedroom: true } });

@@ -37,7 +37,7 @@ const OPTION_TYPES: Record<string, RoomOptionValue> = (() => {
 function optionsForm(options: Record<string, RoomOptionValue>): Element {
   const form = xml('x', { xmlns: NS_DATA, type: 'submit' }, xml('field', { var: 'FORM_TYPE' }, xml('value', null, NS_MUC_ROOMCONFIG)));
   for (const [name, value] of Object.entries(options)) {
-    if (!(name in OPTION_TYPES)) throw new RoomAdminError('invalid', `no room option '${name}' (options: ${Object.keys(OPTION_TYPES).join(', ')})`);
+    if (!Object.hasOwn(OPTION_TYPES, name)) throw new RoomAdminError('invalid', `no room option '${name}' (options: ${Object.keys(OPTION_TYPES).join(', ')})`);
     const wanted = typeof OPTION_TYPES[name];
     if (typeof value !== 'string' && (typeof value !== wanted || (wanted === 'number' && !Number.isInteger(value)))) {
       throw new RoomAdminError('invalid', `room option '${name}' takes ${wanted === 'number' ? 'a whole number' : `a ${wanted}`}`);
