@@ -94,9 +94,14 @@ test('changing options tells occupants (104); affiliations change as an owner ch
   assert.equal(banned.body.occupants.find((o: { nick: string }) => o.nick === 'Bob').role, 'moderator');
   await waitFor(async () => (await (await server.storage()).muc.rooms()).find((r) => r.name === 'lobby')?.config.roomname === 'The hall', 5_000, 'the change stored');
 
-  const lastOwner = await api('PATCH', '/api/rooms/lobby', { affiliations: [{ jid: 'alice@localhost', affiliation: 'member' }] });
+  const lastOwner = await api('PATCH', '/api/rooms/lobby', { options: { roomdesc: 'not kept' }, affiliations: [{ jid: 'alice@localhost', affiliation: 'member' }] });
   assert.deepEqual([lastOwner.status, lastOwner.body.code], [400, 'ROOM_INVALID']);
   assert.match(lastOwner.body.message, /at least one owner/);
+  const badValue = await api('PATCH', '/api/rooms/lobby', { options: { maxusers: 'lots' }, affiliations: [{ jid: 'carol@localhost', affiliation: 'none' }] });
+  assert.match(badValue.body.message, /maxusers must be a whole number/);
+  const unchanged = (await api('GET', '/api/rooms/lobby')).body;
+  assert.equal(unchanged.options.roomdesc, '', 'a refused change changes nothing');
+  assert.equal(unchanged.affiliations.find((a: { jid: string }) => a.jid === 'carol@localhost')?.affiliation, 'outcast');
   assert.match((await api('PATCH', '/api/rooms/lobby', { options: { maxusers: -1 } })).body.message, /maxusers/);
   assert.match((await api('PATCH', '/api/rooms/lobby', { options: { speed: 3 } })).body.message, /speed/);
   assert.equal((await api('PATCH', '/api/rooms/lobby', { affiliations: [{ jid: 'bob@localhost', affiliation: 'king' }] })).body.code, 'VALIDATION_FAILED');

@@ -10,7 +10,7 @@ import {
 import { xml, type Element } from '../../xml/element.ts';
 import { StanzaError } from '../../xml/errors.ts';
 import { NS_DATA, NS_MUC_ADMIN, NS_MUC_ROOMCONFIG } from './namespaces.ts';
-import { defaultConfig, type RoomConfig } from './room-config.ts';
+import { applyConfigForm, defaultConfig, type RoomConfig } from './room-config.ts';
 import type { RoomHost } from './room-output.ts';
 import { AFFILIATIONS } from './roles.ts';
 import { Room } from './room.ts';
@@ -130,8 +130,12 @@ export function roomAdmin(d: RoomAdminDeps): RoomAdmin {
       const room = find(input);
       const form = change.options && Object.keys(change.options).length ? optionsForm(change.options) : null;
       const affiliations = change.affiliations?.length ? affiliationItems(change.affiliations) : null;
-      if (form) asOwner(() => room.configure(form));
+      // All or nothing: the form is read once without being applied (its values checked), then
+      // the affiliations are changed (the room checks them all before it changes one), then
+      // the options, which can no longer be refused.
+      if (form) asOwner(() => applyConfigForm(form, room.config, d.host.maxHistory));
       if (affiliations) asOwner(() => room.changeAffiliations(affiliations));
+      if (form) asOwner(() => room.configure(form));
       // A room made temporary while empty is gone.
       const still = d.rooms.get(room.name);
       if (!still) throw new RoomAdminError('not-found', `room ${room.jid} is gone: it was made temporary with nobody in it`);
