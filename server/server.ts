@@ -14,6 +14,8 @@ import { startAdminServer } from './http/admin/admin-server.ts';
 import { defineKnownProperties } from './known-properties.ts';
 import { rootLogger, setLogLevel } from './log.ts';
 import { BUILTIN_MODULES } from './modules/builtin.ts';
+import { mucModule } from './modules/muc/index.ts';
+import type { RoomAdmin } from './extension/room-admin.ts';
 import { seedPluginsDir } from './plugins/bundled-plugins.ts';
 import { PluginHost } from './plugins/plugin-host.ts';
 import { workDirOf } from './plugins/work-dir.ts';
@@ -242,7 +244,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     }
     if (config.admin.enabled) {
       const serverInfo = { listeners: () => ({ ...addresses }), certificate: () => ({ pem: tls.certificate, generated: certificate.generated }) };
-      const admin = await startAdminServer(config.admin, { context, plugins, metrics: shared?.metrics, serverInfo, log: log.child('admin') });
+      const rooms = modules.apiOf(mucModule.name) as RoomAdmin;
+      const admin = await startAdminServer(config.admin, { context, plugins, metrics: shared?.metrics, serverInfo, rooms, log: log.child('admin') });
       teardown.push(() => admin.close());
       addresses.admin = admin.address;
     }

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { SESSION_LOST, type SessionLostEvent } from '../../cluster/cluster-events.ts';
 import type { XmppModule } from '../../extension/module-context.ts';
+import type { RoomAdmin } from '../../extension/room-admin.ts';
 import { JID } from '../../jid/jid.ts';
 import type { PropertyDefinition } from '../../properties/types.ts';
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
@@ -18,6 +19,7 @@ import { runArchiveQuery } from '../mam/archive-query.ts';
 import { ArchiveWriter } from '../mam/archive-writer.ts';
 import { newArchiveId } from '../mam/stanza-id.ts';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC } from './namespaces.ts';
+import { roomAdmin } from './room-admin.ts';
 import { defaultConfig, storedConfig } from './room-config.ts';
 import type { RoomArchive, RoomHost, RoomOutput, RoomStore } from './room-output.ts';
 import { Room } from './room.ts';
@@ -78,7 +80,8 @@ export const mucModule: XmppModule = {
   name: 'muc',
   storage: ['muc', 'archive'],
   properties: Object.values(MUC_PROPERTIES),
-  async load(ctx) {
+  /** Returns the service's API for operators (the admin API). */
+  async load(ctx): Promise<RoomAdmin> {
     const { kernel } = ctx;
     const repo = ctx.repository('muc');
     const subdomain = ctx.property<string>(MUC_PROPERTIES.subdomain);
@@ -243,5 +246,6 @@ export const mucModule: XmppModule = {
       await Promise.all(pending.values());
       await writer.flushed();
     });
+    return roomAdmin({ rooms, service: domain, host, newConfig });
   },
 };

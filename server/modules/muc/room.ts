@@ -67,6 +67,8 @@ export class Room {
   locked: boolean;
   subject = '';
   subjectBy = '';
+  /** When the room was created (a persistent one: first stored). */
+  readonly created: Date;
   private readonly affiliations = new Map<string, AffiliationEntry>();
   readonly occupants = new Map<string, Occupant>();
   /** Full JID of an occupant's session -> its nick. */
@@ -84,6 +86,7 @@ export class Room {
     this.jid = `${name}@${service}`;
     this.config = config;
     this.locked = opts.locked;
+    this.created = opts.stored?.createdAt ?? host.now();
     this.history = new RoomHistory(Math.min(config.historylength, host.maxHistory));
     if (opts.stored) {
       this.subject = opts.stored.subject;
@@ -159,6 +162,24 @@ export class Room {
     if (!this.config.persistentroom || this.locked) return;
     this.host.store.saveRoom(this.stored());
     if (affiliations) this.host.store.saveAffiliations(this.name, this.storedAffiliations());
+  }
+
+  /** Affiliations by bare JID, with the reason given for each. */
+  affiliationList(): StoredAffiliation[] {
+    return this.storedAffiliations();
+  }
+
+  /**
+   * An operator's configuration or affiliation change (the admin API): it takes the path of
+   * an owner's IQ, with an owner's rights, so occupants are told alike (104, affiliation
+   * changes), and it throws the StanzaError an owner would get.
+   */
+  configure(form: Element): void {
+    this.applyForm(form);
+  }
+
+  changeAffiliations(query: Element): void {
+    this.adminSet(query, { role: 'moderator', affiliation: 'owner' }, '');
   }
 
   /** Takes an affiliation for a room being created: its creator owns it. */
@@ -543,6 +564,12 @@ export class Room {
       return;
     }
     if (form.attrs.type !== 'submit') throw new StanzaError('bad-request', 'Submit the configuration form');
+    this.applyForm(form);
+    this.result(stanza, from);
+  }
+
+  /** A submitted configuration form: checked first, then applied, and everyone told. */
+  private applyForm(form: Element): void {
     const formTypeValue = formType(form);
     if (formTypeValue !== undefined && formTypeValue !== NS_MUC_ROOMCONFIG) throw new StanzaError('bad-request', 'That is not a room configuration form');
     const change = applyConfigForm(form, this.config, this.host.maxHistory);
@@ -563,7 +590,6 @@ export class Room {
     this.history.setLimit(Math.min(this.config.historylength, this.host.maxHistory));
     const wasLocked = this.locked;
     this.locked = false;
-    this.result(stanza, from);
     if (wasPersistent && !this.config.persistentroom) this.host.store.deleteRoom(this.name);
     this.persist(true);
     if (change.owners || change.admins) for (const o of this.everyone()) this.refresh(o);
