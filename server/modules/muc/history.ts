@@ -33,6 +33,11 @@ export class RoomHistory {
     this.trim();
   }
 
+  /** Every entry kept, oldest first (what a room hands over to its next owner). */
+  all(): readonly HistoryEntry[] {
+    return this.entries;
+  }
+
   private trim(): void {
     if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
   }

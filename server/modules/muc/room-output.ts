@@ -38,4 +38,9 @@ export interface RoomHost {
   readonly maxHistory: number;
   /** The room has no occupant left and is not persistent, or it was destroyed: forget it. */
   closed(name: string): void;
+  /**
+   * Its occupants (who, with which role and presence), configuration, affiliations or subject
+   * changed: what a standby copy of the room must follow. Not called for messages.
+   */
+  changed(name: string): void;
 }
