@@ -48,3 +48,18 @@ export interface MembersChangedEvent {
   /** The list before the change. */
   previous: readonly string[];
 }
+
+/**
+ * This node is about to leave the cluster on purpose (clustering switched off, or the node
+ * stopping), while its cluster links still work: fired before it stops routing with the
+ * others, with the nodes that stay. A service that places state on nodes hands over what
+ * this node holds and may make the departure wait (waitUntil) until the others took it,
+ * up to hazelcast.max.execution.seconds.
+ */
+export const CLUSTER_LEAVING = 'cluster/leaving';
+
+export interface ClusterLeavingEvent {
+  /** The nodes that stay, sorted (this node is not among them). */
+  nodes: readonly string[];
+  waitUntil(work: Promise<unknown>): void;
+}

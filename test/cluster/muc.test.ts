@@ -4,6 +4,8 @@
 // pass stanzas on to it. Then the owner is killed (-9) while the occupants on the other nodes
 // keep talking: the node that would own the room next takes it over from its standby copy,
 // the dead node's occupant is shown leaving, and every message sent after that arrives once.
+// Last, a node joins and takes the room (handed over with its history), then leaves cleanly
+// and hands it back, while messages flow: none is lost or doubled.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownerOf, ranked } from '../../server/cluster/rendezvous.ts';
@@ -16,9 +18,12 @@ import { waitFor } from '../plugins/fixtures.ts';
 
 const CLUSTER_MS = 30_000;
 const NODES = ['node-a', 'node-b', 'node-c'];
-/** A room that node c owns, so that killing c takes the room's owner away. */
+/**
+ * A room that node c owns, so that killing c takes the room's owner away, and that a node d
+ * joining a and b would own.
+ */
 const ROOM = (() => {
-  for (let i = 0; ; i++) if (ownerOf(`talk${i}`, NODES) === 'node-c') return `talk${i}`;
+  for (let i = 0; ; i++) if (ownerOf(`talk${i}`, NODES) === 'node-c' && ownerOf(`talk${i}`, ['node-a', 'node-b', 'node-d']) === 'node-d') return `talk${i}`;
 })();
 const ROOM_JID = `${ROOM}@${SERVICE}`;
 
@@ -193,4 +198,51 @@ test('the owner node killed -9 while occupants on the others talk: the next node
   for (const nick of ['Alice', 'Bob']) await presenceOf(carol, ROOM, nick);
   const newcomer = await presenceOf(alice!, ROOM, 'Carol');
   assert.equal(item(newcomer)?.attrs.role, 'participant');
+  occupants.carol = carol;
+  await presenceOf(bob!, ROOM, 'Carol');
+  for (const client of Object.values(occupants)) bodies(client);
+});
+
+test('a node joins and takes the room over, then leaves cleanly and hands it back, while everyone talks: nothing lost, nothing doubled, order kept', async (t) => {
+  const talkers = occupants as Record<string, RawClient>;
+  const sent: string[] = [];
+  let n = 0;
+  const talk = setInterval(() => {
+    for (const [name, client] of Object.entries(talkers)) {
+      const id = `${name}-j${n}`;
+      sent.push(id);
+      say(client, id);
+    }
+    n++;
+  }, 50);
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const d = await world.startNode('d');
+    nodes.d = d;
+    for (const node of [nodes.a!, nodes.b!, d]) await waitFor(async () => (await nodeStatus(node)).cluster?.members.length === 3, CLUSTER_MS, 'a cluster of 3 with d');
+    const joined = n;
+    t.diagnostic(`d in the cluster of 3 at round ${joined}`);
+    await waitFor(async () => n >= joined + 20, CLUSTER_MS, 'messages while d owns the room');
+    await d.stop();
+    for (const node of [nodes.a!, nodes.b!]) await waitFor(async () => (await nodeStatus(node)).cluster?.members.length === 2, CLUSTER_MS, 'a cluster of 2 again');
+    const left = n;
+    t.diagnostic(`d gone at round ${left}`);
+    await waitFor(async () => n >= left + 20, CLUSTER_MS, 'messages after d left');
+  } finally {
+    clearInterval(talk);
+  }
+  for (const [name, client] of Object.entries(talkers)) {
+    const got: string[] = [];
+    await receive(client, got, sent, 'every message').catch((err: Error) => {
+      const said = (node: TestServer): string => node.logs().split('\n').filter((l) => /group chat|cluster|node|left|joined/i.test(l)).slice(-25).join('\n');
+      throw new Error(`${err.message}\nnode a:\n${said(nodes.a!)}\nnode b:\n${said(nodes.b!)}\nnode d:\n${said(nodes.d!)}`);
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    got.push(...bodies(client));
+    assert.deepEqual(sent.filter((id) => got.filter((g) => g === id).length !== 1), [], `${name} got each message once`);
+    for (const sender of Object.keys(talkers)) {
+      const own = got.filter((id) => id.startsWith(`${sender}-j`)).map((id) => Number(id.split('-j')[1]));
+      assert.deepEqual(own, [...own].sort((x, y) => x - y), `${name} got ${sender}'s messages in the order sent`);
+    }
+  }
 });

@@ -7,7 +7,9 @@
 // and a stanza for it that arrives elsewhere is passed on there (room-placement.ts); what
 // the room says goes out through kernel.deliverEach, once per node that holds occupants.
 import { randomBytes } from 'node:crypto';
-import { MEMBERS_CHANGED, SESSION_LOST, type MembersChangedEvent, type SessionLostEvent } from '../../cluster/cluster-events.ts';
+import {
+  CLUSTER_LEAVING, MEMBERS_CHANGED, SESSION_LOST, type ClusterLeavingEvent, type MembersChangedEvent, type SessionLostEvent,
+} from '../../cluster/cluster-events.ts';
 import type { XmppModule } from '../../extension/module-context.ts';
 import type { RoomAdmin } from '../../extension/room-admin.ts';
 import { JID } from '../../jid/jid.ts';
@@ -22,7 +24,9 @@ import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC } from './namespaces.ts';
 import { roomAdmin } from './room-admin.ts';
 import { defaultConfig, storedConfig } from './room-config.ts';
 import type { RoomArchive, RoomHost, RoomOutput, RoomStore } from './room-output.ts';
-import { ROOM_HANDOFF_EVENT, ROOM_STANDBY_EVENT, ROOM_STANZA_EVENT, RoomPlacement, type RoomStanza } from './room-placement.ts';
+import {
+  ROOM_HANDOFF_EVENT, ROOM_HANDOFF_TAKEN_EVENT, ROOM_STANDBY_EVENT, ROOM_STANZA_EVENT, RoomPlacement, type RoomStanza,
+} from './room-placement.ts';
 import { Room } from './room.ts';
 
 /** Archive rows waiting for the database, at most (the messages are delivered whatever happens to them). */
@@ -272,7 +276,9 @@ export const mucModule: XmppModule = {
     ctx.hook(ROOM_STANZA_EVENT, (payload) => { placement.received(payload); return true; });
     ctx.hook(ROOM_HANDOFF_EVENT, (payload) => { placement.handoff(payload); return true; });
     ctx.hook(ROOM_STANDBY_EVENT, (payload) => { placement.standbyUpdate(payload); return true; });
+    ctx.hook(ROOM_HANDOFF_TAKEN_EVENT, (payload) => { placement.handoffTaken(payload); return true; });
     ctx.hook<MembersChangedEvent>(MEMBERS_CHANGED, ({ nodes }) => { placement.membersChanged(nodes); });
+    ctx.hook<ClusterLeavingEvent>(CLUSTER_LEAVING, ({ nodes, waitUntil }) => { waitUntil(placement.leaving(nodes)); });
     // Occupants on a node that died leave their rooms; presence hears of it too, so this does not take the event.
     ctx.hook<SessionLostEvent>(SESSION_LOST, ({ jid }) => { sessionGone(jid.toString()); }, 10);
     // A deleted account keeps no affiliation: a room it alone owned goes on without an owner.

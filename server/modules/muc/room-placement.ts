@@ -15,6 +15,10 @@
 //     and their occupants whose sessions have no route any more (they were on the dead
 //     node) leave the room, as any occupant whose session vanished does;
 //   - persistent rooms with no copy anywhere are loaded from SQL by their new owner.
+// A node that leaves on purpose (cluster/leaving) hands its rooms over before it stops
+// routing with the others, and waits until each of them said it took them (a
+// `remote/muc-handoff-taken` on that node's own link, behind whatever it sent before):
+// from then on the others pass nothing to it, so nothing is left with the leaving node.
 // Until a node has every handoff it expects and its SQL load is done (or the wait bound
 // passed), stanzas for rooms it does not hold wait, in order, rather than finding no room.
 // A stanza whose owner cannot be reached waits likewise for the next change of the node
@@ -32,6 +36,7 @@ import type { Room } from './room.ts';
 export const ROOM_STANZA_EVENT = 'remote/muc-stanza';
 export const ROOM_HANDOFF_EVENT = 'remote/muc-handoff';
 export const ROOM_STANDBY_EVENT = 'remote/muc-standby';
+export const ROOM_HANDOFF_TAKEN_EVENT = 'remote/muc-handoff-taken';
 
 /**
  * How many times a stanza is passed on before it waits instead: while two nodes disagree
@@ -52,6 +57,8 @@ export interface Handoff {
   /** The node list the sender decided on, joined by ','. */
   view: string;
   rooms: RoomSnapshot[];
+  /** The sender is leaving the cluster: it owns nothing from now on, and waits for a handoff-taken. */
+  leaving?: boolean;
 }
 
 export interface StandbyUpdate {
@@ -107,6 +114,10 @@ export class RoomPlacement {
   private readonly handoffs = new Map<string, string>();
   private settling: Settling | null = null;
   private stopped = false;
+  /** Nodes still in the list that said they are leaving (this one too, once it does). */
+  private readonly departing = new Set<string>();
+  /** Answers awaited by a leaving node: peer -> what resolves its wait. */
+  private readonly taken = new Map<string, () => void>();
 
   constructor(
     private readonly kernel: Kernel,
@@ -120,8 +131,14 @@ export class RoomPlacement {
     return this.kernel.nodeId;
   }
 
+  /** The nodes rooms are placed on: the live ones, but for those leaving. */
+  private nodes(): readonly string[] {
+    const nodes = this.kernel.clusterNodes();
+    return this.departing.size ? nodes.filter((n) => !this.departing.has(n)) : nodes;
+  }
+
   ownerOf(name: string): string {
-    return ownerOf(name, this.kernel.clusterNodes()) ?? this.self;
+    return ownerOf(name, this.nodes()) ?? this.self;
   }
 
   /** A stanza for a room (or an occupant of it), from a local sender or forwarded by another node. */
@@ -190,8 +207,10 @@ export class RoomPlacement {
   }
 
   /** cluster/members-changed: rooms move to their new owners (see the top of this file). */
-  membersChanged(nodes: readonly string[]): void {
+  membersChanged(all: readonly string[]): void {
     if (this.stopped) return;
+    for (const n of this.departing) if (!all.includes(n) || (n === this.self && all.length === 1)) this.departing.delete(n);
+    const nodes = all.filter((n) => !this.departing.has(n));
     const view = nodes.join(',');
     const alive = new Set(nodes);
     const { rooms } = this.service;
@@ -213,21 +232,58 @@ export class RoomPlacement {
       if (next === this.self) continue;
       give(next, room.snapshot(true));
       rooms.delete(room.name);
-      this.copiedTo.delete(room.name);
+      // The copy on its standby node goes (the new owner makes its own).
+      this.changed(room.name);
     }
     // Occupants on a node that is gone: its routes were dropped before this event.
     for (const room of [...rooms.values()]) {
       for (const jid of room.sessionJids()) if (!this.kernel.localSession(jid) && !this.kernel.routeOf(jid)) room.sessionGone(jid);
     }
-    for (const peer of nodes) {
-      if (peer === this.self) continue;
-      const handoff: Handoff = { node: this.self, view, rooms: outgoing.get(peer) ?? [] };
-      void this.kernel.sendEvent(peer, ROOM_HANDOFF_EVENT, handoff).then((taken) => {
-        if (!taken && handoff.rooms.length) this.log.warn('group chat: rooms could not be handed over', { node: peer, rooms: handoff.rooms.length });
-      });
-    }
+    this.sendHandoffs(nodes, view, outgoing, false);
+    this.log.info('group chat: rooms placed on the new node list', { nodes: view, held: rooms.size, handedOver: [...outgoing.values()].reduce((n, l) => n + l.length, 0) });
     for (const name of rooms.keys()) this.changed(name);
     this.settle(view, nodes);
+  }
+
+  /** One handoff to every other node of `nodes`, with the rooms it gets (most often none). */
+  private sendHandoffs(nodes: readonly string[], view: string, outgoing: Map<string, RoomSnapshot[]>, leaving: boolean): Promise<boolean>[] {
+    return nodes.filter((peer) => peer !== this.self).map((peer) => {
+      const handoff: Handoff = { node: this.self, view, rooms: outgoing.get(peer) ?? [], leaving: leaving || undefined };
+      return this.kernel.sendEvent(peer, ROOM_HANDOFF_EVENT, handoff).then((sent) => {
+        if (!sent && handoff.rooms.length) this.log.warn('group chat: rooms could not be handed over', { node: peer, rooms: handoff.rooms.length });
+        return sent;
+      });
+    });
+  }
+
+  /**
+   * cluster/leaving: every room here goes to its owner among `staying`, history and all;
+   * resolves once each of them answered (or could not be reached), so that nothing they
+   * passed on to this node before is still on its way.
+   */
+  leaving(staying: readonly string[]): Promise<void> {
+    this.departing.add(this.self);
+    const outgoing = new Map<string, RoomSnapshot[]>();
+    for (const room of [...this.service.rooms.values()]) {
+      const owner = ownerOf(room.name, staying);
+      if (owner === undefined) continue;
+      const list = outgoing.get(owner) ?? [];
+      list.push(room.snapshot(true));
+      outgoing.set(owner, list);
+      this.service.rooms.delete(room.name);
+      this.changed(room.name);
+    }
+    const answered = staying.map((peer) => new Promise<void>((resolve) => this.taken.set(peer, resolve)));
+    const sent = this.sendHandoffs(staying, staying.join(','), outgoing, true);
+    sent.forEach((p, i) => void p.then((ok) => { if (!ok) this.taken.get(staying[i]!)?.(); }));
+    this.settled();
+    return Promise.all(answered).then(() => { this.taken.clear(); });
+  }
+
+  /** A `remote/muc-handoff-taken` event: a node took what this leaving node handed it. */
+  handoffTaken(payload: unknown): void {
+    const node = (payload as { node?: unknown })?.node;
+    if (typeof node === 'string') this.taken.get(node)?.();
   }
 
   /** Waits for every other node's handoff of this view and the SQL load, at most waitMs. */
@@ -269,12 +325,23 @@ export class RoomPlacement {
   handoff(payload: unknown): void {
     const h = payload as Handoff;
     if (typeof h?.node !== 'string' || typeof h.view !== 'string' || !Array.isArray(h.rooms)) return;
+    if (h.leaving) {
+      this.departing.add(h.node);
+      // Its rooms are handed over whole: copies of them must not come back to life when it goes.
+      for (const [name, copy] of this.standby) if (copy.owner === h.node) this.standby.delete(name);
+    }
     for (const snapshot of h.rooms) {
       if (!isRoomSnapshot(snapshot)) continue;
       this.adopt(snapshot);
       this.release(snapshot.name);
     }
     this.handoffs.set(h.node, h.view);
+    if (h.rooms.length || h.leaving) this.log.info('group chat: rooms handed over by another node', { node: h.node, rooms: h.rooms.length, leaving: h.leaving === true });
+    if (h.leaving) {
+      void this.kernel.sendEvent(h.node, ROOM_HANDOFF_TAKEN_EVENT, { node: this.self });
+      // Stanzas that waited for the leaving node go to the rooms' owners now.
+      this.release();
+    }
     this.checkSettled();
   }
 
@@ -300,7 +367,7 @@ export class RoomPlacement {
 
   /** A room here changed (or closed): its standby copy is sent at the end of this turn. */
   changed(name: string): void {
-    if (this.stopped || this.kernel.clusterNodes().length < 2) return;
+    if (this.stopped || this.nodes().length < 2) return;
     this.dirty.add(name);
     if (this.flushQueued) return;
     this.flushQueued = true;
@@ -309,7 +376,7 @@ export class RoomPlacement {
 
   private flush(): void {
     this.flushQueued = false;
-    const nodes = this.kernel.clusterNodes();
+    const nodes = this.nodes();
     const updates = new Map<string, StandbyUpdate>();
     const update = (node: string): StandbyUpdate => {
       let u = updates.get(node);
