@@ -50,11 +50,11 @@ export interface MembersChangedEvent {
 }
 
 /**
- * This node is about to leave the cluster on purpose (clustering switched off, or the node
- * stopping), while its cluster links still work: fired before it stops routing with the
- * others, with the nodes that stay. A service that places state on nodes hands over what
- * this node holds and may make the departure wait (waitUntil) until the others took it,
- * up to hazelcast.max.execution.seconds.
+ * This node is about to leave the cluster on purpose (clustering switched off, the plugin
+ * unloaded, the node stopping): fired by the kernel before it goes back to standalone, the
+ * cluster manager still in use, with the nodes that stay. A service that places state on
+ * nodes hands over what this node holds and may make the switch wait (waitUntil) until the
+ * others took it; it bounds its own wait.
  */
 export const CLUSTER_LEAVING = 'cluster/leaving';
 

@@ -224,6 +224,9 @@ test('a node joins and takes the room over, then leaves cleanly and hands it bac
     t.diagnostic(`d in the cluster of 3 at round ${joined}`);
     await waitFor(async () => n >= joined + 20, CLUSTER_MS, 'messages while d owns the room');
     await d.stop();
+    // It handed the room over itself (not through the standby copy), and a node took it.
+    assert.match(d.logs(), /group chat: leaving the cluster, rooms handed over rooms=1/);
+    assert.match(nodes.a!.logs() + nodes.b!.logs(), /rooms handed over by another node node=node-d rooms=1 leaving=true/);
     for (const node of [nodes.a!, nodes.b!]) await waitFor(async () => (await nodeStatus(node)).cluster?.members.length === 2, CLUSTER_MS, 'a cluster of 2 again');
     const left = n;
     t.diagnostic(`d gone at round ${left}`);

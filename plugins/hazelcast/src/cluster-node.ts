@@ -3,7 +3,7 @@
 // reconcile after the Hazelcast client reconnected, and leave (the reverse, keeping every
 // local session). When and how often to try is clustering.ts's business.
 import { Client } from 'hazelcast-client';
-import { addressedCopy, CLUSTER_JOINED, CLUSTER_LEAVING, JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type ClusterJoinedEvent, type ClusterLeavingEvent, type NodeConsistency, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
+import { addressedCopy, CLUSTER_JOINED, JID, REMOTE_EVENT_PREFIX, SESSION_LOST, StreamError, type ClusterJoinedEvent, type NodeConsistency, type PluginContext, type RouteEntry, type SessionLostEvent } from 'xmppd';
 import { toClientConfig, type ClientSettings } from './client-config.ts';
 import { LinkPool, LinkServer } from './cluster-link.ts';
 import type { ConsistencyTarget } from './consistency.ts';
@@ -113,13 +113,6 @@ export class ClusterNode {
     // Said before the switch of tables, so that no message slips through in between.
     const elsewhere = new Set(j.table.all().filter((r) => r.nodeId !== this.ctx.kernel.nodeId).map((r) => JID.parse(r.jid).bareString()));
     this.ctx.kernel.expectRoutes(elsewhere, this.options.executionTimeoutMs());
-    // What this node holds for the others (group chat rooms) is handed over while the links work.
-    const handovers: Promise<unknown>[] = [];
-    const staying = [...j.membership.peers().keys()].sort();
-    if (staying.length) {
-      this.ctx.kernel.fire<ClusterLeavingEvent>(CLUSTER_LEAVING, { nodes: staying, waitUntil: (work) => handovers.push(work) });
-      await Promise.race([Promise.allSettled(handovers), new Promise((resolve) => setTimeout(resolve, this.options.executionTimeoutMs()).unref())]);
-    }
     await this.ctx.uninstallCluster();
     // The mark, then the member entry (one key: every node sees them in that order), then own
     // routes: the others drop this node's routes when its entry goes, as those of a node

@@ -273,11 +273,22 @@ export class RoomPlacement {
       this.service.rooms.delete(room.name);
       this.changed(room.name);
     }
-    const answered = staying.map((peer) => new Promise<void>((resolve) => this.taken.set(peer, resolve)));
+    this.log.info('group chat: leaving the cluster, rooms handed over', { rooms: [...outgoing.values()].reduce((n, l) => n + l.length, 0), to: staying.join(',') });
+    const unanswered = new Set(staying);
+    const answered = staying.map((peer) => new Promise<void>((resolve) => this.taken.set(peer, () => {
+      unanswered.delete(peer);
+      resolve();
+    })));
     const sent = this.sendHandoffs(staying, staying.join(','), outgoing, true);
     sent.forEach((p, i) => void p.then((ok) => { if (!ok) this.taken.get(staying[i]!)?.(); }));
     this.settled();
-    return Promise.all(answered).then(() => { this.taken.clear(); });
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, this.waitMs()); });
+    return Promise.race([Promise.all(answered), bound]).then(() => {
+      clearTimeout(timer);
+      if (unanswered.size) this.log.warn('group chat: left the cluster before every node answered the handover', { nodes: [...unanswered] });
+      this.taken.clear();
+    });
   }
 
   /** A `remote/muc-handoff-taken` event: a node took what this leaving node handed it. */
