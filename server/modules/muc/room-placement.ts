@@ -43,6 +43,12 @@ export const ROOM_HANDOFF_TAKEN_EVENT = 'remote/muc-handoff-taken';
  * about the node list, each may take the other for the owner; the next change settles it.
  */
 const MAX_HOPS = 2;
+/**
+ * Room snapshots per event, by their JSON size: well under the cluster link's frame limit
+ * (twice xmpp.stanza.max-bytes and more), so that many rooms moving at once travel in
+ * several events rather than one that the link refuses.
+ */
+const EVENT_BUDGET = 16 * 1024;
 
 export interface ForwardedStanza {
   node: string;
@@ -59,6 +65,8 @@ export interface Handoff {
   rooms: RoomSnapshot[];
   /** The sender is leaving the cluster: it owns nothing from now on, and waits for a handoff-taken. */
   leaving?: boolean;
+  /** More of this handoff follows (rooms split over several events): not the last one. */
+  more?: boolean;
 }
 
 export interface StandbyUpdate {
@@ -248,10 +256,15 @@ export class RoomPlacement {
   /** One handoff to every other node of `nodes`, with the rooms it gets (most often none). */
   private sendHandoffs(nodes: readonly string[], view: string, outgoing: Map<string, RoomSnapshot[]>, leaving: boolean): Promise<boolean>[] {
     return nodes.filter((peer) => peer !== this.self).map((peer) => {
-      const handoff: Handoff = { node: this.self, view, rooms: outgoing.get(peer) ?? [], leaving: leaving || undefined };
-      return this.kernel.sendEvent(peer, ROOM_HANDOFF_EVENT, handoff).then((sent) => {
-        if (!sent && handoff.rooms.length) this.log.warn('group chat: rooms could not be handed over', { node: peer, rooms: handoff.rooms.length });
-        return sent;
+      const parts = inBatches(outgoing.get(peer) ?? []);
+      const sent = parts.map((rooms, i) => {
+        const handoff: Handoff = { node: this.self, view, rooms, leaving: leaving || undefined, more: i < parts.length - 1 || undefined };
+        return this.kernel.sendEvent(peer, ROOM_HANDOFF_EVENT, handoff);
+      });
+      return Promise.all(sent).then((taken) => {
+        const failed = parts.filter((_, i) => !taken[i]).reduce((n, rooms) => n + rooms.length, 0);
+        if (failed) this.log.warn('group chat: rooms could not be handed over', { node: peer, rooms: failed });
+        return taken.every(Boolean);
       });
     });
   }
@@ -346,6 +359,7 @@ export class RoomPlacement {
       this.adopt(snapshot);
       this.release(snapshot.name);
     }
+    if (h.more) return;
     this.handoffs.set(h.node, h.view);
     if (h.rooms.length || h.leaving) this.log.info('group chat: rooms handed over by another node', { node: h.node, rooms: h.rooms.length, leaving: h.leaving === true });
     if (h.leaving) {
@@ -407,7 +421,10 @@ export class RoomPlacement {
       }
     }
     this.dirty.clear();
-    for (const [node, u] of updates) void this.kernel.sendEvent(node, ROOM_STANDBY_EVENT, u);
+    for (const [node, u] of updates) {
+      const parts = inBatches(u.rooms);
+      parts.forEach((rooms, i) => void this.kernel.sendEvent(node, ROOM_STANDBY_EVENT, { ...u, rooms, gone: i === 0 ? u.gone : [] } satisfies StandbyUpdate));
+    }
   }
 
   stop(): void {
@@ -419,4 +436,20 @@ export class RoomPlacement {
     }
     this.waiting.clear();
   }
+}
+
+/** Snapshots in groups of about EVENT_BUDGET bytes of JSON each; one (empty) group at least. */
+function inBatches(snapshots: readonly RoomSnapshot[]): RoomSnapshot[][] {
+  const out: RoomSnapshot[][] = [[]];
+  let size = 0;
+  for (const snapshot of snapshots) {
+    const bytes = JSON.stringify(snapshot).length;
+    if (size > 0 && size + bytes > EVENT_BUDGET) {
+      out.push([]);
+      size = 0;
+    }
+    out[out.length - 1]!.push(snapshot);
+    size += bytes;
+  }
+  return out;
 }
