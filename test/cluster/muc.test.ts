@@ -17,6 +17,7 @@ import type { TestServer } from '../helpers/server-process.ts';
 import { waitFor } from '../plugins/fixtures.ts';
 
 const CLUSTER_MS = 30_000;
+const HISTORY = 200;
 const NODES = ['node-a', 'node-b', 'node-c'];
 /**
  * A room that node c owns, so that killing c takes the room's owner away, and that a node d
@@ -30,6 +31,8 @@ const ROOM_JID = `${ROOM}@${SERVICE}`;
 let world: ClusterWorld;
 const nodes: Record<string, TestServer> = {};
 const occupants: Record<string, RawClient> = {};
+/** The room's messages in the order the room sent them, as alice got them, test after test. */
+const roomOrder: string[] = [];
 
 const groupchat = (el: Element): boolean => el.name === 'message' && el.attrs.type === 'groupchat' && el.attrs.from?.startsWith(`${ROOM_JID}/`) === true && el.getChild('body') !== undefined;
 const say = (client: RawClient, id: string): void => client.send(`<message to='${ROOM_JID}' type='groupchat' id='${id}'><body>${id}</body></message>`);
@@ -79,7 +82,8 @@ after(() => world?.stop());
 
 test('occupants on three nodes are in one room: everyone sees everyone, every message reaches everyone in one order', async () => {
   const { alice, bob, carol, dave } = occupants as Record<string, RawClient>;
-  await createRoom(alice!, ROOM, 'Alice');
+  // Archived, with a long history: after its owner dies the room takes its history back from the archive.
+  await createRoom(alice!, ROOM, 'Alice', { enablearchiving: '1', historylength: String(HISTORY) });
   await enter(bob!, ROOM, 'Bob');
   await enter(carol!, ROOM, 'Carol');
   await enter(dave!, ROOM, 'Dave');
@@ -112,6 +116,7 @@ test('occupants on three nodes are in one room: everyone sees everyone, every me
   assert.deepEqual(seen.bob, seen.alice);
   assert.deepEqual(seen.carol, seen.alice);
   assert.deepEqual(seen.dave, seen.alice);
+  roomOrder.push(...seen.alice!);
 });
 
 test('a moderator on one node changes the roles of occupants on others: visitor, voice again, kick', async () => {
@@ -143,7 +148,7 @@ test('the owner node killed -9 while occupants on the others talk: the next node
   const standby = ranked(ROOM, NODES)[1];
   assert.ok(standby === 'node-a' || standby === 'node-b');
   const carolLeft = { alice: presenceOf(alice!, ROOM, 'Carol', 'unavailable', CLUSTER_MS), bob: presenceOf(bob!, ROOM, 'Carol', 'unavailable', CLUSTER_MS) };
-  // Talk before, during and after the kill, one message per sender every 50 ms.
+  // Talk before, during and after the kill, one message per sender every 100 ms.
   const sent: Record<string, string[]> = { alice: [], bob: [] };
   let n = 0;
   let takenOver = -1;
@@ -155,7 +160,7 @@ test('the owner node killed -9 while occupants on the others talk: the next node
       say(client, id);
     }
     n++;
-  }, 50);
+  }, 100);
   try {
     await new Promise((r) => setTimeout(r, 500));
     await nodes.c!.kill();
@@ -163,16 +168,17 @@ test('the owner node killed -9 while occupants on the others talk: the next node
       const p = await left;
       assert.equal(item(p)?.attrs.role, 'none', `${name} sees Carol leave`);
     }
-    // Twenty rounds more after both saw the takeover.
-    await waitFor(async () => takenOver >= 0 && n >= takenOver + 20, CLUSTER_MS, 'messages after the takeover');
+    // Ten rounds more after both saw the takeover.
+    await waitFor(async () => takenOver >= 0 && n >= takenOver + 10, CLUSTER_MS, 'messages after the takeover');
   } finally {
     clearInterval(talk);
   }
   const after = (id: string): boolean => Number(id.split('-k')[1]) >= takenOver;
   const all = [...sent.alice!, ...sent.bob!];
   const afterTakeover = all.filter(after);
+  const received: Record<string, string[]> = {};
   for (const [name, client] of Object.entries(survivors)) {
-    const got: string[] = [];
+    const got: string[] = received[name] = [];
     await receive(client, got, afterTakeover, 'every message sent after the takeover').catch((err: Error) => {
       const said = (node: TestServer): string => node.logs().split('\n').filter((l) => /group chat|cluster|node/i.test(l)).slice(-40).join('\n');
       throw new Error(`${err.message}\nnode a:\n${said(nodes.a!)}\nnode b:\n${said(nodes.b!)}`);
@@ -196,6 +202,12 @@ test('the owner node killed -9 while occupants on the others talk: the next node
   const carol = await world.login(nodes.a!, 'carol', 'again');
   await enter(carol, ROOM, 'Carol');
   for (const nick of ['Alice', 'Bob']) await presenceOf(carol, ROOM, nick);
+  // Its history is the room's newest messages, as the occupants got them: those the dead
+  // owner had sent on came back from the archive.
+  const history = bodies(carol);
+  roomOrder.push(...received.alice!);
+  assert.deepEqual(history, roomOrder.slice(-HISTORY));
+  t.diagnostic(`history: ${history.length} messages, ${history.filter((id) => !after(id)).length} of them sent before the takeover`);
   const newcomer = await presenceOf(alice!, ROOM, 'Carol');
   assert.equal(item(newcomer)?.attrs.role, 'participant');
   occupants.carol = carol;

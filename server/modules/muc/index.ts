@@ -16,6 +16,7 @@ import { JID } from '../../jid/jid.ts';
 import type { PropertyDefinition } from '../../properties/types.ts';
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import { xml, type Element } from '../../xml/element.ts';
+import { parseXml } from '../../xml/stream-parser.ts';
 import { StanzaError, errorReply } from '../../xml/errors.ts';
 import { runArchiveQuery } from '../mam/archive-query.ts';
 import { ArchiveWriter } from '../mam/archive-writer.ts';
@@ -149,6 +150,16 @@ export const mucModule: XmppModule = {
       },
       delete(room) {
         void writer.flushed().then(() => archiveRepo.deleteOwner(room)).catch((err) => kernel.reportError(`deleting the archive of ${room}`, err));
+      },
+      async recent(room, limit) {
+        try {
+          await writer.flushed();
+          const rows = await archiveRepo.page(room, {}, limit, true);
+          return rows.reverse().map((r) => ({ id: r.id, message: parseXml(r.stanza), at: r.at }));
+        } catch (err) {
+          kernel.reportError(`reading the archive of ${room}`, err);
+          return [];
+        }
       },
     };
     const host: RoomHost = {

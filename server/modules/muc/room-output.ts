@@ -27,6 +27,8 @@ export interface RoomArchive {
   query(room: string, query: Element, requester: string): Promise<Element>;
   /** Forgets a destroyed room's archive. */
   delete(room: string): void;
+  /** The newest `limit` messages of the room's archive, oldest first, each with its archive id; none if it cannot be read (logged). */
+  recent(room: string, limit: number): Promise<{ id: string; message: Element; at: Date }[]>;
 }
 
 export interface RoomHost {

@@ -377,8 +377,14 @@ export class RoomPlacement {
   private adopt(snapshot: RoomSnapshot): void {
     const { rooms } = this.service;
     const here = rooms.get(snapshot.name);
-    if (here && !here.empty) here.readmit(snapshot.occupants);
-    else rooms.set(snapshot.name, this.service.fromSnapshot(snapshot));
+    if (here && !here.empty) {
+      here.readmit(snapshot.occupants);
+    } else {
+      const room = this.service.fromSnapshot(snapshot);
+      rooms.set(snapshot.name, room);
+      // A standby copy carries no history: its owner died.
+      if (snapshot.history === undefined) room.reloadHistory();
+    }
     this.changed(snapshot.name);
   }
 

@@ -25,7 +25,7 @@ function fixture(): { room: Room; host: RoomHost; sent: { stanza: Element; to: r
   const host: RoomHost = {
     output: { toOccupants: (stanza, to) => sent.push({ stanza, to }), route: (stanza) => routed.push(stanza) },
     store: { saveRoom: (r) => writes.push(`room ${r.name}`), saveAffiliations: (n) => writes.push(`affiliations ${n}`), deleteRoom: (n) => writes.push(`delete ${n}`) },
-    archive: { add: () => 'id', query: () => Promise.reject(new Error('no archive here')), delete: () => {} },
+    archive: { add: () => 'id', query: () => Promise.reject(new Error('no archive here')), delete: () => {}, recent: async () => [] },
     now: () => new Date(),
     maxHistory: 50,
     closed: (name) => closed.push(name),

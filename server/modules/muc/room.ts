@@ -139,6 +139,24 @@ export class Room {
     this.touch();
   }
 
+  /**
+   * The room was rebuilt without its history (its node died): an archived room takes its
+   * newest messages back from the archive, as occupants got them, before any kept since.
+   */
+  reloadHistory(): void {
+    const limit = Math.min(this.config.historylength, this.host.maxHistory);
+    if (!this.config.enablearchiving || limit === 0) return;
+    void this.host.archive.recent(this.jid, limit).then((entries) => {
+      if (this.destroyed) return;
+      // Messages this node took since are archived too: they are in the history already.
+      const kept = new Set(this.history.all().map((e) => e.message.getChild('stanza-id', NS_SID)?.attrs.id));
+      this.history.prepend(entries.filter((e) => !kept.has(e.id)).map((e) => {
+        e.message.append(xml('stanza-id', { xmlns: NS_SID, id: e.id, by: this.jid }));
+        return { message: e.message, at: e.at };
+      }));
+    });
+  }
+
   /** Full JIDs of every occupant's sessions. */
   sessionJids(): string[] {
     return [...this.bySession.keys()];
