@@ -305,6 +305,6 @@ export const mucModule: XmppModule = {
       await Promise.all(pending.values());
       await writer.flushed();
     });
-    return roomAdmin({ rooms, service: domain, host, newConfig });
+    return roomAdmin({ rooms, service: domain, host, newConfig, placed: (name) => placement.madeHere(name) });
   },
 };

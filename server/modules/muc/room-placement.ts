@@ -388,6 +388,23 @@ export class RoomPlacement {
     this.changed(snapshot.name);
   }
 
+  /**
+   * A room made here without a stanza (an operator's): if another node owns it, it goes there
+   * now, as one part of a handoff (which registers no node list).
+   */
+  madeHere(name: string): void {
+    const room = this.service.rooms.get(name);
+    const owner = this.ownerOf(name);
+    if (!room || owner === this.self) return;
+    this.service.rooms.delete(name);
+    const handoff: Handoff = { node: this.self, view: '', rooms: [room.snapshot(true)], more: true };
+    void this.kernel.sendEvent(owner, ROOM_HANDOFF_EVENT, handoff).then((sent) => {
+      if (sent) return;
+      this.log.warn('group chat: a room made here could not go to its owner node', { room: name, node: owner });
+      if (!this.service.rooms.has(name)) this.service.rooms.set(name, room);
+    });
+  }
+
   /** A `remote/muc-standby` event: copies of the sender's rooms. */
   standbyUpdate(payload: unknown): void {
     const u = payload as StandbyUpdate;
