@@ -21,8 +21,8 @@
 // from then on the others pass nothing to it, so nothing is left with the leaving node.
 // Until a node has every handoff it expects and its SQL load is done (or the wait bound
 // passed), stanzas for rooms it does not hold wait, in order, rather than finding no room.
-// A stanza whose owner cannot be reached waits likewise for the next change of the node
-// list. Standalone, this node owns every room and none of this sends anything.
+// A stanza whose owner cannot be reached waits likewise, tried again every second, until
+// the node list changes or the wait bound passes. Standalone, this node owns every room and none of this sends anything.
 import { ownerOf, ranked } from '../../cluster/rendezvous.ts';
 import type { Kernel } from '../../extension/kernel.ts';
 import { JID } from '../../jid/jid.ts';
@@ -82,6 +82,8 @@ export interface RoomStanza {
   from: JID;
   to: JID;
   hops: number;
+  /** Set once it waited: when it gives up (Date.now() ms). */
+  until?: number;
 }
 
 /** What the placement needs of the service that holds the rooms (index.ts). */
@@ -94,11 +96,6 @@ export interface RoomService {
   /** Loads the persistent rooms that `owns` says are this node's and that it does not hold. */
   loadOwned(owns: (name: string) => boolean): Promise<void>;
   fail(item: RoomStanza, err: StanzaError): void;
-}
-
-interface Waiting {
-  item: RoomStanza;
-  until: number;
 }
 
 interface Settling {
@@ -116,7 +113,7 @@ export class RoomPlacement {
   private readonly copiedTo = new Map<string, string>();
   private flushQueued = false;
   /** Stanzas that cannot be handled yet, per room, in arrival order. */
-  private readonly waiting = new Map<string, Waiting[]>();
+  private readonly waiting = new Map<string, RoomStanza[]>();
   private expiry: NodeJS.Timeout | null = null;
   /** The last handoff's view from each node. */
   private readonly handoffs = new Map<string, string>();
@@ -152,8 +149,7 @@ export class RoomPlacement {
   /** A stanza for a room (or an occupant of it), from a local sender or forwarded by another node. */
   dispatch(item: RoomStanza): void {
     const name = item.to.local;
-    const queue = this.waiting.get(name);
-    if (queue) return void queue.push({ item, until: Date.now() + this.waitMs() });
+    if (this.waiting.has(name)) return this.hold(item);
     if (this.service.rooms.has(name)) return this.service.handleHere(item);
     const owner = this.ownerOf(name);
     if (owner !== this.self) {
@@ -177,26 +173,32 @@ export class RoomPlacement {
     this.dispatch({ stanza, from, to, hops: p.hops });
   }
 
-  /** Waits, behind what already waits for the room, until the node list changes or the room arrives. */
+  /**
+   * Waits, behind what already waits for the room, until the room arrives, the node list
+   * changes, or the next retry (every second: an owner's link may be back).
+   */
   private hold(item: RoomStanza): void {
     const name = item.to.local;
     const queue = this.waiting.get(name) ?? [];
-    queue.push({ item, until: Date.now() + this.waitMs() });
+    queue.push({ ...item, until: item.until ?? Date.now() + this.waitMs() });
     this.waiting.set(name, queue);
-    this.expiry ??= setInterval(() => this.expire(), 1_000);
+    this.expiry ??= setInterval(() => this.retry(), 1_000);
     this.expiry.unref();
   }
 
-  /** What waited beyond the bound is answered with an error (RFC 6120 8.3.3.14: try again later). */
-  private expire(): void {
+  /**
+   * What waited beyond the bound is answered with an error (RFC 6120 8.3.3.14: try again
+   * later); the rest is dispatched again, unless this node is still gathering its rooms.
+   */
+  private retry(): void {
     const now = Date.now();
     for (const [name, queue] of this.waiting) {
-      while (queue.length && queue[0]!.until <= now) {
-        const { item } = queue.shift()!;
-        this.service.fail(item, new StanzaError('recipient-unavailable', 'The room cannot be reached right now', 'wait'));
+      while (queue.length && queue[0]!.until! <= now) {
+        this.service.fail(queue.shift()!, new StanzaError('recipient-unavailable', 'The room cannot be reached right now', 'wait'));
       }
       if (!queue.length) this.waiting.delete(name);
     }
+    if (!this.settling) this.release();
     if (!this.waiting.size && this.expiry) {
       clearInterval(this.expiry);
       this.expiry = null;
@@ -210,7 +212,7 @@ export class RoomPlacement {
       const queue = this.waiting.get(n);
       if (!queue) continue;
       this.waiting.delete(n);
-      for (const { item } of queue) this.dispatch({ ...item, hops: 0 });
+      for (const item of queue) this.dispatch({ ...item, hops: 0 });
     }
   }
 
@@ -455,7 +457,7 @@ export class RoomPlacement {
     if (this.settling) clearTimeout(this.settling.timer);
     if (this.expiry) clearInterval(this.expiry);
     for (const queue of this.waiting.values()) {
-      for (const { item } of queue) this.service.fail(item, new StanzaError('service-unavailable', 'The group chat service is going away'));
+      for (const item of queue) this.service.fail(item, new StanzaError('service-unavailable', 'The group chat service is going away'));
     }
     this.waiting.clear();
   }
