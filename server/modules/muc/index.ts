@@ -1,7 +1,8 @@
 // Group chat (XEP-0045) at conference.<domain>: the service that holds the rooms. It finds
 // (or creates) the room a stanza is for and hands it the stanza; everything else is the
-// room's (room.ts). Persistent rooms are loaded from SQL at start and written back as they
-// change; the others live in memory and vanish with their last occupant.
+// room's (room.ts). The persistent rooms this node owns are loaded from SQL at start (and
+// when rooms move here) and written back as they change; the others live in memory and
+// vanish with their last occupant.
 //
 // Standalone, this node holds every room. In a cluster each room lives on one owner node,
 // and a stanza for it that arrives elsewhere is passed on there (room-placement.ts); what

@@ -1,7 +1,7 @@
 // What a room needs from the world around it, as interfaces: where its stanzas go, where
 // its persistent state is kept, and the clock. A room never reaches the kernel itself, so
-// that it may later run on whichever node of a cluster owns it, its output then fanned out
-// once per node that holds occupants (see docs/architecture.md, "Group chat").
+// that it runs on whichever node of a cluster owns it, its output fanned out once per node
+// that holds occupants (see docs/architecture.md, "Group chat").
 import type { Element } from '../../xml/element.ts';
 import type { StoredAffiliation, StoredRoom } from '../../storage/types.ts';
 

@@ -1,6 +1,7 @@
 // A room on its own, behind its interfaces: what it sends goes to RoomOutput as one stanza
 // and a list of full JIDs, what it keeps to RoomStore. This is the boundary a cluster owner
-// node will sit behind; here it shows the room needs nothing else (no kernel, no sessions).
+// node sits behind; here it shows the room needs nothing else (no kernel, no sessions), and
+// that a snapshot of it makes the same room on another node.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JID } from '../../jid/jid.ts';
