@@ -3,7 +3,7 @@
 // modules/ and plugins.
 import { X509Certificate } from 'node:crypto';
 import type net from 'node:net';
-import { MEMBERS_CHANGED, type MembersChangedEvent } from './cluster/cluster-events.ts';
+import { CLUSTER_LEAVING, MEMBERS_CHANGED, type ClusterLeavingEvent, type MembersChangedEvent } from './cluster/cluster-events.ts';
 import { ClusterSlot } from './cluster/cluster-slot.ts';
 import type { ServerConfig } from './config/types.ts';
 import { EventBus } from './events/event-bus.ts';
@@ -113,7 +113,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     const events = new EventBus();
     // Standalone until the clustering plugin installs its own pair (see cluster/cluster-slot.ts).
-    const cluster = new ClusterSlot(config.nodeId, (nodes, previous) => events.fire<MembersChangedEvent>(MEMBERS_CHANGED, { nodes, previous }));
+    const cluster = new ClusterSlot(config.nodeId, (nodes, previous) => events.fire<MembersChangedEvent>(MEMBERS_CHANGED, { nodes, previous }), (staying) => {
+      const handovers: Promise<unknown>[] = [];
+      events.fire<ClusterLeavingEvent>(CLUSTER_LEAVING, { nodes: staying, waitUntil: (work) => handovers.push(work) });
+      return Promise.allSettled(handovers);
+    });
     const sessions = new SessionManager(config.nodeId, cluster.localTable(), events, log.child('sessions'));
     const router = new Router(config.domain, events, sessions, cluster.standalone, log.child('router'));
     cluster.connect({ router, sessions });

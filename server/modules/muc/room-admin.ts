@@ -21,6 +21,8 @@ export interface RoomAdminDeps {
   service(): string;
   host: RoomHost;
   newConfig(): RoomConfig;
+  /** A room was made here (create): in a cluster it goes to its owner node, if that is another. */
+  placed?(name: string): void;
 }
 
 /** The options an operator may set, with a value of each one's type; the occupant id salt is the room's own. */
@@ -124,7 +126,9 @@ export function roomAdmin(d: RoomAdminDeps): RoomAdmin {
       room.setOwner(owner);
       asOwner(() => room.configure(form));
       d.rooms.set(name, room);
-      return detail(room);
+      const made = detail(room);
+      d.placed?.(name);
+      return made;
     },
     async change(input, change) {
       const room = find(input);

@@ -22,6 +22,8 @@ import {
   type Affiliation, type Role,
 } from './roles.ts';
 import type { StoredAffiliation, StoredRoom } from '../../storage/types.ts';
+import { parseXml } from '../../xml/stream-parser.ts';
+import type { OccupantSnapshot, RoomSnapshot } from './room-snapshot.ts';
 
 export interface Occupant {
   nick: string;
@@ -95,6 +97,71 @@ export class Room {
     }
   }
 
+  /** The room another node held, as its snapshot says, occupants in without a word to them. */
+  static fromSnapshot(snapshot: RoomSnapshot, service: string, host: RoomHost): Room {
+    const room = new Room(snapshot.name, service, snapshot.config, host, {
+      locked: snapshot.locked,
+      stored: { name: snapshot.name, config: { ...snapshot.config }, subject: snapshot.subject, subjectBy: snapshot.subjectBy, affiliations: snapshot.affiliations },
+    });
+    for (const entry of snapshot.history ?? []) room.history.add(parseXml(entry.message), new Date(entry.at));
+    room.readmit(snapshot.occupants);
+    return room;
+  }
+
+  /** Everything another node needs to go on with the room; history only when asked for. */
+  snapshot(withHistory: boolean): RoomSnapshot {
+    return {
+      ...this.stored(),
+      config: { ...this.config },
+      locked: this.locked,
+      affiliations: this.storedAffiliations(),
+      occupants: this.everyone().map((o) => ({ nick: o.nick, bare: o.bare, role: o.role, sessions: [...o.sessions].map(([jid, p]) => [jid, p.toString()]) })),
+      history: withHistory ? this.history.all().map((e) => ({ message: e.message.toString(), at: e.at.toISOString() })) : undefined,
+    };
+  }
+
+  /**
+   * Takes in occupants that were in the room while another node held it, silently: they and
+   * the others saw the joins then. A nick another user holds here now keeps its holder.
+   */
+  readmit(occupants: readonly OccupantSnapshot[]): void {
+    for (const o of occupants) {
+      const taken = this.occupants.get(o.nick);
+      if (taken && taken.bare !== o.bare) continue;
+      const occupant = taken ?? { nick: o.nick, bare: o.bare, role: o.role, sessions: new Map<string, Element>(), occupantId: this.occupantId(o.bare) };
+      for (const [jid, presence] of o.sessions) {
+        if (this.bySession.has(jid)) continue;
+        occupant.sessions.set(jid, parseXml(presence));
+        this.bySession.set(jid, o.nick);
+      }
+      if (occupant.sessions.size) this.occupants.set(o.nick, occupant);
+    }
+    this.touch();
+  }
+
+  /**
+   * The room was rebuilt without its history (its node died): an archived room takes its
+   * newest messages back from the archive, as occupants got them, before any kept since.
+   */
+  reloadHistory(): void {
+    const limit = Math.min(this.config.historylength, this.host.maxHistory);
+    if (!this.config.enablearchiving || limit === 0) return;
+    void this.host.archive.recent(this.jid, limit).then((entries) => {
+      if (this.destroyed) return;
+      // Messages this node took since are archived too: they are in the history already.
+      const kept = new Set(this.history.all().map((e) => e.message.getChild('stanza-id', NS_SID)?.attrs.id));
+      this.history.prepend(entries.filter((e) => !kept.has(e.id)).map((e) => {
+        e.message.append(xml('stanza-id', { xmlns: NS_SID, id: e.id, by: this.jid }));
+        return { message: e.message, at: e.at };
+      }));
+    });
+  }
+
+  /** Full JIDs of every occupant's sessions. */
+  sessionJids(): string[] {
+    return [...this.bySession.keys()];
+  }
+
   /** The one entry point: a stanza to the room or one of its occupants, from `from` (a full JID). */
   handle(stanza: Element, from: JID): void {
     if (this.destroyed) return this.fail(stanza, from, new StanzaError('item-not-found', 'The room is gone'));
@@ -129,6 +196,7 @@ export class Room {
     occupant.sessions.delete(fullJid);
     this.bySession.delete(fullJid);
     if (occupant.sessions.size === 0) this.removeOccupant(occupant, []);
+    else this.touch();
   }
 
   /** The service is going away: every occupant is told (332), nothing is kept of the visit. */
@@ -159,6 +227,7 @@ export class Room {
   }
 
   private persist(affiliations = false): void {
+    this.touch();
     if (!this.config.persistentroom || this.locked) return;
     this.host.store.saveRoom(this.stored());
     if (affiliations) this.host.store.saveAffiliations(this.name, this.storedAffiliations());
@@ -185,6 +254,10 @@ export class Room {
   /** Takes an affiliation for a room being created: its creator owns it. */
   setOwner(bare: string): void {
     this.affiliations.set(bare, { affiliation: 'owner', reason: '' });
+  }
+
+  private touch(): void {
+    if (!this.destroyed) this.host.changed(this.name);
   }
 
   // ---- output ----
@@ -241,6 +314,7 @@ export class Room {
         ...payload.map((p) => p.clone()), x, xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: subject.occupantId }));
       this.send(presence, viewer);
     }
+    this.touch();
   }
 
   // ---- presence ----
@@ -288,6 +362,7 @@ export class Room {
       // Another session of the same user under the same nick (XEP-0045 7.2.9): one occupant.
       taken.sessions.set(full, stanza);
       this.bySession.set(full, nick);
+      this.touch();
       this.welcome(full, muc, created);
       return;
     }
@@ -335,6 +410,7 @@ export class Room {
       // The user stays in the room with its other sessions; this one alone hears it left.
       occupant.sessions.delete(full);
       this.bySession.delete(full);
+      this.touch();
       this.send(xml('presence', { from: `${this.jid}/${occupant.nick}`, type: 'unavailable' },
         this.userItem(occupant, occupant, { role: 'none', statuses: [SELF] })), [full]);
       return;
@@ -701,6 +777,7 @@ export class Room {
   /** An account was deleted: it keeps no affiliation here. */
   forget(bare: string): void {
     if (!this.affiliations.delete(bare)) return;
+    this.touch();
     for (const occupant of this.everyone()) if (occupant.bare === bare) this.refresh(occupant);
   }
 }
