@@ -33,6 +33,12 @@ import { parseXml } from '../../xml/stream-parser.ts';
 import { isRoomSnapshot, type RoomSnapshot } from './room-snapshot.ts';
 import type { Room } from './room.ts';
 
+/**
+ * How long a leaving node waits for the others to say they took its rooms, at most: the
+ * switch to standalone waits for it, and so do its users' messages to users of other nodes.
+ */
+const MAX_LEAVING_WAIT_MS = 5_000;
+
 export const ROOM_STANZA_EVENT = 'remote/muc-stanza';
 export const ROOM_HANDOFF_EVENT = 'remote/muc-handoff';
 export const ROOM_STANDBY_EVENT = 'remote/muc-standby';
@@ -288,7 +294,16 @@ export class RoomPlacement {
       this.service.rooms.delete(room.name);
       this.changed(room.name);
     }
-    this.log.info('group chat: leaving the cluster, rooms handed over', { rooms: [...outgoing.values()].reduce((n, l) => n + l.length, 0), to: staying.join(',') });
+    const handed = [...outgoing.values()].reduce((n, l) => n + l.length, 0);
+    this.log.info('group chat: leaving the cluster, rooms handed over', { rooms: handed, to: staying.join(',') });
+    if (handed === 0) {
+      // Nothing here for anyone to take, and so nothing passed on to this node is on its way
+      // to a room of its own: the other nodes are told it leaves, and the switch does not
+      // wait for their answers (which a node losing Hazelcast may not get for a while).
+      void this.sendHandoffs(staying, staying.join(','), outgoing, true);
+      this.settled();
+      return Promise.resolve();
+    }
     const unanswered = new Set(staying);
     const answered = staying.map((peer) => new Promise<void>((resolve) => this.taken.set(peer, () => {
       unanswered.delete(peer);
@@ -298,7 +313,7 @@ export class RoomPlacement {
     sent.forEach((p, i) => void p.then((ok) => { if (!ok) this.taken.get(staying[i]!)?.(); }));
     this.settled();
     let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, this.waitMs()); });
+    const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.min(this.waitMs(), MAX_LEAVING_WAIT_MS)); });
     return Promise.race([Promise.all(answered), bound]).then(() => {
       clearTimeout(timer);
       if (unanswered.size) this.log.warn('group chat: left the cluster before every node answered the handover', { nodes: [...unanswered] });
