@@ -1,6 +1,7 @@
 // Questions between nodes' group chat services, with the cluster replaced by direct calls
-// (through JSON, in order, a turn later, as over a link): a long list answered in parts, a
-// refusal that comes back as the same RoomAdminError, a node that cannot be reached or does
+// (through JSON, in order, a turn later, as over a link, which refuses a frame over 64 KiB):
+// a long list answered in parts, an answer too large for a frame, a refusal that comes back
+// as the same RoomAdminError, a node that cannot be reached or does
 // not answer in time, and nothing kept once a question is settled. The cluster test
 // (test/cluster/muc-admin.test.ts) runs the same over real processes.
 import assert from 'node:assert/strict';
@@ -27,7 +28,9 @@ function nodes(responders: Record<string, RoomResponder>): Map<string, TestNode>
       sendEvent: async (to: string, event: string, payload: unknown) => {
         const peer = all.get(to);
         if (!peer?.up) return false;
-        const data: unknown = JSON.parse(JSON.stringify(payload));
+        const json = JSON.stringify(payload);
+        if (json.length > 64 * 1024) return false;
+        const data: unknown = JSON.parse(json);
         await Promise.resolve();
         if (event === ROOM_REQUEST_EVENT) peer.requests.request(data);
         if (event === ROOM_ANSWER_EVENT) {
@@ -44,13 +47,14 @@ function nodes(responders: Record<string, RoomResponder>): Map<string, TestNode>
 
 const open = (r: RoomRequests): number => (r as unknown as { pending: Map<number, unknown> }).pending.size;
 
-test('a long list comes in parts, whole and in order; a refusal comes back as the same error', async () => {
+test('a long list comes in parts, whole and in order; an answer too large says so; a refusal comes back as the same error', async () => {
   const many = Array.from({ length: 2_000 }, (_, i) => ({ name: `room${i}`, title: 'x'.repeat(20) }));
   const cluster = nodes({
     a: async () => [],
     b: async (op, args) => {
       if (op === 'list') return many;
       if (op === 'get') throw new RoomAdminError('not-found', `no room ${String(args[0])}`);
+      if (op === 'change') return { occupants: 'x'.repeat(100 * 1024) };
       throw new Error('broken');
     },
   });
@@ -59,6 +63,7 @@ test('a long list comes in parts, whole and in order; a refusal comes back as th
   assert.ok(cluster.get('b')!.answersSent > 1, 'in several events');
   await assert.rejects(a.ask('b', 'get', ['nowhere'], 1_000), (err: unknown) => err instanceof RoomAdminError && err.kind === 'not-found' && err.message === 'no room nowhere');
   await assert.rejects(a.ask('b', 'owned', ['x'], 1_000), /node b failed to answer/);
+  await assert.rejects(a.ask('b', 'change', ['big', {}], 1_000), (err: unknown) => err instanceof RoomAdminError && err.kind === 'unavailable' && /too large/.test(err.message));
   assert.equal(open(a), 0, 'nothing kept once answered');
 });
 

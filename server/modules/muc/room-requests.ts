@@ -93,7 +93,13 @@ export class RoomRequests {
     if (typeof r?.id !== 'number' || typeof r.node !== 'string' || !OPS.includes(r.op) || !Array.isArray(r.args)) return;
     const send = (answer: Omit<RoomAnswer, 'id' | 'node'>): Promise<boolean> => this.kernel.sendEvent(r.node, ROOM_ANSWER_EVENT, { id: r.id, node: this.kernel.nodeId, ...answer } satisfies RoomAnswer);
     void Promise.resolve().then(() => this.respond(r.op, r.args)).then((value) => {
-      if (!Array.isArray(value)) return void send({ value });
+      // A detail too large for one frame (a room of very many occupants) is refused by the
+      // link: the asker hears why rather than waiting for its deadline.
+      if (!Array.isArray(value)) {
+        return void send({ value }).then((sent) => {
+          if (!sent) void send({ error: { kind: 'unavailable', message: `node ${this.kernel.nodeId} could not send its answer (too large for the cluster link?)` } });
+        });
+      }
       const parts = inBatches(value);
       parts.forEach((part, i) => void send({ value: part, more: i < parts.length - 1 || undefined }));
     }, (err: unknown) => {
