@@ -174,8 +174,8 @@ export function endSession(jid: string): Promise<void> {
   return call('DELETE', `/api/online/${encodeURIComponent(jid)}`);
 }
 
-/** The group chat service's domain and its rooms. */
-export function rooms(): Promise<{ service: string; rooms: RoomSummary[] }> {
+/** The group chat service's domain and its rooms (on every node; `missing`: the nodes that did not answer). */
+export function rooms(): Promise<{ service: string; rooms: RoomSummary[]; missing: string[] }> {
   return call('GET', '/api/rooms');
 }
 

@@ -1,9 +1,9 @@
-// xmppd muc list|show|create|set|destroy: the group chat rooms of the node running on this
-// machine, through its admin listener as an administrator (XMPPD_ADMIN_JID and
-// XMPPD_ADMIN_PASSWORD). Not through the database, as `xmppd user` goes: occupants and
+// xmppd muc list|show|create|set|destroy: the group chat rooms of the service, through the
+// admin listener of the node running on this machine as an administrator (XMPPD_ADMIN_JID and
+// XMPPD_ADMIN_PASSWORD); in a cluster that node asks the others, so every room is there. Not through the database, as `xmppd user` goes: occupants and
 // temporary rooms live only in the running service, and a destroyed room's occupants must be
 // told, which only the room itself can do.
-import type { RoomDetail, RoomSummary } from '../extension/room-admin.ts';
+import type { RoomDetail, RoomList } from '../extension/room-admin.ts';
 import { adminRequest, table } from './admin-client.ts';
 import { UsageError } from './cli-errors.ts';
 import type { CommandContext } from './command-context.ts';
@@ -33,7 +33,7 @@ function assignments(args: readonly string[], usage: string): Record<string, str
 const path = (room: string): string => `/api/rooms/${encodeURIComponent(room)}`;
 
 function printRoom(ctx: CommandContext, room: RoomDetail): void {
-  ctx.out(`${room.jid}${room.title ? ` (${room.title})` : ''}: ${room.persistent ? 'persistent' : 'temporary'}, ${room.public ? 'public' : 'hidden'}${room.locked ? ', locked' : ''}, created ${room.created}`);
+  ctx.out(`${room.jid}${room.title ? ` (${room.title})` : ''}: ${room.persistent ? 'persistent' : 'temporary'}, ${room.public ? 'public' : 'hidden'}${room.locked ? ', locked' : ''}, created ${room.created}, on ${room.node}`);
   if (room.subject) ctx.out(`subject: ${room.subject}`);
   ctx.out('options:');
   for (const [name, value] of Object.entries(room.options)) ctx.out(`  ${name}=${String(value)}`);
@@ -44,13 +44,15 @@ function printRoom(ctx: CommandContext, room: RoomDetail): void {
 }
 
 async function list(ctx: CommandContext): Promise<void> {
-  const { rooms } = await adminRequest<{ service: string; rooms: RoomSummary[] }>(ctx, 'GET', '/api/rooms');
+  const { rooms, missing } = await adminRequest<{ service: string } & RoomList>(ctx, 'GET', '/api/rooms');
+  // Said first and on stderr, so that a script reading the table still sees the list is partial.
+  if (missing.length) ctx.say(`warning: not listed, the rooms of ${missing.join(', ')} (no answer in time)`);
   if (!rooms.length) {
     ctx.say('no rooms');
     return;
   }
-  for (const line of table([['ROOM', 'NAME', 'OCCUPANTS', 'KIND', 'LISTED', 'CREATED'], ...rooms.map((r) => [
-    r.jid, r.title, String(r.occupants), r.persistent ? 'persistent' : 'temporary', r.public ? 'public' : 'hidden', r.created,
+  for (const line of table([['ROOM', 'NAME', 'OCCUPANTS', 'KIND', 'LISTED', 'NODE', 'CREATED'], ...rooms.map((r) => [
+    r.jid, r.title, String(r.occupants), r.persistent ? 'persistent' : 'temporary', r.public ? 'public' : 'hidden', r.node, r.created,
   ])])) ctx.out(line);
 }
 

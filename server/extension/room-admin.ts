@@ -1,8 +1,8 @@
 // What operators' tools (the admin API, and through it the console and `xmppd muc`) ask of
 // the group chat service, which the muc module provides as its API (modules/muc/room-admin.ts).
 // It lives here, where the kernel and the modules meet, because the admin API may not import
-// a module. Every method is async and takes and returns plain data, never a room: once rooms
-// live on an owner node of a cluster, the node asked may have to forward the question there.
+// a module. Every method is async and takes and returns plain data, never a room: in a
+// cluster each room lives on one owner node, and the node asked forwards the question there.
 
 /** A room option's value: the muc#roomconfig options are booleans, numbers and strings. */
 export type RoomOptionValue = boolean | number | string;
@@ -23,6 +23,15 @@ export interface RoomSummary {
   occupants: number;
   /** ISO 8601; for a persistent room, when it was first stored. */
   created: string;
+  /** The node that holds the room (its owner node in a cluster; this node standalone). */
+  node: string;
+}
+
+/** Every room of the service, and the nodes that did not say which rooms they hold in time. */
+export interface RoomList {
+  rooms: RoomSummary[];
+  /** Node ids; empty when every node answered (always, standalone). */
+  missing: string[];
 }
 
 export interface RoomOccupant {
@@ -60,8 +69,8 @@ export interface AffiliationChange {
 export interface RoomAdmin {
   /** The service's domain (conference.<domain>). */
   readonly service: string;
-  /** Every room, by name. */
-  list(): Promise<RoomSummary[]>;
+  /** Every room, by name, on every node. */
+  list(): Promise<RoomList>;
   /** One room; RoomAdminError 'not-found' if there is none. */
   get(name: string): Promise<RoomDetail>;
   /** A persistent room owned by `owner` (a bare JID), configured with `options` over the defaults. */
@@ -72,9 +81,12 @@ export interface RoomAdmin {
   destroy(name: string, opts?: { reason?: string; alternate?: string }): Promise<void>;
 }
 
-/** Why an operator's request was refused: no such room, a room of that name exists, or bad input (the message names it). */
+/**
+ * Why an operator's request was refused: no such room, a room of that name exists, bad input
+ * (the message names it), or the node that holds the room could not be asked (in a cluster).
+ */
 export class RoomAdminError extends Error {
-  constructor(readonly kind: 'not-found' | 'exists' | 'invalid', message: string) {
+  constructor(readonly kind: 'not-found' | 'exists' | 'invalid' | 'unavailable', message: string) {
     super(message);
     this.name = 'RoomAdminError';
   }

@@ -40,8 +40,9 @@ test('muc create makes a persistent room; list and show describe it with its occ
 
   const listed = await muc(['list']);
   assert.equal(listed.code, 0, listed.stderr);
-  assert.match(listed.stdout, /^ROOM\s+NAME\s+OCCUPANTS\s+KIND\s+LISTED\s+CREATED/);
-  assert.match(listed.stdout, new RegExp(`team@${SERVICE}\\s+The team\\s+2\\s+persistent\\s+hidden`));
+  assert.match(listed.stdout, /^ROOM\s+NAME\s+OCCUPANTS\s+KIND\s+LISTED\s+NODE\s+CREATED/);
+  assert.match(listed.stdout, new RegExp(`team@${SERVICE}\\s+The team\\s+2\\s+persistent\\s+hidden\\s+\\S+\\s+\\d{4}-`));
+  assert.doesNotMatch(listed.stderr, /not listed/, 'standalone, no node is missing');
 
   const shown = await muc(['show', 'team']);
   assert.equal(shown.code, 0, shown.stderr);

@@ -39,6 +39,8 @@ test('an operator sees who is in a room, creates a persistent room, looks into o
     await shows(page, 'tr[data-room="coffee"]', 'Coffee corner');
     await shows(page, 'tr[data-room="coffee"] td.number', '2');
     await shows(page, 'tr[data-room="coffee"]', 'temporary');
+    // The node that holds it (in a cluster, the room's owner node).
+    await shows(page, 'tr[data-room="coffee"]', (await admin(server.adminPort, 'GET', '/api/rooms/coffee')).body.node);
 
     // A new persistent room; the same name again, and an owner that is no JID, are refused with the reasons.
     await page.getByLabel('Room', { exact: true }).fill('board');

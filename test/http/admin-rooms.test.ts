@@ -65,9 +65,12 @@ test('the list and a room\'s detail show who is in it, with roles, affiliations 
   assert.equal(lobby.occupants, 2);
   assert.equal(lobby.public, true);
   assert.ok(Date.parse(lobby.created) <= Date.now());
+  assert.deepEqual(list.body.missing, [], 'standalone, no node is missing');
+  assert.ok(typeof lobby.node === 'string' && lobby.node.length > 0, 'the node that holds it');
 
   const detail = await api('GET', `/api/rooms/${encodeURIComponent(`lobby@${SERVICE}`)}`);
   assert.equal(detail.status, 200);
+  assert.equal(detail.body.node, lobby.node);
   assert.deepEqual(detail.body.occupants, [
     { nick: 'Alice', role: 'moderator', affiliation: 'owner', bare: 'alice@localhost', jids: ['alice@localhost/a'] },
     { nick: 'Bob', role: 'participant', affiliation: 'none', bare: 'bob@localhost', jids: ['bob@localhost/b'] },

@@ -1,7 +1,8 @@
 // The group chat rooms of the service (GET /api/rooms), refreshed every few seconds, with
 // creating a persistent room for an owner, and one room in full: its options, affiliations
 // and occupants, and destroying it after a confirmation (its occupants are told the reason
-// and the room to go to instead).
+// and the room to go to instead). In a cluster the list is every node's, each room shown
+// with the node that holds it, and the nodes that did not answer in time are named.
 import { createRoom, describe, destroyRoom, room, rooms } from '../api.ts';
 import type { RoomDetail, RoomSummary } from '../api-types.ts';
 import { facts, h, message, setMessage, table } from '../dom.ts';
@@ -29,13 +30,14 @@ export const roomsPage: Route = {
     const view = (all: RoomSummary[]): HTMLElement => {
       if (!all.length) return h('p', {}, 'There are no rooms. Create a persistent one above; users of this server create rooms by joining them.');
       return h('table', { class: 'rooms' },
-        h('thead', {}, h('tr', {}, ...['Room', 'Name', 'Occupants', 'Kind', 'Listed', 'Created', ''].map((label) => h('th', { scope: 'col' }, label)))),
+        h('thead', {}, h('tr', {}, ...['Room', 'Name', 'Occupants', 'Kind', 'Listed', 'Node', 'Created', ''].map((label) => h('th', { scope: 'col' }, label)))),
         h('tbody', {}, ...all.map((r) => h('tr', { 'data-room': r.name },
           h('td', {}, h('code', {}, r.jid)),
           h('td', {}, r.title),
           h('td', { class: 'number' }, count(r.occupants)),
           h('td', {}, r.persistent ? 'persistent' : 'temporary', r.locked ? h('span', { class: 'hint' }, ' (locked)') : null),
           h('td', {}, r.public ? 'public' : 'hidden'),
+          h('td', {}, h('code', {}, r.node)),
           h('td', {}, time(r.created)),
           h('td', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', 'aria-label': `Show ${r.name}`, onclick: () => {
             selected = r.name;
@@ -82,6 +84,7 @@ export const roomsPage: Route = {
           ['Kind', `${r.persistent ? 'persistent' : 'temporary'}, ${r.public ? 'public' : 'hidden'}${r.locked ? ', locked until its owner configures it' : ''}`],
           ['Subject', r.subject || h('span', { class: 'hint' }, 'none')],
           ['Created', time(r.created)],
+          ['Node', h('code', {}, r.node)],
         ]),
         h('h3', {}, 'Occupants'),
         r.occupants.length
@@ -104,7 +107,9 @@ export const roomsPage: Route = {
         const shown = selected && answer.rooms.some((r) => r.name === selected) ? await room(selected) : null;
         if (mine !== reads) return;
         service.textContent = answer.service;
-        list.replaceChildren(view(answer.rooms));
+        list.replaceChildren(...(answer.missing.length
+          ? [message('error', `Not shown: the rooms of ${answer.missing.join(', ')}, which did not answer in time.`)]
+          : []), view(answer.rooms));
         if (shown) drawDetail(shown);
         else {
           detail.hidden = true;

@@ -29,6 +29,7 @@ export const ADMIN_ERRORS = {
   ROOM_NOT_FOUND: { status: 404, message: 'no such group chat room' },
   ROOM_EXISTS: { status: 409, message: 'a group chat room of that name exists' },
   ROOM_INVALID: { status: 400, message: 'not a room name, option, affiliation or JID the group chat service accepts' },
+  ROOM_NODE_UNAVAILABLE: { status: 503, message: 'the cluster node that holds the room did not answer; try again' },
   NOT_CLUSTERED: { status: 409, message: 'this node is not in a cluster (clustering is off, not joined yet, or no clustering plugin is loaded)' },
   INTERNAL: { status: 500, message: 'internal error (see the server log)' },
 } as const;

@@ -80,6 +80,8 @@ const roomFields = {
   public: { type: 'boolean' },
   locked: { type: 'boolean' },
   created: { type: 'string', format: 'date-time' },
+  /** The node that holds the room. */
+  node: { type: 'string' },
 } as const;
 
 export const roomSummarySchema = {

@@ -2,21 +2,25 @@
 // look at one (options, affiliations, occupants), create a persistent one for an owner,
 // change options and affiliations, destroy. Everything goes through the service's RoomAdmin
 // (extension/room-admin.ts), which takes an owner's path in the room, so occupants hear of
-// each change as XEP-0045 says.
+// each change as XEP-0045 says. In a cluster the service asks the node that holds the room
+// (the list: every node), so any node's listener manages every room; a node that does not
+// answer in time makes a 503 (the list names it in `missing` and shows the others' rooms).
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../log.ts';
 import { RoomAdminError, type AffiliationChange, type RoomAdmin, type RoomOptionValue } from '../../extension/room-admin.ts';
 import { AdminError } from './admin-errors.ts';
 import { errors, roomAffiliationSchema, roomDetailSchema, roomOptionsSchema, roomParams, roomSummarySchema } from './admin-schemas.ts';
 
-const CODES = { 'not-found': 'ROOM_NOT_FOUND', exists: 'ROOM_EXISTS', invalid: 'ROOM_INVALID' } as const;
+const CODES = { 'not-found': 'ROOM_NOT_FOUND', exists: 'ROOM_EXISTS', invalid: 'ROOM_INVALID', unavailable: 'ROOM_NODE_UNAVAILABLE' } as const;
+/** Seconds a client is told to wait before asking again a node that did not answer. */
+const RETRY_AFTER_S = 5;
 
 /** The service's refusals as the API's errors. */
 async function answer<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof RoomAdminError) throw new AdminError(CODES[err.kind], err.message);
+    if (err instanceof RoomAdminError) throw new AdminError(CODES[err.kind], err.message, err.kind === 'unavailable' ? RETRY_AFTER_S : undefined);
     throw err;
   }
 }
@@ -28,14 +32,18 @@ export function roomResource(rooms: RoomAdmin, log: Logger) {
     app.get('/api/rooms', {
       schema: {
         response: {
-          200: { type: 'object', required: ['service', 'rooms'], properties: { service: { type: 'string' }, rooms: { type: 'array', items: roomSummarySchema } } },
+          200: {
+            type: 'object',
+            required: ['service', 'rooms', 'missing'],
+            properties: { service: { type: 'string' }, rooms: { type: 'array', items: roomSummarySchema }, missing: { type: 'array', items: { type: 'string' } } },
+          },
           ...errors(),
         },
       },
-    }, async () => ({ service: rooms.service, rooms: await rooms.list() }));
+    }, async () => ({ service: rooms.service, ...await rooms.list() }));
 
     app.get<{ Params: { room: string } }>('/api/rooms/:room', {
-      schema: { params: roomParams, response: { 200: roomDetailSchema, ...errors(400, 404) } },
+      schema: { params: roomParams, response: { 200: roomDetailSchema, ...errors(400, 404, 503) } },
     }, (req) => answer(() => rooms.get(req.params.room)));
 
     app.post<{ Body: { name: string; owner: string; options?: Record<string, RoomOptionValue> } }>('/api/rooms', {
@@ -46,7 +54,7 @@ export function roomResource(rooms: RoomAdmin, log: Logger) {
           additionalProperties: false,
           properties: { name: jidText, owner: jidText, options: roomOptionsSchema },
         },
-        response: { 201: roomDetailSchema, ...errors(400, 409) },
+        response: { 201: roomDetailSchema, ...errors(400, 409, 503) },
       },
     }, async (req, reply) => {
       const room = await answer(() => rooms.create(req.body.name, req.body.owner, req.body.options));
@@ -62,7 +70,7 @@ export function roomResource(rooms: RoomAdmin, log: Logger) {
           additionalProperties: false,
           properties: { options: roomOptionsSchema, affiliations: { type: 'array', maxItems: 1000, items: roomAffiliationSchema } },
         },
-        response: { 200: roomDetailSchema, ...errors(400, 404) },
+        response: { 200: roomDetailSchema, ...errors(400, 404, 503) },
       },
     }, async (req) => {
       const room = await answer(() => rooms.change(req.params.room, req.body));
@@ -78,7 +86,7 @@ export function roomResource(rooms: RoomAdmin, log: Logger) {
           additionalProperties: false,
           properties: { reason: { type: 'string', maxLength: 1024 }, alternate: jidText },
         },
-        response: { 204: { type: 'null' }, ...errors(400, 404) },
+        response: { 204: { type: 'null' }, ...errors(400, 404, 503) },
       },
     }, async (req, reply) => {
       await answer(() => rooms.destroy(req.params.room, req.query));

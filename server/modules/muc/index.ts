@@ -7,6 +7,8 @@
 // Standalone, this node holds every room. In a cluster each room lives on one owner node,
 // and a stanza for it that arrives elsewhere is passed on there (room-placement.ts); what
 // the room says goes out through kernel.deliverEach, once per node that holds occupants.
+// What is about the whole service (the room list of disco#items, the rooms a user owns, the
+// operators' tools) is asked of every node (room-requests.ts).
 import { randomBytes } from 'node:crypto';
 import {
   CLUSTER_LEAVING, MEMBERS_CHANGED, SESSION_LOST, type ClusterLeavingEvent, type MembersChangedEvent, type SessionLostEvent,
@@ -24,11 +26,13 @@ import { ArchiveWriter } from '../mam/archive-writer.ts';
 import { newArchiveId } from '../mam/stanza-id.ts';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC } from './namespaces.ts';
 import { roomAdmin } from './room-admin.ts';
+import { clusterRoomAdmin } from './room-admin-cluster.ts';
 import { defaultConfig, storedConfig } from './room-config.ts';
 import type { RoomArchive, RoomHost, RoomOutput, RoomStore } from './room-output.ts';
 import {
   ROOM_HANDOFF_EVENT, ROOM_HANDOFF_TAKEN_EVENT, ROOM_STANDBY_EVENT, ROOM_STANZA_EVENT, RoomPlacement, type RoomStanza,
 } from './room-placement.ts';
+import { ROOM_ANSWER_EVENT, ROOM_REQUEST_EVENT, RoomRequests, type RoomResponder } from './room-requests.ts';
 import { Room } from './room.ts';
 
 /** Archive rows waiting for the database, at most (the messages are delivered whatever happens to them). */
@@ -36,6 +40,14 @@ const MAX_PENDING_ARCHIVE_ROWS = 10000;
 /** As the account archives' defaults (xmpp.mam.max-page, xmpp.mam.count-limit). */
 const MAX_ARCHIVE_PAGE = 100;
 const ARCHIVE_COUNT_LIMIT = 1000;
+/**
+ * In a cluster, how long disco#items and a room's creation wait for the other nodes' rooms: a
+ * node that says nothing by then is left out (its persistent rooms are still listed, from SQL).
+ */
+const GATHER_MS = 2_000;
+
+/** A room held here as disco#items shows it: its name and its title, or null if it is not listed. */
+type DirectoryEntry = [name: string, title: string | null];
 
 export const MUC_PROPERTIES = {
   subdomain: {
@@ -217,14 +229,17 @@ export const mucModule: XmppModule = {
         return true;
       }
       if (ns === NS_DISCO_ITEMS) {
-        // The rooms held here, and the persistent ones wherever they are held (temporary
-        // rooms of other nodes are not listed).
-        void repo.rooms().then((stored) => {
+        // The persistent rooms as stored, then every node's rooms as they are now (a node
+        // that does not answer in time leaves its temporary rooms out).
+        const others = kernel.clusterNodes().length > 1 ? requests.gather('directory', [], GATHER_MS) : Promise.resolve(null);
+        void Promise.all([repo.rooms(), others]).then(([stored, gathered]) => {
           const listed = new Map<string, string>();
           for (const r of stored) if (r.config.publicroom !== false) listed.set(r.name, typeof r.config.roomname === 'string' && r.config.roomname ? r.config.roomname : r.name);
-          for (const r of rooms.values()) {
-            if (r.config.publicroom && !r.locked) listed.set(r.name, r.config.roomname || r.name);
-            else listed.delete(r.name);
+          for (const entries of [directory(), ...(gathered?.answers.values() ?? [])] as DirectoryEntry[][]) {
+            for (const [name, title] of entries) {
+              if (title === null) listed.delete(name);
+              else listed.set(name, title);
+            }
           }
           answer(ev, xml('query', { xmlns: NS_DISCO_ITEMS }, ...[...listed].map(([name, title]) => xml('item', { jid: `${name}@${domain()}`, name: title }))));
         }, (err: unknown) => {
@@ -236,6 +251,11 @@ export const mucModule: XmppModule = {
       return false;
     };
 
+    /** The rooms held here as disco#items lists them. */
+    const directory = (): DirectoryEntry[] => [...rooms.values()].map((r) => [r.name, r.config.publicroom && !r.locked ? r.config.roomname || r.name : null]);
+    const ownedHere = (bare: string): number => [...rooms.values()].filter((r) => r.affiliationOf(bare) === 'owner').length;
+    const tooMany = (): StanzaError => new StanzaError('not-allowed', 'You own as many rooms as you may');
+
     /** A presence to a room that does not exist creates it, if the sender may (XEP-0045 10.1). */
     const create = (ev: RoomStanza): void => {
       const { stanza, from } = ev;
@@ -245,30 +265,59 @@ export const mucModule: XmppModule = {
       }
       if (!ev.to.resource) return fail(ev, new StanzaError('jid-malformed', 'Join a room as room@service/nick'));
       const bare = from.bareString();
-      const owned = [...rooms.values()].filter((r) => r.affiliationOf(bare) === 'owner').length;
-      if (from.domain !== ctx.domain || !from.local || owned >= maxRooms.value) {
-        return fail(ev, new StanzaError('not-allowed', maxRooms.value === 0 || from.domain !== ctx.domain ? 'You may not create rooms here' : 'You own as many rooms as you may'));
-      }
+      if (from.domain !== ctx.domain || !from.local || maxRooms.value === 0) return fail(ev, new StanzaError('not-allowed', 'You may not create rooms here'));
+      if (ownedHere(bare) >= maxRooms.value) return fail(ev, tooMany());
+      if (kernel.clusterNodes().length < 2) return make(ev);
+      // The rooms the user owns on the other nodes count too; what else comes for the room
+      // meanwhile waits behind this presence.
+      const name = ev.to.local;
+      creating.set(name, []);
+      void requests.gather('owned', [bare], GATHER_MS).then(({ answers }) => {
+        const elsewhere = [...answers.values()].reduce<number>((n, v) => n + (typeof v === 'number' ? v : 0), 0);
+        const later = creating.get(name) ?? [];
+        creating.delete(name);
+        if (unloaded) {
+          for (const item of [ev, ...later]) fail(item, new StanzaError('service-unavailable', 'The group chat service is going away'));
+          return;
+        }
+        // The room may have come here meanwhile, or gone to another owner: it is dispatched again.
+        if (rooms.has(name) || placement.ownerOf(name) !== kernel.nodeId) placement.dispatch(ev);
+        else if (ownedHere(bare) + elsewhere >= maxRooms.value) fail(ev, tooMany());
+        else guarded(ev, () => make(ev));
+        for (const item of later) placement.dispatch(item);
+      });
+    };
+    /** Stanzas for rooms being created (waiting for the other nodes' counts), by room name. */
+    const creating = new Map<string, RoomStanza[]>();
+    let unloaded = false;
+
+    const make = (ev: RoomStanza): void => {
       // A client that speaks MUC gets a reserved room, locked until configured; one that does
       // not (groupchat 1.0) an instant room (XEP-0045 10.1.1).
-      const locked = stanza.getChild('x', NS_MUC) !== undefined;
+      const locked = ev.stanza.getChild('x', NS_MUC) !== undefined;
       const room = new Room(ev.to.local, domain(), newConfig(), host, { locked });
-      room.setOwner(bare);
+      room.setOwner(ev.from.bareString());
       rooms.set(room.name, room);
-      room.open(stanza, from);
+      room.open(ev.stanza, ev.from);
     };
 
-    /** A stanza for a room on the node that owns it. */
-    const handleHere = (ev: RoomStanza): void => {
+    /** Runs a room's code for a stanza; what it throws is logged and answered, not thrown on. */
+    const guarded = (ev: RoomStanza, fn: () => void): void => {
       try {
-        const room = rooms.get(ev.to.local);
-        if (room) room.handle(ev.stanza, ev.from);
-        else create(ev);
+        fn();
       } catch (err) {
         ctx.log.error('group chat stanza failed', { error: err instanceof Error ? err.stack : String(err) });
         fail(ev, new StanzaError('internal-server-error'));
       }
     };
+
+    /** A stanza for a room on the node that owns it. */
+    const handleHere = (ev: RoomStanza): void => guarded(ev, () => {
+      const room = rooms.get(ev.to.local);
+      if (room) room.handle(ev.stanza, ev.from);
+      else if (creating.has(ev.to.local)) creating.get(ev.to.local)!.push(ev);
+      else create(ev);
+    });
     const placement = new RoomPlacement(kernel, {
       rooms,
       handleHere,
@@ -277,6 +326,22 @@ export const mucModule: XmppModule = {
       fail,
     }, ctx.log, () => takeoverWait.value * 1000);
     await loadOwned((name) => placement.ownerOf(name) === kernel.nodeId);
+
+    const local = roomAdmin({ rooms, service: domain, node: () => kernel.nodeId, host, newConfig, placed: (name) => placement.madeHere(name) });
+    /** Another node's question, answered from the rooms held here. */
+    const respond: RoomResponder = async (op, args) => {
+      const [a, b, c] = args as [string, never, never];
+      switch (op) {
+        case 'list': return (await local.list()).rooms;
+        case 'get': return local.get(a);
+        case 'create': return local.create(a, b, c);
+        case 'change': return local.change(a, b);
+        case 'destroy': return local.destroy(a, b);
+        case 'directory': return directory();
+        case 'owned': return ownedHere(a);
+      }
+    };
+    const requests = new RoomRequests(kernel, respond);
 
     const handle = (ev: StanzaEvent): boolean => {
       if (!ev.to.local) return serviceStanza(ev);
@@ -289,6 +354,8 @@ export const mucModule: XmppModule = {
     ctx.hook(ROOM_HANDOFF_EVENT, (payload) => { placement.handoff(payload); return true; });
     ctx.hook(ROOM_STANDBY_EVENT, (payload) => { placement.standbyUpdate(payload); return true; });
     ctx.hook(ROOM_HANDOFF_TAKEN_EVENT, (payload) => { placement.handoffTaken(payload); return true; });
+    ctx.hook(ROOM_REQUEST_EVENT, (payload) => { requests.request(payload); return true; });
+    ctx.hook(ROOM_ANSWER_EVENT, (payload) => { requests.answer(payload); return true; });
     ctx.hook<MembersChangedEvent>(MEMBERS_CHANGED, ({ nodes }) => { placement.membersChanged(nodes); });
     ctx.hook<ClusterLeavingEvent>(CLUSTER_LEAVING, ({ nodes, waitUntil }) => { waitUntil(placement.leaving(nodes)); });
     // Occupants on a node that died leave their rooms; presence hears of it too, so this does not take the event.
@@ -300,12 +367,16 @@ export const mucModule: XmppModule = {
       for (const room of rooms.values()) room.forget(bare);
     });
     ctx.onUnload(async () => {
+      unloaded = true;
+      requests.stop();
       placement.stop();
       for (const room of [...rooms.values()]) room.shutdown();
       rooms.clear();
       await Promise.all(pending.values());
       await writer.flushed();
     });
-    return roomAdmin({ rooms, service: domain, host, newConfig, placed: (name) => placement.madeHere(name) });
+    return clusterRoomAdmin({
+      local, requests, nodeId: () => kernel.nodeId, nodes: () => kernel.clusterNodes(), ownerOf: (name) => placement.ownerOf(name), holds: (name) => rooms.has(name),
+    });
   },
 };

@@ -19,6 +19,8 @@ export interface RoomAdminDeps {
   rooms: Map<string, Room>;
   /** conference.<domain> */
   service(): string;
+  /** This node's id (a room's `node`). */
+  node(): string;
   host: RoomHost;
   newConfig(): RoomConfig;
   /** A room was made here (create): in a cluster it goes to its owner node, if that is another. */
@@ -60,16 +62,16 @@ function asOwner(fn: () => void): void {
   }
 }
 
-function summary(room: Room): RoomSummary {
+function summary(room: Room, node: string): RoomSummary {
   return {
     jid: room.jid, name: room.name, title: room.config.roomname, persistent: room.config.persistentroom, public: room.config.publicroom,
-    locked: room.locked, occupants: room.occupants.size, created: room.created.toISOString(),
+    locked: room.locked, occupants: room.occupants.size, created: room.created.toISOString(), node,
   };
 }
 
-function detail(room: Room): RoomDetail {
+function detail(room: Room, node: string): RoomDetail {
   const { occupantIdSalt: _salt, ...options } = room.config;
-  const { occupants: _count, ...rest } = summary(room);
+  const { occupants: _count, ...rest } = summary(room, node);
   return {
     ...rest,
     subject: room.subject,
@@ -81,13 +83,16 @@ function detail(room: Room): RoomDetail {
   };
 }
 
+/** The room's name from a name or a JID of the service. */
+export function roomName(input: string, service: string): string {
+  const jid = JID.tryParse(input.includes('@') ? input : `${input}@${service}`);
+  if (!jid || !jid.local || jid.resource || jid.domain !== service) throw new RoomAdminError('invalid', `'${input}' is not a room name or a room JID of ${service}`);
+  return jid.local;
+}
+
+/** The operators' API over the rooms this node holds (standalone: every room). */
 export function roomAdmin(d: RoomAdminDeps): RoomAdmin {
-  /** The room's name from a name or a JID of the service. */
-  const nameOf = (input: string): string => {
-    const jid = JID.tryParse(input.includes('@') ? input : `${input}@${d.service()}`);
-    if (!jid || !jid.local || jid.resource || jid.domain !== d.service()) throw new RoomAdminError('invalid', `'${input}' is not a room name or a room JID of ${d.service()}`);
-    return jid.local;
-  };
+  const nameOf = (input: string): string => roomName(input, d.service());
   const find = (input: string): Room => {
     const name = nameOf(input);
     const room = d.rooms.get(name);
@@ -111,10 +116,11 @@ export function roomAdmin(d: RoomAdminDeps): RoomAdmin {
   return {
     get service() { return d.service(); },
     async list() {
-      return [...d.rooms.values()].sort((a, b) => a.name.localeCompare(b.name)).map(summary);
+      const rooms = [...d.rooms.values()].sort((a, b) => a.name.localeCompare(b.name)).map((r) => summary(r, d.node()));
+      return { rooms, missing: [] };
     },
     async get(name) {
-      return detail(find(name));
+      return detail(find(name), d.node());
     },
     async create(input, ownerInput, options = {}) {
       const name = nameOf(input);
@@ -126,7 +132,7 @@ export function roomAdmin(d: RoomAdminDeps): RoomAdmin {
       room.setOwner(owner);
       asOwner(() => room.configure(form));
       d.rooms.set(name, room);
-      const made = detail(room);
+      const made = detail(room, d.node());
       d.placed?.(name);
       return made;
     },
@@ -143,7 +149,7 @@ export function roomAdmin(d: RoomAdminDeps): RoomAdmin {
       // A room made temporary while empty is gone.
       const still = d.rooms.get(room.name);
       if (!still) throw new RoomAdminError('not-found', `room ${room.jid} is gone: it was made temporary with nobody in it`);
-      return detail(still);
+      return detail(still, d.node());
     },
     async destroy(input, opts = {}) {
       const alternate = opts.alternate ? bareOf(opts.alternate, 'alternate venue') : undefined;

@@ -478,9 +478,9 @@ export class RoomPlacement {
   }
 }
 
-/** Snapshots in groups of about EVENT_BUDGET bytes of JSON each; one (empty) group at least. */
-function inBatches(snapshots: readonly RoomSnapshot[]): RoomSnapshot[][] {
-  const out: RoomSnapshot[][] = [[]];
+/** Items (room snapshots, rooms of a list) in groups of about EVENT_BUDGET bytes of JSON each; one (empty) group at least. */
+export function inBatches<T>(snapshots: readonly T[]): T[][] {
+  const out: T[][] = [[]];
   let size = 0;
   for (const snapshot of snapshots) {
     const bytes = JSON.stringify(snapshot).length;
