@@ -35,6 +35,21 @@ export interface Occupant {
   occupantId: string;
 }
 
+/** What an occupant's presence says besides the occupant's own payload (see presenceFor). */
+interface PresenceOptions {
+  type?: 'unavailable';
+  statuses?: string[];
+  /** Status codes for the occupant's own copy only (110 is always added there). */
+  self?: string[];
+  role?: Role;
+  affiliation?: Affiliation;
+  nick?: string;
+  actor?: string;
+  reason?: string;
+  payload?: Element[];
+  extra?: Element;
+}
+
 interface AffiliationEntry {
   affiliation: Exclude<Affiliation, 'none'>;
   reason: string;
@@ -303,18 +318,20 @@ export class Room {
   }
 
   /** An occupant's presence to everyone in the room; `self` codes go to the occupant alone (110 added). */
-  private broadcastPresence(subject: Occupant, opts: { type?: 'unavailable'; statuses?: string[]; self?: string[]; role?: Role; affiliation?: Affiliation; nick?: string; actor?: string; reason?: string; payload?: Element[]; extra?: Element } = {}): void {
-    const payload = opts.payload ?? (opts.type === 'unavailable' ? [] : presencePayload([...subject.sessions.values()][0] ?? xml('presence')));
-    for (const viewer of this.everyone()) {
-      const own = viewer === subject;
-      const statuses = [...(opts.statuses ?? []), ...(own ? [SELF, ...(opts.self ?? [])] : [])];
-      const x = this.userItem(subject, viewer, { ...opts, statuses });
-      if (opts.extra) x.append(opts.extra.clone());
-      const presence = xml('presence', { from: `${this.jid}/${subject.nick}`, type: opts.type },
-        ...payload.map((p) => p.clone()), x, xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: subject.occupantId }));
-      this.send(presence, viewer);
-    }
+  private broadcastPresence(subject: Occupant, opts: PresenceOptions = {}): void {
+    for (const viewer of this.everyone()) this.send(this.presenceFor(subject, viewer, opts), viewer);
     this.touch();
+  }
+
+  /** An occupant's presence as `viewer` gets it: its own carries 110 and the `self` codes. */
+  private presenceFor(subject: Occupant, viewer: Occupant, opts: PresenceOptions = {}): Element {
+    const payload = opts.payload ?? (opts.type === 'unavailable' ? [] : presencePayload([...subject.sessions.values()][0] ?? xml('presence')));
+    const own = viewer === subject;
+    const statuses = [...(opts.statuses ?? []), ...(own ? [SELF, ...(opts.self ?? [])] : [])];
+    const x = this.userItem(subject, viewer, { ...opts, statuses });
+    if (opts.extra) x.append(opts.extra.clone());
+    return xml('presence', { from: `${this.jid}/${subject.nick}`, type: opts.type },
+      ...payload.map((p) => p.clone()), x, xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: subject.occupantId }));
   }
 
   // ---- presence ----
@@ -358,24 +375,24 @@ export class Room {
     if (!taken && this.config.maxusers > 0 && this.occupants.size >= this.config.maxusers && !atLeast(affiliation, 'admin')) {
       throw new StanzaError('service-unavailable', 'The room is full', 'wait');
     }
+    const self = [...(this.config.whois === 'anyone' ? [NON_ANONYMOUS] : []), ...(this.config.enablearchiving ? [LOGGED] : []), ...(created ? [CREATED] : [])];
     if (taken) {
-      // Another session of the same user under the same nick (XEP-0045 7.2.9): one occupant.
+      // Another session of the same user under the same nick (XEP-0045 7.2): one occupant,
+      // already announced. The new session alone gets the whole join: the occupants, itself
+      // with 110, history and subject; the others see nothing.
       taken.sessions.set(full, stanza);
       this.bySession.set(full, nick);
+      for (const other of this.everyone()) if (other !== taken) this.send(this.presenceFor(other, taken), [full]);
+      this.send(this.presenceFor(taken, taken, { self }), [full]);
       this.touch();
       this.welcome(full, muc, created);
       return;
     }
     const occupant: Occupant = { nick, bare, role: defaultRole(affiliation, this.config.moderatedroom), sessions: new Map([[full, stanza]]), occupantId: this.occupantId(bare) };
     // The newcomer hears of everyone already there, then everyone of the newcomer.
-    for (const other of this.everyone()) {
-      this.send(xml('presence', { from: `${this.jid}/${other.nick}` },
-        ...presencePayload([...other.sessions.values()][0]!), this.userItem(other, occupant),
-        xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: other.occupantId })), [full]);
-    }
+    for (const other of this.everyone()) this.send(this.presenceFor(other, occupant), [full]);
     this.occupants.set(nick, occupant);
     this.bySession.set(full, nick);
-    const self = [...(this.config.whois === 'anyone' ? [NON_ANONYMOUS] : []), ...(this.config.enablearchiving ? [LOGGED] : []), ...(created ? [CREATED] : [])];
     this.broadcastPresence(occupant, { self });
     this.welcome(full, muc, created);
   }
