@@ -7,7 +7,7 @@ export class SqlMucRepository implements MucRepository {
   constructor(private readonly knex: Knex) {}
 
   async rooms(): Promise<StoredRoom[]> {
-    const rooms = await this.knex('muc_rooms').select('room_key', 'room', 'config', 'subject', 'subject_by', 'created_at');
+    const rooms = await this.knex('muc_rooms').select('room_key', 'room', 'config', 'subject', 'subject_by', 'vcard', 'created_at');
     const affiliations = await this.knex('muc_affiliations').select('room_key', 'jid', 'affiliation', 'reason');
     const byRoom = new Map<string, StoredAffiliation[]>();
     for (const a of affiliations) {
@@ -20,6 +20,7 @@ export class SqlMucRepository implements MucRepository {
       config: JSON.parse(r.config as string) as Record<string, unknown>,
       subject: r.subject as string,
       subjectBy: r.subject_by as string,
+      vcard: (r.vcard as string | null) ?? null,
       affiliations: byRoom.get(r.room_key as string) ?? [],
       createdAt: toDate(r.created_at),
     }));
@@ -27,9 +28,9 @@ export class SqlMucRepository implements MucRepository {
 
   async saveRoom(room: Omit<StoredRoom, 'affiliations'>): Promise<void> {
     await this.knex('muc_rooms')
-      .insert({ room_key: keyOf(room.name), room: room.name, config: JSON.stringify(room.config), subject: room.subject, subject_by: room.subjectBy, created_at: new Date() })
+      .insert({ room_key: keyOf(room.name), room: room.name, config: JSON.stringify(room.config), subject: room.subject, subject_by: room.subjectBy, vcard: room.vcard ?? null, created_at: new Date() })
       .onConflict(['room_key'])
-      .merge(['config', 'subject', 'subject_by']);
+      .merge(['config', 'subject', 'subject_by', 'vcard']);
   }
 
   async saveAffiliations(name: string, affiliations: readonly StoredAffiliation[]): Promise<void> {

@@ -75,6 +75,16 @@ export async function loginTrio(server: TestServer): Promise<[RawClient, RawClie
   return out as [RawClient, RawClient, RawClient];
 }
 
+/** Restarts the server (killed, not stopped) and logs alice, bob and carol in again, as loginTrio did. */
+export async function restartWithTrio(server: TestServer, trio: readonly RawClient[]): Promise<[RawClient, RawClient, RawClient]> {
+  await server.kill();
+  await server.start();
+  for (const c of trio) await c.close();
+  const out: RawClient[] = [];
+  for (const name of ['alice', 'bob', 'carol']) out.push(await RawClient.login(server.c2sPort, name, 'secret', { resource: name[0], presence: true }));
+  return out as [RawClient, RawClient, RawClient];
+}
+
 /** A server with the administrator of ADMIN_USER, and alice, bob and carol logged in (loginTrio): for the operators' tools. */
 export async function startAdminTrio(): Promise<{ server: TestServer; trio: [RawClient, RawClient, RawClient] }> {
   const server = await startTestServer({ properties: ADMIN_PROPERTIES });

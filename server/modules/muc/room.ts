@@ -13,7 +13,7 @@ import { formValues } from '../pep/data-form.ts';
 import { RoomHistory, historyRequest } from './history.ts';
 import {
   NS_DATA, NS_DELAY, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_REQUEST,
-  NS_MUC_ROOMCONFIG, NS_MUC_ROOMINFO, NS_MUC_USER, NS_OCCUPANT_ID, NS_PING, NS_SELF_PING,
+  NS_MUC_ROOMCONFIG, NS_MUC_ROOMINFO, NS_MUC_USER, NS_OCCUPANT_ID, NS_PING, NS_SELF_PING, NS_VCARD, NS_VCARD_UPDATE,
 } from './namespaces.ts';
 import { applyConfigForm, configForm, type RoomConfig } from './room-config.ts';
 import type { RoomHost } from './room-output.ts';
@@ -24,6 +24,7 @@ import {
 import type { StoredAffiliation, StoredRoom } from '../../storage/types.ts';
 import { parseXml } from '../../xml/stream-parser.ts';
 import type { OccupantSnapshot, RoomSnapshot } from './room-snapshot.ts';
+import { avatarHashes, roomVcardElement, roomVcardText } from './room-vcard.ts';
 
 export interface Occupant {
   nick: string;
@@ -92,6 +93,9 @@ export class Room {
   private readonly bySession = new Map<string, string>();
   private readonly history: RoomHistory;
   private destroyed = false;
+  /** The room's vCard (XEP-0054) as text, null for none; and the hashes of its photos, kept for disco#info. */
+  private vcard: string | null = null;
+  private avatars: string[] = [];
 
   constructor(
     readonly name: string,
@@ -108,6 +112,8 @@ export class Room {
     if (opts.stored) {
       this.subject = opts.stored.subject;
       this.subjectBy = opts.stored.subjectBy;
+      this.vcard = opts.stored.vcard ?? null;
+      this.avatars = avatarHashes(this.vcard);
       for (const a of opts.stored.affiliations) this.affiliations.set(a.jid, { affiliation: a.affiliation, reason: a.reason });
     }
   }
@@ -116,7 +122,10 @@ export class Room {
   static fromSnapshot(snapshot: RoomSnapshot, service: string, host: RoomHost): Room {
     const room = new Room(snapshot.name, service, snapshot.config, host, {
       locked: snapshot.locked,
-      stored: { name: snapshot.name, config: { ...snapshot.config }, subject: snapshot.subject, subjectBy: snapshot.subjectBy, affiliations: snapshot.affiliations },
+      stored: {
+        name: snapshot.name, config: { ...snapshot.config }, subject: snapshot.subject, subjectBy: snapshot.subjectBy,
+        vcard: snapshot.vcard ?? null, affiliations: snapshot.affiliations,
+      },
     });
     for (const entry of snapshot.history ?? []) room.history.add(parseXml(entry.message), new Date(entry.at));
     room.readmit(snapshot.occupants);
@@ -234,7 +243,7 @@ export class Room {
 
   /** The room's state as the store keeps it. */
   stored(): Omit<StoredRoom, 'affiliations'> {
-    return { name: this.name, config: { ...this.config }, subject: this.subject, subjectBy: this.subjectBy };
+    return { name: this.name, config: { ...this.config }, subject: this.subject, subjectBy: this.subjectBy, vcard: this.vcard };
   }
 
   private storedAffiliations(): StoredAffiliation[] {
@@ -341,7 +350,9 @@ export class Room {
     const current = this.bySession.get(full);
     const type = stanza.attrs.type;
     if (type === 'error') {
-      if (current !== undefined) this.removeOccupant(this.occupants.get(current)!, [ERROR_KICK], { role: 'none' });
+      // Some clients refuse a presence from the room's bare JID (the avatar's, XEP-0486 7.2):
+      // that says nothing of whether they are still in the room.
+      if (current !== undefined && nick) this.removeOccupant(this.occupants.get(current)!, [ERROR_KICK], { role: 'none' });
       return;
     }
     if (type === 'unavailable') {
@@ -589,6 +600,12 @@ export class Room {
       return this.result(stanza, from, xml('query', { xmlns: NS_DISCO_ITEMS }, ...items));
     }
     if (type === 'get' && ns === NS_PING) return this.result(stanza, from);
+    if (ns === NS_VCARD) {
+      if (type === 'get') return this.result(stanza, from, roomVcardElement(this.vcard));
+      if (actor.affiliation !== 'owner') throw new StanzaError('forbidden', 'Only owners set the room\'s vCard');
+      this.setVcard(roomVcardText(payload!, this.host.maxVcardBytes));
+      return this.result(stanza, from);
+    }
     if (ns === NS_MAM && payload!.localName === 'query') return this.archiveQuery(stanza, payload!, from, sender);
     if (ns === NS_MUC_OWNER) {
       if (actor.affiliation !== 'owner') throw new StanzaError('forbidden', 'Only owners configure the room');
@@ -626,7 +643,7 @@ export class Room {
       c.publicroom ? 'muc_public' : 'muc_hidden', c.persistentroom ? 'muc_persistent' : 'muc_temporary',
       c.membersonly ? 'muc_membersonly' : 'muc_open', c.moderatedroom ? 'muc_moderated' : 'muc_unmoderated',
       c.passwordprotectedroom ? 'muc_passwordprotected' : 'muc_unsecured', c.whois === 'anyone' ? 'muc_nonanonymous' : 'muc_semianonymous',
-      ...(c.enablearchiving ? [NS_MAM, NS_SID] : []),
+      ...(c.enablearchiving ? [NS_MAM, NS_SID] : []), NS_VCARD,
     ];
     const field = (name: string, value: string, type?: string, label?: string): Element => xml('field', { var: name, type, label }, xml('value', null, value));
     return xml('query', { xmlns: NS_DISCO_INFO },
@@ -639,7 +656,9 @@ export class Room {
         field('muc#roominfo_occupants', String(this.occupants.size), 'text-single', 'Number of occupants'),
         field('muc#roomconfig_roomname', c.roomname, 'text-single', 'Name'),
         field('muc#roominfo_changesubject', c.changesubject ? '1' : '0', 'boolean', 'Occupants may change the subject'),
-        field('muc#maxhistoryfetch', String(c.historylength), 'text-single', 'Maximum number of history messages')));
+        field('muc#maxhistoryfetch', String(c.historylength), 'text-single', 'Maximum number of history messages'),
+        // XEP-0486: absent while the room has no avatar.
+        this.avatars.length ? xml('field', { var: 'muc#roominfo_avatarhash', type: 'text-multi', label: 'Avatar hash' }, ...this.avatars.map((h) => xml('value', null, h))) : undefined));
   }
 
   private ownerSet(stanza: Element, query: Element, from: JID): void {
@@ -689,10 +708,28 @@ export class Room {
     if (becameMembersOnly) {
       for (const o of this.everyone()) if (!atLeast(this.affiliationOf(o.bare), 'member')) this.removeOccupant(o, [MEMBERS_ONLY]);
     }
-    if (!wasLocked) {
-      for (const o of this.everyone()) this.send(xml('message', { type: 'groupchat', from: this.jid }, xml('x', { xmlns: NS_MUC_USER }, xml('status', { code: CONFIG_CHANGED }))), o);
-    }
+    if (!wasLocked) this.configChanged();
     if (this.empty && !this.config.persistentroom) this.close();
+  }
+
+  /** Tells every occupant the room's configuration changed (status 104), so that clients read its disco#info again. */
+  private configChanged(): void {
+    this.send(xml('message', { type: 'groupchat', from: this.jid }, xml('x', { xmlns: NS_MUC_USER }, xml('status', { code: CONFIG_CHANGED }))), this.sessionJids());
+  }
+
+  /**
+   * An owner set the room's vCard. A new avatar is announced as XEP-0486 asks (104) and,
+   * for the clients that look for it there, as a XEP-0153 presence from the room's bare JID.
+   */
+  private setVcard(text: string | null): void {
+    const before = this.avatars;
+    this.vcard = text;
+    this.avatars = avatarHashes(text);
+    this.persist();
+    if (before.join(' ') === this.avatars.join(' ')) return;
+    const photo = this.avatars[0];
+    this.send(xml('presence', { from: this.jid }, xml('x', { xmlns: NS_VCARD_UPDATE }, photo ? xml('photo', null, photo) : xml('photo'))), this.sessionJids());
+    this.configChanged();
   }
 
   /** Destroys the room (XEP-0045 10.9): everyone leaves, told where to go instead and why. */
