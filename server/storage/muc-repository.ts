@@ -8,11 +8,14 @@ export class SqlMucRepository implements MucRepository {
 
   async rooms(): Promise<StoredRoom[]> {
     const rooms = await this.knex('muc_rooms').select('room_key', 'room', 'config', 'subject', 'subject_by', 'vcard', 'created_at');
-    const affiliations = await this.knex('muc_affiliations').select('room_key', 'jid', 'affiliation', 'reason');
+    const affiliations = await this.knex('muc_affiliations').select('room_key', 'jid', 'affiliation', 'reason', 'nick');
     const byRoom = new Map<string, StoredAffiliation[]>();
     for (const a of affiliations) {
       const list = byRoom.get(a.room_key as string) ?? [];
-      list.push({ jid: a.jid as string, affiliation: a.affiliation as StoredAffiliation['affiliation'], reason: a.reason as string });
+      list.push({
+        jid: a.jid as string, affiliation: a.affiliation as StoredAffiliation['affiliation'], reason: a.reason as string,
+        ...(a.nick !== null && a.nick !== undefined ? { nick: a.nick as string } : {}),
+      });
       byRoom.set(a.room_key as string, list);
     }
     return rooms.map((r) => ({
@@ -39,7 +42,7 @@ export class SqlMucRepository implements MucRepository {
       await trx('muc_affiliations').where({ room_key }).delete();
       // One row per statement: knex would make several rows one compound SELECT on SQLite, capped at 500 terms.
       for (const a of affiliations) {
-        await trx('muc_affiliations').insert({ room_key, jid_key: keyOf(a.jid), jid: a.jid, affiliation: a.affiliation, reason: a.reason });
+        await trx('muc_affiliations').insert({ room_key, jid_key: keyOf(a.jid), jid: a.jid, affiliation: a.affiliation, reason: a.reason, nick: a.nick ?? null });
       }
     });
   }

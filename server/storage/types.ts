@@ -384,6 +384,8 @@ export interface StoredAffiliation {
   jid: string;
   affiliation: 'owner' | 'admin' | 'member' | 'outcast';
   reason: string;
+  /** The nick registered with the room (XEP-0045 7.10), absent for none (migrations/0011-muc-vcard.ts). */
+  nick?: string | null;
 }
 
 export interface MucRepository {

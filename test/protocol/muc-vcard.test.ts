@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Element } from '../../server/xml/element.ts';
 import { RawClient, errorCondition } from '../helpers/raw-client.ts';
-import { startTestServer, type TestServer } from '../helpers/server-process.ts';
-import { SERVICE, createRoom, enter, loginTrio, restartWithTrio, statuses } from '../helpers/muc-client.ts';
+import { SERVICE, createRoom, enter, trioSuite, statuses } from '../helpers/muc-client.ts';
 
 const MAX_BYTES = 2048;
 const IMAGE = Buffer.from('a tiny image, as bytes that no decoder needs to read');
@@ -39,22 +38,10 @@ const fromRoomBare = (room: string) => (el: Element): boolean => el.attrs.from =
 
 for (const dialect of ['sqlite', 'mysql'] as const) {
   describe(`room avatars (${dialect})`, () => {
-    let server: TestServer;
-    let alice: RawClient;
-    let bob: RawClient;
-    let carol: RawClient;
-
-    before(async () => {
-      server = await startTestServer({ dialect, properties: { 'xmpp.vcard.max-bytes': String(MAX_BYTES) } });
-      [alice, bob, carol] = await loginTrio(server);
-    });
-
-    after(async () => {
-      for (const c of [alice, bob, carol]) await c?.close();
-      await server?.stop();
-    });
+    const suite = trioSuite({ dialect, properties: { 'xmpp.vcard.max-bytes': String(MAX_BYTES) } });
 
     test('a room without a vCard answers an empty one and advertises vcard-temp without an avatar hash', async () => {
+      const { alice, carol } = suite;
       await createRoom(alice, 'plain', 'Alice');
       const got = await carol.iq(vcardGet('plain'));
       assert.equal(got.attrs.type, 'result');
@@ -67,6 +54,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     });
 
     test('only owners set the vCard: occupants and strangers are forbidden, a vCard over the limit is not acceptable', async () => {
+      const { alice, bob, carol } = suite;
       await createRoom(alice, 'guarded', 'Alice');
       await enter(bob, 'guarded', 'Bob');
       const byOccupant = await bob.iq(vcardSet('guarded', photo(IMAGE)));
@@ -83,6 +71,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     });
 
     test('an owner sets the avatar: occupants get the hash in presence and status 104, anyone reads it; an empty vCard removes it', async () => {
+      const { alice, bob, carol } = suite;
       await createRoom(alice, 'pictured', 'Alice');
       await enter(bob, 'pictured', 'Bob');
       const set = await alice.iq(vcardSet('pictured', photo(IMAGE)));
@@ -104,6 +93,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     });
 
     test('a client that refuses the avatar presence stays in the room', async () => {
+      const { alice, bob } = suite;
       await createRoom(alice, 'refusing', 'Alice');
       await enter(bob, 'refusing', 'Bob');
       await alice.iq(vcardSet('refusing', photo(IMAGE)));
@@ -115,9 +105,10 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     });
 
     test('a persistent room keeps its avatar in SQL across a restart', async () => {
+      let { alice, bob, carol } = suite;
       await createRoom(alice, 'kept', 'Alice', { persistentroom: '1' });
       assert.equal((await alice.iq(vcardSet('kept', photo(IMAGE)))).attrs.type, 'result');
-      const storage = await server.storage();
+      const storage = await suite.server.storage();
       let stored: string | null | undefined;
       for (let i = 0; i < 100 && !stored; i++) {
         stored = (await storage.muc.rooms()).find((r) => r.name === 'kept')?.vcard;
@@ -125,7 +116,8 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       }
       assert.match(stored ?? '', /<PHOTO>/);
 
-      [alice, bob, carol] = await restartWithTrio(server, [alice, bob, carol]);
+      await suite.restart();
+      ({ alice, bob, carol } = suite);
       assert.deepEqual((await roomInfo(carol, 'kept')).avatarHash, [IMAGE_HASH]);
       const got = (await carol.iq(vcardGet('kept'))).getChild('vCard', 'vcard-temp')!;
       assert.equal(got.getChildText('FN'), 'The room');

@@ -14,7 +14,9 @@ import { RoomHistory, historyRequest } from './history.ts';
 import {
   NS_DATA, NS_DELAY, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_REQUEST,
   NS_MUC_ROOMCONFIG, NS_MUC_ROOMINFO, NS_MUC_USER, NS_OCCUPANT_ID, NS_PING, NS_SELF_PING, NS_VCARD, NS_VCARD_UPDATE,
+  NS_MUC_REGISTER, NS_REGISTER,
 } from './namespaces.ts';
+import { readRegistration, registrationQuery } from './nick-registration.ts';
 import { applyConfigForm, configForm, type RoomConfig } from './room-config.ts';
 import type { RoomHost } from './room-output.ts';
 import {
@@ -54,6 +56,8 @@ interface PresenceOptions {
 interface AffiliationEntry {
   affiliation: Exclude<Affiliation, 'none'>;
   reason: string;
+  /** The nick registered with the room (XEP-0045 7.10), reserved for this user alone. */
+  nick?: string;
 }
 
 /** Status codes (XEP-0045 15.6). */
@@ -114,7 +118,7 @@ export class Room {
       this.subjectBy = opts.stored.subjectBy;
       this.vcard = opts.stored.vcard ?? null;
       this.avatars = avatarHashes(this.vcard);
-      for (const a of opts.stored.affiliations) this.affiliations.set(a.jid, { affiliation: a.affiliation, reason: a.reason });
+      for (const a of opts.stored.affiliations) this.affiliations.set(a.jid, { affiliation: a.affiliation, reason: a.reason, nick: a.nick ?? undefined });
     }
   }
 
@@ -247,7 +251,7 @@ export class Room {
   }
 
   private storedAffiliations(): StoredAffiliation[] {
-    return [...this.affiliations].map(([jid, a]) => ({ jid, affiliation: a.affiliation, reason: a.reason }));
+    return [...this.affiliations].map(([jid, a]) => ({ jid, affiliation: a.affiliation, reason: a.reason, ...(a.nick !== undefined ? { nick: a.nick } : {}) }));
   }
 
   private persist(affiliations = false): void {
@@ -277,7 +281,23 @@ export class Room {
 
   /** Takes an affiliation for a room being created: its creator owns it. */
   setOwner(bare: string): void {
-    this.affiliations.set(bare, { affiliation: 'owner', reason: '' });
+    this.affiliate(bare, 'owner', '');
+  }
+
+  /**
+   * Gives a bare JID an affiliation. A registered nick stays with a member, admin or owner
+   * and goes with the membership (a ban, or 'none').
+   */
+  private affiliate(bare: string, affiliation: Affiliation, reason: string): void {
+    const nick = this.affiliations.get(bare)?.nick;
+    if (affiliation === 'none') this.affiliations.delete(bare);
+    else this.affiliations.set(bare, { affiliation, reason, nick: affiliation === 'outcast' ? undefined : nick });
+  }
+
+  /** The bare JID that registered `nick` here, if any. */
+  private reservedBy(nick: string): string | undefined {
+    for (const [jid, a] of this.affiliations) if (a.nick === nick) return jid;
+    return undefined;
   }
 
   private touch(): void {
@@ -380,6 +400,7 @@ export class Room {
     if (this.config.membersonly && !atLeast(affiliation, 'member')) throw new StanzaError('registration-required', 'The room is for members only');
     const taken = this.occupants.get(nick);
     if (taken && taken.bare !== bare) throw new StanzaError('conflict', 'That nickname is in use in the room');
+    this.checkReserved(nick, bare);
     if (this.config.passwordprotectedroom && affiliation !== 'owner' && muc?.getChildText('password') !== this.config.roomsecret) {
       throw new StanzaError('not-authorized', 'The room needs the right password');
     }
@@ -408,6 +429,12 @@ export class Room {
     this.welcome(full, muc, created);
   }
 
+  /** A nick another user registered is theirs alone (XEP-0045 7.10). */
+  private checkReserved(nick: string, bare: string): void {
+    const holder = this.reservedBy(nick);
+    if (holder !== undefined && holder !== bare) throw new StanzaError('conflict', 'That nickname is registered by another user of the room');
+  }
+
   /** History and subject, to a session that just joined. */
   private welcome(full: string, muc: Element | undefined, created: boolean): void {
     if (created) return;
@@ -424,6 +451,7 @@ export class Room {
     const taken = this.occupants.get(nick);
     if (taken && taken.bare !== occupant.bare) throw new StanzaError('conflict', 'That nickname is in use in the room');
     if (taken) throw new StanzaError('not-acceptable', 'Leave with one session before joining another nick');
+    this.checkReserved(nick, occupant.bare);
     this.broadcastPresence(occupant, { type: 'unavailable', statuses: [NICK_CHANGED], nick });
     this.occupants.delete(occupant.nick);
     occupant.nick = nick;
@@ -537,7 +565,7 @@ export class Room {
       this.host.output.route(xml('message', { from: this.jid, to: to.toString() }, x,
         xml('body', null, `${from.bareString()} invites you to the room ${this.jid}${reason ? `: ${reason}` : ''}`)));
       if (this.config.membersonly && this.affiliationOf(to.bareString()) === 'none') {
-        this.affiliations.set(to.bareString(), { affiliation: 'member', reason: '' });
+        this.affiliate(to.bareString(), 'member', '');
         added = true;
       }
     }
@@ -593,7 +621,14 @@ export class Room {
       throw new StanzaError('service-unavailable', 'The room does not pass IQs to occupants');
     }
     const actor = { role: sender?.role ?? 'none' as Role, affiliation: this.affiliationOf(from.bareString()) };
+    if (type === 'get' && ns === NS_DISCO_INFO && payload!.attrs.node === 'x-roomuser-item') {
+      // XEP-0045, discovering one's reserved nick: the nick the user registered here, if any.
+      const registered = this.affiliations.get(from.bareString())?.nick;
+      return this.result(stanza, from, xml('query', { xmlns: NS_DISCO_INFO, node: 'x-roomuser-item' },
+        registered !== undefined ? xml('identity', { category: 'conference', type: 'text', name: registered }) : undefined));
+    }
     if (type === 'get' && ns === NS_DISCO_INFO) return this.result(stanza, from, this.discoInfo());
+    if (ns === NS_REGISTER) return this.register(stanza, payload!, from, actor.affiliation);
     if (type === 'get' && ns === NS_DISCO_ITEMS) {
       // The occupants, to those who could see them by joining: everyone for a public room (XEP-0045 6.5).
       const items = sender || (this.config.publicroom && !this.config.membersonly) ? this.everyone().map((o) => xml('item', { jid: `${this.jid}/${o.nick}` })) : [];
@@ -620,6 +655,30 @@ export class Room {
     throw new StanzaError('service-unavailable', 'The room does not answer that');
   }
 
+  /**
+   * Nick registration (XEP-0045 7.10), for the room's members (admins and owners too): the
+   * form, or the nick registered; a nick nobody else registered or uses here; giving it up.
+   */
+  private register(stanza: Element, query: Element, from: JID, affiliation: Affiliation): void {
+    const bare = from.bareString();
+    if (affiliation === 'outcast') throw new StanzaError('forbidden', 'You are banned from this room');
+    if (!atLeast(affiliation, 'member')) throw new StanzaError('not-allowed', 'Only members register a nickname with this room');
+    const entry = this.affiliations.get(bare)!;
+    if (stanza.attrs.type === 'get') return this.result(stanza, from, registrationQuery(entry.nick));
+    const request = readRegistration(query);
+    if ('nick' in request) {
+      if (JID.tryParse(`${this.jid}/${request.nick}`)?.resource !== request.nick) throw new StanzaError('jid-malformed', 'That nickname cannot be used');
+      this.checkReserved(request.nick, bare);
+      const user = this.occupants.get(request.nick);
+      if (user && user.bare !== bare) throw new StanzaError('conflict', 'That nickname is in use in the room');
+      entry.nick = request.nick;
+    } else if ('remove' in request) {
+      entry.nick = undefined;
+    }
+    if (!('cancel' in request)) this.persist(true);
+    this.result(stanza, from);
+  }
+
   /** XEP-0313 queries to the room: for those who may read the room (occupants, or anyone in an open public room). */
   private archiveQuery(stanza: Element, query: Element, from: JID, sender: Occupant | undefined): void {
     if (!this.config.enablearchiving) throw new StanzaError('service-unavailable', 'The room keeps no archive');
@@ -643,7 +702,7 @@ export class Room {
       c.publicroom ? 'muc_public' : 'muc_hidden', c.persistentroom ? 'muc_persistent' : 'muc_temporary',
       c.membersonly ? 'muc_membersonly' : 'muc_open', c.moderatedroom ? 'muc_moderated' : 'muc_unmoderated',
       c.passwordprotectedroom ? 'muc_passwordprotected' : 'muc_unsecured', c.whois === 'anyone' ? 'muc_nonanonymous' : 'muc_semianonymous',
-      ...(c.enablearchiving ? [NS_MAM, NS_SID] : []), NS_VCARD,
+      ...(c.enablearchiving ? [NS_MAM, NS_SID] : []), NS_VCARD, NS_MUC_REGISTER,
     ];
     const field = (name: string, value: string, type?: string, label?: string): Element => xml('field', { var: name, type, label }, xml('value', null, value));
     return xml('query', { xmlns: NS_DISCO_INFO },
@@ -691,12 +750,12 @@ export class Room {
       const owners = change.owners.map(bareOrFail);
       if (owners.length === 0) throw new StanzaError('not-acceptable', 'A room keeps at least one owner');
       for (const jid of this.withAffiliation('owner')) if (!owners.includes(jid)) this.affiliations.delete(jid);
-      for (const jid of owners) this.affiliations.set(jid, { affiliation: 'owner', reason: '' });
+      for (const jid of owners) this.affiliate(jid, 'owner', '');
     }
     if (change.admins) {
       const admins = change.admins.map(bareOrFail);
       for (const jid of this.withAffiliation('admin')) if (!admins.includes(jid)) this.affiliations.delete(jid);
-      for (const jid of admins) if (this.affiliationOf(jid) !== 'owner') this.affiliations.set(jid, { affiliation: 'admin', reason: '' });
+      for (const jid of admins) if (this.affiliationOf(jid) !== 'owner') this.affiliate(jid, 'admin', '');
     }
     this.config = change.config;
     this.history.setLimit(Math.min(this.config.historylength, this.host.maxHistory));
@@ -770,7 +829,7 @@ export class Room {
       checkAffiliationList(actor.affiliation, affiliation, this.config.getmemberlist);
       for (const [jid, a] of this.affiliations) {
         if (a.affiliation !== affiliation) continue;
-        const nick = this.everyone().find((o) => o.bare === jid)?.nick;
+        const nick = a.nick ?? this.everyone().find((o) => o.bare === jid)?.nick;
         out.append(xml('item', { affiliation, jid, nick }, a.reason ? xml('reason', null, a.reason) : undefined));
       }
       return out;
@@ -818,8 +877,7 @@ export class Room {
   }
 
   private setAffiliation(bare: string, affiliation: Affiliation, actor: string, reason: string): void {
-    if (affiliation === 'none') this.affiliations.delete(bare);
-    else this.affiliations.set(bare, { affiliation, reason });
+    this.affiliate(bare, affiliation, reason);
     for (const occupant of this.everyone()) {
       if (occupant.bare !== bare) continue;
       if (affiliation === 'outcast') this.removeOccupant(occupant, [BANNED], { affiliation, actor, reason });
