@@ -261,9 +261,9 @@ export class Room {
     if (affiliations) this.host.store.saveAffiliations(this.name, this.storedAffiliations());
   }
 
-  /** Affiliations by bare JID, with the reason given for each. */
+  /** Affiliations by bare JID, with the reason given for each (registered nicks are not the operators' API's). */
   affiliationList(): StoredAffiliation[] {
-    return this.storedAffiliations();
+    return this.storedAffiliations().map(({ jid, affiliation, reason }) => ({ jid, affiliation, reason }));
   }
 
   /**
