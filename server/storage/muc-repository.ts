@@ -7,12 +7,15 @@ export class SqlMucRepository implements MucRepository {
   constructor(private readonly knex: Knex) {}
 
   async rooms(): Promise<StoredRoom[]> {
-    const rooms = await this.knex('muc_rooms').select('room_key', 'room', 'config', 'subject', 'subject_by', 'created_at');
-    const affiliations = await this.knex('muc_affiliations').select('room_key', 'jid', 'affiliation', 'reason');
+    const rooms = await this.knex('muc_rooms').select('room_key', 'room', 'config', 'subject', 'subject_by', 'vcard', 'created_at');
+    const affiliations = await this.knex('muc_affiliations').select('room_key', 'jid', 'affiliation', 'reason', 'nick');
     const byRoom = new Map<string, StoredAffiliation[]>();
     for (const a of affiliations) {
       const list = byRoom.get(a.room_key as string) ?? [];
-      list.push({ jid: a.jid as string, affiliation: a.affiliation as StoredAffiliation['affiliation'], reason: a.reason as string });
+      list.push({
+        jid: a.jid as string, affiliation: a.affiliation as StoredAffiliation['affiliation'], reason: a.reason as string,
+        ...(a.nick !== null && a.nick !== undefined ? { nick: a.nick as string } : {}),
+      });
       byRoom.set(a.room_key as string, list);
     }
     return rooms.map((r) => ({
@@ -20,6 +23,7 @@ export class SqlMucRepository implements MucRepository {
       config: JSON.parse(r.config as string) as Record<string, unknown>,
       subject: r.subject as string,
       subjectBy: r.subject_by as string,
+      vcard: (r.vcard as string | null) ?? null,
       affiliations: byRoom.get(r.room_key as string) ?? [],
       createdAt: toDate(r.created_at),
     }));
@@ -27,9 +31,9 @@ export class SqlMucRepository implements MucRepository {
 
   async saveRoom(room: Omit<StoredRoom, 'affiliations'>): Promise<void> {
     await this.knex('muc_rooms')
-      .insert({ room_key: keyOf(room.name), room: room.name, config: JSON.stringify(room.config), subject: room.subject, subject_by: room.subjectBy, created_at: new Date() })
+      .insert({ room_key: keyOf(room.name), room: room.name, config: JSON.stringify(room.config), subject: room.subject, subject_by: room.subjectBy, vcard: room.vcard ?? null, created_at: new Date() })
       .onConflict(['room_key'])
-      .merge(['config', 'subject', 'subject_by']);
+      .merge(['config', 'subject', 'subject_by', 'vcard']);
   }
 
   async saveAffiliations(name: string, affiliations: readonly StoredAffiliation[]): Promise<void> {
@@ -38,7 +42,7 @@ export class SqlMucRepository implements MucRepository {
       await trx('muc_affiliations').where({ room_key }).delete();
       // One row per statement: knex would make several rows one compound SELECT on SQLite, capped at 500 terms.
       for (const a of affiliations) {
-        await trx('muc_affiliations').insert({ room_key, jid_key: keyOf(a.jid), jid: a.jid, affiliation: a.affiliation, reason: a.reason });
+        await trx('muc_affiliations').insert({ room_key, jid_key: keyOf(a.jid), jid: a.jid, affiliation: a.affiliation, reason: a.reason, nick: a.nick ?? null });
       }
     });
   }

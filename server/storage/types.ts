@@ -372,6 +372,8 @@ export interface StoredRoom {
   subject: string;
   /** The nick that set the subject; empty when the room did. */
   subjectBy: string;
+  /** The room's vCard (XEP-0054, its avatar), serialized; null or absent for none (migrations/0011-muc-vcard.ts). */
+  vcard?: string | null;
   affiliations: StoredAffiliation[];
   /** When the row was first written: set by the store, read back by rooms(). */
   createdAt?: Date;
@@ -382,12 +384,14 @@ export interface StoredAffiliation {
   jid: string;
   affiliation: 'owner' | 'admin' | 'member' | 'outcast';
   reason: string;
+  /** The nick registered with the room (XEP-0045 7.10), absent for none (migrations/0011-muc-vcard.ts). */
+  nick?: string | null;
 }
 
 export interface MucRepository {
   /** Every persistent room with its affiliations. */
   rooms(): Promise<StoredRoom[]>;
-  /** Writes a room's configuration and subject (creating its row). */
+  /** Writes a room's configuration, subject and vCard (creating its row). */
   saveRoom(room: Omit<StoredRoom, 'affiliations'>): Promise<void>;
   /** Replaces a room's affiliations. */
   saveAffiliations(name: string, affiliations: readonly StoredAffiliation[]): Promise<void>;

@@ -8,6 +8,7 @@
 // and hands it back, while messages flow: none is lost or doubled.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { ownerOf, ranked } from '../../server/cluster/rendezvous.ts';
 import type { Element } from '../../server/xml/element.ts';
 import { nodeStatus, clusterProperties, startClusterWorld, type ClusterWorld } from './cluster-fixture.ts';
@@ -27,6 +28,7 @@ const ROOM = (() => {
   for (let i = 0; ; i++) if (ownerOf(`talk${i}`, NODES) === 'node-c' && ownerOf(`talk${i}`, ['node-a', 'node-b', 'node-d']) === 'node-d') return `talk${i}`;
 })();
 const ROOM_JID = `${ROOM}@${SERVICE}`;
+const AVATAR = Buffer.from('the room avatar, as bytes');
 
 let world: ClusterWorld;
 const nodes: Record<string, TestServer> = {};
@@ -91,6 +93,9 @@ test('occupants on three nodes are in one room: everyone sees everyone, every me
   for (const nick of ['Carol', 'Dave']) await presenceOf(bob!, ROOM, nick);
   for (const nick of ['Alice', 'Bob', 'Carol']) await presenceOf(dave!, ROOM, nick);
   for (const nick of ['Bob', 'Carol', 'Dave']) await presenceOf(alice!, ROOM, nick);
+  // An avatar set at the owner (node c) through alice's node; the standby copy carries it.
+  assert.equal((await alice!.iq(`<iq type='set' to='${ROOM_JID}'><vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>${AVATAR.toString('base64')}</BINVAL></PHOTO></vCard></iq>`)).attrs.type, 'result');
+  for (const client of [bob!, carol!]) await client.expect((el) => el.name === 'presence' && el.attrs.from === ROOM_JID);
 
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) {
@@ -208,6 +213,12 @@ test('the owner node killed -9 while occupants on the others talk: the next node
   roomOrder.push(...received.alice!);
   assert.deepEqual(history, roomOrder.slice(-HISTORY));
   t.diagnostic(`history: ${history.length} messages, ${history.filter((id) => !after(id)).length} of them sent before the takeover`);
+  // The new owner kept the avatar of the temporary room from its standby copy.
+  const info = (await carol.iq(`<iq type='get' to='${ROOM_JID}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)).getChildElements()[0]!;
+  const hash = info.getChild('x', 'jabber:x:data')!.getChildren('field').find((f) => f.attrs.var === 'muc#roominfo_avatarhash');
+  assert.deepEqual(hash?.getChildren('value').map((v) => v.getText()), [createHash('sha1').update(AVATAR).digest('hex')]);
+  const vcard = (await carol.iq(`<iq type='get' to='${ROOM_JID}'><vCard xmlns='vcard-temp'/></iq>`)).getChild('vCard', 'vcard-temp');
+  assert.equal(vcard?.getChild('PHOTO')?.getChildText('BINVAL'), AVATAR.toString('base64'));
   const newcomer = await presenceOf(alice!, ROOM, 'Carol');
   assert.equal(item(newcomer)?.attrs.role, 'participant');
   occupants.carol = carol;

@@ -3,7 +3,8 @@
 import type { Element } from '../../server/xml/element.ts';
 import { RawClient } from './raw-client.ts';
 import { ADMIN_PROPERTIES, ADMIN_USER } from '../plugins/fixtures.ts';
-import { startTestServer, type TestServer } from './server-process.ts';
+import { after, before } from 'node:test';
+import { startTestServer, type TestServer, type TestServerOptions } from './server-process.ts';
 
 export const NS_MUC = 'http://jabber.org/protocol/muc';
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
@@ -73,6 +74,45 @@ export async function loginTrio(server: TestServer): Promise<[RawClient, RawClie
     out.push(await RawClient.login(server.c2sPort, name, 'secret', { resource: name[0], presence: true }));
   }
   return out as [RawClient, RawClient, RawClient];
+}
+
+/** Restarts the server (killed, not stopped) and logs alice, bob and carol in again, as loginTrio did. */
+export async function restartWithTrio(server: TestServer, trio: readonly RawClient[]): Promise<[RawClient, RawClient, RawClient]> {
+  await server.kill();
+  await server.start();
+  for (const c of trio) await c.close();
+  const out: RawClient[] = [];
+  for (const name of ['alice', 'bob', 'carol']) out.push(await RawClient.login(server.c2sPort, name, 'secret', { resource: name[0], presence: true }));
+  return out as [RawClient, RawClient, RawClient];
+}
+
+/** A server with alice, bob and carol logged in for one suite's tests, and a restart that keeps them. */
+export interface TrioSuite {
+  server: TestServer;
+  alice: RawClient;
+  bob: RawClient;
+  carol: RawClient;
+  /** restartWithTrio: the clients are new ones afterwards. */
+  restart(): Promise<void>;
+}
+
+/** Starts the server and logs the trio in before the suite's tests (then `setup`), and stops them after. */
+export function trioSuite(opts: TestServerOptions, setup?: (suite: TrioSuite) => Promise<void>): TrioSuite {
+  const suite = {
+    async restart() {
+      [suite.alice, suite.bob, suite.carol] = await restartWithTrio(suite.server, [suite.alice, suite.bob, suite.carol]);
+    },
+  } as TrioSuite;
+  before(async () => {
+    suite.server = await startTestServer(opts);
+    [suite.alice, suite.bob, suite.carol] = await loginTrio(suite.server);
+    await setup?.(suite);
+  });
+  after(async () => {
+    for (const c of [suite.alice, suite.bob, suite.carol]) await c?.close();
+    await suite.server?.stop();
+  });
+  return suite;
 }
 
 /** A server with the administrator of ADMIN_USER, and alice, bob and carol logged in (loginTrio): for the operators' tools. */

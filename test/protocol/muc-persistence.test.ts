@@ -8,7 +8,7 @@ import type { StoredRoom } from '../../server/storage/types.ts';
 import { RawClient, errorCondition } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 import { NS_MAM, mamQuery, stanzaId } from '../helpers/mam-client.ts';
-import { SERVICE, adminSet, configSubmit, createRoom, enter, item, join, loginTrio, statuses, subjectOf } from '../helpers/muc-client.ts';
+import { SERVICE, adminSet, configSubmit, createRoom, enter, item, join, loginTrio, restartWithTrio, statuses, subjectOf } from '../helpers/muc-client.ts';
 
 for (const dialect of ['sqlite', 'mysql'] as const) {
   describe(`persistent group chat rooms (${dialect})`, () => {
@@ -46,12 +46,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       assert.equal(stored!.config.roomname, 'Kept');
       assert.deepEqual(stored!.affiliations.map((a) => [a.jid, a.affiliation]).sort(), [['alice@localhost', 'owner'], ['bob@localhost', 'member'], ['carol@localhost', 'outcast']]);
 
-      await server.kill();
-      await server.start();
-      for (const c of [alice, bob, carol]) await c.close();
-      alice = await RawClient.login(server.c2sPort, 'alice', 'secret', { resource: 'a', presence: true });
-      bob = await RawClient.login(server.c2sPort, 'bob', 'secret', { resource: 'b', presence: true });
-      carol = await RawClient.login(server.c2sPort, 'carol', 'secret', { resource: 'c', presence: true });
+      [alice, bob, carol] = await restartWithTrio(server, [alice, bob, carol]);
 
       const info = (await bob.iq(`<iq type='get' to='keep@${SERVICE}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)).getChildElements()[0]!;
       assert.equal(info.getChild('identity')!.attrs.name, 'Kept');

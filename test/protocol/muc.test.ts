@@ -201,6 +201,55 @@ test('private messages go through the room to one occupant; unknown nicks and st
   assert.equal(errorCondition(await wrongType), 'bad-request');
 });
 
+test('a second session under its user\'s nick gets the whole join alone; the others see one occupant until its last session leaves', async () => {
+  await createRoom(alice, 'devices', 'Alice', { whois: 'anyone' });
+  await enter(bob, 'devices', 'Bob');
+  await enter(carol, 'devices', 'Carol');
+  const bobId = (await presenceOf(alice, 'devices', 'Bob')).getChild('occupant-id')!.attrs.id;
+  await presenceOf(carol, 'devices', 'Bob');
+  alice.send(groupchat('devices', 'before the second device'));
+  for (const c of [alice, bob, carol]) await c.expect((el) => el.name === 'message' && el.getChildText('body') === 'before the second device');
+  const bob2 = await RawClient.login(server.c2sPort, 'bob', 'secret', { resource: 'b2', presence: true });
+  try {
+    bob2.send(`<presence to='devices@${SERVICE}/Bob'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
+    // In order: every occupant's presence, its own with 110, the history, the subject.
+    const fromDevices = (el: { attrs: Record<string, string | undefined> }): boolean => el.attrs.from?.startsWith(`devices@${SERVICE}`) === true;
+    const sequence = [];
+    for (let i = 0; i < 5; i++) sequence.push(await bob2.expect(fromDevices));
+    assert.deepEqual(sequence.map((el) => [el.name, el.attrs.from]), [
+      ['presence', `devices@${SERVICE}/Alice`], ['presence', `devices@${SERVICE}/Carol`], ['presence', `devices@${SERVICE}/Bob`],
+      ['message', `devices@${SERVICE}/Alice`], ['message', `devices@${SERVICE}`],
+    ]);
+    assert.deepEqual(statuses(sequence[0]!), []);
+    assert.deepEqual([item(sequence[0]!)!.attrs.affiliation, item(sequence[0]!)!.attrs.jid], ['owner', 'alice@localhost/a']);
+    assert.deepEqual(statuses(sequence[2]!).sort(), ['100', '110']);
+    assert.equal(sequence[2]!.getChild('occupant-id')!.attrs.id, bobId);
+    assert.equal(sequence[3]!.getChildText('body'), 'before the second device');
+    assert.ok(sequence[3]!.getChild('delay', 'urn:xmpp:delay'));
+    assert.ok(sequence[4]!.getChild('subject'));
+    // Nobody else hears of the second session, not even the first.
+    for (const c of [alice, bob, carol]) assert.ok(await c.nothing(fromRoom('devices', 'Bob'), 300));
+
+    // A private message to the nick reaches both sessions.
+    alice.send(`<message type='chat' to='devices@${SERVICE}/Bob'><body>to both</body></message>`);
+    for (const c of [bob, bob2]) assert.equal((await c.expect((el) => el.name === 'message' && fromRoom('devices', 'Alice')(el))).getChildText('body'), 'to both');
+
+    // One session leaving is its own affair; the last one takes the occupant out.
+    const left = presenceOf(bob2, 'devices', 'Bob', 'unavailable');
+    bob2.send(`<presence type='unavailable' to='devices@${SERVICE}/Bob'/>`);
+    assert.ok(statuses(await left).includes('110'));
+    for (const c of [alice, bob, carol]) assert.ok(await c.nothing(fromRoom('devices', 'Bob'), 300));
+    alice.send(groupchat('devices', 'still here?'));
+    assert.equal((await bob.expect((el) => el.name === 'message' && fromRoom('devices', 'Alice')(el))).getChildText('body'), 'still here?');
+    assert.ok(await bob2.nothing((el) => el.name === 'message' && fromRoom('devices', 'Alice')(el), 300));
+    const gone = [presenceOf(alice, 'devices', 'Bob', 'unavailable'), presenceOf(carol, 'devices', 'Bob', 'unavailable')];
+    bob.send(`<presence type='unavailable' to='devices@${SERVICE}/Bob'/>`);
+    for (const p of gone) assert.equal(item(await p)!.attrs.role, 'none');
+  } finally {
+    await bob2.close();
+  }
+});
+
 test('a public room lists its occupants; an occupant\'s JID answers strangers bad-request', async () => {
   await createRoom(alice, 'listed', 'Alice');
   const items = await carol.iq(`<iq type='get' to='listed@${SERVICE}'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`);

@@ -24,6 +24,7 @@ import { StanzaError, errorReply } from '../../xml/errors.ts';
 import { runArchiveQuery } from '../mam/archive-query.ts';
 import { ArchiveWriter } from '../mam/archive-writer.ts';
 import { newArchiveId } from '../mam/stanza-id.ts';
+import { VCARD_PROPERTIES } from '../vcard.ts';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC } from './namespaces.ts';
 import { roomAdmin } from './room-admin.ts';
 import { clusterRoomAdmin } from './room-admin-cluster.ts';
@@ -122,6 +123,15 @@ export const mucModule: XmppModule = {
       throw new Error(`xmpp.muc.subdomain '${subdomain.value}' does not make a domain name`);
     }
     const rooms = new Map<string, Room>();
+    // Rooms' vCards are bounded as accounts' are; the vcard module defines the limit, and a
+    // server without that module keeps its default.
+    const vcardLimit = (): number => {
+      try {
+        return ctx.readProperty<number>(VCARD_PROPERTIES.maxBytes.name);
+      } catch {
+        return VCARD_PROPERTIES.maxBytes.default;
+      }
+    };
 
     // Writes of one room are applied in the order the room made them.
     const pending = new Map<string, Promise<void>>();
@@ -181,6 +191,7 @@ export const mucModule: XmppModule = {
       archive,
       now: () => new Date(),
       get maxHistory() { return maxHistory.value; },
+      get maxVcardBytes() { return vcardLimit(); },
       closed: (name) => {
         rooms.delete(name);
         placement.changed(name);

@@ -15,3 +15,7 @@ export const NS_DATA = 'jabber:x:data';
 export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+export const NS_VCARD = 'vcard-temp';
+export const NS_VCARD_UPDATE = 'vcard-temp:x:update';
+export const NS_REGISTER = 'jabber:iq:register';
+export const NS_MUC_REGISTER = 'http://jabber.org/protocol/muc#register';

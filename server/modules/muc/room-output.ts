@@ -38,6 +38,8 @@ export interface RoomHost {
   now(): Date;
   /** The longest history a room may keep (xmpp.muc.max-history). */
   readonly maxHistory: number;
+  /** The largest vCard a room may keep, in bytes of XML (xmpp.vcard.max-bytes, as for accounts). */
+  readonly maxVcardBytes: number;
   /** The room has no occupant left and is not persistent, or it was destroyed: forget it. */
   closed(name: string): void;
   /**

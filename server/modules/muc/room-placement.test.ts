@@ -41,6 +41,7 @@ function cluster(ids: string[], wait = 5_000): { nodes: Map<string, TestNode>; l
       archive: { add: () => 'id', query: () => Promise.reject(new Error('none')), delete: () => {}, recent: async () => [] },
       now: () => new Date(),
       maxHistory: 50,
+      maxVcardBytes: 65536,
       closed: (name) => { rooms.delete(name); },
       changed: (name) => node.placement.changed(name),
     };

@@ -27,6 +27,8 @@ export interface RoomSnapshot {
   locked: boolean;
   subject: string;
   subjectBy: string;
+  /** The room's vCard (its avatar) as text, null or absent for none: a temporary room keeps it nowhere else. */
+  vcard?: string | null;
   affiliations: StoredAffiliation[];
   occupants: OccupantSnapshot[];
   /** Absent from a standby copy: history is handed over only by an owner that gives the room up. */
@@ -37,6 +39,7 @@ export interface RoomSnapshot {
 export function isRoomSnapshot(value: unknown): value is RoomSnapshot {
   const s = value as RoomSnapshot;
   return typeof s === 'object' && s !== null && typeof s.name === 'string' && typeof s.config === 'object' && s.config !== null
+    && (s.vcard === undefined || s.vcard === null || typeof s.vcard === 'string')
     && Array.isArray(s.affiliations) && Array.isArray(s.occupants)
     && s.occupants.every((o) => typeof o.nick === 'string' && typeof o.bare === 'string' && Array.isArray(o.sessions));
 }

@@ -29,6 +29,7 @@ function fixture(): { room: Room; host: RoomHost; sent: { stanza: Element; to: r
     archive: { add: () => 'id', query: () => Promise.reject(new Error('no archive here')), delete: () => {}, recent: async () => [] },
     now: () => new Date(),
     maxHistory: 50,
+    maxVcardBytes: 65536,
     closed: (name) => closed.push(name),
     changed: () => {},
   };
@@ -93,4 +94,17 @@ test('a snapshot makes the same room elsewhere: occupants, roles and history bac
   copy.sent.length = 0;
   moved.sessionGone('bob@example/b');
   assert.deepEqual(copy.sent.map((s) => [s.stanza.attrs.from, s.stanza.attrs.type]), [['r@conference.example/Bob', 'unavailable'], ['r@conference.example/Bob', 'unavailable']]);
+});
+
+test('a standby copy keeps the room\'s vCard: the new owner answers it and its avatar hash', () => {
+  const { room } = fixture();
+  join(room, 'alice@example/a', 'Alice');
+  room.handle(parse(`<iq type='set' id='v' to='r@conference.example'><vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>aW1hZ2U=</BINVAL></PHOTO></vCard></iq>`), JID.parse('alice@example/a'));
+  const copy = fixture();
+  const moved = Room.fromSnapshot(JSON.parse(JSON.stringify(room.snapshot(false))), 'conference.example', copy.host);
+  const hash = moved.discoInfo().getChild('x', 'jabber:x:data')!.getChildren('field').find((f) => f.attrs.var === 'muc#roominfo_avatarhash');
+  // SHA-1 of the bytes 'image'.
+  assert.deepEqual(hash?.getChildren('value').map((v) => v.getText()), ['0e76292794888d4f1fa75fb3aff4ca27c58f56a6']);
+  moved.handle(parse(`<iq type='get' id='g' to='r@conference.example'><vCard xmlns='vcard-temp'/></iq>`), JID.parse('eve@example/e'));
+  assert.equal(copy.routed[0]!.getChild('vCard', 'vcard-temp')!.getChild('PHOTO')!.getChildText('BINVAL'), 'aW1hZ2U=');
 });

@@ -13,8 +13,10 @@ import { formValues } from '../pep/data-form.ts';
 import { RoomHistory, historyRequest } from './history.ts';
 import {
   NS_DATA, NS_DELAY, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_REQUEST,
-  NS_MUC_ROOMCONFIG, NS_MUC_ROOMINFO, NS_MUC_USER, NS_OCCUPANT_ID, NS_PING, NS_SELF_PING,
+  NS_MUC_ROOMCONFIG, NS_MUC_ROOMINFO, NS_MUC_USER, NS_OCCUPANT_ID, NS_PING, NS_SELF_PING, NS_VCARD, NS_VCARD_UPDATE,
+  NS_MUC_REGISTER, NS_REGISTER,
 } from './namespaces.ts';
+import { readRegistration, registrationQuery } from './nick-registration.ts';
 import { applyConfigForm, configForm, type RoomConfig } from './room-config.ts';
 import type { RoomHost } from './room-output.ts';
 import {
@@ -24,6 +26,7 @@ import {
 import type { StoredAffiliation, StoredRoom } from '../../storage/types.ts';
 import { parseXml } from '../../xml/stream-parser.ts';
 import type { OccupantSnapshot, RoomSnapshot } from './room-snapshot.ts';
+import { avatarHashes, roomVcardElement, roomVcardText } from './room-vcard.ts';
 
 export interface Occupant {
   nick: string;
@@ -35,9 +38,26 @@ export interface Occupant {
   occupantId: string;
 }
 
+/** What an occupant's presence says besides the occupant's own payload (see presenceFor). */
+interface PresenceOptions {
+  type?: 'unavailable';
+  statuses?: string[];
+  /** Status codes for the occupant's own copy only (110 is always added there). */
+  self?: string[];
+  role?: Role;
+  affiliation?: Affiliation;
+  nick?: string;
+  actor?: string;
+  reason?: string;
+  payload?: Element[];
+  extra?: Element;
+}
+
 interface AffiliationEntry {
   affiliation: Exclude<Affiliation, 'none'>;
   reason: string;
+  /** The nick registered with the room (XEP-0045 7.10), reserved for this user alone. */
+  nick?: string;
 }
 
 /** Status codes (XEP-0045 15.6). */
@@ -77,6 +97,9 @@ export class Room {
   private readonly bySession = new Map<string, string>();
   private readonly history: RoomHistory;
   private destroyed = false;
+  /** The room's vCard (XEP-0054) as text, null for none; and the hashes of its photos, kept for disco#info. */
+  private vcard: string | null = null;
+  private avatars: string[] = [];
 
   constructor(
     readonly name: string,
@@ -93,7 +116,9 @@ export class Room {
     if (opts.stored) {
       this.subject = opts.stored.subject;
       this.subjectBy = opts.stored.subjectBy;
-      for (const a of opts.stored.affiliations) this.affiliations.set(a.jid, { affiliation: a.affiliation, reason: a.reason });
+      this.vcard = opts.stored.vcard ?? null;
+      this.avatars = avatarHashes(this.vcard);
+      for (const a of opts.stored.affiliations) this.affiliations.set(a.jid, { affiliation: a.affiliation, reason: a.reason, nick: a.nick ?? undefined });
     }
   }
 
@@ -101,7 +126,10 @@ export class Room {
   static fromSnapshot(snapshot: RoomSnapshot, service: string, host: RoomHost): Room {
     const room = new Room(snapshot.name, service, snapshot.config, host, {
       locked: snapshot.locked,
-      stored: { name: snapshot.name, config: { ...snapshot.config }, subject: snapshot.subject, subjectBy: snapshot.subjectBy, affiliations: snapshot.affiliations },
+      stored: {
+        name: snapshot.name, config: { ...snapshot.config }, subject: snapshot.subject, subjectBy: snapshot.subjectBy,
+        vcard: snapshot.vcard ?? null, affiliations: snapshot.affiliations,
+      },
     });
     for (const entry of snapshot.history ?? []) room.history.add(parseXml(entry.message), new Date(entry.at));
     room.readmit(snapshot.occupants);
@@ -219,11 +247,11 @@ export class Room {
 
   /** The room's state as the store keeps it. */
   stored(): Omit<StoredRoom, 'affiliations'> {
-    return { name: this.name, config: { ...this.config }, subject: this.subject, subjectBy: this.subjectBy };
+    return { name: this.name, config: { ...this.config }, subject: this.subject, subjectBy: this.subjectBy, vcard: this.vcard };
   }
 
   private storedAffiliations(): StoredAffiliation[] {
-    return [...this.affiliations].map(([jid, a]) => ({ jid, affiliation: a.affiliation, reason: a.reason }));
+    return [...this.affiliations].map(([jid, a]) => ({ jid, affiliation: a.affiliation, reason: a.reason, ...(a.nick !== undefined ? { nick: a.nick } : {}) }));
   }
 
   private persist(affiliations = false): void {
@@ -233,9 +261,9 @@ export class Room {
     if (affiliations) this.host.store.saveAffiliations(this.name, this.storedAffiliations());
   }
 
-  /** Affiliations by bare JID, with the reason given for each. */
+  /** Affiliations by bare JID, with the reason given for each (registered nicks are not the operators' API's). */
   affiliationList(): StoredAffiliation[] {
-    return this.storedAffiliations();
+    return this.storedAffiliations().map(({ jid, affiliation, reason }) => ({ jid, affiliation, reason }));
   }
 
   /**
@@ -253,7 +281,23 @@ export class Room {
 
   /** Takes an affiliation for a room being created: its creator owns it. */
   setOwner(bare: string): void {
-    this.affiliations.set(bare, { affiliation: 'owner', reason: '' });
+    this.affiliate(bare, 'owner', '');
+  }
+
+  /**
+   * Gives a bare JID an affiliation. A registered nick stays with a member, admin or owner
+   * and goes with the membership (a ban, or 'none').
+   */
+  private affiliate(bare: string, affiliation: Affiliation, reason: string): void {
+    const nick = this.affiliations.get(bare)?.nick;
+    if (affiliation === 'none') this.affiliations.delete(bare);
+    else this.affiliations.set(bare, { affiliation, reason, nick: affiliation === 'outcast' ? undefined : nick });
+  }
+
+  /** The bare JID that registered `nick` here, if any. */
+  private reservedBy(nick: string): string | undefined {
+    for (const [jid, a] of this.affiliations) if (a.nick === nick) return jid;
+    return undefined;
   }
 
   private touch(): void {
@@ -303,18 +347,20 @@ export class Room {
   }
 
   /** An occupant's presence to everyone in the room; `self` codes go to the occupant alone (110 added). */
-  private broadcastPresence(subject: Occupant, opts: { type?: 'unavailable'; statuses?: string[]; self?: string[]; role?: Role; affiliation?: Affiliation; nick?: string; actor?: string; reason?: string; payload?: Element[]; extra?: Element } = {}): void {
-    const payload = opts.payload ?? (opts.type === 'unavailable' ? [] : presencePayload([...subject.sessions.values()][0] ?? xml('presence')));
-    for (const viewer of this.everyone()) {
-      const own = viewer === subject;
-      const statuses = [...(opts.statuses ?? []), ...(own ? [SELF, ...(opts.self ?? [])] : [])];
-      const x = this.userItem(subject, viewer, { ...opts, statuses });
-      if (opts.extra) x.append(opts.extra.clone());
-      const presence = xml('presence', { from: `${this.jid}/${subject.nick}`, type: opts.type },
-        ...payload.map((p) => p.clone()), x, xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: subject.occupantId }));
-      this.send(presence, viewer);
-    }
+  private broadcastPresence(subject: Occupant, opts: PresenceOptions = {}): void {
+    for (const viewer of this.everyone()) this.send(this.presenceFor(subject, viewer, opts), viewer);
     this.touch();
+  }
+
+  /** An occupant's presence as `viewer` gets it: its own carries 110 and the `self` codes. */
+  private presenceFor(subject: Occupant, viewer: Occupant, opts: PresenceOptions = {}): Element {
+    const payload = opts.payload ?? (opts.type === 'unavailable' ? [] : presencePayload([...subject.sessions.values()][0] ?? xml('presence')));
+    const own = viewer === subject;
+    const statuses = [...(opts.statuses ?? []), ...(own ? [SELF, ...(opts.self ?? [])] : [])];
+    const x = this.userItem(subject, viewer, { ...opts, statuses });
+    if (opts.extra) x.append(opts.extra.clone());
+    return xml('presence', { from: `${this.jid}/${subject.nick}`, type: opts.type },
+      ...payload.map((p) => p.clone()), x, xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: subject.occupantId }));
   }
 
   // ---- presence ----
@@ -324,7 +370,9 @@ export class Room {
     const current = this.bySession.get(full);
     const type = stanza.attrs.type;
     if (type === 'error') {
-      if (current !== undefined) this.removeOccupant(this.occupants.get(current)!, [ERROR_KICK], { role: 'none' });
+      // Some clients refuse a presence from the room's bare JID (the avatar's, XEP-0486 7.2):
+      // that says nothing of whether they are still in the room.
+      if (current !== undefined && nick) this.removeOccupant(this.occupants.get(current)!, [ERROR_KICK], { role: 'none' });
       return;
     }
     if (type === 'unavailable') {
@@ -352,32 +400,39 @@ export class Room {
     if (this.config.membersonly && !atLeast(affiliation, 'member')) throw new StanzaError('registration-required', 'The room is for members only');
     const taken = this.occupants.get(nick);
     if (taken && taken.bare !== bare) throw new StanzaError('conflict', 'That nickname is in use in the room');
+    this.checkReserved(nick, bare);
     if (this.config.passwordprotectedroom && affiliation !== 'owner' && muc?.getChildText('password') !== this.config.roomsecret) {
       throw new StanzaError('not-authorized', 'The room needs the right password');
     }
     if (!taken && this.config.maxusers > 0 && this.occupants.size >= this.config.maxusers && !atLeast(affiliation, 'admin')) {
       throw new StanzaError('service-unavailable', 'The room is full', 'wait');
     }
+    const self = [...(this.config.whois === 'anyone' ? [NON_ANONYMOUS] : []), ...(this.config.enablearchiving ? [LOGGED] : []), ...(created ? [CREATED] : [])];
     if (taken) {
-      // Another session of the same user under the same nick (XEP-0045 7.2.9): one occupant.
+      // Another session of the same user under the same nick (XEP-0045 7.2): one occupant,
+      // already announced. The new session alone gets the whole join: the occupants, itself
+      // with 110, history and subject; the others see nothing.
       taken.sessions.set(full, stanza);
       this.bySession.set(full, nick);
+      for (const other of this.everyone()) if (other !== taken) this.send(this.presenceFor(other, taken), [full]);
+      this.send(this.presenceFor(taken, taken, { self }), [full]);
       this.touch();
       this.welcome(full, muc, created);
       return;
     }
     const occupant: Occupant = { nick, bare, role: defaultRole(affiliation, this.config.moderatedroom), sessions: new Map([[full, stanza]]), occupantId: this.occupantId(bare) };
     // The newcomer hears of everyone already there, then everyone of the newcomer.
-    for (const other of this.everyone()) {
-      this.send(xml('presence', { from: `${this.jid}/${other.nick}` },
-        ...presencePayload([...other.sessions.values()][0]!), this.userItem(other, occupant),
-        xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: other.occupantId })), [full]);
-    }
+    for (const other of this.everyone()) this.send(this.presenceFor(other, occupant), [full]);
     this.occupants.set(nick, occupant);
     this.bySession.set(full, nick);
-    const self = [...(this.config.whois === 'anyone' ? [NON_ANONYMOUS] : []), ...(this.config.enablearchiving ? [LOGGED] : []), ...(created ? [CREATED] : [])];
     this.broadcastPresence(occupant, { self });
     this.welcome(full, muc, created);
+  }
+
+  /** A nick another user registered is theirs alone (XEP-0045 7.10). */
+  private checkReserved(nick: string, bare: string): void {
+    const holder = this.reservedBy(nick);
+    if (holder !== undefined && holder !== bare) throw new StanzaError('conflict', 'That nickname is registered by another user of the room');
   }
 
   /** History and subject, to a session that just joined. */
@@ -396,6 +451,7 @@ export class Room {
     const taken = this.occupants.get(nick);
     if (taken && taken.bare !== occupant.bare) throw new StanzaError('conflict', 'That nickname is in use in the room');
     if (taken) throw new StanzaError('not-acceptable', 'Leave with one session before joining another nick');
+    this.checkReserved(nick, occupant.bare);
     this.broadcastPresence(occupant, { type: 'unavailable', statuses: [NICK_CHANGED], nick });
     this.occupants.delete(occupant.nick);
     occupant.nick = nick;
@@ -509,7 +565,7 @@ export class Room {
       this.host.output.route(xml('message', { from: this.jid, to: to.toString() }, x,
         xml('body', null, `${from.bareString()} invites you to the room ${this.jid}${reason ? `: ${reason}` : ''}`)));
       if (this.config.membersonly && this.affiliationOf(to.bareString()) === 'none') {
-        this.affiliations.set(to.bareString(), { affiliation: 'member', reason: '' });
+        this.affiliate(to.bareString(), 'member', '');
         added = true;
       }
     }
@@ -565,13 +621,26 @@ export class Room {
       throw new StanzaError('service-unavailable', 'The room does not pass IQs to occupants');
     }
     const actor = { role: sender?.role ?? 'none' as Role, affiliation: this.affiliationOf(from.bareString()) };
+    if (type === 'get' && ns === NS_DISCO_INFO && payload!.attrs.node === 'x-roomuser-item') {
+      // XEP-0045, discovering one's reserved nick: the nick the user registered here, if any.
+      const registered = this.affiliations.get(from.bareString())?.nick;
+      return this.result(stanza, from, xml('query', { xmlns: NS_DISCO_INFO, node: 'x-roomuser-item' },
+        registered !== undefined ? xml('identity', { category: 'conference', type: 'text', name: registered }) : undefined));
+    }
     if (type === 'get' && ns === NS_DISCO_INFO) return this.result(stanza, from, this.discoInfo());
+    if (ns === NS_REGISTER) return this.register(stanza, payload!, from, actor.affiliation);
     if (type === 'get' && ns === NS_DISCO_ITEMS) {
       // The occupants, to those who could see them by joining: everyone for a public room (XEP-0045 6.5).
       const items = sender || (this.config.publicroom && !this.config.membersonly) ? this.everyone().map((o) => xml('item', { jid: `${this.jid}/${o.nick}` })) : [];
       return this.result(stanza, from, xml('query', { xmlns: NS_DISCO_ITEMS }, ...items));
     }
     if (type === 'get' && ns === NS_PING) return this.result(stanza, from);
+    if (ns === NS_VCARD) {
+      if (type === 'get') return this.result(stanza, from, roomVcardElement(this.vcard));
+      if (actor.affiliation !== 'owner') throw new StanzaError('forbidden', 'Only owners set the room\'s vCard');
+      this.setVcard(roomVcardText(payload!, this.host.maxVcardBytes));
+      return this.result(stanza, from);
+    }
     if (ns === NS_MAM && payload!.localName === 'query') return this.archiveQuery(stanza, payload!, from, sender);
     if (ns === NS_MUC_OWNER) {
       if (actor.affiliation !== 'owner') throw new StanzaError('forbidden', 'Only owners configure the room');
@@ -584,6 +653,30 @@ export class Room {
       return this.result(stanza, from);
     }
     throw new StanzaError('service-unavailable', 'The room does not answer that');
+  }
+
+  /**
+   * Nick registration (XEP-0045 7.10), for the room's members (admins and owners too): the
+   * form, or the nick registered; a nick nobody else registered or uses here; giving it up.
+   */
+  private register(stanza: Element, query: Element, from: JID, affiliation: Affiliation): void {
+    const bare = from.bareString();
+    if (affiliation === 'outcast') throw new StanzaError('forbidden', 'You are banned from this room');
+    if (!atLeast(affiliation, 'member')) throw new StanzaError('not-allowed', 'Only members register a nickname with this room');
+    const entry = this.affiliations.get(bare)!;
+    if (stanza.attrs.type === 'get') return this.result(stanza, from, registrationQuery(entry.nick));
+    const request = readRegistration(query);
+    if ('nick' in request) {
+      if (JID.tryParse(`${this.jid}/${request.nick}`)?.resource !== request.nick) throw new StanzaError('jid-malformed', 'That nickname cannot be used');
+      this.checkReserved(request.nick, bare);
+      const user = this.occupants.get(request.nick);
+      if (user && user.bare !== bare) throw new StanzaError('conflict', 'That nickname is in use in the room');
+      entry.nick = request.nick;
+    } else if ('remove' in request) {
+      entry.nick = undefined;
+    }
+    if (!('cancel' in request)) this.persist(true);
+    this.result(stanza, from);
   }
 
   /** XEP-0313 queries to the room: for those who may read the room (occupants, or anyone in an open public room). */
@@ -609,7 +702,7 @@ export class Room {
       c.publicroom ? 'muc_public' : 'muc_hidden', c.persistentroom ? 'muc_persistent' : 'muc_temporary',
       c.membersonly ? 'muc_membersonly' : 'muc_open', c.moderatedroom ? 'muc_moderated' : 'muc_unmoderated',
       c.passwordprotectedroom ? 'muc_passwordprotected' : 'muc_unsecured', c.whois === 'anyone' ? 'muc_nonanonymous' : 'muc_semianonymous',
-      ...(c.enablearchiving ? [NS_MAM, NS_SID] : []),
+      ...(c.enablearchiving ? [NS_MAM, NS_SID] : []), NS_VCARD, NS_MUC_REGISTER,
     ];
     const field = (name: string, value: string, type?: string, label?: string): Element => xml('field', { var: name, type, label }, xml('value', null, value));
     return xml('query', { xmlns: NS_DISCO_INFO },
@@ -622,7 +715,9 @@ export class Room {
         field('muc#roominfo_occupants', String(this.occupants.size), 'text-single', 'Number of occupants'),
         field('muc#roomconfig_roomname', c.roomname, 'text-single', 'Name'),
         field('muc#roominfo_changesubject', c.changesubject ? '1' : '0', 'boolean', 'Occupants may change the subject'),
-        field('muc#maxhistoryfetch', String(c.historylength), 'text-single', 'Maximum number of history messages')));
+        field('muc#maxhistoryfetch', String(c.historylength), 'text-single', 'Maximum number of history messages'),
+        // XEP-0486: absent while the room has no avatar.
+        this.avatars.length ? xml('field', { var: 'muc#roominfo_avatarhash', type: 'text-multi', label: 'Avatar hash' }, ...this.avatars.map((h) => xml('value', null, h))) : undefined));
   }
 
   private ownerSet(stanza: Element, query: Element, from: JID): void {
@@ -655,12 +750,12 @@ export class Room {
       const owners = change.owners.map(bareOrFail);
       if (owners.length === 0) throw new StanzaError('not-acceptable', 'A room keeps at least one owner');
       for (const jid of this.withAffiliation('owner')) if (!owners.includes(jid)) this.affiliations.delete(jid);
-      for (const jid of owners) this.affiliations.set(jid, { affiliation: 'owner', reason: '' });
+      for (const jid of owners) this.affiliate(jid, 'owner', '');
     }
     if (change.admins) {
       const admins = change.admins.map(bareOrFail);
       for (const jid of this.withAffiliation('admin')) if (!admins.includes(jid)) this.affiliations.delete(jid);
-      for (const jid of admins) if (this.affiliationOf(jid) !== 'owner') this.affiliations.set(jid, { affiliation: 'admin', reason: '' });
+      for (const jid of admins) if (this.affiliationOf(jid) !== 'owner') this.affiliate(jid, 'admin', '');
     }
     this.config = change.config;
     this.history.setLimit(Math.min(this.config.historylength, this.host.maxHistory));
@@ -672,10 +767,28 @@ export class Room {
     if (becameMembersOnly) {
       for (const o of this.everyone()) if (!atLeast(this.affiliationOf(o.bare), 'member')) this.removeOccupant(o, [MEMBERS_ONLY]);
     }
-    if (!wasLocked) {
-      for (const o of this.everyone()) this.send(xml('message', { type: 'groupchat', from: this.jid }, xml('x', { xmlns: NS_MUC_USER }, xml('status', { code: CONFIG_CHANGED }))), o);
-    }
+    if (!wasLocked) this.configChanged();
     if (this.empty && !this.config.persistentroom) this.close();
+  }
+
+  /** Tells every occupant the room's configuration changed (status 104), so that clients read its disco#info again. */
+  private configChanged(): void {
+    this.send(xml('message', { type: 'groupchat', from: this.jid }, xml('x', { xmlns: NS_MUC_USER }, xml('status', { code: CONFIG_CHANGED }))), this.sessionJids());
+  }
+
+  /**
+   * An owner set the room's vCard. A new avatar is announced as XEP-0486 asks (104) and,
+   * for the clients that look for it there, as a XEP-0153 presence from the room's bare JID.
+   */
+  private setVcard(text: string | null): void {
+    const before = this.avatars;
+    this.vcard = text;
+    this.avatars = avatarHashes(text);
+    this.persist();
+    if (before.join(' ') === this.avatars.join(' ')) return;
+    const photo = this.avatars[0];
+    this.send(xml('presence', { from: this.jid }, xml('x', { xmlns: NS_VCARD_UPDATE }, photo ? xml('photo', null, photo) : xml('photo'))), this.sessionJids());
+    this.configChanged();
   }
 
   /** Destroys the room (XEP-0045 10.9): everyone leaves, told where to go instead and why. */
@@ -716,7 +829,7 @@ export class Room {
       checkAffiliationList(actor.affiliation, affiliation, this.config.getmemberlist);
       for (const [jid, a] of this.affiliations) {
         if (a.affiliation !== affiliation) continue;
-        const nick = this.everyone().find((o) => o.bare === jid)?.nick;
+        const nick = a.nick ?? this.everyone().find((o) => o.bare === jid)?.nick;
         out.append(xml('item', { affiliation, jid, nick }, a.reason ? xml('reason', null, a.reason) : undefined));
       }
       return out;
@@ -764,8 +877,7 @@ export class Room {
   }
 
   private setAffiliation(bare: string, affiliation: Affiliation, actor: string, reason: string): void {
-    if (affiliation === 'none') this.affiliations.delete(bare);
-    else this.affiliations.set(bare, { affiliation, reason });
+    this.affiliate(bare, affiliation, reason);
     for (const occupant of this.everyone()) {
       if (occupant.bare !== bare) continue;
       if (affiliation === 'outcast') this.removeOccupant(occupant, [BANNED], { affiliation, actor, reason });
