@@ -127,6 +127,8 @@ export class RoomPlacement {
   private stopped = false;
   /** Nodes still in the list that said they are leaving (this one too, once it does). */
   private readonly departing = new Set<string>();
+  /** The node list of the last cluster/members-changed, to tell a node gone from one joining. */
+  private lastNodes: readonly string[];
   /** Answers awaited by a leaving node: peer -> what resolves its wait. */
   private readonly taken = new Map<string, () => void>();
 
@@ -136,7 +138,9 @@ export class RoomPlacement {
     private readonly log: Logger,
     /** How long a stanza may wait for its room (a rebuild, an owner that cannot be reached). */
     private readonly waitMs: () => number,
-  ) {}
+  ) {
+    this.lastNodes = [...kernel.clusterNodes()];
+  }
 
   private get self(): string {
     return this.kernel.nodeId;
@@ -225,6 +229,8 @@ export class RoomPlacement {
   /** cluster/members-changed: rooms move to their new owners (see the top of this file). */
   membersChanged(all: readonly string[]): void {
     if (this.stopped) return;
+    const someGone = this.lastNodes.some((n) => !all.includes(n));
+    this.lastNodes = [...all];
     for (const n of this.departing) if (!all.includes(n) || (n === this.self && all.length === 1)) this.departing.delete(n);
     const nodes = all.filter((n) => !this.departing.has(n));
     const view = nodes.join(',');
@@ -251,9 +257,13 @@ export class RoomPlacement {
       // The copy on its standby node goes (the new owner makes its own).
       this.changed(room.name);
     }
-    // Occupants on a node that is gone: its routes were dropped before this event.
-    for (const room of [...rooms.values()]) {
-      for (const jid of room.sessionJids()) if (!this.kernel.localSession(jid) && !this.kernel.routeOf(jid)) room.sessionGone(jid);
+    // Occupants on a node that is gone: its routes were dropped before this event. Only when
+    // a node went: a node that has just joined may hold rooms handed to it before it has
+    // every other node's routes, and would take their occupants for gone.
+    if (someGone) {
+      for (const room of [...rooms.values()]) {
+        for (const jid of room.sessionJids()) if (!this.kernel.localSession(jid) && !this.kernel.routeOf(jid)) room.sessionGone(jid);
+      }
     }
     this.sendHandoffs(nodes, view, outgoing, false);
     this.log.info('group chat: rooms placed on the new node list', { nodes: view, held: rooms.size, handedOver: [...outgoing.values()].reduce((n, l) => n + l.length, 0) });
