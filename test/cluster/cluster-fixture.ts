@@ -113,6 +113,12 @@ export async function metric(node: TestServer, name: string): Promise<number> {
   return line ? Number(line.slice(name.length + 1)) : NaN;
 }
 
+/** Cluster link frames of one type a node sent since it joined (0 before the first). */
+export async function framesSent(node: TestServer, type: string): Promise<number> {
+  const n = await metric(node, `xmppd_cluster_link_frames_sent_total{type="${type}"}`);
+  return Number.isNaN(n) ? 0 : n;
+}
+
 /**
  * What a test file of nodes on one MariaDB database needs: Hazelcast members, the database, a
  * working folder, and every node and client it starts, all undone by stop() (in after()).

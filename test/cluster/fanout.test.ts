@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterProperties, friend, metric, nodeStatus, startClusterNode, stopClusterTest } from './cluster-fixture.ts';
+import { clusterProperties, framesSent, friend, metric, nodeStatus, startClusterNode, stopClusterTest } from './cluster-fixture.ts';
 import { startHazelcastCluster, type HazelcastCluster } from '../helpers/hazelcast-member.ts';
 import type { RawClient } from '../helpers/raw-client.ts';
 import type { TestServer } from '../helpers/server-process.ts';
@@ -75,11 +75,6 @@ async function sawChanges(node: TestServer, changes: string[][], what: string): 
   // /status has a cluster object only while clustering is on.
   const cluster = (await nodeStatus(node)).cluster as { nodes?: string[] } | undefined;
   if (cluster) assert.deepEqual(cluster.nodes, changes.at(-1));
-}
-
-async function framesSent(node: TestServer, type: string): Promise<number> {
-  const n = await metric(node, `xmppd_cluster_link_frames_sent_total{type="${type}"}`);
-  return Number.isNaN(n) ? 0 : n;
 }
 
 const online = (node: TestServer, user: string, resource: string): Promise<RawClient> => onlineWithCaps(node.c2sPort, user, resource, FEATURES, clients);

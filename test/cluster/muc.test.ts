@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ownerOf, ranked } from '../../server/cluster/rendezvous.ts';
 import type { Element } from '../../server/xml/element.ts';
-import { nodeStatus, clusterProperties, startClusterWorld, type ClusterWorld } from './cluster-fixture.ts';
+import { framesSent, nodeStatus, clusterProperties, startClusterWorld, type ClusterWorld } from './cluster-fixture.ts';
 import { adminSet, createRoom, enter, item, presenceOf, SERVICE } from '../helpers/muc-client.ts';
 import type { RawClient } from '../helpers/raw-client.ts';
 import type { TestServer } from '../helpers/server-process.ts';
@@ -97,6 +97,10 @@ test('occupants on three nodes are in one room: everyone sees everyone, every me
   assert.equal((await alice!.iq(`<iq type='set' to='${ROOM_JID}'><vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>${AVATAR.toString('base64')}</BINVAL></PHOTO></vCard></iq>`)).attrs.type, 'result');
   for (const client of [bob!, carol!]) await client.expect((el) => el.name === 'presence' && el.attrs.from === ROOM_JID);
 
+  // What the owner (node c) sends the other nodes while the room talks: bob and dave are both
+  // on node b, and each message crosses to it once.
+  const frames = async (): Promise<number> => (await framesSent(nodes.c!, 'deliver')) + (await framesSent(nodes.c!, 'deliver-each'));
+  const framesBefore = await frames();
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) {
     for (const [name, client] of Object.entries(occupants)) {
@@ -117,6 +121,9 @@ test('occupants on three nodes are in one room: everyone sees everyone, every me
       assert.deepEqual(own, [...own].sort(), `${name} got ${sender}'s messages in the order sent`);
     }
   }
+  const crossed = (await frames()) - framesBefore;
+  assert.ok(crossed <= 2 * ids.length, `${crossed} delivery frames from the owner for ${ids.length} messages to occupants on two other nodes: one per node and message, at most`);
+  assert.ok(crossed >= ids.length, `${crossed} delivery frames from the owner for ${ids.length} messages`);
   // The room orders them once, for everyone.
   assert.deepEqual(seen.bob, seen.alice);
   assert.deepEqual(seen.carol, seen.alice);

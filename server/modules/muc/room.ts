@@ -348,7 +348,20 @@ export class Room {
 
   /** An occupant's presence to everyone in the room; `self` codes go to the occupant alone (110 added). */
   private broadcastPresence(subject: Occupant, opts: PresenceOptions = {}): void {
-    for (const viewer of this.everyone()) this.send(this.presenceFor(subject, viewer, opts), viewer);
+    // The others get one of two presences (with or without the subject's JID), each sent in
+    // one call for all its viewers' sessions, so that it crosses to each other node once.
+    const groups = new Map<boolean, { viewer: Occupant; jids: string[] }>();
+    for (const viewer of this.everyone()) {
+      if (viewer === subject) {
+        this.send(this.presenceFor(subject, viewer, opts), viewer);
+        continue;
+      }
+      const sees = this.sees(viewer);
+      const group = groups.get(sees) ?? { viewer, jids: [] };
+      group.jids.push(...viewer.sessions.keys());
+      groups.set(sees, group);
+    }
+    for (const { viewer, jids } of groups.values()) this.send(this.presenceFor(subject, viewer, opts), jids);
     this.touch();
   }
 
@@ -532,7 +545,8 @@ export class Room {
       if (this.config.enablearchiving) out.append(xml('stanza-id', { xmlns: NS_SID, id: this.host.archive.add(this.jid, sender.nick, out, at), by: this.jid }));
       this.history.add(out, at);
     }
-    for (const occupant of this.everyone()) this.send(out, occupant);
+    // One call for every session of every occupant: the output crosses to each other node once.
+    this.send(out, this.everyone().flatMap((o) => [...o.sessions.keys()]));
   }
 
   private privateMessage(stanza: Element, sender: Occupant | undefined, nick: string): void {
