@@ -82,7 +82,7 @@ test('a message between nodes is archived once on each side, with the id the rec
 
   // Exactly one row per message and side, whichever node looked.
   const storage = await a.storage();
-  const rows = await storage.knex('mam_messages').select('owner', 'outgoing');
+  const rows = await storage.knex('mam_entries').join('mam_names', 'mam_names.id', 'mam_entries.archive').select('mam_names.name as owner', 'outgoing');
   const tally = (owner: string, outgoing: boolean): number => rows.filter((r) => r.owner === owner && Boolean(r.outgoing) === outgoing).length;
   assert.deepEqual([tally('alice', true), tally('alice', false), tally('bob', true), tally('bob', false)], [2, 1, 1, 2]);
 });
