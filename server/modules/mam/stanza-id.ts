@@ -14,8 +14,9 @@ const POOL_BYTES = RANDOM_BYTES * 1024;
 let pool = Buffer.alloc(0);
 let offset = POOL_BYTES;
 /** URL-safe characters in ascending byte order, so ids sort as the numbers they encode. */
-const DIGITS = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
+const DIGITS = Buffer.from('-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz', 'latin1');
 const id = Buffer.alloc(12);
+const text = Buffer.alloc(16);
 
 /**
  * A new archive id, 16 characters: the milliseconds of the clock, then 48 random bits.
@@ -32,13 +33,15 @@ export function newArchiveId(now = Date.now()): string {
   id.writeUIntBE(now, 0, 6);
   pool.copy(id, 6, offset, offset + RANDOM_BYTES);
   offset += RANDOM_BYTES;
-  let text = '';
   // Four characters per three bytes, most significant first.
-  for (let i = 0; i < 12; i += 3) {
+  for (let i = 0, j = 0; i < 12; i += 3, j += 4) {
     const n = (id[i]! << 16) | (id[i + 1]! << 8) | id[i + 2]!;
-    text += DIGITS[n >> 18]! + DIGITS[(n >> 12) & 63]! + DIGITS[(n >> 6) & 63]! + DIGITS[n & 63]!;
+    text[j] = DIGITS[n >> 18]!;
+    text[j + 1] = DIGITS[(n >> 12) & 63]!;
+    text[j + 2] = DIGITS[(n >> 6) & 63]!;
+    text[j + 3] = DIGITS[n & 63]!;
   }
-  return text;
+  return text.toString('latin1');
 }
 
 /**
@@ -47,13 +50,16 @@ export function newArchiveId(now = Date.now()): string {
  * not plant one. Those of other entities (a group chat elsewhere) are kept.
  */
 export function stripOwnStanzaIds(message: Element, domain: string): void {
-  const ours = (by: string | undefined): boolean => JID.tryParse(by)?.domain === domain;
   let found = false;
   for (const child of message.children) {
-    if (typeof child !== 'string' && child.localName === 'stanza-id' && child.attrs.xmlns === NS_SID && ours(child.attrs.by)) found = true;
+    if (typeof child !== 'string' && child.localName === 'stanza-id' && child.attrs.xmlns === NS_SID && ours(child.attrs.by, domain)) found = true;
   }
   if (!found) return;
-  message.children = message.children.filter((c) => typeof c === 'string' || !(c.localName === 'stanza-id' && c.attrs.xmlns === NS_SID && ours(c.attrs.by)));
+  message.children = message.children.filter((c) => typeof c === 'string' || !(c.localName === 'stanza-id' && c.attrs.xmlns === NS_SID && ours(c.attrs.by, domain)));
+}
+
+function ours(by: string | undefined, domain: string): boolean {
+  return JID.tryParse(by)?.domain === domain;
 }
 
 export function stampStanzaId(message: Element, id: string, by: string): void {
