@@ -44,7 +44,7 @@ export class SqlArchiveRepository implements ArchiveRepository {
       names.add(e.owner);
       names.add(e.with);
     }
-    await this.number([...names], true);
+    const numbers = await this.number([...names], true);
     // One multi-row INSERT per chunk, numbered in row order by both dialects, so the archive
     // keeps the order the entries were given in. Written as VALUES lists by hand: knex's
     // SQLite form (SELECT ... UNION ALL SELECT ...) costs several times as much to plan.
@@ -53,7 +53,7 @@ export class SqlArchiveRepository implements ArchiveRepository {
         const chunk = entries.slice(i, i + INSERT_CHUNK);
         const bindings: unknown[] = [];
         for (const e of chunk) {
-          bindings.push(this.numbers.get(e.owner)!, e.id, this.numbers.get(e.with)!, e.withResource, e.outgoing, this.instant(e.at), e.stanza);
+          bindings.push(numbers.get(e.owner)!, e.id, numbers.get(e.with)!, e.withResource, e.outgoing, this.instant(e.at), e.stanza);
         }
         await db.raw(`insert into ${TABLE} (${COLUMNS}) values ${chunk.map(() => ROW).join(',')}`, bindings as Knex.RawBinding[]);
       }
@@ -64,31 +64,40 @@ export class SqlArchiveRepository implements ArchiveRepository {
   }
 
   /**
-   * Looks up the numbers of names not yet in memory, giving new ones to those the database
-   * does not know either when `create` is set (two nodes may do so at once: the unique
-   * key keeps one number per name, and both read that one back).
+   * The numbers of the names that have one, looked up for those not yet in memory; with
+   * `create`, names the database does not know either are given one (two nodes may do so
+   * at once: the unique key keeps one number per name, and both read that one back).
    */
-  private async number(names: readonly string[], create: boolean): Promise<void> {
-    const missing = names.filter((n) => !this.numbers.has(n));
-    if (!missing.length) return;
-    if (this.numbers.size + missing.length > NAME_CACHE) this.numbers.clear();
-    const byKey = new Map(missing.map((n) => [keyOf(n), n]));
-    const keys = [...byKey.keys()];
-    const read = async (): Promise<string[]> => {
+  private async number(names: readonly string[], create: boolean): Promise<Map<string, number>> {
+    // Its own map: another call may empty the memory while this one's caller still writes.
+    const found = new Map<string, number>();
+    const byKey = new Map<string, string>();
+    for (const n of names) {
+      const known = this.numbers.get(n);
+      if (known === undefined) byKey.set(keyOf(n), n);
+      else found.set(n, known);
+    }
+    if (!byKey.size) return found;
+    if (this.numbers.size + byKey.size > NAME_CACHE) this.numbers.clear();
+    const read = async (keys: string[]): Promise<string[]> => {
       const rows: { id: number | string; name_key: string }[] = await this.knex(NAMES).whereIn('name_key', keys).select('id', 'name_key');
-      for (const r of rows) this.numbers.set(byKey.get(r.name_key)!, Number(r.id));
-      return keys.filter((k) => !this.numbers.has(byKey.get(k)!));
+      for (const r of rows) {
+        const name = byKey.get(r.name_key)!;
+        found.set(name, Number(r.id));
+        this.numbers.set(name, Number(r.id));
+      }
+      return keys.filter((k) => !found.has(byKey.get(k)!));
     };
-    const unknown = await read();
-    if (!unknown.length || !create) return;
+    const unknown = await read([...byKey.keys()]);
+    if (!unknown.length || !create) return found;
     await this.knex(NAMES).insert(unknown.map((k) => ({ name_key: k, name: byKey.get(k)! }))).onConflict('name_key').ignore();
-    await read();
+    await read(unknown);
+    return found;
   }
 
   /** The number of a name that has one, or undefined: a name never numbered has no rows. */
   private async numberOf(name: string): Promise<number | undefined> {
-    await this.number([name], false);
-    return this.numbers.get(name);
+    return (await this.number([name], false)).get(name);
   }
 
   /** A Date as knex would bind it: milliseconds on SQLite (columns.ts), a Date for mysql2. */
