@@ -70,7 +70,7 @@ async function storageOf(url: string): Promise<Storage> {
 }
 
 async function archiveRows(storage: Storage): Promise<number> {
-  const row = await storage.knex('mam_messages').count({ n: '*' }).first();
+  const row = await storage.knex('mam_entries').count({ n: '*' }).first();
   return Number(row?.n ?? 0);
 }
 
@@ -169,7 +169,7 @@ async function pages(): Promise<void> {
     t = await startXmppd({ users: 20, cpu: SERVER_CPU, plainCache: true, databaseUrl: url });
     const have = (await storage.archive.count(benchUser(0), {}, ARCHIVE)) ?? ARCHIVE;
     await fillArchive(storage, ARCHIVE, have);
-    await storage.knex.raw('ANALYZE TABLE mam_messages');
+    await storage.knex.raw('ANALYZE TABLE mam_entries, mam_names');
     const client = await RawClient.login(t.endpoint.port, benchUser(0), BENCH_PASSWORD, { resource: 'r' });
     const scenarios: { name: string; query: (i: number) => Parameters<typeof mamQuery>[1] }[] = [
       { name: 'last page (RSM before empty)', query: () => ({ rsm: `<max>${PAGE}</max><before/>` }) },

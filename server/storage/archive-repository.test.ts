@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS, openTestStorage, type TestStorage } from '../../test/helpers/test-database.ts';
-import { setLogLevel } from '../log.ts';
+import { Logger, setLogLevel } from '../log.ts';
+import { openStorage } from './database.ts';
 import type { ArchiveEntry } from './types.ts';
 
 setLogLevel('warn');
@@ -100,6 +101,31 @@ for (const type of DIALECTS) {
       assert.equal(await archive.count('alice', {}, 100), 6, 'other archives stay');
       assert.equal(await archive.purge(new Date(Date.now() + 60_000), 100), 6, 'all older: all go');
       assert.equal(await archive.purge(new Date(Date.now() + 60_000), 100), 0, 'an empty archive');
+    });
+
+    test('two repositories on one database (two nodes) number names alike; an archive deleted can be written again', async () => {
+      const other = await openStorage(db.config, new Logger('test'), { migrate: false });
+      try {
+        const here = db.storage.archive;
+        const there = other.archive;
+        // Both give numbers to the same new names at once: one number each survives.
+        await Promise.all([here.append([entry('dora', 1, 'erin@localhost')]), there.append([entry('dora', 2, 'erin@localhost')])]);
+        const names: { name: string }[] = await db.storage.knex('mam_names').whereIn('name', ['dora', 'erin@localhost']).select('name');
+        assert.deepEqual(names.map((n) => n.name).sort(), ['dora', 'erin@localhost']);
+        for (const repo of [here, there]) {
+          assert.deepEqual((await repo.page('dora', { with: { bare: 'erin@localhost' } }, 10, false)).map((m) => m.id).sort(), ['dora-1', 'dora-2']);
+        }
+
+        await there.deleteOwner('dora');
+        assert.equal(await here.count('dora', {}, 10), 0);
+        // The node that still knows dora's number writes under it, and both read it back.
+        await here.append([entry('dora', 3, 'erin@localhost')]);
+        assert.deepEqual((await there.page('dora', {}, 10, false)).map((m) => m.id), ['dora-3']);
+        assert.equal(await there.position('dora', 'dora-3'), (await here.page('dora', {}, 1, false))[0]!.seq);
+        assert.equal(await there.position('nobody', 'dora-3'), null, 'a name never written has no archive');
+      } finally {
+        await other.close();
+      }
     });
   });
 }

@@ -1,14 +1,20 @@
-// Message archives (migrations/0007-message-archive.ts). Every query names one archive by
-// its owner's key and walks it by position (seq), so a page costs one range read of an
+// Message archives (migrations/0010-archive-numbers.ts). Every query names one archive by
+// its owner's number and walks it by position (seq), so a page costs one range read of an
 // index whatever the size of the archive; counts are bounded for the same reason.
 import type { Knex } from 'knex';
 import { keyOf, toCount, toDate } from './columns.ts';
 import type { ArchiveDefault, ArchivedMessage, ArchiveEntry, ArchiveFilter, ArchivePrefs, ArchiveRepository } from './types.ts';
 
-const TABLE = 'mam_messages';
-/** Rows per INSERT: well under SQLite's 32766 bound variables (9 per row) and MySQL's packet size. */
+const TABLE = 'mam_entries';
+const NAMES = 'mam_names';
+/** Rows per INSERT: well under SQLite's 32766 bound variables (7 per row) and MySQL's packet size. */
 const INSERT_CHUNK = 1000;
 const DELETE_CHUNK = 1000;
+/**
+ * Names whose numbers are kept in memory. A busy node names the same accounts and contacts
+ * in every batch; past this many the memory is emptied and filled again from the database.
+ */
+const NAME_CACHE = 100_000;
 
 interface Row {
   seq: number | string;
@@ -20,32 +26,34 @@ interface Row {
   stanza: string;
 }
 
-const COLUMNS = 'owner_key, id, owner, with_key, with_jid, with_resource, outgoing, created_at, stanza';
-const ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const COLUMNS = 'archive, id, with_id, with_resource, outgoing, created_at, stanza';
+const ROW = '(?, ?, ?, ?, ?, ?, ?)';
 
 const DEFAULTS: readonly ArchiveDefault[] = ['always', 'roster', 'never'];
 
 export class SqlArchiveRepository implements ArchiveRepository {
+  /** Name (owner or contact) to its number in mam_names; numbers never change once given. */
+  private readonly numbers = new Map<string, number>();
+
   constructor(private readonly knex: Knex) {}
 
   async append(entries: readonly ArchiveEntry[]): Promise<void> {
     if (!entries.length) return;
+    const names = new Set<string>();
+    for (const e of entries) {
+      names.add(e.owner);
+      names.add(e.with);
+    }
+    const numbers = await this.number([...names], true);
     // One multi-row INSERT per chunk, numbered in row order by both dialects, so the archive
     // keeps the order the entries were given in. Written as VALUES lists by hand: knex's
     // SQLite form (SELECT ... UNION ALL SELECT ...) costs several times as much to plan.
     const write = async (db: Knex | Knex.Transaction): Promise<void> => {
-      // A batch names the same few accounts over and over: hash each once.
-      const keys = new Map<string, string>();
-      const key = (jid: string): string => {
-        let k = keys.get(jid);
-        if (k === undefined) keys.set(jid, (k = keyOf(jid)));
-        return k;
-      };
       for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
         const chunk = entries.slice(i, i + INSERT_CHUNK);
         const bindings: unknown[] = [];
         for (const e of chunk) {
-          bindings.push(key(e.owner), e.id, e.owner, key(e.with), e.with, e.withResource, e.outgoing, this.instant(e.at), e.stanza);
+          bindings.push(numbers.get(e.owner)!, e.id, numbers.get(e.with)!, e.withResource, e.outgoing, this.instant(e.at), e.stanza);
         }
         await db.raw(`insert into ${TABLE} (${COLUMNS}) values ${chunk.map(() => ROW).join(',')}`, bindings as Knex.RawBinding[]);
       }
@@ -55,22 +63,64 @@ export class SqlArchiveRepository implements ArchiveRepository {
     else await write(this.knex);
   }
 
+  /**
+   * The numbers of the names that have one, looked up for those not yet in memory; with
+   * `create`, names the database does not know either are given one (two nodes may do so
+   * at once: the unique key keeps one number per name, and both read that one back).
+   */
+  private async number(names: readonly string[], create: boolean): Promise<Map<string, number>> {
+    // Its own map: another call may empty the memory while this one's caller still writes.
+    const found = new Map<string, number>();
+    const byKey = new Map<string, string>();
+    for (const n of names) {
+      const known = this.numbers.get(n);
+      if (known === undefined) byKey.set(keyOf(n), n);
+      else found.set(n, known);
+    }
+    if (!byKey.size) return found;
+    if (this.numbers.size + byKey.size > NAME_CACHE) this.numbers.clear();
+    const read = async (keys: string[]): Promise<string[]> => {
+      const rows: { id: number | string; name_key: string }[] = await this.knex(NAMES).whereIn('name_key', keys).select('id', 'name_key');
+      for (const r of rows) {
+        const name = byKey.get(r.name_key)!;
+        found.set(name, Number(r.id));
+        this.numbers.set(name, Number(r.id));
+      }
+      return keys.filter((k) => !found.has(byKey.get(k)!));
+    };
+    const unknown = await read([...byKey.keys()]);
+    if (!unknown.length || !create) return found;
+    await this.knex(NAMES).insert(unknown.map((k) => ({ name_key: k, name: byKey.get(k)! }))).onConflict('name_key').ignore();
+    await read(unknown);
+    return found;
+  }
+
+  /** The number of a name that has one, or undefined: a name never numbered has no rows. */
+  private async numberOf(name: string): Promise<number | undefined> {
+    return (await this.number([name], false)).get(name);
+  }
+
   /** A Date as knex would bind it: milliseconds on SQLite (columns.ts), a Date for mysql2. */
   private instant(at: Date): Date | number {
     return this.knex.client.dialect === 'mysql' ? at : at.getTime();
   }
 
   async position(owner: string, id: string): Promise<number | null> {
-    const row = await this.knex(TABLE).where({ owner_key: keyOf(owner), id }).first('seq');
+    const archive = await this.numberOf(owner);
+    if (archive === undefined) return null;
+    const row = await this.knex(TABLE).where({ archive, id }).first('seq');
     return row ? Number(row.seq) : null;
   }
 
   async page(owner: string, filter: ArchiveFilter, limit: number, backward: boolean): Promise<ArchivedMessage[]> {
     if (limit <= 0) return [];
-    const rows: Row[] = await this.matching(owner, filter)
-      .orderBy('seq', backward ? 'desc' : 'asc')
+    const matching = await this.matching(owner, filter);
+    if (!matching) return [];
+    const rows: Row[] = await matching.query
+      .join(`${NAMES} as w`, 'w.id', `${TABLE}.with_id`)
+      .orderBy(`${TABLE}.seq`, backward ? 'desc' : 'asc')
       .limit(limit)
-      .select('seq', 'id', 'with_jid', 'with_resource', 'outgoing', 'created_at', 'stanza');
+      .select(`${TABLE}.seq`, `${TABLE}.id`, 'w.name as with_jid', 'with_resource', 'outgoing', 'created_at', 'stanza');
     return rows.map((r) => ({
       seq: Number(r.seq),
       id: r.id,
@@ -83,9 +133,11 @@ export class SqlArchiveRepository implements ArchiveRepository {
   }
 
   async count(owner: string, filter: ArchiveFilter, bound: number): Promise<number | null> {
+    const matching = await this.matching(owner, filter);
+    if (!matching) return 0;
     // Counting reads every matching index entry: stop one past the bound, so an archive of
     // millions costs what one of `bound` messages does.
-    const inner = this.matching(owner, filter).select('seq').limit(bound + 1);
+    const inner = matching.query.select('seq').limit(bound + 1);
     const row = await this.knex.from(inner.as('matching')).count({ n: '*' }).first();
     const n = toCount(row?.n);
     return n > bound ? null : n;
@@ -149,28 +201,36 @@ export class SqlArchiveRepository implements ArchiveRepository {
   }
 
   async deleteOwner(owner: string): Promise<void> {
-    const owner_key = keyOf(owner);
+    const archive = await this.numberOf(owner);
     // In chunks: one statement over a large archive would hold its locks (and, on MySQL,
-    // grow the undo log) for as long as it runs.
-    for (;;) {
-      const rows: { seq: number | string }[] = await this.knex(TABLE).where({ owner_key }).orderBy('seq').limit(DELETE_CHUNK).select('seq');
+    // grow the undo log) for as long as it runs. The owner's number stays (migration 0010).
+    for (; archive !== undefined;) {
+      const rows: { seq: number | string }[] = await this.knex(TABLE).where({ archive }).orderBy('seq').limit(DELETE_CHUNK).select('seq');
       if (!rows.length) break;
-      await this.knex(TABLE).where({ owner_key }).whereIn('seq', rows.map((r) => Number(r.seq))).delete();
+      await this.knex(TABLE).where({ archive }).whereIn('seq', rows.map((r) => Number(r.seq))).delete();
     }
-    await this.knex('mam_prefs').where({ user_key: owner_key }).delete();
+    await this.knex('mam_prefs').where({ user_key: keyOf(owner) }).delete();
   }
 
-  private matching(owner: string, filter: ArchiveFilter): Knex.QueryBuilder {
-    const q = this.knex(TABLE).where({ owner_key: keyOf(owner) });
+  /**
+   * The owner's messages that match the filter, or null when there can be none. (Wrapped:
+   * a query builder is a thenable, which awaiting the answer would run.)
+   */
+  private async matching(owner: string, filter: ArchiveFilter): Promise<{ query: Knex.QueryBuilder } | null> {
+    const archive = await this.numberOf(owner);
+    if (archive === undefined) return null;
+    const q = this.knex(TABLE).where({ archive });
     if (filter.with) {
-      q.andWhere({ with_key: keyOf(filter.with.bare) });
+      const withId = await this.numberOf(filter.with.bare);
+      if (withId === undefined) return null;
+      q.andWhere({ with_id: withId });
       if (filter.with.resource !== undefined) q.andWhere({ with_resource: filter.with.resource });
     }
     if (filter.start) q.andWhere('created_at', '>=', filter.start);
     if (filter.end) q.andWhere('created_at', '<=', filter.end);
-    if (filter.afterSeq !== undefined) q.andWhere('seq', '>', filter.afterSeq);
-    if (filter.beforeSeq !== undefined) q.andWhere('seq', '<', filter.beforeSeq);
-    if (filter.ids) q.whereIn('id', filter.ids.length ? [...filter.ids] : ['']);
-    return q;
+    if (filter.afterSeq !== undefined) q.andWhere(`${TABLE}.seq`, '>', filter.afterSeq);
+    if (filter.beforeSeq !== undefined) q.andWhere(`${TABLE}.seq`, '<', filter.beforeSeq);
+    if (filter.ids) q.whereIn(`${TABLE}.id`, filter.ids.length ? [...filter.ids] : ['']);
+    return { query: q };
   }
 }

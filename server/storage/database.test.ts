@@ -19,7 +19,7 @@ describe('opening a database', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  test('a SQLite database gets its folder, WAL, foreign keys and a busy timeout', async () => {
+  test('a SQLite database gets its folder, WAL with a longer checkpoint interval, foreign keys and a busy timeout', async () => {
     const path = join(dir, 'nested', 'deeper', 'xmppd.sqlite');
     const storage = await openStorage({ type: 'sqlite', path }, log, { migrate: true });
     try {
@@ -28,6 +28,7 @@ describe('opening a database', () => {
       assert.equal(await pragma('journal_mode'), 'wal');
       assert.equal(await pragma('foreign_keys'), 1);
       assert.equal(await pragma('busy_timeout'), 5000);
+      assert.equal(await pragma('wal_autocheckpoint'), 10000);
       assert.equal(await storage.ping(), true);
     } finally {
       await storage.close();

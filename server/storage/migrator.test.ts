@@ -19,10 +19,10 @@ class CaptureLogger extends Logger {
   }
 }
 
-const CORE_TABLES = ['users', 'roster_items', 'roster_versions', 'offline_messages', 'private_xml', 'vcards', 'blocklist', 'last_activity', 'properties', 'property_changes', 'secrets', 'auth_failures', 'served_domain', 'account_deletions', 'muc_rooms', 'muc_affiliations'];
+const CORE_TABLES = ['users', 'roster_items', 'roster_versions', 'offline_messages', 'private_xml', 'vcards', 'blocklist', 'last_activity', 'properties', 'property_changes', 'secrets', 'auth_failures', 'served_domain', 'account_deletions', 'muc_rooms', 'muc_affiliations', 'mam_names', 'mam_entries', 'mam_prefs'];
 /** The core migrations, in the order they apply. */
 const CORE = ['0001-core', '0002-secrets', '0003-offline-message-bytes', '0004-auth-failures', '0005-served-domain', '0006-account-deletions',
-  '0007-message-archive', '0008-pep', '0009-muc', '0011-muc-vcard'];
+  '0007-message-archive', '0008-pep', '0009-muc', '0010-archive-numbers', '0011-muc-vcard'];
 
 for (const type of DIALECTS) {
   describe(`migrator (${type})`, () => {

@@ -411,7 +411,7 @@ export interface Storage {
   readonly vcards: VcardRepository;
   readonly blocklist: BlocklistRepository;
   readonly lastActivity: LastActivityRepository;
-  /** Message archives (XEP-0313, migrations/0007-message-archive.ts). */
+  /** Message archives (XEP-0313, migrations/0010-archive-numbers.ts; preferences from 0007). */
   readonly archive: ArchiveRepository;
   readonly pep: PepRepository;
   readonly caps: CapsRepository;

@@ -62,7 +62,10 @@ test('a message between nodes is archived once on each side, with the id the rec
   alice.send(`<message to='bob@localhost' type='chat'><body>bare, A to B</body></message>`);
   alice.send(`<message to='bob@localhost/phone' type='chat'><body>full, A to B</body></message>`);
   const atBob = [await bob.expect(chat('bare, A to B')), await bob.expect(chat('full, A to B'))];
-  // Only after: messages archived by two nodes at once have no order between them.
+  // Only after node A has written them: an archive's order is the order rows are written,
+  // and two nodes writing at once have none between them (the first rows for new names
+  // wait for their numbers, migration 0010). Alice's query waits for node A's pending rows.
+  await mamQuery(alice);
   bob.send(`<message to='alice@localhost/desk' type='chat'><body>full, B to A</body></message>`);
   const atAlice = await alice.expect(chat('full, B to A'));
   const bobIds = atBob.map((m) => stanzaId(m, 'bob@localhost'));
@@ -82,7 +85,7 @@ test('a message between nodes is archived once on each side, with the id the rec
 
   // Exactly one row per message and side, whichever node looked.
   const storage = await a.storage();
-  const rows = await storage.knex('mam_messages').select('owner', 'outgoing');
+  const rows = await storage.knex('mam_entries').join('mam_names', 'mam_names.id', 'mam_entries.archive').select('mam_names.name as owner', 'outgoing');
   const tally = (owner: string, outgoing: boolean): number => rows.filter((r) => r.owner === owner && Boolean(r.outgoing) === outgoing).length;
   assert.deepEqual([tally('alice', true), tally('alice', false), tally('bob', true), tally('bob', false)], [2, 1, 1, 2]);
 });

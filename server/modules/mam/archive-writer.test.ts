@@ -58,3 +58,30 @@ test('beyond the bound rows are dropped and counted', async () => {
   await writer.flushed();
   assert.deepEqual(batches.flat(), ['i0', 'i1']);
 });
+
+test('while rows come fast, a batch waits a few milliseconds for more; a reader does not wait', async () => {
+  const { repo, batches } = recording();
+  const writer = new ArchiveWriter(repo, () => 1000, new Logger('test'));
+  for (let i = 0; i < 30; i++) writer.add(entry(i));
+  await writer.flushed();
+  assert.equal(batches.length, 1, 'a large batch: rows come fast');
+  writer.add(entry(30));
+  await new Promise((resolve) => setImmediate(resolve));
+  writer.add(entry(31));
+  assert.equal(batches.length, 1, 'the first row waits for company');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(batches[1], ['i30', 'i31']);
+
+  // The last batch was small: the next row goes at once, with no timer to wait for.
+  writer.add(entry(32));
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(batches[2], ['i32']);
+
+  for (let i = 33; i < 63; i++) writer.add(entry(i));
+  await writer.flushed();
+  writer.add(entry(63));
+  await writer.flushed();
+  assert.deepEqual(batches.at(-1), ['i63'], 'flushed() writes at once');
+  assert.equal(writer.pending, 0);
+});

@@ -3,7 +3,12 @@
 // database that is slow or down costs no message and no latency. Rows wait here, in the
 // order they were added, and are written in batches, one batch at a time: whatever arrives
 // while a batch is written forms the next, so a busy node writes many rows per statement
-// and the per-account order is the order of arrival. A batch that fails is tried again a
+// and the per-account order is the order of arrival. While rows come fast (the last batch
+// was large), the first row of a batch also waits a few milliseconds for others to join
+// it: a commit writes every index page it touched, whether one row changed it or fifty, so
+// on SQLite, whose writes end within the turn that starts them, batches of one turn were
+// small and most of the cost. A quiet node writes at once, as does any node for a reader:
+// flushed() starts the write without waiting. A batch that fails is tried again a
 // few times, then dropped and logged (the messages were delivered; only their archive copy
 // is lost). Rows beyond a bound are dropped at once, so a database that is down cannot
 // grow the node's memory without limit.
@@ -16,6 +21,10 @@ const RETRY_DELAYS_MS = [100, 500, 2000];
  * synchronous), so a backlog is written in pieces with the node's sockets served between.
  */
 const MAX_BATCH = 2000;
+/** How long the first row of a batch waits for more, while rows come fast. */
+const BATCH_DELAY_MS = 5;
+/** A batch at least this large says rows come fast. */
+const BUSY_BATCH = 20;
 
 interface Waiter {
   upTo: number;
@@ -28,6 +37,9 @@ export class ArchiveWriter {
   private added = 0;
   private done = 0;
   private running = false;
+  /** Cancels the write that is scheduled, if one is. */
+  private scheduled: (() => void) | undefined;
+  private lastBatch = 0;
   private waiters: Waiter[] = [];
   dropped = 0;
 
@@ -45,9 +57,14 @@ export class ArchiveWriter {
     }
     this.queue.push(entry);
     this.added++;
-    if (!this.running) {
-      this.running = true;
-      setImmediate(() => void this.drain());
+    if (!this.running && !this.scheduled) {
+      if (this.lastBatch >= BUSY_BATCH) {
+        const t = setTimeout(() => this.start(), BATCH_DELAY_MS);
+        this.scheduled = () => clearTimeout(t);
+      } else {
+        const i = setImmediate(() => this.start());
+        this.scheduled = () => clearImmediate(i);
+      }
     }
     return true;
   }
@@ -55,11 +72,22 @@ export class ArchiveWriter {
   /** Resolves once every row added before the call is written (or given up). */
   flushed(): Promise<void> {
     if (this.done >= this.added) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ upTo: this.added, resolve }));
+    const written = new Promise<void>((resolve) => this.waiters.push({ upTo: this.added, resolve }));
+    this.start();
+    return written;
   }
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** Writes what is queued now, unless a write is already under way (it goes on to the rest). */
+  private start(): void {
+    this.scheduled?.();
+    this.scheduled = undefined;
+    if (this.running) return;
+    this.running = true;
+    void this.drain();
   }
 
   private async drain(): Promise<void> {
@@ -67,6 +95,7 @@ export class ArchiveWriter {
       while (this.queue.length) {
         const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
         this.queue = batch === this.queue ? [] : this.queue.slice(MAX_BATCH);
+        this.lastBatch = batch.length;
         await this.write(batch);
         this.done += batch.length;
         this.wake();
