@@ -76,6 +76,7 @@ report.define({ id: 'joins-first', label: 'joins/s, the first hundred', unit: 'j
 report.define({ id: 'joins-last', label: `joins/s, the last hundred (room near ${occupants})`, unit: 'joins/s' });
 report.define({ id: 'join-p99', label: 'p99 join, presence sent to subject received', unit: 'ms' });
 report.define({ id: 'joins-cpu', label: 'server CPU during the joins', unit: 'cores' });
+report.define({ id: 'join-cpu', label: 'server CPU per join (history, presences to and from everyone in)', unit: 'ms' });
 for (const l of LOADS) {
   const what = `${l.senders} sender${l.senders > 1 ? 's' : ''} × ${l.window} in flight`;
   report.define({ id: `msgs-${loadId(l)}`, label: `messages delivered to occupants per second, ${what}`, unit: 'deliveries/s' });
@@ -92,6 +93,7 @@ function record(server: string, run: number, r: GroupChatResult): void {
   report.add(server, run, 'joins-last', r.joins.lastHundredPerSecond);
   report.add(server, run, 'join-p99', r.joins.latency.p99Ms);
   report.add(server, run, 'joins-cpu', r.joins.serverCores);
+  report.add(server, run, 'join-cpu', (r.joins.serverCores * r.joins.seconds * 1000) / r.joins.joins);
   for (const l of r.loads) {
     report.add(server, run, `msgs-${loadId(l)}`, l.perSecond);
     report.add(server, run, `p50-${loadId(l)}`, l.latency.p50Ms);
