@@ -42,7 +42,7 @@ export { PROJECT_ROOT as INSTALL_ROOT } from './config/load-config.ts';
 export { REMOTE_EVENT_PREFIX, type ClusterManager, type ClusterMember, type ClusterSummary, type HazelcastMemberView, type NodeConsistency, type RouteDifferences } from './cluster/cluster-manager.ts';
 export { LocalRoutingTable, type RouteConnection, type RouteEntry, type RoutingTable } from './routing/routing-table.ts';
 export {
-  CLUSTER_JOINED, MEMBERS_CHANGED, SESSION_LOST, type ClusterJoinedEvent, type MembersChangedEvent, type SessionLostEvent,
+  CLUSTER_JOINED, CLUSTER_LEAVING, MEMBERS_CHANGED, SESSION_LOST, type ClusterJoinedEvent, type ClusterLeavingEvent, type MembersChangedEvent, type SessionLostEvent,
 } from './cluster/cluster-events.ts';
 export { ownerOf, ranked } from './cluster/rendezvous.ts';
 // A stanza serialized once for many recipients (ClusterManager.sendEachToNode carries it).

@@ -3,7 +3,7 @@
 // modules/ and plugins.
 import { X509Certificate } from 'node:crypto';
 import type net from 'node:net';
-import { MEMBERS_CHANGED, type MembersChangedEvent } from './cluster/cluster-events.ts';
+import { CLUSTER_LEAVING, MEMBERS_CHANGED, type ClusterLeavingEvent, type MembersChangedEvent } from './cluster/cluster-events.ts';
 import { ClusterSlot } from './cluster/cluster-slot.ts';
 import type { ServerConfig } from './config/types.ts';
 import { EventBus } from './events/event-bus.ts';
@@ -14,6 +14,8 @@ import { startAdminServer } from './http/admin/admin-server.ts';
 import { defineKnownProperties } from './known-properties.ts';
 import { rootLogger, setLogLevel } from './log.ts';
 import { BUILTIN_MODULES } from './modules/builtin.ts';
+import { mucModule } from './modules/muc/index.ts';
+import type { RoomAdmin } from './extension/room-admin.ts';
 import { seedPluginsDir } from './plugins/bundled-plugins.ts';
 import { PluginHost } from './plugins/plugin-host.ts';
 import { workDirOf } from './plugins/work-dir.ts';
@@ -111,7 +113,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     const events = new EventBus();
     // Standalone until the clustering plugin installs its own pair (see cluster/cluster-slot.ts).
-    const cluster = new ClusterSlot(config.nodeId, (nodes, previous) => events.fire<MembersChangedEvent>(MEMBERS_CHANGED, { nodes, previous }));
+    const cluster = new ClusterSlot(config.nodeId, (nodes, previous) => events.fire<MembersChangedEvent>(MEMBERS_CHANGED, { nodes, previous }), (staying) => {
+      const handovers: Promise<unknown>[] = [];
+      events.fire<ClusterLeavingEvent>(CLUSTER_LEAVING, { nodes: staying, waitUntil: (work) => handovers.push(work) });
+      return Promise.allSettled(handovers);
+    });
     const sessions = new SessionManager(config.nodeId, cluster.localTable(), events, log.child('sessions'));
     const router = new Router(config.domain, events, sessions, cluster.standalone, log.child('router'));
     cluster.connect({ router, sessions });
@@ -242,7 +248,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     }
     if (config.admin.enabled) {
       const serverInfo = { listeners: () => ({ ...addresses }), certificate: () => ({ pem: tls.certificate, generated: certificate.generated }) };
-      const admin = await startAdminServer(config.admin, { context, plugins, metrics: shared?.metrics, serverInfo, log: log.child('admin') });
+      const rooms = modules.apiOf(mucModule.name) as RoomAdmin;
+      const admin = await startAdminServer(config.admin, { context, plugins, metrics: shared?.metrics, serverInfo, rooms, log: log.child('admin') });
       teardown.push(() => admin.close());
       addresses.admin = admin.address;
     }

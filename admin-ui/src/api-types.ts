@@ -2,6 +2,7 @@
 // The node status is the server's own type, as JSON carries it.
 import type { NodeConsistency as ServerNodeConsistency } from '../../server/cluster/cluster-manager.ts';
 import type { NodeStatus as ServerNodeStatus } from '../../server/http/node-status.ts';
+import type { RoomDetail as ServerRoomDetail, RoomOptionValue, RoomSummary as ServerRoomSummary } from '../../server/extension/room-admin.ts';
 
 /** What JSON makes of a server-side type: dates travel as ISO strings. */
 type Json<T> = T extends Date ? string : T extends (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
@@ -10,6 +11,11 @@ export type NodeStatus = Json<ServerNodeStatus>;
 
 /** One node's answer to the cluster consistency check (server/cluster/cluster-manager.ts). */
 export type NodeConsistency = ServerNodeConsistency;
+
+/** A group chat room in GET /api/rooms, and one in full (GET /api/rooms/ROOM). */
+export type RoomSummary = ServerRoomSummary;
+export type RoomDetail = ServerRoomDetail;
+export type { RoomOptionValue };
 
 export interface Session {
   jid: string;

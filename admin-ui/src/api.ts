@@ -2,7 +2,8 @@
 // cookie, the CSRF token (kept in this module's memory, never in browser storage) on every
 // change, and failures turned into ApiError with the API's code and message.
 import type {
-  AdminPage, ErrorBody, LogLevel, LogLine, NodeConsistency, NodeStatus, OnlineSession, Plugin, Property, PropertyValue, ServerInfo, Session, User, UserPage,
+  AdminPage, ErrorBody, LogLevel, LogLine, NodeConsistency, NodeStatus, OnlineSession, Plugin, Property, PropertyValue, RoomDetail, RoomOptionValue,
+  RoomSummary, ServerInfo, Session, User, UserPage,
 } from './api-types.ts';
 
 export class ApiError extends Error {
@@ -171,6 +172,29 @@ export async function onlineSessions(user = ''): Promise<OnlineSession[]> {
 /** Ends one session (a full JID) wherever it is connected. */
 export function endSession(jid: string): Promise<void> {
   return call('DELETE', `/api/online/${encodeURIComponent(jid)}`);
+}
+
+/** The group chat service's domain and its rooms. */
+export function rooms(): Promise<{ service: string; rooms: RoomSummary[] }> {
+  return call('GET', '/api/rooms');
+}
+
+export function room(name: string): Promise<RoomDetail> {
+  return call('GET', `/api/rooms/${encodeURIComponent(name)}`);
+}
+
+/** A persistent room owned by `owner`; ROOM_EXISTS and ROOM_INVALID say what is wrong. */
+export function createRoom(name: string, owner: string, options: Record<string, RoomOptionValue>): Promise<RoomDetail> {
+  return call('POST', '/api/rooms', { json: { name, owner, options } });
+}
+
+/** Destroys a room; its occupants are told the reason and where to go instead. */
+export function destroyRoom(name: string, reason: string, alternate: string): Promise<void> {
+  const query = new URLSearchParams();
+  if (reason) query.set('reason', reason);
+  if (alternate) query.set('alternate', alternate);
+  const search = query.toString();
+  return call('DELETE', `/api/rooms/${encodeURIComponent(name)}${search ? `?${search}` : ''}`);
 }
 
 export function serverInfo(): Promise<ServerInfo> {

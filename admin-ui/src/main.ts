@@ -12,13 +12,14 @@ import { drawLogin } from './pages/login.ts';
 import { pluginPagesPage } from './pages/plugin-pages.ts';
 import { pluginsPage } from './pages/plugins.ts';
 import { propertiesPage } from './pages/properties.ts';
+import { roomsPage } from './pages/rooms.ts';
 import { serverPage } from './pages/server.ts';
 import { sessionsPage } from './pages/sessions.ts';
 import { usersPage } from './pages/users.ts';
 import { forgetPage, Router } from './router.ts';
 
 /** In the navigation's order; the first is where logging in leads. */
-const ROUTES = [dashboardPage, usersPage, sessionsPage, pluginsPage, propertiesPage, clusteringPage, serverPage, logPage, pluginPagesPage];
+const ROUTES = [dashboardPage, usersPage, sessionsPage, roomsPage, pluginsPage, propertiesPage, clusteringPage, serverPage, logPage, pluginPagesPage];
 
 const root = document.getElementById('app')!;
 let router: Router | null = null;

@@ -4,8 +4,8 @@
 // the data consistency check through the admin listener, as an administrator
 // (XMPPD_ADMIN_JID and XMPPD_ADMIN_PASSWORD), since they list users' JIDs.
 import type { NodeConsistency } from '../cluster/cluster-manager.ts';
-import type { ListenerConfig } from '../config/types.ts';
 import type { NodeStatus } from '../http/node-status.ts';
+import { adminRequest, requestJson, table, urlOf } from './admin-client.ts';
 import { CommandError, UsageError } from './cli-errors.ts';
 import type { CommandContext } from './command-context.ts';
 import { expectArgs } from './command-line.ts';
@@ -16,40 +16,8 @@ export const CLUSTER_USAGE: [string, string][] = [
   ['cluster repair', 'the same, after every node repaired what it found'],
 ];
 
-const TIMEOUT_MS = 30_000;
-
-/** Where this machine reaches a listener: a wildcard address is reached on loopback. */
-function urlOf(listener: ListenerConfig, name: string, path: string): string {
-  if (!listener.enabled) throw new CommandError(`the ${name} listener is disabled in the configuration; the running node cannot be asked`);
-  const host = ['0.0.0.0', '::', ''].includes(listener.host) ? '127.0.0.1' : listener.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${listener.port}${path}`;
-}
-
-async function getJson<T>(url: string, init: RequestInit = {}): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) });
-  } catch (err) {
-    throw new CommandError(`no server answers at ${url} (${err instanceof Error ? err.message : String(err)}): is xmppd running here?`);
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    let reason = text;
-    try {
-      reason = (JSON.parse(text) as { message?: string }).message ?? text;
-    } catch { /* not JSON: the text itself */ }
-    throw new CommandError(`${url} answered ${res.status}: ${reason}`);
-  }
-  return JSON.parse(text) as T;
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
-}
-
 async function status(ctx: CommandContext): Promise<void> {
-  const s = await getJson<NodeStatus>(urlOf(ctx.config().http, 'http', '/status'));
+  const s = await requestJson<NodeStatus>(urlOf(ctx.config().http, 'http', '/status'));
   ctx.out(`node ${s.node}: ${s.state}${s.reason ? ` (${s.reason})` : ''}, xmppd ${s.version}`);
   const c = s.cluster;
   if (!c) {
@@ -69,14 +37,7 @@ async function status(ctx: CommandContext): Promise<void> {
 }
 
 async function consistency(ctx: CommandContext, repair: boolean): Promise<void> {
-  const jid = process.env.XMPPD_ADMIN_JID;
-  const password = process.env.XMPPD_ADMIN_PASSWORD;
-  if (!jid || !password) throw new UsageError('set XMPPD_ADMIN_JID and XMPPD_ADMIN_PASSWORD to an administrator (admin.jids) for the admin listener');
-  const url = urlOf(ctx.config().admin, 'admin', `/api/cluster/consistency${repair ? '/repair' : ''}`);
-  const { nodes } = await getJson<{ nodes: NodeConsistency[] }>(url, {
-    method: repair ? 'POST' : 'GET',
-    headers: { authorization: `Basic ${Buffer.from(`${jid}:${password}`).toString('base64')}` },
-  });
+  const { nodes } = await adminRequest<{ nodes: NodeConsistency[] }>(ctx, repair ? 'POST' : 'GET', `/api/cluster/consistency${repair ? '/repair' : ''}`);
   const kinds = ['unpublished', 'stale', 'missed', 'ghosts'] as const;
   for (const line of table([['NODE', ...kinds.map((k) => k.toUpperCase())], ...nodes.map((n) => [n.node, ...kinds.map((k) => (n.error ? '?' : String(n.counts[k])))])])) ctx.out(line);
   let found = 0;

@@ -7,6 +7,7 @@ import { CLUSTER_USAGE, clusterCommand } from './cluster-commands.ts';
 import { CommandContext } from './command-context.ts';
 import { parseCommandLine } from './command-line.ts';
 import { MIGRATE_USAGE, migrateCommand } from './migrate-command.ts';
+import { MUC_USAGE, mucCommand } from './muc-commands.ts';
 import { PLUGIN_USAGE, pluginCommand } from './plugin-commands.ts';
 import { PROPERTY_USAGE, propertyCommand } from './property-commands.ts';
 import { START_USAGE, startCommand } from './start-command.ts';
@@ -18,7 +19,7 @@ const lines = (rows: [string, string][]): string => rows.map(([a, b]) => `  ${a.
 const USAGE = `usage: xmppd COMMAND [--config FILE]
 
 commands:
-${lines([...START_USAGE, ...USER_USAGE, ...MIGRATE_USAGE, ...PROPERTY_USAGE, ...PLUGIN_USAGE, ...CLUSTER_USAGE, ['version', 'the server\'s version'], ['help', 'this text']])}
+${lines([...START_USAGE, ...USER_USAGE, ...MIGRATE_USAGE, ...PROPERTY_USAGE, ...PLUGIN_USAGE, ...CLUSTER_USAGE, ...MUC_USAGE, ['version', 'the server\'s version'], ['help', 'this text']])}
 
 options:
 ${lines([
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
   property: propertyCommand,
   plugin: pluginCommand,
   cluster: clusterCommand,
+  muc: mucCommand,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

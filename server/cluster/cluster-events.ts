@@ -48,3 +48,18 @@ export interface MembersChangedEvent {
   /** The list before the change. */
   previous: readonly string[];
 }
+
+/**
+ * This node is about to leave the cluster on purpose (clustering switched off, the plugin
+ * unloaded, the node stopping): fired by the kernel before it goes back to standalone, the
+ * cluster manager still in use, with the nodes that stay. A service that places state on
+ * nodes hands over what this node holds and may make the switch wait (waitUntil) until the
+ * others took it; it bounds its own wait.
+ */
+export const CLUSTER_LEAVING = 'cluster/leaving';
+
+export interface ClusterLeavingEvent {
+  /** The nodes that stay, sorted (this node is not among them). */
+  nodes: readonly string[];
+  waitUntil(work: Promise<unknown>): void;
+}

@@ -30,8 +30,16 @@ export class ClusterSlot {
   private chain: Promise<void> = Promise.resolve();
   private readonly nodes: ClusterNodes;
 
-  /** `nodesChanged` hears every change of the node list (the cluster/members-changed event). */
-  constructor(nodeId: string, nodesChanged: (nodes: readonly string[], previous: readonly string[]) => void = () => undefined) {
+  /**
+   * `nodesChanged` hears every change of the node list (the cluster/members-changed event);
+   * `leaving` runs before an installed cluster is given up while other nodes are in it, its
+   * manager still in use (the cluster/leaving event), and the switch waits for it.
+   */
+  constructor(
+    nodeId: string,
+    nodesChanged: (nodes: readonly string[], previous: readonly string[]) => void = () => undefined,
+    private readonly leaving: (staying: readonly string[]) => Promise<unknown> = async () => undefined,
+  ) {
     this.standalone = new StandaloneClusterManager(nodeId, () => this.reporter?.summary() ?? null);
     this.nodes = new ClusterNodes(this.standalone, nodesChanged);
   }
@@ -99,7 +107,11 @@ export class ClusterSlot {
    */
   uninstall(owner: ClusterOwner): Promise<void> {
     return this.serialize(async () => {
-      if (this.installed?.owner === owner) await this.toStandalone(this.connected());
+      if (this.installed?.owner !== owner) return;
+      const self = this.standalone.nodeId;
+      const staying = this.installed.manager.nodeIds().filter((n) => n !== self);
+      if (staying.length) await this.leaving(staying).catch(() => undefined);
+      await this.toStandalone(this.connected());
     });
   }
 

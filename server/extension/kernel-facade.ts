@@ -56,12 +56,20 @@ export function createKernel(parts: KernelParts): Kernel {
     deleteAccount: (username) => parts.accounts.delete(username, 'module'),
     fire: (event, payload) => events.fire(event, payload),
     broadcast: (event, payload) => {
-      if (!event.startsWith(REMOTE_EVENT_PREFIX)) throw new Error(`cluster-wide events are named ${REMOTE_EVENT_PREFIX}...; got ${event}`);
+      remoteOnly(event);
       parts.cluster().broadcast(event, payload);
+    },
+    sendEvent: (nodeId, event, payload) => {
+      remoteOnly(event);
+      return parts.cluster().sendEvent(nodeId, event, payload);
     },
     clustered: () => parts.cluster().isClustered(),
     clusterNodes: () => parts.cluster().nodeIds(),
     expectRoutes: (bareJids, forMs) => parts.routeHold?.expect(bareJids, forMs),
     routesExpected: (bareJid) => parts.routeHold?.expects(bareJid) ?? false,
   };
+}
+
+function remoteOnly(event: string): void {
+  if (!event.startsWith(REMOTE_EVENT_PREFIX)) throw new Error(`cluster-wide events are named ${REMOTE_EVENT_PREFIX}...; got ${event}`);
 }

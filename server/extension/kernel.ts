@@ -83,6 +83,12 @@ export interface Kernel {
    * standalone, it does nothing. A module hooks the same name to hear other nodes.
    */
   broadcast(event: string, payload: unknown): void;
+  /**
+   * Fires `event` (which must start with `remote/`) on one other node only: a request to the
+   * node that holds some state. Events to one node arrive in the order sent. Resolves true
+   * once that node took it; false standalone, or when the node is unknown or unreachable.
+   */
+  sendEvent(nodeId: string, event: string, payload: unknown): Promise<boolean>;
   /** True while this node takes part in a cluster. */
   clustered(): boolean;
   /**

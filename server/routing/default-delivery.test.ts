@@ -1,6 +1,7 @@
 // The RFC 6121 delivery rules around another node: a message to a bare JID whose chosen
 // resources live on a node that does not take it (the node died before the cluster noticed)
-// is stored offline instead of lost.
+// is tried again for a moment (the link to that node may be being replaced) and then stored
+// offline instead of lost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClusterManager, ClusterSummary } from '../cluster/cluster-manager.ts';
@@ -19,7 +20,11 @@ const quiet = new Logger('test');
 class OtherNode implements ClusterManager {
   readonly nodeId = 'node1';
   readonly sent: string[] = [];
-  constructor(private readonly answer: boolean) {}
+  /** Whether the node takes the message on the n-th try (from 1). */
+  constructor(private readonly takes: (attempt: number) => boolean) {}
+  private get answer(): boolean {
+    return this.takes(this.sent.length);
+  }
   isClustered(): boolean {
     return true;
   }
@@ -46,30 +51,45 @@ class OtherNode implements ClusterManager {
   }
 }
 
-async function deliverToBob(type: string, nodeTakesIt: boolean): Promise<{ offline: Element[]; cluster: OtherNode }> {
+async function deliverToBob(type: string, nodeTakesIt: boolean | ((attempt: number) => boolean), settleMs = 20):
+Promise<{ offline: Element[]; cluster: OtherNode; delivered: number }> {
   const events = new EventBus();
   const table = new LocalRoutingTable();
   table.addRoute({ jid: 'bob@localhost/phone', nodeId: 'node2', available: true, priority: 1 });
   table.addRoute({ jid: 'bob@localhost/desk', nodeId: 'node2', available: true, priority: 0 });
   const sessions = new SessionManager('node1', table, events, quiet);
-  const cluster = new OtherNode(nodeTakesIt);
+  const cluster = new OtherNode(typeof nodeTakesIt === 'function' ? nodeTakesIt : () => nodeTakesIt);
   const router = new Router('localhost', events, sessions, cluster, quiet);
   registerDefaultDelivery({ events, router, sessions, userExists: async () => true });
   const offline: Element[] = [];
+  let delivered = 0;
+  events.on('message/delivered', () => {
+    delivered++;
+    return false;
+  });
   events.on<StanzaEvent>('message/offline', (ev) => {
     offline.push(ev.stanza);
     return true;
   });
   router.route(xml('message', { to: 'bob@localhost', type, from: 'alice@localhost/desk' }, xml('body', null, 'hi')), JID.parse('alice@localhost/desk'));
-  await new Promise((r) => setTimeout(r, 20));
-  return { offline, cluster };
+  await new Promise((r) => setTimeout(r, settleMs));
+  return { offline, cluster, delivered };
 }
 
-test('a chat message the other node does not take goes offline', async () => {
-  const { offline, cluster } = await deliverToBob('chat', false);
-  assert.deepEqual(cluster.sent, ['bob@localhost/phone'], 'sent to the highest-priority resource');
+test('a chat message the other node does not take is tried again for a moment, then goes offline', async () => {
+  const { offline, cluster, delivered } = await deliverToBob('chat', false, 1500);
+  assert.ok(cluster.sent.length >= 3, `tried ${cluster.sent.length} times`);
+  assert.ok(cluster.sent.every((jid) => jid === 'bob@localhost/phone'), 'sent to the highest-priority resource');
   assert.equal(offline.length, 1);
   assert.equal(offline[0]!.getChildText('body'), 'hi');
+  assert.equal(delivered, 1, 'reported once, however often tried');
+});
+
+test('a message the other node takes on a second try is delivered, not stored', async () => {
+  const { offline, cluster, delivered } = await deliverToBob('chat', (attempt) => attempt >= 2, 600);
+  assert.equal(cluster.sent.length, 2);
+  assert.equal(offline.length, 0);
+  assert.equal(delivered, 1);
 });
 
 test('a message the other node takes is not stored', async () => {

@@ -51,15 +51,20 @@ export function registerDefaultDelivery(deps: DeliveryDeps): RouteHold {
       });
   };
 
-  /** RFC 6121 8.5.2: a message to a bare JID. */
-  const deliverToBare = (ev: StanzaEvent, type: string): void | Promise<void> => {
+  /**
+   * RFC 6121 8.5.2: a message to a bare JID. `failedAt` is set on a second try, when the
+   * first failed: MESSAGE_DELIVERED went out for it already (it must not be archived or
+   * copied again).
+   */
+  const deliverToBare = (ev: StanzaEvent, type: string, failedAt = 0): void | Promise<void> => {
+    const reported = failedAt > 0;
     const bare = ev.to.bareString();
     const targets = deliverable(sessions.routingTable.getRoutes(bare));
     // The account's node is out of the cluster for a moment: wait for its route rather than
     // store offline a message its user, still online, would only get at the next login.
     const held = hold.wait(bare, targets.length === 0);
     if (held) {
-      void held.then(() => order.run(bare, () => deliverToBare(ev, type)));
+      void held.then(() => order.run(bare, () => deliverToBare(ev, type, failedAt)));
       return;
     }
     if (targets.length) {
@@ -69,7 +74,7 @@ export function registerDefaultDelivery(deps: DeliveryDeps): RouteHold {
       }
       // chat/normal go to the highest-priority resources, headline to all (8.5.2.1.1).
       const chosen = type === 'headline' ? targets : highest(targets);
-      delivered(ev, chosen.map((r) => r.jid));
+      if (!reported) delivered(ev, chosen.map((r) => r.jid));
       let taken = false;
       let remote: Promise<boolean>[] | null = null;
       for (const r of chosen) {
@@ -77,17 +82,26 @@ export function registerDefaultDelivery(deps: DeliveryDeps): RouteHold {
         if (result === true) taken = true;
         else if (result !== false) (remote ??= []).push(result);
       }
-      // A message no chosen resource took (its node died before the cluster noticed, say)
-      // is kept offline rather than lost; this does not hold up the account's next messages.
-      // It was reported as delivered to the chosen resources already, so not again.
-      if (type !== 'headline' && !taken) settleAll(remote ?? [], () => storeOffline(ev, false), router);
+      // A message no chosen resource took is tried again shortly while the clustering plugin
+      // expects the account's routes back (the link to its node was being replaced), and
+      // otherwise (its node died before the cluster noticed, say) kept offline rather than
+      // lost; neither holds up the account's next messages. It was reported as delivered
+      // to the chosen resources already, so not again.
+      if (type !== 'headline' && !taken) {
+        settleAll(remote ?? [], () => {
+          const firstFailure = failedAt || Date.now();
+          const again = hold.retry(bare, firstFailure);
+          if (again) void again.then(() => order.run(bare, () => deliverToBare(ev, type, firstFailure)));
+          else storeOffline(ev, false);
+        }, router);
+      }
       return;
     }
     return existsThen(ev, () => {
       if (type !== 'headline') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
     }, () => {
       if (type === 'groupchat') router.bounce(ev.stanza, new StanzaError('service-unavailable'));
-      else if (type !== 'headline') storeOffline(ev);
+      else if (type !== 'headline') storeOffline(ev, !reported);
     });
   };
 

@@ -46,3 +46,24 @@ test('past the deadline, or over the bound, messages take the fallback', async (
   assert.equal(hold.wait('a@x', true), null, 'deadline passed');
   assert.equal(hold.size, 0);
 });
+
+test('a failed delivery to an expected account is tried again later, keeping the expectation', async () => {
+  const hold = new RouteHold(() => true);
+  assert.equal(hold.retry('a@x', Date.now() - 1000, 50, 500), null, 'not expected, first failed long ago: the caller falls back');
+  assert.notEqual(hold.retry('a@x', Date.now(), 50, 500), null, 'a first failure is tried again before anything is expected');
+  await sleep(60);
+  hold.expect(['a@x'], 1000);
+  const started = Date.now();
+  const again = hold.retry('a@x', started - 1000, 50, 500);
+  assert.notEqual(again, null);
+  assert.equal(hold.size, 1);
+  await again;
+  assert.ok(Date.now() - started >= 45);
+  assert.equal(hold.size, 0);
+  assert.ok(hold.expects('a@x'), 'still expected: the next try may be held or retried again');
+  assert.equal(hold.retry('a@x', 0, 2000, 500), null, 'the deadline would pass before the retry');
+  const pending = hold.retry('a@x', 0, 500, 500)!;
+  hold.releaseAll();
+  await pending;
+  assert.equal(hold.size, 0, 'stopping releases retries at once');
+});

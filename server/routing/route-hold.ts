@@ -11,6 +11,15 @@
 
 /** Most messages held at once on one node. */
 export const MAX_HELD_MESSAGES = 10_000;
+/** How long a delivery that failed over the cluster link waits before it is tried again. */
+const RETRY_MS = 250;
+/**
+ * How long after its first failure a delivery is tried again although no route is expected:
+ * long enough for the clustering plugin to say that the node is leaving (which follows the
+ * link's closing within milliseconds), short enough that a message for a node that died
+ * reaches offline storage without a noticeable delay beyond the death's detection.
+ */
+const RETRY_GRACE_MS = 1_000;
 /** How often held accounts are checked for a route. */
 const CHECK_MS = 100;
 /** Every how many checks the expected accounts that are back are forgotten. */
@@ -32,6 +41,8 @@ export class RouteHold {
   /** Account (bare JID) -> until when a route is expected for it, and since when. */
   private readonly expected = new Map<string, { until: number; since: number }>();
   private readonly held = new Map<string, Held>();
+  /** Deliveries waiting to be tried again (retry), with their timers. */
+  private readonly retrying = new Map<() => void, NodeJS.Timeout>();
   private count = 0;
   private checks = 0;
   /** The node stops: nothing is held any more. */
@@ -92,11 +103,41 @@ export class RouteHold {
     return new Promise<void>((resolve) => ready.waiting.push(resolve));
   }
 
+  /**
+   * A delivery to one of the account's routes failed (its node's link went away under it, as
+   * during an upgrade of the clustering plugin) while a route is expected back: resolves after
+   * `afterMs`, for the caller to try again, without giving up the expectation as a released
+   * hold does (the failed route may still be listed, so "has a route" says nothing). The
+   * first failures come before anything says the node is out, so a delivery that first failed
+   * less than `graceMs` ago is tried again even when nothing is expected. Null when neither
+   * applies (the account is not expected, or its deadline would pass first) or the hold is full.
+   */
+  retry(bareJid: string, firstFailedAt: number, afterMs = RETRY_MS, graceMs = RETRY_GRACE_MS): Promise<void> | null {
+    const now = Date.now();
+    const deadline = Math.max(this.expected.get(bareJid)?.until ?? 0, firstFailedAt + graceMs);
+    if (this.closed || deadline <= now + afterMs || this.count >= this.maxHeld) return null;
+    this.count++;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.retrying.delete(resolve);
+        this.count--;
+        resolve();
+      }, afterMs);
+      this.retrying.set(resolve, timer);
+    });
+  }
+
   /** Releases everything for good (the node stops): each caller delivers or falls back now. */
   releaseAll(): void {
     this.closed = true;
     this.expected.clear();
     for (const bare of [...this.held.keys()]) this.release(bare);
+    for (const [resolve, timer] of this.retrying) {
+      clearTimeout(timer);
+      this.count--;
+      resolve();
+    }
+    this.retrying.clear();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }

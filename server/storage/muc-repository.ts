@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { keyOf } from './columns.ts';
+import { keyOf, toDate } from './columns.ts';
 import type { MucRepository, StoredAffiliation, StoredRoom } from './types.ts';
 
 /** Persistent group chat rooms: one row per room, one per affiliation. */
@@ -7,7 +7,7 @@ export class SqlMucRepository implements MucRepository {
   constructor(private readonly knex: Knex) {}
 
   async rooms(): Promise<StoredRoom[]> {
-    const rooms = await this.knex('muc_rooms').select('room_key', 'room', 'config', 'subject', 'subject_by');
+    const rooms = await this.knex('muc_rooms').select('room_key', 'room', 'config', 'subject', 'subject_by', 'created_at');
     const affiliations = await this.knex('muc_affiliations').select('room_key', 'jid', 'affiliation', 'reason');
     const byRoom = new Map<string, StoredAffiliation[]>();
     for (const a of affiliations) {
@@ -21,6 +21,7 @@ export class SqlMucRepository implements MucRepository {
       subject: r.subject as string,
       subjectBy: r.subject_by as string,
       affiliations: byRoom.get(r.room_key as string) ?? [],
+      createdAt: toDate(r.created_at),
     }));
   }
 

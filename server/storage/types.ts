@@ -373,6 +373,8 @@ export interface StoredRoom {
   /** The nick that set the subject; empty when the room did. */
   subjectBy: string;
   affiliations: StoredAffiliation[];
+  /** When the row was first written: set by the store, read back by rooms(). */
+  createdAt?: Date;
 }
 
 export interface StoredAffiliation {

@@ -253,7 +253,9 @@ test('the reserved prefixes and namespaces cannot be rebound', () => {
 });
 
 test('the stream root must be <stream/> in the streams namespace', () => {
-  assert.equal(new Recorder().write("<message xmlns='jabber:client'/>").error?.condition, 'invalid-namespace');
+  const stanza = new Recorder().write("<message xmlns='jabber:client'/>").error;
+  assert.equal(stanza?.condition, 'invalid-namespace');
+  assert.match(stanza?.text ?? '', /not <message> in jabber:client$/, 'the answer names what came instead');
   assert.equal(new Recorder().write("<stream:stream xmlns:stream='urn:wrong'>").error?.condition, 'invalid-namespace');
   assert.equal(new Recorder().write(`<stream:foo xmlns:stream='${NS_STREAMS}'>`).error?.condition, 'invalid-namespace');
   // any prefix works, as namespaces say

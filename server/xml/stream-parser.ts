@@ -767,7 +767,10 @@ export class StreamParser {
     // The header is the outermost scope: checkPrefix finds nothing but its own attributes.
     const ns = prefixLength > 0 ? this.checkPrefix(name.slice(0, prefixLength), attrs) : attrs.xmlns;
     if (ns !== NS_STREAMS || name.slice(prefixLength > 0 ? prefixLength + 1 : 0) !== 'stream') {
-      fail('invalid-namespace', `the stream root must be <stream/> in the ${NS_STREAMS} namespace`);
+      // Named in the answer: a client that sent a stanza where a stream header belongs (one
+      // written after its stream restart, or on a new connection) can tell from its own log.
+      const got = excerpt(name, 0, name.length);
+      fail('invalid-namespace', `the stream root must be <stream/> in the ${NS_STREAMS} namespace, not <${got}> in ${ns === undefined ? 'no namespace' : excerpt(ns, 0, ns.length)}`);
     }
     if (prefixedAttrs) this.checkAttributePrefixes(attrs);
     this.root = attrs;

@@ -32,3 +32,29 @@ export async function watchedPage(browser: Browser): Promise<{ page: Page; cspVi
   page.on('pageerror', (err) => pageErrors.push(err.message));
   return { page, cspViolations, pageErrors };
 }
+
+/** Waits until the locator's element shows `text`. */
+export async function shows(page: Page, selector: string, text: string | RegExp): Promise<void> {
+  await page.locator(selector).filter({ hasText: text }).first().waitFor();
+}
+
+/** Logs in to the console at `base` through its form; resolves on the dashboard. */
+export async function logInAs(page: Page, base: string, jid: string, password: string): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.getByLabel('JID').fill(jid);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await shows(page, '#node-state', 'running');
+}
+
+/** Answers the page's confirmations: each is accepted unless refuseNext() was called before it; `asked` holds what each said. */
+export function confirmations(page: Page): { asked: string[]; refuseNext(): void } {
+  const asked: string[] = [];
+  let refuse = false;
+  page.on('dialog', (dialog) => {
+    asked.push(dialog.message());
+    void (refuse ? dialog.dismiss() : dialog.accept());
+    refuse = false;
+  });
+  return { asked, refuseNext: () => { refuse = true; } };
+}

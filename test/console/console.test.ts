@@ -12,7 +12,7 @@ import { CONSOLE_CSP } from '../../server/http/admin/console-assets.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server-process.ts';
 import { admin, ADMIN_PROPERTIES, ADMIN_USER, exampleArchive } from '../plugins/fixtures.ts';
-import { launchChromium, watchedPage } from './browser.ts';
+import { confirmations, launchChromium, logInAs, shows, watchedPage } from './browser.ts';
 
 const PASSWORD = ADMIN_USER[1];
 let server: TestServer;
@@ -71,19 +71,8 @@ test('the console page is served with a strict CSP and the API behind it still w
   assert.equal(status.node, publicStatus.node);
 });
 
-/** Waits until the locator's element shows `text`. */
-async function shows(page: Page, selector: string, text: string | RegExp): Promise<void> {
-  await page.locator(selector).filter({ hasText: text }).first().waitFor();
-}
-
 /** Logs in through the form as the administrator; resolves on the dashboard. */
-async function logIn(page: Page): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.getByLabel('JID').fill('admin@localhost');
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await shows(page, '#node-state', 'running');
-}
+const logIn = (page: Page): Promise<void> => logInAs(page, base, ADMIN_USER[0], PASSWORD);
 
 // Before the round below, whose last part locks logins from this address out for a while.
 test('an operator creates an account, finds it, disconnects its client, changes its password and deletes it', async () => {
@@ -95,17 +84,10 @@ test('an operator creates an account, finds it, disconnects its client, changes 
     assert.equal(made.status, 201, JSON.stringify(made.body));
   }
   const browser = await launchChromium();
-  /** What each confirmation asked; the next one is refused when `refuseNext` is set. */
-  const dialogs: string[] = [];
-  let refuseNext = false;
   const clients: RawClient[] = [];
   try {
     const { page, cspViolations, pageErrors } = await watchedPage(browser);
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void (refuseNext ? dialog.dismiss() : dialog.accept());
-      refuseNext = false;
-    });
+    const { asked: dialogs, refuseNext } = confirmations(page);
     await logIn(page);
 
     // Users: create carol; the same name again (in other case) and a JID of another domain
@@ -186,7 +168,7 @@ test('an operator creates an account, finds it, disconnects its client, changes 
     // Deleting asks first, saying what goes; refused, nothing happens.
     await page.getByLabel('Search').press('Enter');
     await shows(page, 'tr[data-user="carol"] td.number', '1');
-    refuseNext = true;
+    refuseNext();
     await carol.getByRole('button', { name: 'Delete carol' }).click();
     assert.match(dialogs.at(-1)!, /^Delete the account carol@localhost\? Its session online ends at once, on every node, and everything it owns is deleted/);
     assert.equal((await admin(server.adminPort, 'GET', '/api/users?search=carol')).body.total, 1);

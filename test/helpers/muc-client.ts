@@ -2,7 +2,8 @@
 // what a room sends, configure a room with a form.
 import type { Element } from '../../server/xml/element.ts';
 import { RawClient } from './raw-client.ts';
-import type { TestServer } from './server-process.ts';
+import { ADMIN_PROPERTIES, ADMIN_USER } from '../plugins/fixtures.ts';
+import { startTestServer, type TestServer } from './server-process.ts';
 
 export const NS_MUC = 'http://jabber.org/protocol/muc';
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
@@ -72,4 +73,11 @@ export async function loginTrio(server: TestServer): Promise<[RawClient, RawClie
     out.push(await RawClient.login(server.c2sPort, name, 'secret', { resource: name[0], presence: true }));
   }
   return out as [RawClient, RawClient, RawClient];
+}
+
+/** A server with the administrator of ADMIN_USER, and alice, bob and carol logged in (loginTrio): for the operators' tools. */
+export async function startAdminTrio(): Promise<{ server: TestServer; trio: [RawClient, RawClient, RawClient] }> {
+  const server = await startTestServer({ properties: ADMIN_PROPERTIES });
+  await server.addUser('admin', ADMIN_USER[1]);
+  return { server, trio: await loginTrio(server) };
 }

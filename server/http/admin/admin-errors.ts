@@ -26,6 +26,9 @@ export const ADMIN_ERRORS = {
   USER_INVALID: { status: 400, message: 'not a user name or password this server accepts' },
   SESSION_NOT_FOUND: { status: 404, message: 'no such session online' },
   PROPERTY_INVALID: { status: 400, message: 'the value breaks the property definition' },
+  ROOM_NOT_FOUND: { status: 404, message: 'no such group chat room' },
+  ROOM_EXISTS: { status: 409, message: 'a group chat room of that name exists' },
+  ROOM_INVALID: { status: 400, message: 'not a room name, option, affiliation or JID the group chat service accepts' },
   NOT_CLUSTERED: { status: 409, message: 'this node is not in a cluster (clustering is off, not joined yet, or no clustering plugin is loaded)' },
   INTERNAL: { status: 500, message: 'internal error (see the server log)' },
 } as const;

@@ -69,3 +69,66 @@ export const nameParams = {
 export function errors(...statuses: number[]): Record<number, typeof errorSchema> {
   return Object.fromEntries([401, 403, ...statuses].map((s) => [s, errorSchema]));
 }
+
+/** A group chat room in the list (extension/room-admin.ts, RoomSummary). */
+const roomFields = {
+  jid: { type: 'string' },
+  name: { type: 'string' },
+  /** The room's own name (muc#roomconfig_roomname), empty if it has none. */
+  title: { type: 'string' },
+  persistent: { type: 'boolean' },
+  public: { type: 'boolean' },
+  locked: { type: 'boolean' },
+  created: { type: 'string', format: 'date-time' },
+} as const;
+
+export const roomSummarySchema = {
+  type: 'object',
+  required: [...Object.keys(roomFields), 'occupants'],
+  properties: { ...roomFields, occupants: { type: 'integer' } },
+} as const;
+
+export const roomOptionsSchema = { type: 'object', additionalProperties: scalar } as const;
+
+export const roomAffiliationSchema = {
+  type: 'object',
+  required: ['jid', 'affiliation'],
+  additionalProperties: false,
+  properties: {
+    jid: { type: 'string', minLength: 1, maxLength: 3071 },
+    affiliation: { type: 'string', enum: ['owner', 'admin', 'member', 'outcast', 'none'] },
+    reason: { type: 'string', maxLength: 1024 },
+  },
+} as const;
+
+/** One room in full (RoomDetail): its options, affiliations and occupants. */
+export const roomDetailSchema = {
+  type: 'object',
+  required: [...Object.keys(roomFields), 'subject', 'options', 'affiliations', 'occupants'],
+  properties: {
+    ...roomFields,
+    subject: { type: 'string' },
+    options: roomOptionsSchema,
+    affiliations: { type: 'array', items: roomAffiliationSchema },
+    occupants: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['nick', 'role', 'affiliation', 'bare', 'jids'],
+        properties: {
+          nick: { type: 'string' },
+          role: { type: 'string' },
+          affiliation: { type: 'string' },
+          bare: { type: 'string' },
+          jids: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const;
+
+export const roomParams = {
+  type: 'object',
+  required: ['room'],
+  properties: { room: { type: 'string', minLength: 1, maxLength: 3071 } },
+} as const;

@@ -24,6 +24,8 @@ import { sessionResource } from './session-resource.ts';
 import { serverInfoResource, type ServerInfoSources } from './server-info-resource.ts';
 import { statusResource } from './status-resource.ts';
 import { clusterResource } from './cluster-resource.ts';
+import { roomResource } from './room-resource.ts';
+import type { RoomAdmin } from '../../extension/room-admin.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -44,6 +46,8 @@ export interface AdminServerOptions {
   serverInfo?: ServerInfoSources;
   /** The node's metrics (client-http-shared.ts), served at /api/metrics. */
   metrics?: Registry;
+  /** The group chat service's operator API (the muc module's); without it there are no /api/rooms routes. */
+  rooms?: RoomAdmin;
 }
 
 export interface AdminServer {
@@ -62,7 +66,7 @@ function asAdminError(err: FastifyError, log: Logger, url: string): AdminError {
 }
 
 /** The admin app, not listening (tests use inject()). */
-export async function createAdminApp({ context, plugins, log, consoleDir, listenerHost, metrics, serverInfo }: AdminServerOptions): Promise<FastifyInstance> {
+export async function createAdminApp({ context, plugins, log, consoleDir, listenerHost, metrics, serverInfo, rooms }: AdminServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
@@ -116,6 +120,7 @@ export async function createAdminApp({ context, plugins, log, consoleDir, listen
   await app.register(pluginExtensions(plugins, log));
   await app.register(statusResource(context, metrics));
   await app.register(clusterResource(context));
+  if (rooms) await app.register(roomResource(rooms, log));
   await app.register(serverInfoResource(context, plugins, serverInfo ?? { listeners: () => ({}), certificate: () => null }));
   await app.register(consoleAssets(consoleDir));
   return app;

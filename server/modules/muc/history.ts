@@ -33,6 +33,17 @@ export class RoomHistory {
     this.trim();
   }
 
+  /** Puts older messages (oldest first) before those kept, as far as the limit allows. */
+  prepend(older: readonly { message: Element; at: Date }[]): void {
+    this.entries = [...older.map((e) => ({ message: e.message, at: e.at, chars: serialize(e.message).length })), ...this.entries];
+    this.trim();
+  }
+
+  /** Every entry kept, oldest first (what a room hands over to its next owner). */
+  all(): readonly HistoryEntry[] {
+    return this.entries;
+  }
+
   private trim(): void {
     if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
   }

@@ -1,25 +1,34 @@
 // Group chat (XEP-0045) at conference.<domain>: the service that holds the rooms. It finds
 // (or creates) the room a stanza is for and hands it the stanza; everything else is the
-// room's (room.ts). Persistent rooms are loaded from SQL at start and written back as they
-// change; the others live in memory and vanish with their last occupant.
+// room's (room.ts). The persistent rooms this node owns are loaded from SQL at start (and
+// when rooms move here) and written back as they change; the others live in memory and
+// vanish with their last occupant.
 //
-// Standalone, this node holds every room. In a cluster each node would hold its own rooms
-// today (one per node that someone joined through): placing each room on one owner node is
-// a later step, which the RoomOutput boundary is there for (docs/architecture.md).
+// Standalone, this node holds every room. In a cluster each room lives on one owner node,
+// and a stanza for it that arrives elsewhere is passed on there (room-placement.ts); what
+// the room says goes out through kernel.deliverEach, once per node that holds occupants.
 import { randomBytes } from 'node:crypto';
-import { SESSION_LOST, type SessionLostEvent } from '../../cluster/cluster-events.ts';
+import {
+  CLUSTER_LEAVING, MEMBERS_CHANGED, SESSION_LOST, type ClusterLeavingEvent, type MembersChangedEvent, type SessionLostEvent,
+} from '../../cluster/cluster-events.ts';
 import type { XmppModule } from '../../extension/module-context.ts';
+import type { RoomAdmin } from '../../extension/room-admin.ts';
 import { JID } from '../../jid/jid.ts';
 import type { PropertyDefinition } from '../../properties/types.ts';
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import { xml, type Element } from '../../xml/element.ts';
+import { parseXml } from '../../xml/stream-parser.ts';
 import { StanzaError, errorReply } from '../../xml/errors.ts';
 import { runArchiveQuery } from '../mam/archive-query.ts';
 import { ArchiveWriter } from '../mam/archive-writer.ts';
 import { newArchiveId } from '../mam/stanza-id.ts';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC } from './namespaces.ts';
+import { roomAdmin } from './room-admin.ts';
 import { defaultConfig, storedConfig } from './room-config.ts';
 import type { RoomArchive, RoomHost, RoomOutput, RoomStore } from './room-output.ts';
+import {
+  ROOM_HANDOFF_EVENT, ROOM_HANDOFF_TAKEN_EVENT, ROOM_STANDBY_EVENT, ROOM_STANZA_EVENT, RoomPlacement, type RoomStanza,
+} from './room-placement.ts';
 import { Room } from './room.ts';
 
 /** Archive rows waiting for the database, at most (the messages are delivered whatever happens to them). */
@@ -72,13 +81,23 @@ export const MUC_PROPERTIES = {
     description: 'Occupants a new room admits, at most (its owner may change it); 0: no limit',
     live: true,
   } satisfies PropertyDefinition<number>,
+  takeoverWait: {
+    name: 'xmpp.muc.takeover-wait-seconds',
+    type: 'integer',
+    default: 30,
+    min: 1,
+    max: 600,
+    description: 'In a cluster: how long a stanza for a room waits while the room moves to another node or its owner cannot be reached',
+    live: true,
+  } satisfies PropertyDefinition<number>,
 };
 
 export const mucModule: XmppModule = {
   name: 'muc',
   storage: ['muc', 'archive'],
   properties: Object.values(MUC_PROPERTIES),
-  async load(ctx) {
+  /** Returns the service's API for operators (the admin API). */
+  async load(ctx): Promise<RoomAdmin> {
     const { kernel } = ctx;
     const repo = ctx.repository('muc');
     const subdomain = ctx.property<string>(MUC_PROPERTIES.subdomain);
@@ -86,6 +105,7 @@ export const mucModule: XmppModule = {
     const historyLength = ctx.property<number>(MUC_PROPERTIES.historyLength);
     const maxHistory = ctx.property<number>(MUC_PROPERTIES.maxHistoryLength);
     const maxOccupants = ctx.property<number>(MUC_PROPERTIES.maxOccupants);
+    const takeoverWait = ctx.property<number>(MUC_PROPERTIES.takeoverWait);
     if (!JID.tryParse(`${subdomain.value}.${ctx.domain}`) || subdomain.value.includes('@') || subdomain.value.includes('/')) {
       throw new Error(`xmpp.muc.subdomain '${subdomain.value}' does not make a domain name`);
     }
@@ -106,15 +126,9 @@ export const mucModule: XmppModule = {
 
     const output: RoomOutput = {
       toOccupants(stanza, fullJids) {
-        for (const jid of fullJids) {
-          const copy = stanza.clone();
-          copy.attrs.to = jid;
-          const delivered = kernel.deliverToFull(jid, copy);
-          // An occupant whose session is gone without a word leaves the room.
-          const gone = (ok: boolean): void => { if (!ok) queueMicrotask(() => sessionGone(jid)); };
-          if (delivered instanceof Promise) void delivered.then(gone);
-          else gone(delivered);
-        }
+        // One crossing per node that holds some of them; an occupant whose session is gone
+        // without a word leaves the room.
+        void kernel.deliverEach(stanza, fullJids).then((missed) => { for (const jid of missed) sessionGone(jid); });
       },
       route(stanza) {
         kernel.route(stanza, JID.parse(stanza.attrs.from!));
@@ -138,6 +152,16 @@ export const mucModule: XmppModule = {
       delete(room) {
         void writer.flushed().then(() => archiveRepo.deleteOwner(room)).catch((err) => kernel.reportError(`deleting the archive of ${room}`, err));
       },
+      async recent(room, limit) {
+        try {
+          await writer.flushed();
+          const rows = await archiveRepo.page(room, {}, limit, true);
+          return rows.reverse().map((r) => ({ id: r.id, message: parseXml(r.stanza), at: r.at }));
+        } catch (err) {
+          kernel.reportError(`reading the archive of ${room}`, err);
+          return [];
+        }
+      },
     };
     const host: RoomHost = {
       output,
@@ -145,7 +169,11 @@ export const mucModule: XmppModule = {
       archive,
       now: () => new Date(),
       get maxHistory() { return maxHistory.value; },
-      closed: (name) => rooms.delete(name),
+      closed: (name) => {
+        rooms.delete(name);
+        placement.changed(name);
+      },
+      changed: (name) => placement.changed(name),
     };
     const newConfig = (): ReturnType<typeof defaultConfig> => defaultConfig({
       historylength: Math.min(historyLength.value, maxHistory.value), maxusers: maxOccupants.value, occupantIdSalt: randomBytes(16).toString('hex'),
@@ -155,9 +183,13 @@ export const mucModule: XmppModule = {
       for (const room of [...rooms.values()]) room.sessionGone(fullJid);
     };
 
-    for (const stored of await repo.rooms()) {
-      rooms.set(stored.name, new Room(stored.name, domain(), storedConfig(stored.config, newConfig()), host, { locked: false, stored }));
-    }
+    /** The persistent rooms this node owns and does not hold yet (at load, and when rooms move here). */
+    const loadOwned = async (owns: (name: string) => boolean): Promise<void> => {
+      for (const stored of await repo.rooms()) {
+        if (rooms.has(stored.name) || !owns(stored.name)) continue;
+        rooms.set(stored.name, new Room(stored.name, domain(), storedConfig(stored.config, newConfig()), host, { locked: false, stored }));
+      }
+    };
     function domain(): string {
       return `${subdomain.value}.${ctx.domain}`;
     }
@@ -165,7 +197,7 @@ export const mucModule: XmppModule = {
     const answer = (ev: StanzaEvent, payload: Element): void => {
       kernel.route(xml('iq', { type: 'result', id: ev.stanza.attrs.id, from: ev.stanza.attrs.to, to: ev.from.toString() }, payload), JID.parse(domain()));
     };
-    const fail = (ev: StanzaEvent, err: StanzaError): void => {
+    const fail = (ev: Pick<StanzaEvent, 'stanza' | 'from' | 'to'>, err: StanzaError): void => {
       if (ev.stanza.attrs.type === 'error') return;
       const reply = errorReply(ev.stanza, err);
       reply.attrs.from = ev.to.toString();
@@ -185,16 +217,27 @@ export const mucModule: XmppModule = {
         return true;
       }
       if (ns === NS_DISCO_ITEMS) {
-        const items = [...rooms.values()].filter((r) => r.config.publicroom && !r.locked)
-          .map((r) => xml('item', { jid: r.jid, name: r.config.roomname || r.name }));
-        answer(ev, xml('query', { xmlns: NS_DISCO_ITEMS }, ...items));
+        // The rooms held here, and the persistent ones wherever they are held (temporary
+        // rooms of other nodes are not listed).
+        void repo.rooms().then((stored) => {
+          const listed = new Map<string, string>();
+          for (const r of stored) if (r.config.publicroom !== false) listed.set(r.name, typeof r.config.roomname === 'string' && r.config.roomname ? r.config.roomname : r.name);
+          for (const r of rooms.values()) {
+            if (r.config.publicroom && !r.locked) listed.set(r.name, r.config.roomname || r.name);
+            else listed.delete(r.name);
+          }
+          answer(ev, xml('query', { xmlns: NS_DISCO_ITEMS }, ...[...listed].map(([name, title]) => xml('item', { jid: `${name}@${domain()}`, name: title }))));
+        }, (err: unknown) => {
+          kernel.reportError('listing rooms', err);
+          fail(ev, new StanzaError('internal-server-error'));
+        });
         return true;
       }
       return false;
     };
 
     /** A presence to a room that does not exist creates it, if the sender may (XEP-0045 10.1). */
-    const create = (ev: StanzaEvent): void => {
+    const create = (ev: RoomStanza): void => {
       const { stanza, from } = ev;
       if (stanza.name !== 'presence' || stanza.attrs.type !== undefined) {
         if (stanza.name === 'presence') return;
@@ -215,9 +258,9 @@ export const mucModule: XmppModule = {
       room.open(stanza, from);
     };
 
-    const handle = (ev: StanzaEvent): boolean => {
+    /** A stanza for a room on the node that owns it. */
+    const handleHere = (ev: RoomStanza): void => {
       try {
-        if (!ev.to.local) return serviceStanza(ev);
         const room = rooms.get(ev.to.local);
         if (room) room.handle(ev.stanza, ev.from);
         else create(ev);
@@ -225,10 +268,29 @@ export const mucModule: XmppModule = {
         ctx.log.error('group chat stanza failed', { error: err instanceof Error ? err.stack : String(err) });
         fail(ev, new StanzaError('internal-server-error'));
       }
+    };
+    const placement = new RoomPlacement(kernel, {
+      rooms,
+      handleHere,
+      fromSnapshot: (snapshot) => Room.fromSnapshot({ ...snapshot, config: storedConfig({ ...snapshot.config }, newConfig()) }, domain(), host),
+      loadOwned,
+      fail,
+    }, ctx.log, () => takeoverWait.value * 1000);
+    await loadOwned((name) => placement.ownerOf(name) === kernel.nodeId);
+
+    const handle = (ev: StanzaEvent): boolean => {
+      if (!ev.to.local) return serviceStanza(ev);
+      placement.dispatch({ stanza: ev.stanza, from: ev.from, to: ev.to, hops: 0 });
       return true;
     };
 
     ctx.service(subdomain.value, 'Chatrooms', handle);
+    ctx.hook(ROOM_STANZA_EVENT, (payload) => { placement.received(payload); return true; });
+    ctx.hook(ROOM_HANDOFF_EVENT, (payload) => { placement.handoff(payload); return true; });
+    ctx.hook(ROOM_STANDBY_EVENT, (payload) => { placement.standbyUpdate(payload); return true; });
+    ctx.hook(ROOM_HANDOFF_TAKEN_EVENT, (payload) => { placement.handoffTaken(payload); return true; });
+    ctx.hook<MembersChangedEvent>(MEMBERS_CHANGED, ({ nodes }) => { placement.membersChanged(nodes); });
+    ctx.hook<ClusterLeavingEvent>(CLUSTER_LEAVING, ({ nodes, waitUntil }) => { waitUntil(placement.leaving(nodes)); });
     // Occupants on a node that died leave their rooms; presence hears of it too, so this does not take the event.
     ctx.hook<SessionLostEvent>(SESSION_LOST, ({ jid }) => { sessionGone(jid.toString()); }, 10);
     // A deleted account keeps no affiliation: a room it alone owned goes on without an owner.
@@ -238,10 +300,12 @@ export const mucModule: XmppModule = {
       for (const room of rooms.values()) room.forget(bare);
     });
     ctx.onUnload(async () => {
+      placement.stop();
       for (const room of [...rooms.values()]) room.shutdown();
       rooms.clear();
       await Promise.all(pending.values());
       await writer.flushed();
     });
+    return roomAdmin({ rooms, service: domain, host, newConfig, placed: (name) => placement.madeHere(name) });
   },
 };

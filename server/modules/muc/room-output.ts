@@ -1,7 +1,7 @@
 // What a room needs from the world around it, as interfaces: where its stanzas go, where
 // its persistent state is kept, and the clock. A room never reaches the kernel itself, so
-// that it may later run on whichever node of a cluster owns it, its output then fanned out
-// once per node that holds occupants (see docs/architecture.md, "Group chat").
+// that it runs on whichever node of a cluster owns it, its output fanned out once per node
+// that holds occupants (see docs/architecture.md, "Group chat").
 import type { Element } from '../../xml/element.ts';
 import type { StoredAffiliation, StoredRoom } from '../../storage/types.ts';
 
@@ -27,6 +27,8 @@ export interface RoomArchive {
   query(room: string, query: Element, requester: string): Promise<Element>;
   /** Forgets a destroyed room's archive. */
   delete(room: string): void;
+  /** The newest `limit` messages of the room's archive, oldest first, each with its archive id; none if it cannot be read (logged). */
+  recent(room: string, limit: number): Promise<{ id: string; message: Element; at: Date }[]>;
 }
 
 export interface RoomHost {
@@ -38,4 +40,9 @@ export interface RoomHost {
   readonly maxHistory: number;
   /** The room has no occupant left and is not persistent, or it was destroyed: forget it. */
   closed(name: string): void;
+  /**
+   * Its occupants (who, with which role and presence), configuration, affiliations or subject
+   * changed: what a standby copy of the room must follow. Not called for messages.
+   */
+  changed(name: string): void;
 }

@@ -22,6 +22,8 @@ import {
   type Affiliation, type Role,
 } from './roles.ts';
 import type { StoredAffiliation, StoredRoom } from '../../storage/types.ts';
+import { parseXml } from '../../xml/stream-parser.ts';
+import type { OccupantSnapshot, RoomSnapshot } from './room-snapshot.ts';
 
 export interface Occupant {
   nick: string;
@@ -67,6 +69,8 @@ export class Room {
   locked: boolean;
   subject = '';
   subjectBy = '';
+  /** When the room was created (a persistent one: first stored). */
+  readonly created: Date;
   private readonly affiliations = new Map<string, AffiliationEntry>();
   readonly occupants = new Map<string, Occupant>();
   /** Full JID of an occupant's session -> its nick. */
@@ -84,12 +88,78 @@ export class Room {
     this.jid = `${name}@${service}`;
     this.config = config;
     this.locked = opts.locked;
+    this.created = opts.stored?.createdAt ?? host.now();
     this.history = new RoomHistory(Math.min(config.historylength, host.maxHistory));
     if (opts.stored) {
       this.subject = opts.stored.subject;
       this.subjectBy = opts.stored.subjectBy;
       for (const a of opts.stored.affiliations) this.affiliations.set(a.jid, { affiliation: a.affiliation, reason: a.reason });
     }
+  }
+
+  /** The room another node held, as its snapshot says, occupants in without a word to them. */
+  static fromSnapshot(snapshot: RoomSnapshot, service: string, host: RoomHost): Room {
+    const room = new Room(snapshot.name, service, snapshot.config, host, {
+      locked: snapshot.locked,
+      stored: { name: snapshot.name, config: { ...snapshot.config }, subject: snapshot.subject, subjectBy: snapshot.subjectBy, affiliations: snapshot.affiliations },
+    });
+    for (const entry of snapshot.history ?? []) room.history.add(parseXml(entry.message), new Date(entry.at));
+    room.readmit(snapshot.occupants);
+    return room;
+  }
+
+  /** Everything another node needs to go on with the room; history only when asked for. */
+  snapshot(withHistory: boolean): RoomSnapshot {
+    return {
+      ...this.stored(),
+      config: { ...this.config },
+      locked: this.locked,
+      affiliations: this.storedAffiliations(),
+      occupants: this.everyone().map((o) => ({ nick: o.nick, bare: o.bare, role: o.role, sessions: [...o.sessions].map(([jid, p]) => [jid, p.toString()]) })),
+      history: withHistory ? this.history.all().map((e) => ({ message: e.message.toString(), at: e.at.toISOString() })) : undefined,
+    };
+  }
+
+  /**
+   * Takes in occupants that were in the room while another node held it, silently: they and
+   * the others saw the joins then. A nick another user holds here now keeps its holder.
+   */
+  readmit(occupants: readonly OccupantSnapshot[]): void {
+    for (const o of occupants) {
+      const taken = this.occupants.get(o.nick);
+      if (taken && taken.bare !== o.bare) continue;
+      const occupant = taken ?? { nick: o.nick, bare: o.bare, role: o.role, sessions: new Map<string, Element>(), occupantId: this.occupantId(o.bare) };
+      for (const [jid, presence] of o.sessions) {
+        if (this.bySession.has(jid)) continue;
+        occupant.sessions.set(jid, parseXml(presence));
+        this.bySession.set(jid, o.nick);
+      }
+      if (occupant.sessions.size) this.occupants.set(o.nick, occupant);
+    }
+    this.touch();
+  }
+
+  /**
+   * The room was rebuilt without its history (its node died): an archived room takes its
+   * newest messages back from the archive, as occupants got them, before any kept since.
+   */
+  reloadHistory(): void {
+    const limit = Math.min(this.config.historylength, this.host.maxHistory);
+    if (!this.config.enablearchiving || limit === 0) return;
+    void this.host.archive.recent(this.jid, limit).then((entries) => {
+      if (this.destroyed) return;
+      // Messages this node took since are archived too: they are in the history already.
+      const kept = new Set(this.history.all().map((e) => e.message.getChild('stanza-id', NS_SID)?.attrs.id));
+      this.history.prepend(entries.filter((e) => !kept.has(e.id)).map((e) => {
+        e.message.append(xml('stanza-id', { xmlns: NS_SID, id: e.id, by: this.jid }));
+        return { message: e.message, at: e.at };
+      }));
+    });
+  }
+
+  /** Full JIDs of every occupant's sessions. */
+  sessionJids(): string[] {
+    return [...this.bySession.keys()];
   }
 
   /** The one entry point: a stanza to the room or one of its occupants, from `from` (a full JID). */
@@ -126,6 +196,7 @@ export class Room {
     occupant.sessions.delete(fullJid);
     this.bySession.delete(fullJid);
     if (occupant.sessions.size === 0) this.removeOccupant(occupant, []);
+    else this.touch();
   }
 
   /** The service is going away: every occupant is told (332), nothing is kept of the visit. */
@@ -156,14 +227,37 @@ export class Room {
   }
 
   private persist(affiliations = false): void {
+    this.touch();
     if (!this.config.persistentroom || this.locked) return;
     this.host.store.saveRoom(this.stored());
     if (affiliations) this.host.store.saveAffiliations(this.name, this.storedAffiliations());
   }
 
+  /** Affiliations by bare JID, with the reason given for each. */
+  affiliationList(): StoredAffiliation[] {
+    return this.storedAffiliations();
+  }
+
+  /**
+   * An operator's configuration or affiliation change (the admin API): it takes the path of
+   * an owner's IQ, with an owner's rights, so occupants are told alike (104, affiliation
+   * changes), and it throws the StanzaError an owner would get.
+   */
+  configure(form: Element): void {
+    this.applyForm(form);
+  }
+
+  changeAffiliations(query: Element): void {
+    this.adminSet(query, { role: 'moderator', affiliation: 'owner' }, '');
+  }
+
   /** Takes an affiliation for a room being created: its creator owns it. */
   setOwner(bare: string): void {
     this.affiliations.set(bare, { affiliation: 'owner', reason: '' });
+  }
+
+  private touch(): void {
+    if (!this.destroyed) this.host.changed(this.name);
   }
 
   // ---- output ----
@@ -220,6 +314,7 @@ export class Room {
         ...payload.map((p) => p.clone()), x, xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: subject.occupantId }));
       this.send(presence, viewer);
     }
+    this.touch();
   }
 
   // ---- presence ----
@@ -267,6 +362,7 @@ export class Room {
       // Another session of the same user under the same nick (XEP-0045 7.2.9): one occupant.
       taken.sessions.set(full, stanza);
       this.bySession.set(full, nick);
+      this.touch();
       this.welcome(full, muc, created);
       return;
     }
@@ -314,6 +410,7 @@ export class Room {
       // The user stays in the room with its other sessions; this one alone hears it left.
       occupant.sessions.delete(full);
       this.bySession.delete(full);
+      this.touch();
       this.send(xml('presence', { from: `${this.jid}/${occupant.nick}`, type: 'unavailable' },
         this.userItem(occupant, occupant, { role: 'none', statuses: [SELF] })), [full]);
       return;
@@ -543,6 +640,12 @@ export class Room {
       return;
     }
     if (form.attrs.type !== 'submit') throw new StanzaError('bad-request', 'Submit the configuration form');
+    this.applyForm(form);
+    this.result(stanza, from);
+  }
+
+  /** A submitted configuration form: checked first, then applied, and everyone told. */
+  private applyForm(form: Element): void {
     const formTypeValue = formType(form);
     if (formTypeValue !== undefined && formTypeValue !== NS_MUC_ROOMCONFIG) throw new StanzaError('bad-request', 'That is not a room configuration form');
     const change = applyConfigForm(form, this.config, this.host.maxHistory);
@@ -563,7 +666,6 @@ export class Room {
     this.history.setLimit(Math.min(this.config.historylength, this.host.maxHistory));
     const wasLocked = this.locked;
     this.locked = false;
-    this.result(stanza, from);
     if (wasPersistent && !this.config.persistentroom) this.host.store.deleteRoom(this.name);
     this.persist(true);
     if (change.owners || change.admins) for (const o of this.everyone()) this.refresh(o);
@@ -675,6 +777,7 @@ export class Room {
   /** An account was deleted: it keeps no affiliation here. */
   forget(bare: string): void {
     if (!this.affiliations.delete(bare)) return;
+    this.touch();
     for (const occupant of this.everyone()) if (occupant.bare === bare) this.refresh(occupant);
   }
 }
