@@ -4,6 +4,7 @@
 //
 //   node --import tsx bench/profile.ts                       50 pairs x 10 messages, 15 s
 //   node --import tsx bench/profile.ts --scenario logins-scram --out /tmp/p.cpuprofile
+//   node --import tsx bench/profile.ts --scenario group-chat   joins into a room of 1,000, then 5 × 2 into it
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,8 @@ const { values: args } = parseArgs({
 const seconds = Number(args.seconds);
 const profileDir = mkdtempSync(join(tmpdir(), 'xmppd-profile-'));
 const server = await startXmppd({
-  users: 1000, cpu: Number(args['server-cpu']), plainCache: args.scenario !== 'logins-plain-cold', cpuProfileDir: profileDir,
+  users: 1001, cpu: Number(args['server-cpu']), plainCache: args.scenario !== 'logins-plain-cold', cpuProfileDir: profileDir,
+  properties: { 'xmpp.muc.max-occupants': '0' },
 });
 const base = { ...server.endpoint, serverPids: server.pids, warmupSeconds: 2, seconds };
 const scenarios: Record<string, Scenario> = {
@@ -38,6 +40,10 @@ const scenarios: Record<string, Scenario> = {
   'logins-scram': { scenario: 'logins', ...base, mechanism: 'SCRAM-SHA-256', concurrency: 50, users: 1000 },
   'logins-plain': { scenario: 'logins', ...base, mechanism: 'PLAIN', concurrency: 50, users: 200 },
   'logins-plain-cold': { scenario: 'logins', ...base, mechanism: 'PLAIN', concurrency: 50, users: 1000 },
+  'group-chat': {
+    scenario: 'group-chat', ...base, mechanism: 'SCRAM-SHA-256', service: 'conference.localhost', room: 'profile',
+    occupants: 1000, history: 20, joinConcurrency: 50, loads: [{ senders: 5, window: 2 }],
+  },
 };
 const scenario = scenarios[args.scenario!];
 try {

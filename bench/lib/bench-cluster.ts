@@ -16,8 +16,8 @@ const WAIT_MS = 60_000;
 
 export interface BenchCluster {
   storage: Storage;
-  /** Starts node `node-<name>` on the shared database, stopped by the teardown. */
-  start(name: string): Promise<ClusterNode>;
+  /** Starts node `node-<name>` on the shared database (pinned to `cpu`, if given), stopped by the teardown. */
+  start(name: string, cpu?: number | null): Promise<ClusterNode>;
 }
 
 export async function startBenchCluster(work: string, teardown: Teardown, logLevel: string, properties: Record<string, string> = {}): Promise<BenchCluster> {
@@ -39,8 +39,8 @@ export async function startBenchCluster(work: string, teardown: Teardown, logLev
   })) await storage.properties.set(name, value);
   return {
     storage,
-    async start(name) {
-      const node = await startClusterNode({ nodeId: `node-${name}`, cpu: null, databaseUrl: database.url, dir: join(work, `node-${name}-${Date.now()}`), logLevel });
+    async start(name, cpu = null) {
+      const node = await startClusterNode({ nodeId: `node-${name}`, cpu, databaseUrl: database.url, dir: join(work, `node-${name}-${Date.now()}`), logLevel });
       teardown.add(`node ${name}`, () => node.stop());
       return node;
     },

@@ -2,6 +2,7 @@
 // one JSON line on stdout (progress goes to stderr). bench/run.ts starts it pinned to a core
 // of its own; it can also be run by hand:
 //   taskset -c 1 node --import tsx bench/load/generator.ts '{"scenario":"messages", ...}'
+import { runGroupChat, type GroupChatParams } from './group-chat.ts';
 import { runLogins, type LoginsParams } from './logins.ts';
 import { runMessages, type MessagesParams } from './messages.ts';
 import { runRegister, type RegisterParams } from './register-users.ts';
@@ -11,7 +12,8 @@ export type Scenario =
   | ({ scenario: 'logins' } & LoginsParams)
   | ({ scenario: 'messages' } & MessagesParams)
   | ({ scenario: 'sessions' } & SessionsParams)
-  | ({ scenario: 'register' } & RegisterParams);
+  | ({ scenario: 'register' } & RegisterParams)
+  | ({ scenario: 'group-chat' } & GroupChatParams);
 
 async function run(s: Scenario): Promise<unknown> {
   switch (s.scenario) {
@@ -19,6 +21,7 @@ async function run(s: Scenario): Promise<unknown> {
     case 'messages': return runMessages(s);
     case 'sessions': return runSessions(s);
     case 'register': return runRegister(s);
+    case 'group-chat': return runGroupChat(s);
   }
 }
 

@@ -26,6 +26,8 @@ export interface XmppdOptions extends TargetOptions {
   cpuProfileDir?: string;
   /** A MariaDB/MySQL database (URL) the caller made, instead of the embedded SQLite file. */
   databaseUrl?: string;
+  /** System properties set before the server starts, after the bench's own. */
+  properties?: Record<string, string>;
 }
 
 async function createUsers(url: string, count: number): Promise<void> {
@@ -65,6 +67,7 @@ export async function startXmppd(opts: XmppdOptions): Promise<XmppdTarget> {
   // Archiving every message (the server's default) is measured on its own, bench/mam.ts:
   // neither peer archives in this bench (no mod_mam), so neither does this server.
   setProperty('xmpp.mam.default', 'never');
+  for (const [name, value] of Object.entries(opts.properties ?? {})) setProperty(name, value);
 
   const logFile = join(dir, 'xmppd.log');
   const log = openSync(logFile, 'a');
