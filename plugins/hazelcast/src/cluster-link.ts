@@ -49,7 +49,10 @@ export interface LinkOptions {
   maxFrameBytes: number;
   /**
    * Most bytes that may wait to be written on one link socket (this end's queue and Node's
-   * buffer) before the link is taken for stuck and closed. Default: 4 MiB plus one frame.
+   * buffer) before the link is taken for stuck and closed. Default: 64 MiB plus one frame,
+   * so that a burst a busy peer reads late is not taken for a stuck peer (1,000 occupants'
+   * presences for each of 50 joiners at once into a room of the other node come to 15 MB),
+   * while a peer that really stopped reading still costs a bounded amount of memory.
    */
   maxQueuedBytes?: number;
   /** How long a handshake or an acknowledgement may take, in milliseconds. */
@@ -75,7 +78,7 @@ const nonce = (): string => randomBytes(18).toString('base64');
 /** How long a closing link may take to hand over its last acknowledgements. */
 const CLOSE_GRACE_MS = 1_000;
 
-const queueBound = (options: LinkOptions): number => options.maxQueuedBytes ?? 4 * 1024 * 1024 + options.maxFrameBytes;
+const queueBound = (options: LinkOptions): number => options.maxQueuedBytes ?? 64 * 1024 * 1024 + options.maxFrameBytes;
 
 /** Frames for one socket, written together once per event-loop turn. */
 class FrameWriter {
