@@ -82,11 +82,12 @@ export function registerDefaultDelivery(deps: DeliveryDeps): RouteHold {
         if (result === true) taken = true;
         else if (result !== false) (remote ??= []).push(result);
       }
-      // A message no chosen resource took is tried again shortly while the clustering plugin
-      // expects the account's routes back (the link to its node was being replaced), and
-      // otherwise (its node died before the cluster noticed, say) kept offline rather than
-      // lost; neither holds up the account's next messages. It was reported as delivered
-      // to the chosen resources already, so not again.
+      // A message no chosen resource took is tried again shortly (RouteHold.retry: while the
+      // clustering plugin expects the account's routes back, as when the link to its node is
+      // being replaced, or for a second after the first failure), then (its node died before
+      // the cluster noticed, say) kept offline rather than lost; neither holds up the
+      // account's next messages. It was reported as delivered to the chosen resources
+      // already, so not again.
       if (type !== 'headline' && !taken) {
         settleAll(remote ?? [], () => {
           const firstFailure = failedAt || Date.now();
