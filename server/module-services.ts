@@ -11,6 +11,7 @@ export function moduleServicesOf(server: ServerContext): Omit<ModuleServices, 'a
     events: server.events,
     disco: server.disco,
     streamFeatures: server.streamFeatures,
+    metrics: server.moduleMetrics,
     properties: server.properties,
     storage: server.storage,
     log: server.log,

@@ -1,6 +1,7 @@
 // The parts of one running node, as server.ts wires them, for the kernel's own components
 // (streams, HTTP listeners, the admin API, the plugin host). Modules and plugins never see
 // it: they get a ModuleContext with the narrow Kernel (extension/kernel.ts) instead.
+import type { ModuleMetrics } from './extension/module-metrics.ts';
 import type { ClusterManager } from './cluster/cluster-manager.ts';
 import type { ServerConfig } from './config/types.ts';
 import type { EventBus } from './events/event-bus.ts';
@@ -39,6 +40,8 @@ export interface ServerContext {
   readonly disco: DiscoRegistry;
   readonly streamFeatures: Set<StreamFeatureProvider>;
   readonly stats: ServerStats;
+  /** What modules and plugins publish on /metrics (ctx.metric). */
+  readonly moduleMetrics: ModuleMetrics;
   /** Recently verified PLAIN passwords (see auth/verified-password-cache.ts); replaced when resized. */
   passwordCache: VerifiedPasswordCache;
   /** Keys shared by every node through the database (auth/server-secrets.ts). */

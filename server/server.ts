@@ -1,6 +1,7 @@
 // Wiring of one node: storage, properties, routing, modules and listeners, in that order
 // (each needs the ones before it). Nothing here knows a feature by name: features are in
 // modules/ and plugins.
+import { ModuleMetrics } from './extension/module-metrics.ts';
 import { X509Certificate } from 'node:crypto';
 import type net from 'node:net';
 import { CLUSTER_LEAVING, MEMBERS_CHANGED, type ClusterLeavingEvent, type MembersChangedEvent } from './cluster/cluster-events.ts';
@@ -171,6 +172,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       disco: new DiscoRegistry(),
       streamFeatures: new Set<StreamFeatureProvider>(),
       stats,
+      moduleMetrics: new ModuleMetrics(),
       passwordCache: new VerifiedPasswordCache(core.plainCacheSize.value),
       secrets,
       health,

@@ -18,6 +18,7 @@ import { xml, type Element } from '../xml/element.ts';
 import { StanzaError, errorReply } from '../xml/errors.ts';
 import type { DiscoIdentity, DiscoRegistry } from './disco-registry.ts';
 import type { Kernel } from './kernel.ts';
+import type { ModuleMetricDefinition, ModuleMetrics } from './module-metrics.ts';
 
 export type { DiscoIdentity };
 
@@ -54,6 +55,8 @@ export interface ModuleServices {
   events: EventBus;
   disco: DiscoRegistry;
   streamFeatures: Set<StreamFeatureProvider>;
+  /** What modules and plugins publish on /metrics. */
+  metrics: ModuleMetrics;
   properties: PropertyRegistry;
   storage: Storage;
   log: Logger;
@@ -88,6 +91,14 @@ export class ModuleContext {
   /** The domain this server serves (short for kernel.domain). */
   get domain(): string {
     return this.kernel.domain;
+  }
+
+  /**
+   * Publishes a counter or gauge on /metrics, read at each scrape (module-metrics.ts); it goes
+   * with the module. Throws for a name that is not `xmppd_...` or is taken.
+   */
+  metric(metric: ModuleMetricDefinition): void {
+    this.#undo.push(this.#services.metrics.add(metric));
   }
 
   /** Hooks a named event (see routing/stanza-event.ts for stanza events). */

@@ -1,6 +1,6 @@
 // Every built-in module registers only through its context, and unloading it leaves nothing
-// behind: no hook, IQ handler, disco feature or identity, stream feature, property, timer or
-// account deletion handler.
+// behind: no hook, IQ handler, disco feature or identity, stream feature, property, timer,
+// account deletion handler or metric.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUILTIN_MODULES } from '../modules/builtin.ts';
@@ -18,6 +18,7 @@ interface Footprint {
   properties: number;
   timers: number;
   accountHandlers: number;
+  metrics: number;
 }
 
 function footprint(server: ServerContext): Footprint {
@@ -30,6 +31,7 @@ function footprint(server: ServerContext): Footprint {
     properties: server.properties.list().length,
     timers: process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length,
     accountHandlers: server.accounts.size,
+    metrics: server.moduleMetrics.size,
   };
 }
 

@@ -163,6 +163,18 @@ export function createMetricsRegistry({ context, health, boshSessions }: Metrics
       for (const [type, n] of Object.entries(context.cluster().summary().linkFrames ?? {})) this.inc({ type }, n);
     },
   });
+  // What modules and plugins publish (ctx.metric), as they come and go. The registry lives
+  // as long as the server's context, so following it needs no undoing.
+  context.moduleMetrics.follow({
+    added(metric) {
+      const { name, help, read } = metric;
+      if (metric.type === 'counter') mirror(name, help, read);
+      else new Gauge({ name, help, registers, collect() { this.set(read()); } });
+    },
+    removed(name) {
+      registry.removeSingleMetric(name);
+    },
+  });
   return registry;
 }
 

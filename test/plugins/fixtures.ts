@@ -1,6 +1,7 @@
 // Plugins made up for tests: folders and archives with a given manifest and code, hostile
 // archives, the example plugin in its two versions, and a ServerContext with just what the
 // plugin host uses (real event bus, disco registry and properties over a real database).
+import { ModuleMetrics } from '../../server/extension/module-metrics.ts';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +115,7 @@ export async function fakeServer(storage: Storage): Promise<ServerContext> {
     disco: new DiscoRegistry(),
     health: new DependencyMonitor(quiet, { intervalMs: () => 60_000, timeoutMs: 1_000 }),
     streamFeatures: new Set<StreamFeatureProvider>(),
+    moduleMetrics: new ModuleMetrics(),
   } as unknown as ServerContext;
 }
 

@@ -285,3 +285,19 @@ test('a message to a room that does not exist is refused', async () => {
   alice.send(groupchat('nowhere', 'hello?'));
   assert.equal(errorCondition(await refused), 'item-not-found');
 });
+
+test('/metrics counts the rooms this node holds, their occupants and dropped archive rows', async () => {
+  const scrape = async (): Promise<Map<string, number>> => {
+    const text = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
+    return new Map(text.split('\n').filter((l) => /^xmppd_(muc|archive)_/.test(l)).map((l) => [l.split(' ')[0]!, Number(l.split(' ')[1])]));
+  };
+  const before = await scrape();
+  await createRoom(alice, 'counted', 'Alice');
+  await enter(bob, 'counted', 'Bob');
+  const after = await scrape();
+  assert.equal(after.get('xmppd_muc_rooms'), before.get('xmppd_muc_rooms')! + 1);
+  assert.equal(after.get('xmppd_muc_occupants'), before.get('xmppd_muc_occupants')! + 2);
+  assert.equal(after.get('xmppd_muc_archive_rows_dropped_total'), 0);
+  assert.equal(after.get('xmppd_archive_rows_dropped_total'), 0);
+  assert.equal(after.get('xmppd_archive_rows_pending'), 0);
+});

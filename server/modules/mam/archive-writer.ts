@@ -41,6 +41,7 @@ export class ArchiveWriter {
   private scheduled: (() => void) | undefined;
   private lastBatch = 0;
   private waiters: Waiter[] = [];
+  /** Rows dropped so far: over the bound, or not written after every retry. */
   dropped = 0;
 
   constructor(
@@ -113,6 +114,7 @@ export class ArchiveWriter {
       } catch (err) {
         const delay = RETRY_DELAYS_MS[attempt];
         if (delay === undefined) {
+          this.dropped += batch.length;
           this.log.error('archive rows could not be written; dropped', { rows: batch.length, error: err instanceof Error ? err.message : String(err) });
           return;
         }

@@ -141,6 +141,11 @@ export const mamModule: XmppModule = {
     ctx.feature(NS_SID, { account: true });
 
     const writer = new ArchiveWriter(archive, () => maxPending.value, ctx.log);
+    ctx.metric({ name: 'xmppd_archive_rows_pending', type: 'gauge', help: 'Message archive rows waiting for the database (xmpp.mam.max-pending at most)', read: () => writer.pending });
+    ctx.metric({
+      name: 'xmppd_archive_rows_dropped_total', type: 'counter', read: () => writer.dropped,
+      help: 'Message archive rows dropped since start (the database was behind or failed); their messages were delivered',
+    });
     const prefsCache = new PrefsCache(archive, () => prefsCacheSize.value);
     ctx.watch(prefsCacheSize, () => prefsCache.clear());
     // Decisions for one archive run in order: one that waits for a read (preferences not

@@ -160,6 +160,16 @@ export const mucModule: XmppModule = {
     // account name can be, having an '@'), written after delivery as the mam module does.
     const archiveRepo = ctx.repository('archive');
     const writer = new ArchiveWriter(archiveRepo, () => MAX_PENDING_ARCHIVE_ROWS, ctx.log);
+    // What this node holds: in a cluster, the rooms it owns (the others' are on their owners).
+    ctx.metric({ name: 'xmppd_muc_rooms', type: 'gauge', help: 'Group chat rooms held by this node', read: () => rooms.size });
+    ctx.metric({
+      name: 'xmppd_muc_occupants', type: 'gauge', help: 'Occupants of the group chat rooms held by this node',
+      read: () => { let n = 0; for (const room of rooms.values()) n += room.occupants.size; return n; },
+    });
+    ctx.metric({
+      name: 'xmppd_muc_archive_rows_dropped_total', type: 'counter', read: () => writer.dropped,
+      help: 'Room archive rows dropped since start (the database was behind or failed); their messages were delivered',
+    });
     const archive: RoomArchive = {
       add(room, nick, message, at) {
         const id = newArchiveId();

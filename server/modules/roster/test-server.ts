@@ -18,6 +18,7 @@ import { createKernel } from '../../extension/kernel-facade.ts';
 import { StandaloneClusterManager } from '../../cluster/cluster-manager.ts';
 import { Router } from '../../routing/router.ts';
 import { moduleServicesOf } from '../../module-services.ts';
+import { ModuleMetrics } from '../../extension/module-metrics.ts';
 import type { ServerContext } from '../../server-context.ts';
 
 /** An in-memory roster repository that counts reads and can hold them back. */
@@ -103,6 +104,7 @@ export function testServer(roster = new MemoryRosterRepository()): ServerContext
     roster,
     disco: new DiscoRegistry(),
     streamFeatures: new Set<StreamFeatureProvider>(),
+    moduleMetrics: new ModuleMetrics(),
     properties,
   } as unknown as ServerContext & { roster: MemoryRosterRepository };
 }
