@@ -17,8 +17,9 @@
 //   - persistent rooms with no copy anywhere are loaded from SQL by their new owner.
 // A node that leaves on purpose (cluster/leaving) hands its rooms over before it stops
 // routing with the others, and waits until each of them said it took them (a
-// `remote/muc-handoff-taken` on that node's own link, behind whatever it sent before):
-// from then on the others pass nothing to it, so nothing is left with the leaving node.
+// `remote/muc-handoff-taken` on that node's own link, behind whatever it sent before; 5 s at
+// most, and not at all when it holds no room): from then on the others pass nothing to it,
+// so nothing is left with the leaving node.
 // Until a node has every handoff it expects and its SQL load is done (or the wait bound
 // passed), stanzas for rooms it does not hold wait, in order, rather than finding no room.
 // A stanza whose owner cannot be reached waits likewise, tried again every second, until
