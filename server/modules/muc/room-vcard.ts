@@ -2,10 +2,10 @@
 // checking what an owner sets, and the avatar hashes the room advertises (XEP-0153's: the
 // SHA-1 of each photo's decoded image). The room keeps the vCard as text, as the store and
 // a standby copy do, and parses it only to answer a query.
-import { createHash } from 'node:crypto';
 import { xml, type Element } from '../../xml/element.ts';
 import { StanzaError } from '../../xml/errors.ts';
 import { parseXml } from '../../xml/stream-parser.ts';
+import { vcardPhoto } from '../vcard-photo.ts';
 import { NS_VCARD } from './namespaces.ts';
 
 /** The vCard an owner sets, as the room keeps it: null for an empty one, which removes the avatar. */
@@ -31,10 +31,5 @@ export function roomVcardElement(text: string | null): Element {
 /** SHA-1 in hex of each photo's image (XEP-0486 7.1: one per PHOTO); none without a photo. */
 export function avatarHashes(text: string | null): string[] {
   if (text === null) return [];
-  const hashes: string[] = [];
-  for (const photo of parseXml(text).getChildren('PHOTO')) {
-    const base64 = (photo.getChildText('BINVAL') ?? '').replace(/\s+/g, '');
-    if (base64) hashes.push(createHash('sha1').update(Buffer.from(base64, 'base64')).digest('hex'));
-  }
-  return hashes;
+  return parseXml(text).getChildren('PHOTO').map((photo) => vcardPhoto(photo)?.hash).filter((h): h is string => h !== undefined);
 }

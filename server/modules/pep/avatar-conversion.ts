@@ -7,13 +7,13 @@
 // The hash of each user with a session here is kept in memory, read once when a session
 // binds: presence is on the per-stanza path. A change is announced again in the presence of
 // the user's available resources, here and (through a cluster event) on the other nodes.
-import { createHash } from 'node:crypto';
 import type { XmppModule } from '../../extension/module-context.ts';
 import type { StanzaEvent } from '../../routing/stanza-event.ts';
 import type { SessionEvent } from '../../session/session-manager.ts';
 import { xml, type Element } from '../../xml/element.ts';
 import { parseXml } from '../../xml/stream-parser.ts';
 import { VCARD_STORED, type VcardStoredEvent } from '../vcard.ts';
+import { avatarHash, vcardPhoto, type VcardPhoto } from '../vcard-photo.ts';
 import type { PepApi } from './pep-api.ts';
 import { PEP_PUBLISHED, type PepPublishedEvent } from './pep-deps.ts';
 
@@ -29,20 +29,7 @@ interface AvatarChanged {
   hash: string;
 }
 
-interface Photo {
-  type: string;
-  base64: string;
-  hash: string;
-}
-
-const sha1 = (bytes: Buffer): string => createHash('sha1').update(bytes).digest('hex');
-
-function photoOf(vcard: Element | null): Photo | null {
-  const photo = vcard?.getChild('PHOTO');
-  const base64 = (photo?.getChildText('BINVAL') ?? '').replace(/\s+/g, '');
-  if (!photo || !base64) return null;
-  return { type: photo.getChildText('TYPE')?.trim() || 'image/png', base64, hash: sha1(Buffer.from(base64, 'base64')) };
-}
+const photoOf = (vcard: Element | null): VcardPhoto | null => vcardPhoto(vcard?.getChild('PHOTO'));
 
 /** The presence with the server's word on the avatar in place of the client's. */
 function withPhoto(presence: Element, hash: string): void {
@@ -113,7 +100,7 @@ export const avatarConversionModule: XmppModule = {
       const data = (await pep.items(owner, NS_DATA, [id]))[0];
       if (!data) return;
       const base64 = parseXml(data.payload).getText().replace(/\s+/g, '');
-      if (sha1(Buffer.from(base64, 'base64')) !== id) {
+      if (avatarHash(Buffer.from(base64, 'base64')) !== id) {
         ctx.log.info('avatar data does not hash to its id; the vCard is left as it is', { user: owner, id });
         return;
       }
