@@ -377,7 +377,7 @@ export const mucModule: XmppModule = {
     ctx.hook(ROOM_HANDOFF_TAKEN_EVENT, (payload) => { placement.handoffTaken(payload); return true; });
     ctx.hook(ROOM_REQUEST_EVENT, (payload) => { requests.request(payload); return true; });
     ctx.hook(ROOM_ANSWER_EVENT, (payload) => { requests.answer(payload); return true; });
-    ctx.hook<MembersChangedEvent>(MEMBERS_CHANGED, ({ nodes }) => { placement.membersChanged(nodes); });
+    ctx.hook<MembersChangedEvent>(MEMBERS_CHANGED, ({ nodes, previous }) => { placement.membersChanged(nodes, previous); });
     ctx.hook<ClusterLeavingEvent>(CLUSTER_LEAVING, ({ nodes, waitUntil }) => { waitUntil(placement.leaving(nodes)); });
     // Occupants on a node that died leave their rooms; presence hears of it too, so this does not take the event.
     ctx.hook<SessionLostEvent>(SESSION_LOST, ({ jid }) => { sessionGone(jid.toString()); }, 10);

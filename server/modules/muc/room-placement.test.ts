@@ -128,14 +128,15 @@ test('when a node joins, the rooms it now owns come whole from their old owner; 
   await settle();
   assert.equal(before.rooms.has(room), true);
   // c joins: it hears first, and stanzas reach it before the old owner hands the room over.
+  const beforeC = [...list];
   list.push('node-c');
   list.sort();
-  c.placement.membersChanged(list);
+  c.placement.membersChanged(list, beforeC);
   send(c, 'bob@example/b', `<presence to='${room}@${SERVICE}/Bob'/>`);
   send(c, 'bob@example/b', `<message to='${room}@${SERVICE}' type='groupchat'><body>new</body></message>`);
   await settle();
   assert.equal(c.rooms.has(room), false, 'it waits for the others');
-  for (const node of nodes.values()) if (node !== c) node.placement.membersChanged(list);
+  for (const node of nodes.values()) if (node !== c) node.placement.membersChanged(list, beforeC);
   await settle();
   assert.equal(c.rooms.has(room), true);
   assert.equal(before.rooms.has(room), false);
@@ -156,11 +157,12 @@ test('the owner node gone without a word: its standby node takes the room, its o
   c.up = false;
   send(other, 'alice@example/a', `<message to='${room}@${SERVICE}' type='groupchat'><body>lost owner</body></message>`);
   await settle();
+  const withC = [...list];
   list.splice(list.indexOf('node-c'), 1);
   // Carol's route went with her node.
   routesGone.add('carol@example/c');
-  next.placement.membersChanged(list);
-  other.placement.membersChanged(list);
+  next.placement.membersChanged(list, withC);
+  other.placement.membersChanged(list, withC);
   await settle();
   assert.equal(next.rooms.has(room), true);
   const toAlice = next.out.filter(([to]) => to === 'alice@example/a').map(([, s]) => s);
@@ -182,4 +184,25 @@ test('a stanza whose owner cannot be reached waits, then its sender gets recipie
   assert.equal(error.attrs.type, 'error');
   assert.ok(error.getChild('error')?.getChild('recipient-unavailable'), String(error));
   a.placement.stop();
+});
+
+test('a node that joins keeps the occupants of a room handed to it before it has their routes', async () => {
+  const { nodes, list, routesGone } = cluster(['node-a', 'node-b', 'node-c']);
+  const room = roomOf('node-c', ['node-a', 'node-b', 'node-c']);
+  list.splice(list.indexOf('node-c'), 1);
+  const a = nodes.get('node-a')!;
+  send(a, 'alice@example/a', `<presence to='${room}@${SERVICE}/Alice'/>`);
+  await settle();
+  const beforeC = [...list];
+  list.push('node-c');
+  list.sort();
+  // The old owner hands the room over before c has taken in the new list, nor alice's route.
+  for (const node of nodes.values()) if (node.id !== 'node-c') node.placement.membersChanged(list, beforeC);
+  await settle();
+  routesGone.add('alice@example/a');
+  const c = nodes.get('node-c')!;
+  c.placement.membersChanged(list, beforeC);
+  await settle();
+  assert.equal(c.rooms.has(room), true);
+  assert.deepEqual(c.rooms.get(room)!.sessionJids(), ['alice@example/a'], 'alice is still in the room');
 });

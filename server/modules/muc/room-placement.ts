@@ -128,8 +128,6 @@ export class RoomPlacement {
   private stopped = false;
   /** Nodes still in the list that said they are leaving (this one too, once it does). */
   private readonly departing = new Set<string>();
-  /** The node list of the last cluster/members-changed, to tell a node gone from one joining. */
-  private lastNodes: readonly string[];
   /** Answers awaited by a leaving node: peer -> what resolves its wait. */
   private readonly taken = new Map<string, () => void>();
 
@@ -139,9 +137,7 @@ export class RoomPlacement {
     private readonly log: Logger,
     /** How long a stanza may wait for its room (a rebuild, an owner that cannot be reached). */
     private readonly waitMs: () => number,
-  ) {
-    this.lastNodes = [...kernel.clusterNodes()];
-  }
+  ) {}
 
   private get self(): string {
     return this.kernel.nodeId;
@@ -228,10 +224,9 @@ export class RoomPlacement {
   }
 
   /** cluster/members-changed: rooms move to their new owners (see the top of this file). */
-  membersChanged(all: readonly string[]): void {
+  membersChanged(all: readonly string[], previous: readonly string[]): void {
     if (this.stopped) return;
-    const someGone = this.lastNodes.some((n) => !all.includes(n));
-    this.lastNodes = [...all];
+    const someGone = previous.some((n) => !all.includes(n));
     for (const n of this.departing) if (!all.includes(n) || (n === this.self && all.length === 1)) this.departing.delete(n);
     const nodes = all.filter((n) => !this.departing.has(n));
     const view = nodes.join(',');
