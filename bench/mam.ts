@@ -12,7 +12,8 @@
 //   npm run bench:mam
 //   npm run bench:mam -- --only pages --archive 200000 --queries 300
 //   npm run bench:mam -- --only throughput --rounds 2 --seconds 8 --db sqlite
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Logger, setLogLevel } from '../server/log.ts';
@@ -46,6 +47,9 @@ const { values: args } = parseArgs({
     modes: { type: 'string', default: 'never,always' },
     'server-cpu': { type: 'string', default: '0' },
     'generator-cpu': { type: 'string', default: '1' },
+    // Moves the server's threads other than its event loop (the archive's appends among
+    // them) to this CPU, to see what the event loop pays when the archive has a core apart.
+    'threads-cpu': { type: 'string' },
   },
 });
 const only = new Set(args.only!.split(','));
@@ -55,18 +59,27 @@ const ARCHIVE = Number(args.archive);
 const QUERIES = Number(args.queries);
 const SERVER_CPU = Number(args['server-cpu']);
 const GENERATOR_CPU = Number(args['generator-cpu']);
+const THREADS_CPU = args['threads-cpu'] === undefined ? undefined : Number(args['threads-cpu']);
 const PAGE = 50;
 
 const quiet = new Logger('bench');
 setLogLevel('warn');
 
 function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  return xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1]! : NaN;
 }
 
 async function storageOf(url: string): Promise<Storage> {
   const config = url.startsWith('sqlite:') ? { type: 'sqlite' as const, path: url.slice('sqlite:'.length) } : { type: 'mysql' as const, url };
   return openStorage(config, quiet, { migrate: true });
+}
+
+/** Pins every thread of `pid` but its first to `cpu`; threads started since are caught by calling it again. */
+function pinThreads(pid: number, cpu: number, pinned: Set<string>): void {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    if (tid === String(pid) || pinned.has(tid)) continue;
+    if (spawnSync('taskset', ['-p', '-c', String(cpu), tid], { stdio: 'ignore' }).status === 0) pinned.add(tid);
+  }
 }
 
 async function archiveRows(storage: Storage): Promise<number> {
@@ -77,6 +90,7 @@ async function archiveRows(storage: Storage): Promise<number> {
 interface ModeFigures {
   perSecond: number[];
   cpuUs: number[];
+  loopUs: number[];
   cores: number[];
 }
 
@@ -86,15 +100,17 @@ async function throughput(db: 'sqlite' | 'mysql'): Promise<void> {
   if (db === 'mysql') scratch = await createBenchDatabase();
   const url = scratch?.url ?? `sqlite:${join(dir, 'xmppd.sqlite')}`;
   const t: XmppdTarget = await startXmppd({ users: 100, cpu: SERVER_CPU, plainCache: true, databaseUrl: url, cpuProfileDir: args.profile });
-  progress('mam', `${db}: xmppd pid ${t.pids[0]} on CPU ${SERVER_CPU}, generator on CPU ${GENERATOR_CPU}`);
+  progress('mam', `${db}: xmppd pid ${t.pids[0]} on CPU ${SERVER_CPU}${THREADS_CPU === undefined ? '' : ` (its other threads on CPU ${THREADS_CPU})`}, generator on CPU ${GENERATOR_CPU}`);
   const storage = await storageOf(url);
   const figures: Record<'never' | 'always', ModeFigures> = {
-    never: { perSecond: [], cpuUs: [], cores: [] },
-    always: { perSecond: [], cpuUs: [], cores: [] },
+    never: { perSecond: [], cpuUs: [], loopUs: [], cores: [] },
+    always: { perSecond: [], cpuUs: [], loopUs: [], cores: [] },
   };
   let delivered = 0;
   let log = '';
   let rowsBefore = await archiveRows(storage);
+  const pinned = new Set<string>();
+  const pinning = THREADS_CPU === undefined ? undefined : setInterval(() => pinThreads(t.pids[0]!, THREADS_CPU, pinned), 500);
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const mode of args.modes!.split(',') as ('never' | 'always')[]) {
@@ -106,8 +122,9 @@ async function throughput(db: 'sqlite' | 'mysql'): Promise<void> {
         });
         figures[mode].perSecond.push(r.perSecond);
         figures[mode].cpuUs.push(r.serverCpuUsPerMessage);
+        figures[mode].loopUs.push(r.serverEventLoopCpuUsPerMessage);
         figures[mode].cores.push(r.serverCores);
-        progress('mam', `${db} round ${round}/${ROUNDS}, archiving ${mode === 'always' ? 'on ' : 'off'}: ${Math.round(r.perSecond).toLocaleString('en')} msg/s, ${r.serverCpuUsPerMessage.toFixed(1)} µs CPU/msg, server ${r.serverCores.toFixed(2)} cores, p99 ${r.latency.p99Ms} ms`);
+        progress('mam', `${db} round ${round}/${ROUNDS}, archiving ${mode === 'always' ? 'on ' : 'off'}: ${Math.round(r.perSecond).toLocaleString('en')} msg/s, ${r.serverCpuUsPerMessage.toFixed(1)} µs CPU/msg (event loop ${r.serverEventLoopCpuUsPerMessage.toFixed(1)}), server ${r.serverCores.toFixed(2)} cores, p99 ${r.latency.p99Ms} ms`);
         if (mode === 'always') {
           // Every message of the run (warm-up included) should be two rows; the writer may
           // still be at work for a moment after the load stops.
@@ -120,6 +137,7 @@ async function throughput(db: 'sqlite' | 'mysql'): Promise<void> {
       }
     }
   } finally {
+    clearInterval(pinning);
     log = readFileSync(t.logFile, 'utf8');
     await t.stop();
     await storage.close();
@@ -131,7 +149,9 @@ async function throughput(db: 'sqlite' | 'mysql'): Promise<void> {
   const on = median(figures.always.perSecond);
   const cpuOff = median(figures.never.cpuUs);
   const cpuOn = median(figures.always.cpuUs);
-  console.log(`| ${db} | ${Math.round(off).toLocaleString('en')} | ${Math.round(on).toLocaleString('en')} | ${(((off - on) / off) * 100).toFixed(1)} % | ${cpuOff.toFixed(1)} / ${cpuOn.toFixed(1)} µs | ${figures.never.cores.map((c) => c.toFixed(2)).join(', ')} / ${figures.always.cores.map((c) => c.toFixed(2)).join(', ')} | ${dropped ? `${dropped} warnings of dropped rows` : 'none dropped'} |`);
+  const loopOff = median(figures.never.loopUs);
+  const loopOn = median(figures.always.loopUs);
+  console.log(`| ${db} | ${Math.round(off).toLocaleString('en')} | ${Math.round(on).toLocaleString('en')} | ${(((off - on) / off) * 100).toFixed(1)} % | ${cpuOff.toFixed(1)} / ${cpuOn.toFixed(1)} µs | ${loopOff.toFixed(1)} / ${loopOn.toFixed(1)} µs (${(((loopOn - loopOff) / loopOff) * 100).toFixed(0)} % more) | ${figures.never.cores.map((c) => c.toFixed(2)).join(', ')} / ${figures.always.cores.map((c) => c.toFixed(2)).join(', ')} | ${dropped ? `${dropped} warnings of dropped rows` : 'none dropped'} |`);
 }
 
 /** An archive of `count` messages for u0, with u1..u10 in turn, written in chunks. */
@@ -204,8 +224,8 @@ process.on('SIGINT', () => {
 const m = machine();
 progress('mam', `${m.cpu}, ${m.cores} cores, node ${m.node}, load average ${(m.loadavg as number[]).join(' ')}`);
 if (only.has('throughput')) {
-  console.log('| database | msg/s, archiving off | msg/s, archiving on | cost | server CPU per message off / on | server cores off / on | archive rows |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| database | msg/s, archiving off | msg/s, archiving on | cost | server CPU per message off / on | event loop CPU per message off / on | server cores off / on | archive rows |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const db of args.db!.split(',') as ('sqlite' | 'mysql')[]) await throughput(db);
 }
 if (only.has('pages')) {

@@ -21,7 +21,7 @@ test('CPU per message: cores × seconds over messages, in µs; undefined without
 const result = (over: Partial<MessagesResult>): MessagesResult => ({
   pairs: 50, window: 10, address: 'full', seconds: 10, messages: 400_000, perSecond: 40_000, errors: 0,
   latency: { count: 400_000, meanMs: 12, p50Ms: 11.5, p90Ms: 20, p99Ms: 31.25, maxMs: 60 },
-  serverCores: 1.6, generatorCores: 0.3, serverCpuUsPerMessage: 40,
+  serverCores: 1.6, generatorCores: 0.3, serverCpuUsPerMessage: 40, serverEventLoopCpuUsPerMessage: 30,
   processCores: { 'node A': 0.96, 'node B': 0.64, member: 0.01 },
   machine: { busyCores: 1.95, stealCores: 0 },
   ...over,

@@ -14,11 +14,19 @@ export function totalRssKiB(pids: readonly number[]): number {
 }
 
 /** User + system CPU seconds a process has used so far (clock ticks are 1/100 s on Linux). */
-export function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number | string): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   // The command name may contain spaces and parentheses: fields start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * The same for a process's first thread alone: for a Node.js server, its event loop, without
+ * the threads beside it (the archive's appends, libuv's pool, the garbage collector's helpers).
+ */
+export function mainThreadCpuSeconds(pid: number): number {
+  return cpuSeconds(`${pid}/task/${pid}`);
 }
 
 export function totalCpuSeconds(pids: readonly number[]): number {
@@ -28,20 +36,27 @@ export function totalCpuSeconds(pids: readonly number[]): number {
 /** CPU time of the server processes and of this process over one measured interval. */
 export class CpuMeter {
   private serverStart: number;
+  private loopStart: number;
   private selfStart = process.cpuUsage();
   private wallStart = performance.now();
 
   constructor(private readonly pids: readonly number[]) {
     this.serverStart = pids.length ? totalCpuSeconds(pids) : NaN;
+    this.loopStart = pids.length ? this.loops() : NaN;
+  }
+
+  private loops(): number {
+    return this.pids.reduce((sum, pid) => sum + mainThreadCpuSeconds(pid), 0);
   }
 
   /** Shares of one core (1 = one core busy all the time). */
-  read(): { serverCores: number; generatorCores: number } {
+  read(): { serverCores: number; serverEventLoopCores: number; generatorCores: number } {
     const wall = (performance.now() - this.wallStart) / 1000;
     const self = process.cpuUsage(this.selfStart);
     const round = (x: number): number => Math.round(x * 100) / 100;
     return {
       serverCores: round(this.pids.length ? (totalCpuSeconds(this.pids) - this.serverStart) / wall : NaN),
+      serverEventLoopCores: round(this.pids.length ? (this.loops() - this.loopStart) / wall : NaN),
       generatorCores: round((self.user + self.system) / 1e6 / wall),
     };
   }

@@ -50,6 +50,8 @@ export interface MessagesResult {
   generatorCores: number;
   /** Server CPU time per delivered message: steadier than the rate when other processes compete. */
   serverCpuUsPerMessage: number;
+  /** The servers' event loops' share of it (their first threads). */
+  serverEventLoopCpuUsPerMessage: number;
   /** CPU use of each of `watchPids` over the measured interval, in cores. */
   processCores?: Record<string, number>;
   /** With `watchPids`: cores the whole machine kept busy meanwhile, and the hypervisor's steal. */
@@ -210,6 +212,7 @@ export async function runMessages(p: MessagesParams): Promise<MessagesResult> {
     latency: histogram.summary(),
     ...usage,
     serverCpuUsPerMessage: Math.round((usage.serverCores * elapsed * 1e6) / Math.max(1, received) * 100) / 100,
+    serverEventLoopCpuUsPerMessage: Math.round((usage.serverEventLoopCores * elapsed * 1e6) / Math.max(1, received) * 100) / 100,
     ...(processCores ? { processCores } : {}),
     ...(machineCores ? { machine: machineCores } : {}),
   };

@@ -2,6 +2,7 @@
 // its owner's number and walks it by position (seq), so a page costs one range read of an
 // index whatever the size of the archive; counts are bounded for the same reason.
 import type { Knex } from 'knex';
+import type { ArchiveAppender } from './archive-append-thread.ts';
 import { keyOf, toCount, toDate } from './columns.ts';
 import type { ArchiveDefault, ArchivedMessage, ArchiveEntry, ArchiveFilter, ArchivePrefs, ArchiveRepository } from './types.ts';
 
@@ -35,10 +36,15 @@ export class SqlArchiveRepository implements ArchiveRepository {
   /** Name (owner or contact) to its number in mam_names; numbers never change once given. */
   private readonly numbers = new Map<string, number>();
 
-  constructor(private readonly knex: Knex) {}
+  /** With an appender, rows are written by it (archive-append-thread.ts) and not over `knex`. */
+  constructor(
+    private readonly knex: Knex,
+    private readonly appender?: ArchiveAppender,
+  ) {}
 
   async append(entries: readonly ArchiveEntry[]): Promise<void> {
     if (!entries.length) return;
+    if (this.appender) return this.appender.append(entries);
     const names = new Set<string>();
     for (const e of entries) {
       names.add(e.owner);

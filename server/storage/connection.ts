@@ -1,6 +1,7 @@
 // How knex reaches each dialect, and how a database is named in messages (never with its
 // password).
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import knex, { type Knex } from 'knex';
 import type { DatabaseConfig } from '../config/types.ts';
@@ -61,6 +62,25 @@ function knexLog(log: Logger): Knex.Logger {
   };
 }
 
+/**
+ * knex's better-sqlite3 client with every transaction begun IMMEDIATE, holding the write
+ * lock from its first statement. A DEFERRED transaction (knex's BEGIN) that reads and then
+ * writes fails at once with SQLITE_BUSY, busy timeout or not, when another connection
+ * committed in between: and another connection does, the message archive's appender
+ * (archive-append-thread.ts) or an `xmppd` command. IMMEDIATE waits for the lock instead.
+ */
+function immediateClient(): typeof Knex.Client {
+  const require = createRequire(import.meta.url);
+  const BetterSqlite3 = require('knex/lib/dialects/better-sqlite3/index.js') as typeof Knex.Client;
+  return class ImmediateSqlite extends BetterSqlite3 {
+    override transaction(...args: unknown[]): Knex.Transaction {
+      const trx = (super.transaction as (...a: unknown[]) => Knex.Transaction & { begin(conn: unknown): unknown; query(conn: unknown, sql: string): unknown })(...args);
+      trx.begin = (conn: unknown) => trx.query(conn, 'BEGIN IMMEDIATE;');
+      return trx;
+    }
+  };
+}
+
 function sqlite(path: string, log: Knex.Logger): Connection {
   const filename = path === ':memory:' ? path : resolve(path);
   const target = `SQLite database ${filename}`;
@@ -72,7 +92,7 @@ function sqlite(path: string, log: Knex.Logger): Connection {
     }
   }
   const k = knex({
-    client: 'better-sqlite3',
+    client: immediateClient(),
     connection: { filename },
     useNullAsDefault: true,
     log,
@@ -88,7 +108,7 @@ function sqlite(path: string, log: Knex.Logger): Connection {
           // checkpoints only; a power loss may drop the last commits but never corrupts.
           db.pragma('synchronous = NORMAL');
           // A checkpoint copies every page the WAL changed back into the file, once however
-          // often it changed, and syncs both, on the event loop: ten times SQLite's default
+          // often it changed, and syncs both, in the committing thread: ten times SQLite's default
           // interval (40 MB of WAL instead of 4) copies a busy index's pages a tenth as often
           // and took about 15 % off the CPU of an archived message (docs/performance.md).
           db.pragma('wal_autocheckpoint = 10000');

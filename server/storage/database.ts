@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { DatabaseConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import { SqlAccountDeletionRepository } from './account-deletion-repository.ts';
+import { ArchiveAppendThread } from './archive-append-thread.ts';
 import { SqlArchiveRepository } from './archive-repository.ts';
 import { SqlAuthFailureRepository } from './auth-failure-repository.ts';
 import { SqlBlocklistRepository } from './blocklist-repository.ts';
@@ -59,10 +60,13 @@ export async function openStorage(config: DatabaseConfig, log: Logger, opts: Ope
     throw err;
   }
   log.info('database open', { target: conn.target });
-  return createStorage(conn);
+  // Archive rows are appended off the event loop; an in-memory SQLite database is its one
+  // connection's alone, so there the archive appends over the node's own.
+  const inMemory = config.type === 'sqlite' && config.path === ':memory:';
+  return createStorage(conn, inMemory ? undefined : new ArchiveAppendThread(config, log.child('archive')));
 }
 
-function createStorage({ knex, dialect }: Connection): Storage {
+function createStorage({ knex, dialect }: Connection, appender: ArchiveAppendThread | undefined): Storage {
   return {
     knex,
     dialect,
@@ -73,7 +77,7 @@ function createStorage({ knex, dialect }: Connection): Storage {
     vcards: new SqlVcardRepository(knex),
     blocklist: new SqlBlocklistRepository(knex),
     lastActivity: new SqlLastActivityRepository(knex),
-    archive: new SqlArchiveRepository(knex),
+    archive: new SqlArchiveRepository(knex, appender),
     pep: new SqlPepRepository(knex),
     caps: new SqlCapsRepository(knex),
     muc: new SqlMucRepository(knex),
@@ -90,6 +94,9 @@ function createStorage({ knex, dialect }: Connection): Storage {
         return false;
       }
     },
-    close: () => knex.destroy(),
+    async close() {
+      await appender?.close();
+      await knex.destroy();
+    },
   };
 }

@@ -5,9 +5,9 @@
 // while a batch is written forms the next, so a busy node writes many rows per statement
 // and the per-account order is the order of arrival. While rows come fast (the last batch
 // was large), the first row of a batch also waits a few milliseconds for others to join
-// it: a commit writes every index page it touched, whether one row changed it or fifty, so
-// on SQLite, whose writes end within the turn that starts them, batches of one turn were
-// small and most of the cost. A quiet node writes at once, as does any node for a reader:
+// it: a commit writes every index page it touched, whether one row changed it or fifty, and
+// a write that ends quickly (SQLite's) would otherwise leave batches of a few rows, whose
+// commits were most of the cost. A quiet node writes at once, as does any node for a reader:
 // flushed() starts the write without waiting. A batch that fails is tried again a
 // few times, then dropped and logged (the messages were delivered; only their archive copy
 // is lost). Rows beyond a bound are dropped at once, so a database that is down cannot
@@ -17,8 +17,9 @@ import type { ArchiveEntry, ArchiveRepository } from '../../storage/types.ts';
 
 const RETRY_DELAYS_MS = [100, 500, 2000];
 /**
- * Most rows in one write: on SQLite a write holds the event loop (better-sqlite3 is
- * synchronous), so a backlog is written in pieces with the node's sockets served between.
+ * Most rows in one write: a backlog is written in pieces, so that a reader waiting for its
+ * rows (flushed) and the node's other writes (SQLite has one writer at a time) wait for one
+ * piece, not the whole backlog.
  */
 const MAX_BATCH = 2000;
 /** How long the first row of a batch waits for more, while rows come fast. */
