@@ -5,6 +5,10 @@
 //    (xmpp.mam.default=never: the module runs, decides, writes nothing) and on (always: two
 //    rows per message), so both see the same machine; on the embedded SQLite database and on
 //    MariaDB. Also checks that every message was archived twice (rows written vs delivered).
+//    Reports the server's CPU per message and its event loop's alone (its first thread: the
+//    archive's rows are written by a thread beside it). --threads-cpu N moves the server's
+//    other threads to CPU N; --window N keeps N messages per pair in flight instead of 10,
+//    for a load the archive can keep up with.
 // 2. pages: an archive of --archive messages (1,000,000 by default) on MariaDB, then pages of
 //    50 read by its owner over XMPP: the last page, pages after an id anywhere in it, and
 //    the same with a contact filter; round-trip p50/p99 (socket to socket, through the server).
@@ -50,6 +54,8 @@ const { values: args } = parseArgs({
     // Moves the server's threads other than its event loop (the archive's appends among
     // them) to this CPU, to see what the event loop pays when the archive has a core apart.
     'threads-cpu': { type: 'string' },
+    // Messages each pair keeps in flight: fewer for a load the archive can keep up with.
+    window: { type: 'string', default: '10' },
   },
 });
 const only = new Set(args.only!.split(','));
@@ -117,7 +123,7 @@ async function throughput(db: 'sqlite' | 'mysql'): Promise<void> {
         t.setProperty('xmpp.mam.default', mode);
         await sleep(3000); // the server polls properties every 2 s
         const r = await runGenerator<MessagesResult>(GENERATOR_CPU, {
-          scenario: 'messages', ...t.endpoint, mechanism: 'PLAIN', pairs: 50, window: 10, address: 'full',
+          scenario: 'messages', ...t.endpoint, mechanism: 'PLAIN', pairs: 50, window: Number(args.window), address: 'full',
           warmupSeconds: 2, seconds: SECONDS, serverPids: t.pids,
         });
         figures[mode].perSecond.push(r.perSecond);
