@@ -36,6 +36,9 @@ export interface ArchiveAppender {
   close(): Promise<void>;
 }
 
+/** How long close() lets the thread finish the rows handed over (a database that hangs). */
+const CLOSE_WAIT_MS = 10_000;
+
 interface Call {
   resolve(): void;
   reject(err: Error): void;
@@ -62,14 +65,22 @@ export class ArchiveAppendThread implements ArchiveAppender {
     });
   }
 
-  /** Lets the rows handed over be written, then ends the thread. */
+  /** Lets the rows handed over be written, then ends the thread (stopped after CLOSE_WAIT_MS). */
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage({ close: true } satisfies AppendRequest);
-    await exited;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), CLOSE_WAIT_MS);
+    });
+    if ((await Promise.race([exited, late])) === 'late') {
+      this.log.warn('archive append thread did not finish its rows in time; stopped', { waitedMs: CLOSE_WAIT_MS });
+      await worker.terminate();
+    }
+    clearTimeout(timer);
   }
 
   private start(): Worker {
