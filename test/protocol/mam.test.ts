@@ -302,8 +302,8 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       assert.ok((await storage.archive.count('carol', {}, 100))! > 0);
       const res = await admin(server.adminPort, 'DELETE', '/api/users/carol');
       assert.equal(res.status, 204, JSON.stringify(res.body));
-      await waitFor(async () => (await storage.archive.count('carol', {}, 100)) === 0, 20_000, "carol's archive to go");
-      assert.equal(await storage.archive.prefs('carol'), null);
+      // The messages go first, the preferences in a statement after them: wait for both.
+      await waitFor(async () => (await storage.archive.count('carol', {}, 100)) === 0 && (await storage.archive.prefs('carol')) === null, 20_000, "carol's archive and preferences to go");
       assert.ok((await storage.archive.count('alice', {}, 100))! > 0, 'other archives stay');
     });
   });
