@@ -25,8 +25,6 @@ import { applyForm, destroyRoom } from './room-owner.ts';
 import { join, presence, removeOccupant, sessionGone } from './room-presence.ts';
 import { RoomState, SHUTDOWN, type Occupant } from './room-state.ts';
 
-export type { Occupant } from './room-state.ts';
-
 export class Room {
   private readonly state: RoomState;
 
